@@ -1,0 +1,60 @@
+# LittleWings for Jupyter. `make run` and `make test` each do every set-up step they need.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8888
+DEMO ?= littlewings-demo
+IMAGE ?= littlewings/busybox:latest
+PYTEST_ARGS ?=
+
+.PHONY: run test test-fast lint bench setup docker browser demo clean
+
+# Everything, then JupyterLab with LittleWings and a demo container to look at.
+run: setup docker demo
+	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+# Everything, then the whole test suite against a real Docker engine and a real chromium.
+test: setup docker browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The quick loop: no Docker, no browser.
+test-fast: setup
+	$(PY) -m pytest -m "not docker and not browser" $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check littlewings_jupyter tests bench
+	$(VENV)/bin/ruff format --check littlewings_jupyter tests bench
+	$(VENV)/bin/mypy
+
+bench: setup docker
+	$(PY) bench/run_all.py
+
+# A virtualenv with the package (its JupyterLab extension built by npm) and the test tools.
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml labextension/package.json labextension/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18+) is needed to build the JupyterLab extension"; exit 1; }
+	[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	rm -rf littlewings_jupyter/labextension
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+# A Docker engine that answers, and the local busybox image (nothing can be pulled here).
+docker:
+	bash scripts/docker-up.sh
+
+# Debian's chromium for the browser tests (never `playwright install`: it cannot download).
+browser:
+	@[ -x /usr/bin/chromium ] || { \
+	  [ "$$(id -u)" = 0 ] || { echo "please install chromium (apt-get install chromium)"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# A console-style demo container: logs a tick every 3 s, answers commands on its stdin.
+demo: docker
+	@if docker inspect $(DEMO) >/dev/null 2>&1; then docker start $(DEMO) >/dev/null; else \
+	  docker run -d -i --name $(DEMO) --network none --label littlewings.demo=1 $(IMAGE) demo-console >/dev/null; fi
+	@echo "demo container '$(DEMO)' is running: open the LittleWings sidebar in JupyterLab"
+
+clean:
+	rm -rf $(VENV) littlewings_jupyter/labextension labextension/lib labextension/node_modules

@@ -1,0 +1,203 @@
+"""REST endpoints under ``{base_url}api/littlewings/``: JSON in, JSON out, errors as JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from . import __version__, protocol
+from .errors import InvalidMessage, LittleWingsError
+from .handlers import LittleWingsHandlerMixin
+from .protocol import POWER_ACTIONS
+
+_FILENAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
+    """Base of the REST handlers: our errors become JSON bodies with the right status."""
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors as ``{"error": code, "message": …}``."""
+        exc_info = kwargs.get("exc_info")
+        exc = exc_info[1] if exc_info else None
+        if isinstance(exc, LittleWingsError):
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps(exc.to_json()))
+            return
+        message = getattr(exc, "log_message", None) or self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": _http_code(status_code), "message": message}))
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        """Use our error's HTTP status rather than tornado's 500."""
+        exc_info = kwargs.get("exc_info")
+        exc = exc_info[1] if exc_info else None
+        if isinstance(exc, LittleWingsError):
+            status_code = exc.http_status
+        super().send_error(status_code, **kwargs)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """Our errors are answers, not crashes: log them briefly."""
+        if isinstance(value, LittleWingsError):
+            self.log.info("LittleWings %s: %s", value.code, value.message)
+            return
+        super().log_exception(typ, value, tb)
+
+    def get_flag(self, name: str, default: bool = False) -> bool:
+        """A boolean query argument (``1/true/yes`` or ``0/false/no``)."""
+        value = self.get_argument(name, None)
+        if value is None:
+            return default
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise InvalidMessage(f"Query argument {name!r} must be true or false.")
+
+
+class StatusHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/status``: is the engine there, what may I do, the limits."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """The engine's availability and version, and the user's permissions."""
+        engine: dict[str, Any] = {"available": False}
+        try:
+            version = await self.manager.run(self.manager.engine.version)
+            engine = {
+                "available": True,
+                "version": version.get("Version"),
+                "api_version": version.get("ApiVersion"),
+                "os": version.get("Os"),
+            }
+        except LittleWingsError as exc:
+            engine["error"] = exc.message
+        limits = self.manager.limits
+        self.finish(
+            {
+                "version": __version__,
+                "protocol": protocol.PROTOCOL_VERSION,
+                "engine": engine,
+                "permissions": await self.permissions(),
+                "read_only": limits.read_only,
+                "exec_enabled": limits.exec_enabled,
+                "stdin_enabled": limits.stdin_enabled,
+                "history_lines": limits.history_lines,
+                "log_streams": self.manager.active_log_streams(),
+            }
+        )
+
+
+class ContainersHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/containers``: every visible container."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """The summaries, running and stopped (``?all=false`` for running only)."""
+        include_all = self.get_flag("all", True)
+        containers = await self.manager.run(self.manager.engine.list_containers, include_all)
+        self.finish({"containers": containers})
+
+
+class ContainerHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/containers/{id}``: one container in detail."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        """The detailed summary."""
+        self.finish(await self.manager.run(self.manager.engine.describe, ref))
+
+
+class ContainerLogsHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/containers/{id}/logs``: the logs as a text download."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        """``tail``, ``since``, ``until``, ``timestamps``; ``stream=stdout|stderr`` to pick one."""
+        tail_arg = self.get_argument("tail", "all")
+        if tail_arg == "all":
+            tail = None
+        elif tail_arg.isdigit():
+            tail = int(tail_arg)
+        else:
+            raise InvalidMessage("Query argument 'tail' must be a whole number or 'all'.")
+        since = self.get_argument("since", None)
+        until = self.get_argument("until", None)
+        since_s = None if since is None else f"{protocol.parse_time(since, 'since'):.9f}"
+        until_s = None if until is None else f"{protocol.parse_time(until, 'until'):.9f}"
+        timestamps = self.get_flag("timestamps")
+        only = self.get_argument("stream", None)
+        if only not in (None, "stdout", "stderr"):
+            raise InvalidMessage("Query argument 'stream' must be stdout or stderr.")
+        engine = self.manager.engine
+        container = await self.manager.run(engine.resolve, ref)
+        lines = await self.manager.run(
+            lambda: engine.read_logs(
+                container.id, container.tty, tail=tail, since=since_s, until=until_s
+            )
+        )
+        wanted = {"stdout": 1, "stderr": 2}.get(only or "")
+        filename = _FILENAME_SAFE.sub("_", container.name) or container.id[:12]
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}.log"')
+        chunk: list[str] = []
+        for line in lines:
+            if wanted and line.stream != wanted:
+                continue
+            text = f"{line.cursor.timestamp} {line.text}" if timestamps else line.text
+            chunk.append(text if line.partial else text + "\n")
+            if len(chunk) >= 5000:
+                self.write("".join(chunk))
+                chunk = []
+                await self.flush()
+        self.finish("".join(chunk))
+
+
+class PowerHandler(LittleWingsAPIHandler):
+    """``POST api/littlewings/containers/{id}/power`` with ``{"action": …}``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, ref: str) -> None:
+        """Run the action; the container's summary afterwards."""
+        if self.manager.limits.read_only:
+            raise web.HTTPError(403, "LittleWings is in read-only mode.")
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise InvalidMessage('The body must be JSON like {"action": "stop"}.') from None
+        action = body.get("action") if isinstance(body, dict) else None
+        if action not in POWER_ACTIONS:
+            raise InvalidMessage(f"'action' must be one of {', '.join(POWER_ACTIONS)}.")
+        summary = await self.manager.run(self.manager.engine.power, ref, action)
+        self.finish({"ok": True, "action": action, "state": summary["state"], "container": summary})
+
+
+def _http_code(status: int) -> str:
+    return {
+        400: "invalid_message",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+    }.get(status, "error")
+
+
+_CONTAINER = r"(?P<ref>[^/]+)"
+
+default_handlers = [
+    (r"/api/littlewings/status", StatusHandler),
+    (r"/api/littlewings/containers", ContainersHandler),
+    (rf"/api/littlewings/containers/{_CONTAINER}", ContainerHandler),
+    (rf"/api/littlewings/containers/{_CONTAINER}/logs", ContainerLogsHandler),
+    (rf"/api/littlewings/containers/{_CONTAINER}/power", PowerHandler),
+]

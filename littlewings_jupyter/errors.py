@@ -1,0 +1,121 @@
+"""One error hierarchy for LittleWings, mapped to HTTP statuses and wire error codes in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LittleWingsError(Exception):
+    """Base of every error LittleWings reports to a user."""
+
+    code = "error"
+    http_status = 500
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def to_wire(self, request_id: Any = None) -> dict[str, Any]:
+        """The error as a WebSocket ``error`` frame."""
+        frame: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        frame.update(self.extra)
+        if request_id is not None:
+            frame["id"] = request_id
+        return frame
+
+    def to_json(self) -> dict[str, Any]:
+        """The error as a REST JSON body."""
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        body.update(self.extra)
+        return body
+
+
+class InvalidMessage(LittleWingsError):
+    """A client message that is not well formed."""
+
+    code = "invalid_message"
+    http_status = 400
+
+
+class InvalidJSON(InvalidMessage):
+    """A frame that is not a JSON object."""
+
+    code = "invalid_json"
+
+
+class BinaryNotSupported(InvalidMessage):
+    """A binary WebSocket frame."""
+
+    code = "binary_not_supported"
+
+
+class UnknownType(InvalidMessage):
+    """A message whose ``type`` is missing or unknown."""
+
+    code = "unknown_type"
+
+
+class NotConnected(LittleWingsError):
+    """A container message before ``connect``."""
+
+    code = "not_connected"
+    http_status = 409
+
+
+class ContainerNotFound(LittleWingsError):
+    """No such container, or one the visibility settings hide (the same answer for both)."""
+
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No container {name!r} (or you may not see it).")
+
+
+class Conflict(LittleWingsError):
+    """The container's state does not allow the action."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class StdinNotOpen(Conflict):
+    """A stdin command to a container created without stdin open."""
+
+    code = "stdin_not_open"
+
+
+class Forbidden(LittleWingsError):
+    """The Authorizer, read-only mode or a disabled feature refuses the action."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class RateLimited(LittleWingsError):
+    """Too many commands or power actions in a short time."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
+class TooManyCommands(LittleWingsError):
+    """Too many commands running at once on one connection."""
+
+    code = "too_many_commands"
+    http_status = 429
+
+
+class EngineUnavailable(LittleWingsError):
+    """The Docker engine does not answer."""
+
+    code = "engine_unavailable"
+    http_status = 503
+
+
+class DockerError(LittleWingsError):
+    """Docker refused a request for a reason of its own."""
+
+    code = "docker_error"
+    http_status = 502

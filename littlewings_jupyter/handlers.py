@@ -1,0 +1,98 @@
+"""The LittleWings WebSocket: Jupyter's auth at the handshake, then a thin relay to a session."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from .sessions import ClientSession, SessionManager
+
+AUTH_RESOURCE = "littlewings"
+
+
+class LittleWingsHandlerMixin:
+    """What the WebSocket and REST handlers share: the manager, the user's name, authorization."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def manager(self) -> SessionManager:
+        """The server's session manager."""
+        return cast(SessionManager, self.settings["littlewings_manager"])  # type: ignore[attr-defined]
+
+    @property
+    def user_name(self) -> str:
+        """The Jupyter user's name, as the identity provider tells it."""
+        user = self.current_user  # type: ignore[attr-defined]
+        return str(getattr(user, "username", None) or getattr(user, "name", None) or user)
+
+    async def is_authorized(self, action: str) -> bool:
+        """Whether the server's Authorizer allows ``action`` on the ``littlewings`` resource."""
+        handler = cast(JupyterHandler, self)
+        user = handler.current_user
+        if user is None:
+            return False
+        return bool(
+            await ensure_async(
+                handler.authorizer.is_authorized(handler, user, action, AUTH_RESOURCE)
+            )
+        )
+
+    async def permissions(self) -> dict[str, bool]:
+        """What the user may do, for clients that grey out what they cannot."""
+        return {
+            "read": await self.is_authorized("read"),
+            "write": await self.is_authorized("write"),
+        }
+
+
+class ContainerWebSocket(LittleWingsHandlerMixin, WebSocketMixin, WebSocketHandler, JupyterHandler):
+    """``{base_url}api/littlewings/ws``: the container console socket."""
+
+    session: ClientSession | None = None
+
+    @ws_authenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        """Check the user may read containers before the upgrade; 403 otherwise, no redirect."""
+        if not await self.is_authorized("read"):
+            raise web.HTTPError(403)
+        await ensure_async(super().get(*args, **kwargs))  # type: ignore[arg-type]
+
+    @property
+    def max_message_size(self) -> int:  # type: ignore[override]
+        """Frames over this size close the socket with 1009."""
+        return self.manager.limits.max_message_size
+
+    async def open(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Start the session and greet the client."""
+        WebSocketMixin.open(self, *args, **kwargs)  # type: ignore[misc]
+        self.session = self.manager.open_session(self)
+        self.session.start(self.user_name, await self.permissions())
+
+    async def on_message(self, message: str | bytes) -> None:
+        """Hand the frame to the session."""
+        if self.session is not None:
+            await self.session.handle(message)
+
+    def write_message(self, message: Any, binary: bool = False) -> Any:  # type: ignore[override]
+        """Send a frame; an awaitable raising :class:`WebSocketClosedError` if the socket is gone."""
+        return super().write_message(message, binary=binary)
+
+    def on_close(self) -> None:
+        """Release the session's streams."""
+        if self.session is not None:
+            self.session.release()
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Close the socket (safe to call twice)."""
+        if self.ws_connection is not None:
+            super().close(code, reason)
+
+
+__all__ = ["AUTH_RESOURCE", "ContainerWebSocket", "LittleWingsHandlerMixin", "WebSocketClosedError"]

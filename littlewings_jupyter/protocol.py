@@ -1,0 +1,312 @@
+"""Every wire message: parse and validate what clients send, build what the server sends.
+
+The message shapes are documented in ``docs/protocol.md``; the seed LittleWings messages
+(``connect``/``server_id``, ``command``/``command``, ``heartbeat``) are accepted unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Union
+
+from .errors import InvalidJSON, InvalidMessage, UnknownType
+
+PROTOCOL_VERSION = 1
+
+POWER_ACTIONS = ("start", "stop", "restart", "kill", "pause", "unpause")
+COMMAND_VIA = ("exec", "stdin")
+
+MAX_ID_LENGTH = 128
+MAX_SERVER_ID_LENGTH = 256
+MAX_COMMAND_LENGTH = 64 * 1024
+MAX_ARGV_ITEMS = 1024
+
+RequestId = Union[str, int, None]
+
+_CURSOR_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)/(\d{1,9})$")
+
+
+@dataclass
+class Message:
+    """A validated client message."""
+
+    type: str
+    id: RequestId = None
+
+
+@dataclass
+class Connect(Message):
+    """Watch a container: history, then live lines."""
+
+    server_id: str = ""
+    tail: int | None = 100  # None means all history
+    since: float | None = None
+    timestamps: bool = False
+    follow: bool = True
+    cursor: Cursor | None = None
+    stats: bool = False
+
+
+@dataclass
+class Command(Message):
+    """Run a command (exec) or type a line on the container's stdin."""
+
+    command: str | None = None
+    argv: list[str] | None = None
+    via: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The command as a user would read it."""
+        if self.command is not None:
+            return self.command
+        return " ".join(self.argv or [])
+
+
+@dataclass
+class Power(Message):
+    """A power action on the connected container."""
+
+    action: str = ""
+
+
+@dataclass
+class Toggle(Message):
+    """``stats`` or ``events`` switched on or off."""
+
+    enabled: bool = True
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """The position of one log line: Docker's nanosecond timestamp and an ordinal among equal ones."""
+
+    timestamp: str
+    ordinal: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.timestamp}/{self.ordinal}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        """Read a cursor as sent in ``log`` frames."""
+        match = _CURSOR_RE.match(text)
+        if not match:
+            raise ValueError(f"not a cursor: {text!r}")
+        return cls(normalize_timestamp(match.group(1)), int(match.group(2)))
+
+    def docker_since(self) -> str:
+        """The cursor's time as Docker's ``since`` parameter (seconds.nanoseconds)."""
+        return timestamp_to_docker(self.timestamp)
+
+
+@dataclass
+class Parsed:
+    """What :func:`parse_message` gives: the message, or the id it carried if it was invalid."""
+
+    message: Message
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def normalize_timestamp(ts: str) -> str:
+    """Pad an RFC 3339 UTC timestamp to nine fractional digits, so they compare as strings."""
+    head, _, frac = ts.rstrip("Z").partition(".")
+    return f"{head}.{frac.ljust(9, '0')[:9]}Z"
+
+
+def timestamp_to_docker(ts: str) -> str:
+    """``2026-11-26T03:07:11.123456789Z`` → ``1764126431.123456789`` (Docker's since/until)."""
+    head, _, frac = ts.rstrip("Z").partition(".")
+    seconds = int(
+        datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    )
+    return f"{seconds}.{frac.ljust(9, '0')[:9]}"
+
+
+def parse_time(value: Any, name: str) -> float:
+    """A time given as Unix seconds (number or numeric string) or RFC 3339, as Unix seconds."""
+    if isinstance(value, bool):
+        raise InvalidMessage(f"'{name}' must be Unix seconds or an RFC 3339 time, not a boolean.")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                seconds = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                raise InvalidMessage(
+                    f"'{name}' must be Unix seconds or an RFC 3339 time, got {value!r}."
+                ) from None
+    else:
+        raise InvalidMessage(f"'{name}' must be Unix seconds or an RFC 3339 time.")
+    if not math.isfinite(seconds) or seconds < 0 or seconds > 1e11:
+        raise InvalidMessage(f"'{name}' is out of range.")
+    return seconds
+
+
+def _get(data: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any) -> Any:
+    value = data.get(name, default)
+    if value is default:
+        return value
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise InvalidMessage(f"'{name}' has the wrong type (got a boolean).")
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise InvalidMessage(f"'{name}' must be of type {names}.")
+    return value
+
+
+def parse_id(data: dict[str, Any]) -> RequestId:
+    """The request id a message carries, if it is a usable one (else None)."""
+    value = data.get("id")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and abs(value) < 2**53:
+        return value
+    if isinstance(value, str) and len(value) <= MAX_ID_LENGTH:
+        return value
+    return None
+
+
+def decode_frame(raw: str | bytes) -> dict[str, Any]:
+    """A text frame as a JSON object."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidJSON("The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidJSON("The frame must be a JSON object with a 'type'.")
+    return data
+
+
+def parse_message(data: dict[str, Any]) -> Message:
+    """Validate a decoded client frame into a :class:`Message`."""
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        raise UnknownType("The message needs a string 'type'.")
+    if "id" in data and data["id"] is not None and parse_id(data) is None:
+        raise InvalidMessage(
+            f"'id' must be a string of at most {MAX_ID_LENGTH} characters or an integer."
+        )
+    request_id = parse_id(data)
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        known = ", ".join(sorted(_PARSERS))
+        raise UnknownType(f"Unknown message type {kind[:64]!r}; known types: {known}.")
+    return parser(kind, request_id, data)
+
+
+def _parse_connect(kind: str, request_id: RequestId, data: dict[str, Any]) -> Connect:
+    server_id = data.get("server_id")
+    if not isinstance(server_id, str) or not server_id.strip():
+        raise InvalidMessage("'connect' needs 'server_id': a container name or id.")
+    if len(server_id) > MAX_SERVER_ID_LENGTH:
+        raise InvalidMessage("'server_id' is too long.")
+    tail_value = data.get("tail", 100)
+    tail: int | None
+    if tail_value == "all" or tail_value is None:
+        tail = None
+    elif isinstance(tail_value, int) and not isinstance(tail_value, bool):
+        if tail_value < 0:
+            raise InvalidMessage("'tail' must be a whole number ≥ 0 or \"all\".")
+        tail = tail_value
+    else:
+        raise InvalidMessage("'tail' must be a whole number ≥ 0 or \"all\".")
+    since = data.get("since")
+    cursor_text = _get(data, "cursor", str, None)
+    cursor = None
+    if cursor_text is not None:
+        try:
+            cursor = Cursor.parse(cursor_text)
+        except ValueError:
+            raise InvalidMessage(
+                "'cursor' must be the cursor of a log frame, e.g. "
+                "'2026-11-26T03:07:11.123456789Z/0'."
+            ) from None
+    return Connect(
+        type=kind,
+        id=request_id,
+        server_id=server_id.strip(),
+        tail=tail,
+        since=None if since is None else parse_time(since, "since"),
+        timestamps=_get(data, "timestamps", bool, False),
+        follow=_get(data, "follow", bool, True),
+        cursor=cursor,
+        stats=_get(data, "stats", bool, False),
+    )
+
+
+def _parse_command(kind: str, request_id: RequestId, data: dict[str, Any]) -> Command:
+    command = _get(data, "command", str, None)
+    argv = _get(data, "argv", list, None)
+    via = _get(data, "via", str, None)
+    if command is None and argv is None:
+        raise InvalidMessage("'command' needs 'command' (a string) or 'argv' (a list of strings).")
+    if command is not None and argv is not None:
+        raise InvalidMessage("Give either 'command' or 'argv', not both.")
+    if command is not None:
+        if not command.strip() and via != "stdin":
+            raise InvalidMessage("'command' is empty.")
+        if len(command) > MAX_COMMAND_LENGTH:
+            raise InvalidMessage(f"'command' is longer than {MAX_COMMAND_LENGTH} characters.")
+        if "\x00" in command:
+            raise InvalidMessage("'command' must not contain NUL characters.")
+    if argv is not None:
+        if not argv or len(argv) > MAX_ARGV_ITEMS:
+            raise InvalidMessage(f"'argv' must hold 1 to {MAX_ARGV_ITEMS} strings.")
+        if not all(isinstance(a, str) and "\x00" not in a for a in argv):
+            raise InvalidMessage("'argv' must be a list of strings without NUL characters.")
+        if sum(len(a) for a in argv) > MAX_COMMAND_LENGTH:
+            raise InvalidMessage(f"'argv' is longer than {MAX_COMMAND_LENGTH} characters.")
+    if via is not None and via not in COMMAND_VIA:
+        raise InvalidMessage('\'via\' must be "exec" or "stdin".')
+    if via == "stdin" and argv is not None:
+        raise InvalidMessage("'argv' runs with exec; send a 'command' string to stdin.")
+    return Command(type=kind, id=request_id, command=command, argv=argv, via=via)
+
+
+def _parse_power(kind: str, request_id: RequestId, data: dict[str, Any]) -> Power:
+    action = data.get("action")
+    if action not in POWER_ACTIONS:
+        raise InvalidMessage(f"'action' must be one of {', '.join(POWER_ACTIONS)}.")
+    return Power(type=kind, id=request_id, action=action)
+
+
+def _parse_toggle(kind: str, request_id: RequestId, data: dict[str, Any]) -> Toggle:
+    return Toggle(type=kind, id=request_id, enabled=_get(data, "enabled", bool, True))
+
+
+def _parse_plain(kind: str, request_id: RequestId, data: dict[str, Any]) -> Message:
+    return Message(type=kind, id=request_id)
+
+
+_PARSERS = {
+    "connect": _parse_connect,
+    "command": _parse_command,
+    "power": _parse_power,
+    "stats": _parse_toggle,
+    "events": _parse_toggle,
+    "heartbeat": _parse_plain,
+    "disconnect": _parse_plain,
+    "list": _parse_plain,
+}
+
+
+def reply(kind: str, request_id: RequestId = None, **fields: Any) -> dict[str, Any]:
+    """An outbound frame of ``kind``, echoing ``request_id`` when there is one."""
+    frame: dict[str, Any] = {"type": kind}
+    if request_id is not None:
+        frame["id"] = request_id
+    frame.update(fields)
+    return frame
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """An outbound frame as the text sent on the wire."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))

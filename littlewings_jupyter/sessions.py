@@ -1,0 +1,1028 @@
+"""The docker-py session manager: shared log followers, exec, stdin, power, stats and events.
+
+One :class:`SessionManager` per Jupyter server owns every Docker stream; one
+:class:`ClientSession` per WebSocket keeps that client's state and speaks the protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import logging
+import shlex
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, TypeVar
+
+from . import protocol
+from .docker_engine import (
+    STREAM_NAMES,
+    ContainerRef,
+    DockerEngine,
+    FrameDemuxer,
+    LogLine,
+    summarize_inspected,
+)
+from .errors import (
+    BinaryNotSupported,
+    Conflict,
+    EngineUnavailable,
+    Forbidden,
+    InvalidMessage,
+    LittleWingsError,
+    NotConnected,
+    RateLimited,
+    TooManyCommands,
+)
+from .followers import EventWatcher, LogFollower, StatsFollower, StdinWriter
+from .protocol import Cursor
+
+log = logging.getLogger("littlewings")
+
+T = TypeVar("T")
+
+# Docker event actions a console cares about, and what we call them on the wire.
+EVENT_NAMES = {
+    "create": "created",
+    "start": "started",
+    "die": "died",
+    "stop": "stopped",
+    "restart": "restarted",
+    "kill": "killed",
+    "oom": "oom",
+    "pause": "paused",
+    "unpause": "unpaused",
+    "destroy": "removed",
+    "rename": "renamed",
+}
+
+MAX_FRAME_LINES = 5000
+MAX_FRAME_BYTES = 512 * 1024
+
+
+@dataclass
+class Limits:
+    """The session settings the app's traitlets configure."""
+
+    history_lines: int = 100
+    batch_interval: float = 0.02
+    idle_timeout: float = 180.0
+    idle_warning: float = 30.0
+    max_outbox_bytes: int = 16 * 1024 * 1024
+    command_rate: float = 10.0
+    command_burst: int = 20
+    max_concurrent_commands: int = 4
+    read_only: bool = False
+    exec_enabled: bool = True
+    stdin_enabled: bool = True
+    exec_shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
+    max_message_size: int = 1024 * 1024
+
+
+class Connection(Protocol):
+    """What a session needs of its WebSocket (the handler implements it)."""
+
+    user_name: str
+
+    def write_message(self, message: str) -> Any:
+        """Send one text frame; an awaitable that resolves once it is written."""
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Close the socket."""
+
+    async def is_authorized(self, action: str) -> bool:
+        """Whether the Authorizer allows ``action`` on the ``littlewings`` resource."""
+
+
+def log_frames(
+    lines: list[LogLine], timestamps: bool, history: bool
+) -> list[tuple[str, int, Cursor]]:
+    """Encoded ``log`` frames for ``lines``: one per run of one stream, split when large.
+
+    Returns ``(text, line count, cursor of the last line)`` for each frame.
+    """
+    frames: list[tuple[str, int, Cursor]] = []
+    run: list[str] = []
+    run_bytes = 0
+    stream = 0
+    last: LogLine | None = None
+
+    def close_run(partial: bool) -> None:
+        nonlocal run, run_bytes
+        if not run or last is None:
+            return
+        data = "\n".join(run) + ("" if partial else "\n")
+        frame: dict[str, Any] = {
+            "type": "log",
+            "stream": STREAM_NAMES.get(stream, "stdout"),
+            "data": data,
+            "lines": len(run),
+            "cursor": str(last.cursor),
+            "history": history,
+        }
+        if partial:
+            frame["partial"] = True
+        frames.append((protocol.encode(frame), len(run), last.cursor))
+        run, run_bytes = [], 0
+
+    for line in lines:
+        if line.stream != stream or len(run) >= MAX_FRAME_LINES or run_bytes > MAX_FRAME_BYTES:
+            close_run(False)
+            stream = line.stream
+        text = f"{line.cursor.timestamp} {line.text}" if timestamps else line.text
+        run.append(text)
+        run_bytes += len(text)
+        last = line
+        if line.partial:
+            close_run(True)
+    close_run(False)
+    return frames
+
+
+class LogBatch:
+    """Lines handed over by a follower, encoded once per option set however many clients get them."""
+
+    def __init__(self, lines: list[LogLine]) -> None:
+        self.lines = lines
+        self._frames: dict[bool, list[tuple[str, int, Cursor]]] = {}
+
+    def frames(self, timestamps: bool) -> list[tuple[str, int, Cursor]]:
+        """The live ``log`` frames of this batch."""
+        cached = self._frames.get(timestamps)
+        if cached is None:
+            cached = self._frames[timestamps] = log_frames(self.lines, timestamps, False)
+        return cached
+
+
+class TokenBucket:
+    """A rate limit: ``rate`` per second on average, bursts of up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1)
+        self.tokens = float(self.burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> float:
+        """0 if allowed, else the seconds to wait."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class SessionManager:
+    """Owns every Docker stream of the server and shares them between client sessions."""
+
+    def __init__(
+        self,
+        engine: DockerEngine,
+        limits: Limits | None = None,
+        max_workers: int = 16,
+    ) -> None:
+        self.engine = engine
+        self.limits = limits or Limits()
+        self.executor = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="littlewings"
+        )
+        self.sessions: set[ClientSession] = set()
+        self.followers: dict[str, LogFollower] = {}
+        self.log_subscribers: dict[str, set[ClientSession]] = {}
+        self.stats_followers: dict[str, StatsFollower] = {}
+        self.stats_subscribers: dict[str, set[ClientSession]] = {}
+        self.stdin_writers: dict[str, StdinWriter] = {}
+        self.event_subscribers: set[ClientSession] = set()
+        self.event_watcher: EventWatcher | None = None
+        self.engine_available: bool | None = None
+        self._stopped_followers: list[Any] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The IOLoop's asyncio loop (taken on first use, so construction needs no loop)."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking Docker call in the worker pool."""
+        return await self.loop.run_in_executor(self.executor, fn, *args)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def open_session(self, connection: Connection) -> ClientSession:
+        """A new session for a freshly opened WebSocket."""
+        if self._closed:
+            raise EngineUnavailable("The server is stopping.")
+        session = ClientSession(self, connection)
+        self.sessions.add(session)
+        self._ensure_event_watcher()
+        return session
+
+    def session_closed(self, session: ClientSession) -> None:
+        """Forget a session (its streams are released by the session itself)."""
+        self.sessions.discard(session)
+        self.event_subscribers.discard(session)
+
+    def _ensure_event_watcher(self) -> None:
+        if self.event_watcher is None and not self._closed:
+            self.event_watcher = EventWatcher(
+                self.engine, self.loop, self._on_docker_event, self._engine_state_threadsafe
+            )
+            self.event_watcher.start()
+
+    # -- engine state ------------------------------------------------------------------------
+
+    def _engine_state_threadsafe(self, available: bool) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self.set_engine_available, available)
+
+    def set_engine_available(self, available: bool) -> None:
+        """Record whether the engine answers, telling every client when that changes."""
+        if available == self.engine_available:
+            return
+        previous, self.engine_available = self.engine_available, available
+        if previous is None and available:
+            return
+        if available:
+            log.info("LittleWings: the Docker engine answers again")
+            for follower in self.followers.values():
+                follower.wake()
+        else:
+            log.warning("LittleWings: the Docker engine does not answer; retrying")
+        event = "engine_available" if available else "engine_unavailable"
+        frame = protocol.reply("status", event=event, time=time.time())
+        for session in list(self.sessions):
+            session.send(frame)
+
+    # -- logs --------------------------------------------------------------------------------
+
+    def subscribe_logs(self, ref: ContainerRef, session: ClientSession) -> LogFollower:
+        """Add a subscriber to the container's follower, starting the follower if needed."""
+        follower = self.followers.get(ref.id)
+        if follower is None or self.stopped_follower(follower):
+            cid = ref.id
+            follower = LogFollower(
+                self.engine,
+                ref,
+                self.loop,
+                deliver=lambda lines: self._deliver_logs(cid, lines),
+                on_engine=self._engine_state_threadsafe,
+                on_gone=lambda: self._gone_threadsafe(cid),
+                batch_interval=self.limits.batch_interval,
+            )
+            self.followers[cid] = follower
+            self.log_subscribers[cid] = set()
+            follower.start()
+        self.log_subscribers[ref.id].add(session)
+        return follower
+
+    @staticmethod
+    def stopped_follower(follower: LogFollower) -> bool:
+        """Whether a follower has ended (the container was removed)."""
+        return follower.stopped
+
+    def unsubscribe_logs(self, container_id: str, session: ClientSession) -> None:
+        """Remove a subscriber; the last one out stops the follower and closes its stream."""
+        subscribers = self.log_subscribers.get(container_id)
+        if subscribers is None:
+            return
+        subscribers.discard(session)
+        if not subscribers:
+            del self.log_subscribers[container_id]
+            follower = self.followers.pop(container_id, None)
+            if follower is not None:
+                follower.stop()
+                self._stopped_followers.append(follower)
+            writer = self.stdin_writers.pop(container_id, None)
+            if writer is not None:
+                self.executor.submit(writer.close)
+        self._reap()
+
+    def _reap(self) -> None:
+        self._stopped_followers = [f for f in self._stopped_followers if f.alive]
+
+    def _deliver_logs(self, container_id: str, lines: list[LogLine]) -> None:
+        batch = LogBatch(lines)
+        for session in list(self.log_subscribers.get(container_id, ())):
+            session.deliver_logs(batch)
+
+    def _gone_threadsafe(self, container_id: str) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._container_gone, container_id)
+
+    def _container_gone(self, container_id: str) -> None:
+        frame = protocol.reply("status", event="removed", container=container_id, time=time.time())
+        for session in list(self.log_subscribers.get(container_id, ())):
+            session.container_removed(frame)
+
+    def active_log_streams(self) -> int:
+        """How many Docker log streams are open (for tests and the status endpoint)."""
+        return sum(1 for f in self.followers.values() if f.alive and not f.stopped)
+
+    # -- stats -------------------------------------------------------------------------------
+
+    def subscribe_stats(self, container_id: str, session: ClientSession) -> None:
+        """Send the container's stats to ``session`` about once a second."""
+        subscribers = self.stats_subscribers.setdefault(container_id, set())
+        subscribers.add(session)
+        if container_id not in self.stats_followers:
+            follower = StatsFollower(
+                self.engine,
+                container_id,
+                self.loop,
+                deliver=lambda frame: self._deliver_stats(container_id, frame),
+            )
+            self.stats_followers[container_id] = follower
+            follower.start()
+
+    def unsubscribe_stats(self, container_id: str, session: ClientSession) -> None:
+        """Stop sending stats to ``session``; the last one out closes the stream."""
+        subscribers = self.stats_subscribers.get(container_id)
+        if subscribers is None:
+            return
+        subscribers.discard(session)
+        if not subscribers:
+            del self.stats_subscribers[container_id]
+            follower = self.stats_followers.pop(container_id, None)
+            if follower is not None:
+                follower.stop()
+                self._stopped_followers.append(follower)
+
+    def _deliver_stats(self, container_id: str, stats: dict[str, Any]) -> None:
+        frame = protocol.encode({"type": "stats", "container": container_id, **stats})
+        for session in list(self.stats_subscribers.get(container_id, ())):
+            session.send_text(frame)
+
+    # -- stdin -------------------------------------------------------------------------------
+
+    async def write_stdin(self, ref: ContainerRef, text: str) -> None:
+        """Type ``text`` on the container's stdin."""
+
+        def write() -> None:
+            current = self.engine.resolve(ref.id)
+            self.engine.ensure_stdin_open(current)
+            if current.state != "running":
+                raise Conflict(
+                    f"Container {ref.name!r} is {current.state}; start it to send commands.",
+                    state=current.state,
+                )
+            writer = self.stdin_writers.get(ref.id)
+            if writer is None:
+                writer = self.stdin_writers.setdefault(ref.id, StdinWriter(self.engine, ref.id))
+            writer.write(text.encode("utf-8"))
+
+        await self.run(write)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def _on_docker_event(self, event: dict[str, Any]) -> None:
+        action = str(event.get("Action") or event.get("status") or "")
+        actor = event.get("Actor") or {}
+        attributes = actor.get("Attributes") or {}
+        container_id = actor.get("ID") or event.get("id") or ""
+        name = attributes.get("name", "")
+        kind = "health" if action.startswith("health_status") else EVENT_NAMES.get(action, "")
+        if not kind or not container_id:
+            return
+        if not self.engine.visibility.allows(name, attributes):
+            return
+        frame: dict[str, Any] = {
+            "type": "status",
+            "event": kind,
+            "container": container_id,
+            "name": name,
+            "time": event.get("timeNano", 0) / 1e9 or time.time(),
+        }
+        if kind == "died":
+            with contextlib.suppress(ValueError):
+                frame["exit_code"] = int(attributes.get("exitCode", ""))
+            frame["state"] = "exited"
+        if kind == "health":
+            frame["health"] = action.partition(":")[2].strip()
+        if kind == "killed" and "signal" in attributes:
+            frame["signal"] = attributes["signal"]
+        if kind in ("started", "restarted", "unpaused"):
+            follower = self.followers.get(container_id)
+            if follower is not None:
+                follower.wake()
+        self.loop.create_task(self._publish_event(container_id, kind, frame))
+
+    async def _publish_event(self, container_id: str, kind: str, frame: dict[str, Any]) -> None:
+        summary: dict[str, Any] | None = None
+        if kind != "removed":
+            try:
+                summary = await self.run(
+                    lambda: summarize_inspected(self.engine.api.inspect_container(container_id))
+                )
+            except Exception:
+                summary = None
+        if summary is not None:
+            frame.setdefault("state", summary["state"])
+            frame.setdefault("health", summary["health"])
+        elif kind == "removed":
+            frame["state"] = "removed"
+        for session in list(self.log_subscribers.get(container_id, ())):
+            session.container_status(frame)
+        if self.event_subscribers:
+            event_frame = protocol.reply(
+                "container_event",
+                event=kind,
+                container=summary or {"id": container_id, "name": frame["name"]},
+                time=frame["time"],
+            )
+            for key in ("exit_code", "health"):
+                if frame.get(key) is not None:
+                    event_frame[key] = frame[key]
+            text = protocol.encode(event_frame)
+            for session in list(self.event_subscribers):
+                session.send_text(text)
+
+    # -- shutdown ----------------------------------------------------------------------------
+
+    def threads(self) -> list[Any]:
+        """Every stream thread still alive (for tests and leak checks)."""
+        candidates: list[Any] = [
+            *self.followers.values(),
+            *self.stats_followers.values(),
+            *self._stopped_followers,
+        ]
+        if self.event_watcher is not None:
+            candidates.append(self.event_watcher)
+        return [c for c in candidates if c.alive]
+
+    async def close(self) -> None:
+        """Close every session, stream and thread."""
+        self._closed = True
+        for session in list(self.sessions):
+            session.close_socket(1001, "server stopping")
+            session.release()
+        streams: list[Any] = [
+            *self.followers.values(),
+            *self.stats_followers.values(),
+            *self._stopped_followers,
+        ]
+        if self.event_watcher is not None:
+            streams.append(self.event_watcher)
+        for stream in streams:
+            stream.stop()
+        for writer in self.stdin_writers.values():
+            writer.close()
+        self.followers.clear()
+        self.stats_followers.clear()
+        self.stdin_writers.clear()
+
+        def join_all() -> None:
+            for stream in streams:
+                stream.join(5)
+
+        await asyncio.get_running_loop().run_in_executor(None, join_all)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.engine.reset()
+
+
+class ExecRun:
+    """One running exec: its output is read in a thread and sent back in batches."""
+
+    def __init__(self, session: ClientSession, request_id: Any, text: str) -> None:
+        self.session = session
+        self.request_id = request_id
+        self.text = text
+        self.stream: Any = None
+        self.cancelled = False
+        self.started = time.monotonic()
+
+    def read(self, stream: Any, emit: Callable[[str, str], None]) -> None:
+        """Read the exec's output until it ends (blocking; runs in its own thread)."""
+        demuxer = FrameDemuxer(tty=False)
+        decoders = {
+            1: codecs.getincrementaldecoder("utf-8")("replace"),
+            2: codecs.getincrementaldecoder("utf-8")("replace"),
+        }
+        pending: dict[int, list[str]] = {1: [], 2: []}
+        last_emit = time.monotonic()
+        interval = self.session.manager.limits.batch_interval
+        for block in stream:
+            for kind, payload in demuxer.feed(block):
+                pending[kind].append(decoders[kind].decode(payload))
+            now = time.monotonic()
+            if now - last_emit >= interval:
+                self._emit_pending(pending, emit)
+                last_emit = now
+        for kind, decoder in decoders.items():
+            pending[kind].append(decoder.decode(b"", final=True))
+        self._emit_pending(pending, emit)
+
+    @staticmethod
+    def _emit_pending(pending: dict[int, list[str]], emit: Callable[[str, str], None]) -> None:
+        for kind in (1, 2):
+            data = "".join(pending[kind])
+            pending[kind] = []
+            if data:
+                emit(STREAM_NAMES[kind], data)
+
+
+class ClientSession:
+    """One WebSocket client: what it watches, what it runs, and the frames waiting to go out."""
+
+    def __init__(self, manager: SessionManager, connection: Connection) -> None:
+        self.manager = manager
+        self.connection = connection
+        self.limits = manager.limits
+        self.container: ContainerRef | None = None
+        self.timestamps = False
+        self.live = False
+        self.buffered: list[LogBatch] = []
+        self.stats = False
+        self.events = False
+        self.execs: dict[int, ExecRun] = {}
+        self.rate = TokenBucket(self.limits.command_rate, self.limits.command_burst)
+        self.last_activity = time.monotonic()
+        self.warned_idle = False
+        self.closed = False
+        self._connect_generation = 0
+        self._outbox: deque[tuple[str, int, Cursor | None]] = deque()
+        self._outbox_bytes = 0
+        self._writer: asyncio.Task[None] | None = None
+        self._idle_handle: asyncio.TimerHandle | None = None
+        self._last_written_cursor: Cursor | None = None
+        self._dropped_lines = 0
+        self._exec_counter = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, user: str, permissions: dict[str, bool]) -> None:
+        """Greet the client and start the idle clock."""
+        self.send(
+            protocol.reply(
+                "hello",
+                protocol=protocol.PROTOCOL_VERSION,
+                server="littlewings-jupyter",
+                version=_version(),
+                user=user,
+                permissions=permissions,
+                limits={
+                    "max_message_size": self.limits.max_message_size,
+                    "idle_timeout": self.limits.idle_timeout,
+                    "command_rate": self.limits.command_rate,
+                    "read_only": self.limits.read_only,
+                    "exec_enabled": self.limits.exec_enabled,
+                    "stdin_enabled": self.limits.stdin_enabled,
+                },
+            )
+        )
+        if self.manager.engine_available is False:
+            self.send(protocol.reply("status", event="engine_unavailable", time=time.time()))
+        self._schedule_idle_check()
+
+    def _schedule_idle_check(self) -> None:
+        timeout = self.limits.idle_timeout
+        if timeout <= 0 or self.closed:
+            return
+        step = max(0.2, min(5.0, timeout / 10))
+        self._idle_handle = self.manager.loop.call_later(step, self._check_idle)
+
+    def _check_idle(self) -> None:
+        if self.closed:
+            return
+        timeout = self.limits.idle_timeout
+        warn_before = min(self.limits.idle_warning, timeout / 3)
+        idle = time.monotonic() - self.last_activity
+        if idle >= timeout:
+            self.send(
+                protocol.reply(
+                    "error",
+                    code="idle_timeout",
+                    message=(
+                        f"No message for {int(timeout)} s: closing. Send heartbeats to stay connected."
+                    ),
+                )
+            )
+            self.close_socket(4001, "idle timeout", after_flush=True)
+            return
+        if idle >= timeout - warn_before and not self.warned_idle:
+            self.warned_idle = True
+            self.send(protocol.reply("idle_warning", seconds_left=round(timeout - idle)))
+        self._schedule_idle_check()
+
+    def close_socket(self, code: int, reason: str, after_flush: bool = False) -> None:
+        """Close the WebSocket, after the queued frames are written when ``after_flush``."""
+        if after_flush and (self._outbox or self._writer is not None):
+            self._close_after_flush = (code, reason)
+            return
+        with contextlib.suppress(Exception):
+            self.connection.close(code, reason)
+
+    _close_after_flush: tuple[int, str] | None = None
+
+    def release(self) -> None:
+        """Let go of every stream this session holds (the socket closed)."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._idle_handle is not None:
+            self._idle_handle.cancel()
+        self._leave()
+        for run in list(self.execs.values()):
+            run.cancelled = True
+            if run.stream is not None:
+                run.stream.close()
+        self.execs.clear()
+        self._outbox.clear()
+        self._outbox_bytes = 0
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
+        self.manager.session_closed(self)
+
+    # -- outbound ----------------------------------------------------------------------------
+
+    def send(self, frame: dict[str, Any]) -> None:
+        """Queue a frame for the client."""
+        self.send_text(protocol.encode(frame))
+
+    def send_text(self, text: str, lines: int = 0, cursor: Cursor | None = None) -> None:
+        """Queue an encoded frame; log frames (``lines`` > 0) may be dropped for a slow client."""
+        if self.closed:
+            return
+        size = len(text)
+        self._outbox.append((text, lines, cursor))
+        self._outbox_bytes += size
+        if self._outbox_bytes > self.limits.max_outbox_bytes:
+            self._drop_oldest_logs()
+        if self._writer is None:
+            self._writer = self.manager.loop.create_task(self._write_loop())
+
+    def _drop_oldest_logs(self) -> None:
+        kept: deque[tuple[str, int, Cursor | None]] = deque()
+        dropped_lines = 0
+        last_dropped: Cursor | None = None
+        target = self.limits.max_outbox_bytes // 2
+        while self._outbox:
+            text, lines, cursor = self._outbox.popleft()
+            if lines and self._outbox_bytes > target:
+                self._outbox_bytes -= len(text)
+                dropped_lines += lines
+                last_dropped = cursor
+            else:
+                kept.append((text, lines, cursor))
+        self._outbox = kept
+        if dropped_lines:
+            self._dropped_lines += dropped_lines
+            notice = protocol.encode(
+                protocol.reply(
+                    "dropped",
+                    lines=dropped_lines,
+                    resume_cursor=None
+                    if self._last_written_cursor is None
+                    else str(self._last_written_cursor),
+                    last_cursor=str(last_dropped) if last_dropped else None,
+                    message=(
+                        f"You read too slowly: {dropped_lines} log lines were dropped. "
+                        "Reconnect with resume_cursor to fetch them."
+                    ),
+                )
+            )
+            # The notice goes before the frames kept, i.e. exactly where the gap is.
+            self._outbox.appendleft((notice, 0, None))
+            self._outbox_bytes += len(notice)
+
+    async def _write_loop(self) -> None:
+        try:
+            while self._outbox and not self.closed:
+                text, _lines, cursor = self._outbox.popleft()
+                self._outbox_bytes -= len(text)
+                try:
+                    await self.connection.write_message(text)
+                except Exception:
+                    # The client went away without a close frame: release its streams now.
+                    self.release()
+                    return
+                if cursor is not None:
+                    self._last_written_cursor = cursor
+        finally:
+            self._writer = None
+        if self._close_after_flush is not None and not self.closed:
+            code, reason = self._close_after_flush
+            self.close_socket(code, reason)
+
+    def deliver_logs(self, batch: LogBatch) -> None:
+        """Live lines from the follower: sent, or kept while the history is still on its way."""
+        if not self.live:
+            self.buffered.append(batch)
+            return
+        for text, count, cursor in batch.frames(self.timestamps):
+            self.send_text(text, count, cursor)
+
+    def container_status(self, frame: dict[str, Any]) -> None:
+        """A Docker state change of the watched container."""
+        if self.container is not None and frame.get("state"):
+            self.container.state = frame["state"]
+        self.send(frame)
+
+    def container_removed(self, frame: dict[str, Any]) -> None:
+        """The watched container is gone: tell the client and let go of it."""
+        self.send(frame)
+        self._leave()
+
+    # -- inbound -----------------------------------------------------------------------------
+
+    async def handle(self, raw: str | bytes) -> None:
+        """One frame from the client: parse, authorize, act; every error becomes an error frame."""
+        self.last_activity = time.monotonic()
+        self.warned_idle = False
+        request_id: Any = None
+        try:
+            if isinstance(raw, bytes):
+                raise BinaryNotSupported("Binary frames are not supported: send JSON text frames.")
+            data = protocol.decode_frame(raw)
+            request_id = protocol.parse_id(data)
+            message = protocol.parse_message(data)
+            handler = getattr(self, f"_on_{message.type}")
+            await handler(message)
+        except LittleWingsError as exc:
+            self.send(exc.to_wire(request_id))
+        except Exception as exc:
+            log.exception("LittleWings: unexpected error handling a message")
+            self.send(
+                protocol.reply(
+                    "error",
+                    request_id,
+                    code="internal_error",
+                    message=f"Internal error: {exc.__class__.__name__}. The server log has details.",
+                )
+            )
+
+    async def _authorize(self, action: str) -> None:
+        if not await self.connection.is_authorized(action):
+            raise Forbidden(f"You are not allowed to {action} containers here (Authorizer).")
+
+    async def _check_write(self, what: str) -> None:
+        await self._authorize("write")
+        if self.limits.read_only:
+            raise Forbidden(f"LittleWings is in read-only mode: {what} is disabled.")
+        wait = self.rate.take()
+        if wait:
+            raise RateLimited(
+                f"Too many commands and power actions; try again in {wait:.1f} s.",
+                retry_after=round(wait, 2),
+            )
+
+    def _require_container(self) -> ContainerRef:
+        if self.container is None:
+            raise NotConnected("Send a 'connect' message with a 'server_id' first.")
+        return self.container
+
+    async def _on_heartbeat(self, message: protocol.Message) -> None:
+        self.send(protocol.reply("heartbeat", message.id, time=time.time()))
+
+    async def _on_list(self, message: protocol.Message) -> None:
+        await self._authorize("read")
+        containers = await self.manager.run(self.manager.engine.list_containers)
+        self.send(protocol.reply("containers", message.id, containers=containers))
+
+    async def _on_events(self, message: protocol.Toggle) -> None:
+        await self._authorize("read")
+        if message.enabled:
+            self.manager.event_subscribers.add(self)
+        else:
+            self.manager.event_subscribers.discard(self)
+        self.events = message.enabled
+        self.send(protocol.reply("events", message.id, enabled=message.enabled))
+
+    async def _on_disconnect(self, message: protocol.Message) -> None:
+        container = self._require_container()
+        self._leave()
+        self.send(
+            protocol.reply(
+                "disconnected", message.id, server_id=container.name, container=container.id
+            )
+        )
+
+    def _leave(self) -> None:
+        self._connect_generation += 1
+        container, self.container = self.container, None
+        self.live = False
+        self.buffered = []
+        if container is None:
+            return
+        self.manager.unsubscribe_logs(container.id, self)
+        if self.stats:
+            self.manager.unsubscribe_stats(container.id, self)
+            self.stats = False
+
+    async def _on_connect(self, message: protocol.Connect) -> None:
+        await self._authorize("read")
+        if self.container is not None:
+            previous = self.container
+            self._leave()
+            self.send(
+                protocol.reply("disconnected", server_id=previous.name, container=previous.id)
+            )
+        self._connect_generation += 1
+        generation = self._connect_generation
+        ref = await self.manager.run(self.manager.engine.resolve, message.server_id)
+        if generation != self._connect_generation or self.closed:
+            return  # another connect (or a close) came while we looked the container up
+        self.container = ref
+        self.timestamps = message.timestamps
+        self.live = False
+        self.buffered = []
+        follower = self.manager.subscribe_logs(ref, self) if message.follow else None
+        detail = await self.manager.run(self.manager.engine.describe, ref.id)
+        if generation != self._connect_generation or self.closed:
+            return
+        self.send(
+            protocol.reply(
+                "connected",
+                message.id,
+                protocol=protocol.PROTOCOL_VERSION,
+                server_id=message.server_id,
+                container=detail,
+                command_via="stdin" if ref.open_stdin and self.limits.stdin_enabled else "exec",
+            )
+        )
+        if message.stats:
+            self.stats = True
+            self.manager.subscribe_stats(ref.id, self)
+        if follower is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(follower.ready), 30)
+        await self._send_history(message, ref, generation)
+
+    async def _send_history(
+        self, message: protocol.Connect, ref: ContainerRef, generation: int
+    ) -> None:
+        cursor = message.cursor
+        if cursor is not None:
+            tail, since = None, cursor.docker_since()
+        else:
+            tail = message.tail
+            since = None if message.since is None else f"{message.since:.9f}"
+        if tail == 0 and cursor is None:
+            lines: list[LogLine] = []
+        else:
+            lines = await self.manager.run(
+                lambda: self.manager.engine.read_logs(ref.id, ref.tty, tail=tail, since=since)
+            )
+        if generation != self._connect_generation or self.closed:
+            return
+        if cursor is not None:
+            lines = [line for line in lines if line.cursor > cursor]
+        for text, count, last in log_frames(lines, self.timestamps, history=True):
+            self.send_text(text, count, last)
+        last_cursor = lines[-1].cursor if lines else cursor
+        self.send(
+            protocol.reply(
+                "history_end",
+                lines=len(lines),
+                cursor=str(last_cursor) if last_cursor else None,
+            )
+        )
+        # Live lines that came while the history was read: skip what the history already had.
+        buffered, self.buffered = self.buffered, []
+        self.live = True
+        for batch in buffered:
+            fresh = [
+                line for line in batch.lines if last_cursor is None or line.cursor > last_cursor
+            ]
+            if len(fresh) == len(batch.lines):
+                self.deliver_logs(batch)
+            elif fresh:
+                self.deliver_logs(LogBatch(fresh))
+
+    async def _on_stats(self, message: protocol.Toggle) -> None:
+        await self._authorize("read")
+        container = self._require_container()
+        if message.enabled and not self.stats:
+            self.manager.subscribe_stats(container.id, self)
+        elif not message.enabled and self.stats:
+            self.manager.unsubscribe_stats(container.id, self)
+        self.stats = message.enabled
+        self.send(protocol.reply("stats_enabled", message.id, enabled=message.enabled))
+
+    async def _on_power(self, message: protocol.Power) -> None:
+        container = self._require_container()
+        await self._check_write(f"'{message.action}'")
+        summary = await self.manager.run(self.manager.engine.power, container.id, message.action)
+        self.send(
+            protocol.reply(
+                "power",
+                message.id,
+                action=message.action,
+                ok=True,
+                state=summary["state"],
+                container=summary,
+            )
+        )
+
+    async def _on_command(self, message: protocol.Command) -> None:
+        container = self._require_container()
+        via = message.via or (
+            "stdin" if container.open_stdin and self.limits.stdin_enabled else "exec"
+        )
+        await self._check_write("running commands")
+        if via == "stdin":
+            if not self.limits.stdin_enabled:
+                raise Forbidden("Sending to stdin is disabled on this server (stdin_enabled).")
+            text = message.command or ""
+            self.send(protocol.reply("command_started", message.id, via="stdin", command=text))
+            await self.manager.write_stdin(container, text + "\n")
+            self.send(protocol.reply("command_sent", message.id, via="stdin"))
+            return
+        if not self.limits.exec_enabled:
+            raise Forbidden("Running commands with exec is disabled on this server (exec_enabled).")
+        if len(self.execs) >= self.limits.max_concurrent_commands:
+            raise TooManyCommands(
+                f"{len(self.execs)} commands are still running on this connection "
+                f"(at most {self.limits.max_concurrent_commands}); wait for one to finish."
+            )
+        if message.argv is not None:
+            argv = list(message.argv)
+        else:
+            argv = (
+                [*self.limits.exec_shell, message.command or ""]
+                if self.limits.exec_shell
+                else (shlex.split(message.command or ""))
+            )
+            if not argv:
+                raise InvalidMessage("'command' is empty.")
+        self._exec_counter += 1
+        key = self._exec_counter
+        run = ExecRun(self, message.id, message.text)
+        self.execs[key] = run
+        try:
+            exec_id, stream = await self.manager.run(
+                self.manager.engine.exec_start, container.id, argv
+            )
+        except LittleWingsError:
+            self.execs.pop(key, None)
+            raise
+        if self.closed or run.cancelled:
+            stream.close()
+            return
+        run.stream = stream
+        self.send(protocol.reply("command_started", message.id, via="exec", command=message.text))
+        self.manager.loop.create_task(self._finish_exec(key, run, exec_id, stream))
+
+    async def _finish_exec(self, key: int, run: ExecRun, exec_id: str, stream: Any) -> None:
+        loop = self.manager.loop
+
+        def emit(stream_name: str, data: str) -> None:
+            frame = protocol.reply("command_output", run.request_id, stream=stream_name, data=data)
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.send, frame)
+
+        done = asyncio.Event()
+
+        def reader() -> None:
+            try:
+                run.read(stream, emit)
+            finally:
+                stream.close()
+                loop.call_soon_threadsafe(done.set)
+
+        threading.Thread(target=reader, name="littlewings-exec", daemon=True).start()
+        await done.wait()
+        if run.cancelled or self.closed:
+            return
+        try:
+            exit_code = await self.manager.run(self.manager.engine.exec_exit_code, exec_id)
+        except LittleWingsError as exc:
+            self.execs.pop(key, None)
+            self.send(exc.to_wire(run.request_id))
+            return
+        self.execs.pop(key, None)
+        self.send(
+            protocol.reply(
+                "command_exit",
+                run.request_id,
+                exit_code=exit_code,
+                duration_ms=round((time.monotonic() - run.started) * 1000),
+            )
+        )
+
+
+_VERSION: str | None = None
+
+
+def _version() -> str:
+    global _VERSION
+    if _VERSION is None:
+        from . import __version__
+
+        _VERSION = __version__
+    return _VERSION
+
+
+__all__ = ["ClientSession", "Connection", "Limits", "SessionManager"]

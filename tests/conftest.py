@@ -1,0 +1,195 @@
+"""Fixtures: a Jupyter server with LittleWings, a real Docker engine, labelled test containers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+IMAGE = "littlewings/busybox:latest"
+TEST_LABEL = "littlewings.test"
+
+
+@pytest.fixture
+def littlewings_config() -> dict[str, Any]:
+    """Overrides of ``c.LittleWings`` for one test (tests change it by overriding the fixture)."""
+    return {"batch_interval": 0.01}
+
+
+@pytest.fixture
+def jp_server_config(littlewings_config: dict[str, Any]) -> dict[str, Any]:
+    """Enable the extension in the pytest-jupyter server."""
+    return {
+        "ServerApp": {"jpserver_extensions": {"littlewings_jupyter": True}},
+        "LittleWings": littlewings_config,
+    }
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A docker-py client to the engine the tests run against (started by `make test`)."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # pragma: no cover - a set-up problem, said clearly
+        pytest.fail(f"No Docker engine answers ({exc}); run `bash scripts/docker-up.sh` first.")
+    yield client
+    client.close()
+
+
+class ContainerFactory:
+    """Creates labelled containers and force-removes every one of them afterwards."""
+
+    def __init__(self, client: Any, run_id: str) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.created: list[Any] = []
+
+    def __call__(
+        self,
+        script: str | None = None,
+        *,
+        command: list[str] | None = None,
+        start: bool = True,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A container running ``sh -c script`` (or ``command``), created then started."""
+        if command is None:
+            command = ["sh", "-c", script or "sleep 3600"]
+        container = self.client.containers.create(
+            IMAGE,
+            command,
+            name=name or f"lwtest-{self.run_id}-{len(self.created)}",
+            labels={TEST_LABEL: "1", "littlewings.run": self.run_id, **(labels or {})},
+            network_mode="none",
+            **kwargs,
+        )
+        self.created.append(container)
+        if start:
+            container.start()
+            container.reload()
+        return container
+
+    def cleanup(self) -> None:
+        """Force-remove what this factory created (and only that)."""
+        for container in self.created:
+            try:
+                container.remove(force=True)
+            except Exception:
+                pass
+
+
+@pytest.fixture
+def make_container(docker_client: Any) -> Iterator[ContainerFactory]:
+    """Make test containers; all are removed when the test ends."""
+    factory = ContainerFactory(docker_client, uuid.uuid4().hex[:8])
+    yield factory
+    factory.cleanup()
+
+
+class Client:
+    """A WebSocket client speaking the LittleWings protocol, with helpers to wait for frames."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.received: list[dict[str, Any]] = []
+        self._cursor = 0
+
+    async def send(self, frame: dict[str, Any] | str | bytes) -> None:
+        """Send a frame (dicts as JSON text)."""
+        if isinstance(frame, dict):
+            await self.conn.write_message(json.dumps(frame))
+        else:
+            await self.conn.write_message(frame, binary=isinstance(frame, bytes))
+
+    async def recv(self, timeout: float = 10) -> dict[str, Any] | None:
+        """The next frame, or None when the socket closed."""
+        raw = await asyncio.wait_for(self.conn.read_message(), timeout)
+        if raw is None:
+            return None
+        frame = json.loads(raw)
+        self.received.append(frame)
+        return frame
+
+    async def until(self, predicate: Any, timeout: float = 10) -> dict[str, Any]:
+        """Read frames until one matches ``predicate`` (a type name or a callable)."""
+        if isinstance(predicate, str):
+            kind = predicate
+            predicate = lambda f: f.get("type") == kind  # noqa: E731
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out; received: {self.received[-10:]}")
+            frame = await self.recv(left)
+            if frame is None:
+                raise AssertionError(
+                    f"socket closed ({self.conn.close_code} {self.conn.close_reason}); "
+                    f"received: {self.received[-10:]}"
+                )
+            if predicate(frame):
+                return frame
+
+    async def request(self, frame: dict[str, Any], kind: str, timeout: float = 10) -> dict[str, Any]:
+        """Send ``frame`` with a fresh id and wait for the reply of ``kind`` (or an error) to it."""
+        frame = {**frame, "id": frame.get("id", uuid.uuid4().hex[:8])}
+        await self.send(frame)
+        return await self.until(
+            lambda f: f.get("id") == frame["id"] and f.get("type") in (kind, "error"), timeout
+        )
+
+    async def log_text(self, until_text: str, timeout: float = 10) -> str:
+        """Collect log data until ``until_text`` appears in it."""
+        seen = "".join(f["data"] for f in self.received if f.get("type") == "log")
+        deadline = time.monotonic() + timeout
+        while until_text not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{until_text!r} never arrived; logs so far: {seen[-500:]!r}")
+            frame = await self.recv(left)
+            if frame is None:
+                raise AssertionError("socket closed while waiting for logs")
+            if frame.get("type") == "log":
+                seen += frame["data"]
+        return seen
+
+    def logs(self, stream: str | None = None) -> str:
+        """Every log line received so far, joined."""
+        return "".join(
+            f["data"]
+            for f in self.received
+            if f.get("type") == "log" and (stream is None or f["stream"] == stream)
+        )
+
+    def close(self) -> None:
+        """Close the socket."""
+        self.conn.close()
+
+
+@pytest.fixture
+def lw_client(jp_ws_fetch: Any) -> Any:
+    """Open a LittleWings socket and read its hello: ``client = await lw_client()``."""
+    clients: list[Client] = []
+
+    async def open_client(**kwargs: Any) -> Client:
+        conn = await jp_ws_fetch("api", "littlewings", "ws", **kwargs)
+        client = Client(conn)
+        hello = await client.until("hello")
+        assert hello["protocol"] == 1
+        clients.append(client)
+        return client
+
+    yield open_client
+    for client in clients:
+        client.close()
