@@ -2,13 +2,92 @@
 
 The server extension adds an authenticated WebSocket console and REST endpoints under
 ``{base_url}api/littlewings/``; the JupyterLab extension adds a Containers sidebar.
+
+From notebook cells, the same session core is a Python API::
+
+    import littlewings_jupyter as lw
+
+    lw.containers(state="running")        # a table of containers (state badges in notebooks)
+    c = lw.container("web")               # a handle, by name, id or id prefix
+    print(c.logs(tail=20))                # the last lines of its log
+    for line in c.follow(timeout=30):     # live lines; stops on break, timeout or exit
+        print(line.stream, line.text)
+    c.exec("ls /").check().stdout         # run a command: exit code, stdout, stderr
+    c.send("status")                      # type a line on its stdin (docker run -i)
+    c.restart().status                    # start, stop, restart, kill, pause, unpause
+    c.stats()["cpu_percent"]
+
+The default Docker engine comes from the environment (``DOCKER_HOST``) on first use;
+``lw.connect(base_url=...)`` picks another. Errors are :class:`LittleWingsError` subclasses:
+:class:`ContainerNotFound`, :class:`EngineUnavailable`, :class:`Conflict` (the container's state
+does not allow it), :class:`StdinNotOpen`, :class:`CommandFailed`, :class:`Forbidden`.
+Importing the package contacts no Docker engine (the server extension imports it too).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Public names and the module each comes from, imported on first use: importing the package
+# (as the server extension does) stays fast and contacts no Docker engine.
+_LAZY = {
+    "Client": "api",
+    "Container": "api",
+    "ContainerList": "api",
+    "ExecResult": "api",
+    "Line": "api",
+    "LogFollow": "api",
+    "connect": "api",
+    "container": "api",
+    "containers": "api",
+    "default_client": "api",
+    "CommandFailed": "errors",
+    "Conflict": "errors",
+    "ContainerNotFound": "errors",
+    "EngineUnavailable": "errors",
+    "Forbidden": "errors",
+    "LittleWingsError": "errors",
+    "StdinNotOpen": "errors",
+}
+
+if TYPE_CHECKING:
+    from .api import (
+        Client,
+        Container,
+        ContainerList,
+        ExecResult,
+        Line,
+        LogFollow,
+        connect,
+        container,
+        containers,
+        default_client,
+    )
+    from .errors import (
+        CommandFailed,
+        Conflict,
+        ContainerNotFound,
+        EngineUnavailable,
+        Forbidden,
+        LittleWingsError,
+        StdinNotOpen,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
@@ -21,4 +100,23 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "littlewings-jupyter"}]
 
 
-__all__ = ["__version__"]
+__all__ = [
+    "Client",
+    "CommandFailed",
+    "Conflict",
+    "Container",
+    "ContainerList",
+    "ContainerNotFound",
+    "EngineUnavailable",
+    "ExecResult",
+    "Forbidden",
+    "Line",
+    "LittleWingsError",
+    "LogFollow",
+    "StdinNotOpen",
+    "__version__",
+    "connect",
+    "container",
+    "containers",
+    "default_client",
+]

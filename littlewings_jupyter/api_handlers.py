@@ -159,7 +159,7 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
                 self.write("".join(chunk))
                 chunk = []
                 await self.flush()
-        self.finish("".join(chunk))
+        self.finish("".join(chunk), set_content_type="text/plain; charset=utf-8")
 
 
 class PowerHandler(LittleWingsAPIHandler):
@@ -171,10 +171,7 @@ class PowerHandler(LittleWingsAPIHandler):
         """Run the action; the container's summary afterwards."""
         if self.manager.limits.read_only:
             raise web.HTTPError(403, "LittleWings is in read-only mode.")
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise InvalidMessage('The body must be JSON like {"action": "stop"}.') from None
+        body = protocol.decode_json(self.request.body or b"{}", "The body")
         action = body.get("action") if isinstance(body, dict) else None
         if action not in POWER_ACTIONS:
             raise InvalidMessage(f"'action' must be one of {', '.join(POWER_ACTIONS)}.")

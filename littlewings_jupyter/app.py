@@ -1,4 +1,4 @@
-"""The LittleWings server extension: configuration (``c.LittleWings.…``), handlers, start and stop."""
+"""The LittleWings server extension: configuration (``c.LittleWings.…``), handlers, start, stop."""
 
 from __future__ import annotations
 

@@ -249,7 +249,7 @@ class DockerStream:
 
 
 def _response_socket(response: Any) -> socket.socket | None:
-    """The socket under a streaming requests response (as docker-py's CancellableStream finds it)."""
+    """The socket under a streaming response (found as docker-py's CancellableStream does)."""
     try:
         raw = response.raw._fp.fp.raw
     except AttributeError:
@@ -354,14 +354,13 @@ class LineAssembler:
         elif not pending[1]:
             pending[0] = ts
         buf = pending[1]
-        if text.endswith(b"\n"):
-            buf += text[:-1]
-            self._emit(stream, pending, lines, partial=False)
-        else:
-            buf += text
+        complete = text.endswith(b"\n")
+        buf += text[:-1] if complete else text
         while len(buf) > self.max_line_bytes:
             self._emit(stream, pending, lines, partial=True)
             buf = pending[1]
+        if complete:
+            self._emit(stream, pending, lines, partial=False)
 
     def _emit(self, stream: int, pending: list[Any], lines: list[LogLine], partial: bool) -> None:
         ts, buf = pending
@@ -378,7 +377,9 @@ class LineAssembler:
             self._ordinal += 1
         else:
             self._last_ts, self._ordinal = ts, 0
-        text = piece.decode("utf-8", "replace").replace("\r\n", "\n")
+        if not partial and piece.endswith(b"\r"):
+            piece = piece[:-1]  # CRLF line ends (TTY containers) end the line like LF
+        text = piece.decode("utf-8", "replace")
         lines.append(LogLine(stream, Cursor(ts, self._ordinal), text, partial))
         pending[0], pending[1] = ts, rest
 
@@ -393,8 +394,10 @@ class DockerEngine:
         visibility: Visibility | None = None,
         max_pool_size: int = 64,
         max_line_bytes: int = 64 * 1024,
+        settings_hint: str = "DOCKER_HOST or c.LittleWings.docker_url",
     ) -> None:
         self.base_url = base_url or None
+        self.settings_hint = settings_hint
         self.timeout = timeout
         self.visibility = visibility or Visibility()
         self.max_pool_size = max_pool_size
@@ -426,8 +429,7 @@ class DockerEngine:
                 except docker.errors.DockerException as exc:
                     raise EngineUnavailable(
                         f"The Docker engine is not reachable: {_short(exc)}. Is dockerd running, "
-                        "and may this server use its socket (DOCKER_HOST or "
-                        "c.LittleWings.docker_url)?"
+                        f"and may this process use its socket ({self.settings_hint})?"
                     ) from None
             return self._client
 
@@ -581,12 +583,17 @@ class DockerEngine:
 
     # -- commands ----------------------------------------------------------------------------
 
-    def exec_start(self, container_id: str, argv: list[str]) -> tuple[str, DockerStream]:
-        """Start ``argv`` in the container; its exec id and its multiplexed output stream."""
+    def exec_start(
+        self, container_id: str, argv: list[str], **options: Any
+    ) -> tuple[str, DockerStream]:
+        """Start ``argv`` in the container; its exec id and its multiplexed output stream.
+
+        ``options`` go to docker-py's ``exec_create`` (``workdir``, ``environment``, ``user``).
+        """
 
         def start() -> tuple[str, DockerStream]:
             api = self.api
-            exec_id = api.exec_create(container_id, argv, stdout=True, stderr=True)["Id"]
+            exec_id = api.exec_create(container_id, argv, stdout=True, stderr=True, **options)["Id"]
             sock = api.exec_start(exec_id, socket=True)
             raw = getattr(sock, "_sock", sock)
             raw.settimeout(None)

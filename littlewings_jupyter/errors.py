@@ -1,4 +1,4 @@
-"""One error hierarchy for LittleWings, mapped to HTTP statuses and wire error codes in one place."""
+"""One error hierarchy for LittleWings, mapped to HTTP statuses and wire error codes."""
 
 from __future__ import annotations
 
@@ -84,6 +84,13 @@ class StdinNotOpen(Conflict):
     """A stdin command to a container created without stdin open."""
 
     code = "stdin_not_open"
+
+
+class CommandFailed(LittleWingsError):
+    """A command run with exec exited with a non-zero code (or timed out)."""
+
+    code = "command_failed"
+    http_status = 500
 
 
 class Forbidden(LittleWingsError):

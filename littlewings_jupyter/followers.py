@@ -21,7 +21,7 @@ from .errors import ContainerNotFound, EngineUnavailable, LittleWingsError
 from .protocol import Cursor
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
 log = logging.getLogger("littlewings")
 
@@ -342,20 +342,28 @@ def compute_stats(sample: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def iter_json_documents(stream: DockerStream) -> Iterator[dict[str, Any]]:
+    """The JSON documents of a stream that carries one a line (stats, events); skips others."""
+    rest = b""
+    for block in stream:
+        rest += block
+        *docs, rest = rest.split(b"\n")
+        for doc in docs:
+            if doc.strip():
+                try:
+                    value = json.loads(doc)
+                except ValueError:
+                    log.debug("LittleWings: skipped a stream line that is not JSON")
+                    continue
+                yield value
+
+
 class JSONLinesThread(StreamThread):
     """A stream thread whose stream is one JSON document a line (stats, events)."""
 
     def _read_json(self, stream: DockerStream, handle: Callable[[dict[str, Any]], None]) -> None:
-        rest = b""
-        for block in stream:
-            rest += block
-            *docs, rest = rest.split(b"\n")
-            for doc in docs:
-                if doc.strip():
-                    try:
-                        handle(json.loads(doc))
-                    except ValueError:
-                        log.debug("LittleWings: skipped a stream line that is not JSON")
+        for doc in iter_json_documents(stream):
+            handle(doc)
 
 
 class StatsFollower(JSONLinesThread):

@@ -81,7 +81,7 @@ class ContainerWebSocket(LittleWingsHandlerMixin, WebSocketMixin, WebSocketHandl
             await self.session.handle(message)
 
     def write_message(self, message: Any, binary: bool = False) -> Any:  # type: ignore[override]
-        """Send a frame; an awaitable raising :class:`WebSocketClosedError` if the socket is gone."""
+        """Send a frame; its awaitable raises WebSocketClosedError if the socket is gone."""
         return super().write_message(message, binary=binary)
 
     def on_close(self) -> None:

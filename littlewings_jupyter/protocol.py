@@ -83,7 +83,7 @@ class Toggle(Message):
 
 @dataclass(frozen=True, order=True)
 class Cursor:
-    """The position of one log line: Docker's nanosecond timestamp and an ordinal among equal ones."""
+    """Where a log line is: Docker's nanosecond timestamp and an ordinal among equal ones."""
 
     timestamp: str
     ordinal: int = 0
@@ -174,12 +174,58 @@ def parse_id(data: dict[str, Any]) -> RequestId:
     return None
 
 
+MAX_NESTING = 64
+_JSON_STRUCTURE_RE = re.compile(r'\\.|["\[\]{}]')
+
+
+def nesting_depth(raw: str, limit: int = MAX_NESTING) -> int:
+    """How deeply a JSON text nests arrays and objects: 0 when it cannot exceed ``limit``.
+
+    Counting stops just past ``limit``.
+    """
+    if raw.count("[") + raw.count("{") <= limit:
+        return 0  # cannot be deeper than the number of openers
+    depth = deepest = 0
+    in_string = False
+    for match in _JSON_STRUCTURE_RE.finditer(raw):
+        token = match.group()
+        if token == '"':
+            in_string = not in_string
+        elif in_string or token[0] == "\\":
+            continue
+        elif token in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def decode_json(raw: str | bytes, what: str = "The frame") -> Any:
+    """Parse JSON from a client, refusing deep nesting before the parser recurses into it.
+
+    (A RecursionError inside the C parser can leave CPython 3.11's recursion accounting broken
+    for the whole process, so a client must never be able to cause one.)
+    """
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidJSON(f"{what} is not UTF-8 text.") from None
+    if nesting_depth(raw) > MAX_NESTING:
+        raise InvalidJSON(f"{what} nests deeper than {MAX_NESTING} levels.")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidJSON(f"{what} is not valid JSON.") from None
+
+
 def decode_frame(raw: str | bytes) -> dict[str, Any]:
     """A text frame as a JSON object."""
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidJSON("The frame is not valid JSON.") from None
+    data = decode_json(raw)
     if not isinstance(data, dict):
         raise InvalidJSON("The frame must be a JSON object with a 'type'.")
     return data

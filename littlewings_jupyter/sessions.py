@@ -86,7 +86,9 @@ class Limits:
 class Connection(Protocol):
     """What a session needs of its WebSocket (the handler implements it)."""
 
-    user_name: str
+    @property
+    def user_name(self) -> str:
+        """The Jupyter user's name."""
 
     def write_message(self, message: str) -> Any:
         """Send one text frame; an awaitable that resolves once it is written."""
@@ -144,7 +146,7 @@ def log_frames(
 
 
 class LogBatch:
-    """Lines handed over by a follower, encoded once per option set however many clients get them."""
+    """Lines handed over by a follower, encoded once per option set for all its clients."""
 
     def __init__(self, lines: list[LogLine]) -> None:
         self.lines = lines
@@ -433,7 +435,10 @@ class SessionManager:
         elif kind == "removed":
             frame["state"] = "removed"
         for session in list(self.log_subscribers.get(container_id, ())):
-            session.container_status(frame)
+            if kind == "removed":
+                session.container_removed(frame)
+            else:
+                session.container_status(frame)
         if self.event_subscribers:
             event_frame = protocol.reply(
                 "container_event",
@@ -543,6 +548,7 @@ class ClientSession:
         self.timestamps = False
         self.live = False
         self.buffered: list[LogBatch] = []
+        self._history_cursor: Cursor | None = None
         self.stats = False
         self.events = False
         self.execs: dict[int, ExecRun] = {}
@@ -604,7 +610,8 @@ class ClientSession:
                     "error",
                     code="idle_timeout",
                     message=(
-                        f"No message for {int(timeout)} s: closing. Send heartbeats to stay connected."
+                        f"No message for {int(timeout)} s: closing. "
+                        "Send heartbeats to stay connected."
                     ),
                 )
             )
@@ -721,6 +728,14 @@ class ClientSession:
         if not self.live:
             self.buffered.append(batch)
             return
+        watermark = self._history_cursor
+        if watermark is not None:
+            # Lines the history already had may still be on their way from the follower.
+            if batch.lines[-1].cursor <= watermark:
+                return
+            if batch.lines[0].cursor <= watermark:
+                batch = LogBatch([line for line in batch.lines if line.cursor > watermark])
+            self._history_cursor = None
         for text, count, cursor in batch.frames(self.timestamps):
             self.send_text(text, count, cursor)
 
@@ -759,7 +774,7 @@ class ClientSession:
                     "error",
                     request_id,
                     code="internal_error",
-                    message=f"Internal error: {exc.__class__.__name__}. The server log has details.",
+                    message=f"Internal error ({exc.__class__.__name__}); see the server log.",
                 )
             )
 
@@ -864,6 +879,7 @@ class ClientSession:
         self, message: protocol.Connect, ref: ContainerRef, generation: int
     ) -> None:
         cursor = message.cursor
+        since: str | None
         if cursor is not None:
             tail, since = None, cursor.docker_since()
         else:
@@ -892,14 +908,9 @@ class ClientSession:
         # Live lines that came while the history was read: skip what the history already had.
         buffered, self.buffered = self.buffered, []
         self.live = True
+        self._history_cursor = last_cursor
         for batch in buffered:
-            fresh = [
-                line for line in batch.lines if last_cursor is None or line.cursor > last_cursor
-            ]
-            if len(fresh) == len(batch.lines):
-                self.deliver_logs(batch)
-            elif fresh:
-                self.deliver_logs(LogBatch(fresh))
+            self.deliver_logs(batch)
 
     async def _on_stats(self, message: protocol.Toggle) -> None:
         await self._authorize("read")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -84,10 +85,8 @@ class ContainerFactory:
     def cleanup(self) -> None:
         """Force-remove what this factory created (and only that)."""
         for container in self.created:
-            try:
+            with contextlib.suppress(Exception):
                 container.remove(force=True)
-            except Exception:
-                pass
 
 
 @pytest.fixture
@@ -122,11 +121,24 @@ class Client:
         self.received.append(frame)
         return frame
 
-    async def until(self, predicate: Any, timeout: float = 10) -> dict[str, Any]:
-        """Read frames until one matches ``predicate`` (a type name or a callable)."""
+    def mark(self) -> int:
+        """A position in the frames received so far, for :meth:`until`'s ``since``."""
+        return len(self.received)
+
+    async def until(
+        self, predicate: Any, timeout: float = 10, since: int | None = None
+    ) -> dict[str, Any]:
+        """Read frames until one matches ``predicate`` (a type name or a callable).
+
+        With ``since`` (a :meth:`mark`), frames already received after that mark count too.
+        """
         if isinstance(predicate, str):
             kind = predicate
             predicate = lambda f: f.get("type") == kind  # noqa: E731
+        if since is not None:
+            for frame in self.received[since:]:
+                if predicate(frame):
+                    return frame
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -141,7 +153,9 @@ class Client:
             if predicate(frame):
                 return frame
 
-    async def request(self, frame: dict[str, Any], kind: str, timeout: float = 10) -> dict[str, Any]:
+    async def request(
+        self, frame: dict[str, Any], kind: str, timeout: float = 10
+    ) -> dict[str, Any]:
         """Send ``frame`` with a fresh id and wait for the reply of ``kind`` (or an error) to it."""
         frame = {**frame, "id": frame.get("id", uuid.uuid4().hex[:8])}
         await self.send(frame)

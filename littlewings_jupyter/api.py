@@ -1,0 +1,1203 @@
+"""Use LittleWings from notebook cells: list containers, read and follow logs, run commands.
+
+Everything here goes through the same session core as the server extension
+(:class:`~littlewings_jupyter.docker_engine.DockerEngine` for Docker access, visibility and error
+translation, :class:`~littlewings_jupyter.docker_engine.LineAssembler` for log lines,
+:class:`~littlewings_jupyter.followers.StdinWriter` for stdin). Calls block the calling thread;
+a widget that needs them off its event loop runs them in an executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import fnmatch
+import html
+import re
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, TypeVar
+
+from .docker_engine import (
+    STREAM_NAMES,
+    DockerEngine,
+    DockerStream,
+    FrameDemuxer,
+    LineAssembler,
+    LogLine,
+    Visibility,
+    translate_docker_error,
+)
+from .errors import (
+    CommandFailed,
+    Conflict,
+    ContainerNotFound,
+    Forbidden,
+    InvalidMessage,
+    LittleWingsError,
+    StdinNotOpen,
+)
+from .followers import StdinWriter, StreamThread, compute_stats, iter_json_documents
+from .protocol import Cursor, normalize_timestamp, parse_time, timestamp_to_docker
+
+T = TypeVar("T")
+
+_SETTINGS_HINT = "DOCKER_HOST, or lw.connect(base_url=...)"
+_RUNNING_STATES = ("running", "paused", "restarting")
+_DOCKER_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h|d)")
+_DURATION_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+}
+
+
+# -- lines ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One log line: its text, the stream it came from and its position in the log.
+
+    ``str(line)`` is its text. ``cursor`` (Docker's nanosecond timestamp plus an ordinal among
+    lines of the same nanosecond) orders lines and can be passed as ``since=`` to resume after it.
+    """
+
+    text: str
+    stream: str
+    cursor: Cursor
+    partial: bool = False
+
+    @classmethod
+    def from_log_line(cls, line: LogLine) -> Line:
+        """The public form of a line made by the session core's ``LineAssembler``."""
+        return cls(line.text, STREAM_NAMES.get(line.stream, "stdout"), line.cursor, line.partial)
+
+    @property
+    def timestamp(self) -> str:
+        """When Docker received the line, RFC 3339 UTC with nanoseconds."""
+        return self.cursor.timestamp
+
+    @property
+    def time(self) -> datetime:
+        """:attr:`timestamp` as an aware ``datetime`` (microsecond precision)."""
+        return datetime.strptime(self.cursor.timestamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
+            tzinfo=timezone.utc
+        )
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        more = ", partial" if self.partial else ""
+        return f"Line({self.stream} {self.cursor}{more}: {self.text!r})"
+
+
+def _docker_time(value: Any, name: str) -> str | None:
+    """A ``since``/``until`` value as Docker wants it (Unix seconds with nanoseconds)."""
+    if value is None:
+        return None
+    if isinstance(value, Line):
+        value = value.cursor
+    if isinstance(value, Cursor):
+        return value.docker_since()
+    if isinstance(value, datetime):
+        return f"{value.timestamp():.9f}"  # a naive datetime is local time, as in Python
+    if isinstance(value, timedelta):
+        return f"{time.time() - value.total_seconds():.9f}"
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a time, not a boolean.")
+    if isinstance(value, (int, float)):
+        return f"{float(value):.9f}"
+    if isinstance(value, str):
+        text = value.strip()
+        if _DOCKER_TIME_RE.match(text):
+            return timestamp_to_docker(normalize_timestamp(text))
+        parts = _DURATION_PART_RE.findall(text)
+        if parts and "".join(number + unit for number, unit in parts) == text:
+            ago = sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+            return f"{time.time() - ago:.9f}"
+        try:
+            return f"{parse_time(text, name):.9f}"
+        except InvalidMessage:
+            pass
+    raise ValueError(
+        f"{name} must be a datetime, a timedelta, Unix seconds, an RFC 3339 time, a duration "
+        f"such as '10m' or '1h30m' (that long ago), or a Line; got {value!r}."
+    )
+
+
+def _cursor_after(since: Any) -> Cursor | None:
+    """The cursor to resume after, when ``since`` is a line or a cursor."""
+    if isinstance(since, Line):
+        return since.cursor
+    return since if isinstance(since, Cursor) else None
+
+
+def _check_stream(stream: str | None) -> None:
+    if stream not in (None, "stdout", "stderr"):
+        raise ValueError(f"stream must be 'stdout', 'stderr' or None, not {stream!r}.")
+
+
+def _keep(lines: Iterable[LogLine], after: Cursor | None, stream: str | None) -> list[Line]:
+    """The lines after ``after`` of ``stream`` (both when None), in the public form."""
+    kept = []
+    for raw in lines:
+        if after is not None and raw.cursor <= after:
+            continue
+        line = Line.from_log_line(raw)
+        if stream is None or line.stream == stream:
+            kept.append(line)
+    return kept
+
+
+def join_lines(lines: Iterable[Line], timestamps: bool = False) -> str:
+    """Lines as one text, as ``docker logs`` prints them (pieces of a long line rejoined)."""
+    parts: list[str] = []
+    at_line_start = True
+    for line in lines:
+        if timestamps and at_line_start:
+            parts.append(line.timestamp + " ")
+        parts.append(line.text)
+        if not line.partial:
+            parts.append("\n")
+        at_line_start = not line.partial
+    return "".join(parts)
+
+
+# -- following ----------------------------------------------------------------------------------
+
+
+class _LineBuffer:
+    """Lines handed from a reader thread to one consumer (sync or async), bounded in size."""
+
+    def __init__(self, max_lines: int) -> None:
+        self.cond = threading.Condition()
+        self.lines: deque[Line] = deque()
+        self.max_lines = max_lines
+        self.ended = False  # the reader is done; what is buffered may still be read
+        self.closed = False  # the consumer is done; nothing more is read
+        self.reason: str | None = None
+        self.error: LittleWingsError | None = None
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    def push(self, lines: list[Line]) -> bool:
+        """Add lines (reader thread); waits while the consumer is far behind. False once closed."""
+        with self.cond:
+            while len(self.lines) >= self.max_lines and not self.closed:
+                self.cond.wait(0.5)
+            if self.closed:
+                return False
+            self.lines.extend(lines)
+            self.cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        self._wake(waiters)
+        return True
+
+    def end(self, reason: str, error: LittleWingsError | None = None) -> None:
+        """No more lines will come (reader thread)."""
+        with self.cond:
+            if not self.ended:
+                self.ended = True
+                self.reason = self.reason or reason
+                self.error = error
+            self.cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        self._wake(waiters)
+
+    def close(self, reason: str) -> None:
+        """Stop reading: drop what is buffered and release a waiting reader (consumer)."""
+        with self.cond:
+            self.closed = True
+            self.reason = self.reason or reason
+            self.lines.clear()
+            self.cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        self._wake(waiters)
+
+    async def wait_async(self, timeout: float | None) -> None:
+        """Wait on the event loop until something changes or ``timeout`` passes."""
+        event = asyncio.Event()
+        waiter = (asyncio.get_running_loop(), event)
+        with self.cond:
+            if self.lines or self.ended or self.closed:
+                return
+            self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            with self.cond, contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+
+    @staticmethod
+    def _wake(waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]) -> None:
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop is closed
+                loop.call_soon_threadsafe(event.set)
+
+
+class _LogReader(StreamThread):
+    """Reads one followed log stream into a :class:`_LineBuffer` (one thread per follow)."""
+
+    name = "littlewings-api-logs"
+
+    def __init__(
+        self,
+        engine: DockerEngine,
+        container_id: str,
+        stream: DockerStream,
+        tty: bool,
+        buffer: _LineBuffer,
+        after: Cursor | None,
+        only: str | None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.container_id = container_id
+        self.stream = stream
+        self.tty = tty
+        self.buffer = buffer
+        self.after = after
+        self.only = only
+
+    def run(self) -> None:
+        stream = self.stream
+        if not self._set_stream(stream):
+            return
+        try:
+            assembler = LineAssembler(self.engine.max_line_bytes, self.tty)
+            for block in stream:
+                lines = _keep(assembler.feed(block), self.after, self.only)
+                if lines and not self.buffer.push(lines):
+                    return
+            if stream.closed:
+                return
+            # The stream ended by itself: its unfinished last line is final.
+            lines = _keep(assembler.flush(), self.after, self.only)
+            if lines and not self.buffer.push(lines):
+                return
+            self.buffer.end(self._why_ended())
+        except Exception as exc:
+            self.buffer.end("error", translate_docker_error(exc, self.container_id))
+        finally:
+            self._set_stream(None)
+            stream.close()
+
+    def _why_ended(self) -> str:
+        """Docker ends a followed log when the container stops or goes away."""
+        state = ""
+        for _ in range(20):
+            try:
+                state = self.engine.resolve(self.container_id).state
+            except ContainerNotFound:
+                return "removed"
+            except LittleWingsError:
+                return "ended"
+            if state not in ("running", "restarting", "removing", "dead"):
+                return "exited"
+            # Docker may close the stream a moment before it records the new state, and a
+            # container being force-removed passes through "removing" (and "dead").
+            time.sleep(0.05)
+        return "exited" if state == "dead" else "ended"
+
+
+class LogFollow:
+    """Live log lines of a container: an iterator and an async iterator of :class:`Line`.
+
+    Made by :meth:`Container.follow`. Iterating ends cleanly (no exception) when:
+
+    - the consumer leaves the loop (``break``) or calls :meth:`close` — reason ``"closed"``,
+    - ``timeout`` seconds passed since the follow began — ``"timeout"``,
+    - no line came for ``idle_timeout`` seconds — ``"idle"``,
+    - the container stopped (``"exited"``), was removed (``"removed"``), or Docker ended the
+      stream for another reason (``"ended"``).
+
+    :attr:`reason` tells which. In every case the Docker stream is closed and the reader thread
+    ends. A follow is read once; use it as a context manager (``with c.follow() as lines:``) to
+    be sure it is closed when you keep it in a variable. If the stream fails, iterating raises
+    the error (a :class:`~littlewings_jupyter.errors.LittleWingsError`) after the lines before it.
+    """
+
+    def __init__(
+        self,
+        container: Container,
+        stream: DockerStream,
+        *,
+        timeout: float | None = None,
+        idle_timeout: float | None = None,
+        after: Cursor | None = None,
+        only: str | None = None,
+        max_buffered_lines: int = 10_000,
+    ) -> None:
+        self.container = container
+        self.timeout = timeout
+        self.idle_timeout = idle_timeout
+        now = time.monotonic()
+        self._deadline = None if timeout is None else now + timeout
+        self._last_activity = now
+        self._buffer = _LineBuffer(max_buffered_lines)
+        self._reader = _LogReader(
+            container.client.engine,
+            container.id,
+            stream,
+            container.tty,
+            self._buffer,
+            after,
+            only,
+        )
+        self._reader.start()
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def reason(self) -> str | None:
+        """Why the follow ended (see the class docstring), or None while it runs."""
+        buffer = self._buffer
+        return buffer.reason if (buffer.closed or buffer.ended) else None
+
+    @property
+    def active(self) -> bool:
+        """Whether the Docker stream is still being read (the reader thread runs)."""
+        return self._reader.alive
+
+    @property
+    def closed(self) -> bool:
+        """Whether the follow was closed (by the consumer, a timeout or the end of the stream)."""
+        return self._buffer.closed
+
+    def close(self) -> None:
+        """Stop following: close the Docker stream and wait (briefly) for the reader to end."""
+        self._finish("closed")
+
+    def _finish(self, reason: str, wait: bool = True) -> None:
+        self._buffer.close(reason)
+        self._reader.stop()
+        if wait:
+            with contextlib.suppress(RuntimeError):  # closed from the reader thread itself
+                self._reader.join(5)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._finish("closed", wait=False)
+
+    # -- taking lines ------------------------------------------------------------------------
+
+    def _step(self) -> tuple[Line | None, float | None]:
+        """The next line, or (None, seconds to wait); ends the follow when it is over."""
+        buffer = self._buffer
+        reason = None
+        with buffer.cond:
+            now = time.monotonic()
+            if buffer.closed:
+                return None, -1.0
+            if self._deadline is not None and now >= self._deadline:
+                reason = "timeout"
+            elif buffer.lines:
+                line = buffer.lines.popleft()
+                buffer.cond.notify_all()
+                self._last_activity = now
+                return line, None
+            elif buffer.ended:
+                reason = buffer.reason or "ended"
+            else:
+                waits = []
+                if self._deadline is not None:
+                    waits.append(self._deadline - now)
+                if self.idle_timeout is not None:
+                    idle_left = self._last_activity + self.idle_timeout - now
+                    if idle_left <= 0:
+                        reason = "idle"
+                    waits.append(idle_left)
+                if reason is None:
+                    return None, max(min(waits), 0.0) if waits else None
+        error = buffer.error if reason == "error" else None
+        self._finish(reason)
+        if error is not None:
+            raise error
+        return None, -1.0
+
+    def _next_blocking(self) -> Line | None:
+        buffer = self._buffer
+        while True:
+            line, wait = self._step()
+            if line is not None:
+                return line
+            if wait is not None and wait < 0:
+                return None
+            with buffer.cond:
+                if not (buffer.lines or buffer.ended or buffer.closed):
+                    # Short slices keep Ctrl-C (KeyboardInterrupt) responsive.
+                    buffer.cond.wait(0.25 if wait is None else min(wait, 0.25))
+
+    async def _next_async(self) -> Line | None:
+        while True:
+            line, wait = self._step()
+            if line is not None:
+                return line
+            if wait is not None and wait < 0:
+                return None
+            await self._buffer.wait_async(wait)
+
+    def __iter__(self) -> Iterator[Line]:
+        # A generator, so that leaving a for loop (break, an exception) closes the follow.
+        try:
+            while True:
+                line = self._next_blocking()
+                if line is None:
+                    return
+                yield line
+        finally:
+            self.close()
+
+    def __next__(self) -> Line:
+        line = self._next_blocking()
+        if line is None:
+            raise StopIteration
+        return line
+
+    async def __aiter__(self) -> AsyncIterator[Line]:
+        try:
+            while True:
+                line = await self._next_async()
+                if line is None:
+                    return
+                yield line
+        finally:
+            self.close()
+
+    async def __anext__(self) -> Line:
+        line = await self._next_async()
+        if line is None:
+            raise StopAsyncIteration
+        return line
+
+    def __enter__(self) -> LogFollow:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    async def __aenter__(self) -> LogFollow:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = f"ended: {self.reason}" if self.reason else "following"
+        return f"<LogFollow of {self.container.name!r} ({state})>"
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExecResult:
+    """What a command run with :meth:`Container.exec` gave: exit code, stdout and stderr apart."""
+
+    command: list[str]
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration: float = 0.0
+    timed_out: bool = False
+    container: str = field(default="", repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the command exited with code 0."""
+        return self.exit_code == 0 and not self.timed_out
+
+    def check(self) -> ExecResult:
+        """Raise :class:`~littlewings_jupyter.errors.CommandFailed` unless :attr:`ok`; else self."""
+        if self.ok:
+            return self
+        shell = self.command[:2] == ["/bin/sh", "-c"] and len(self.command) == 3
+        shown = self.command[2] if shell else " ".join(self.command)
+        if self.timed_out:
+            what = f"did not finish in {self.duration:.1f} s"
+        elif self.exit_code is None:
+            what = "ended without an exit code"
+        else:
+            what = f"exited with code {self.exit_code}"
+        detail = self.stderr.strip()[-500:]
+        message = f"Command {shown!r} in {self.container!r} {what}"
+        raise CommandFailed(
+            message + (f": {detail}" if detail else "."),
+            exit_code=self.exit_code,
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
+
+    def __repr__(self) -> str:
+        def short(text: str) -> str:
+            return repr(text if len(text) <= 200 else text[:200] + "…")
+
+        timed_out = ", timed_out=True" if self.timed_out else ""
+        return (
+            f"ExecResult(exit_code={self.exit_code}, stdout={short(self.stdout)}, "
+            f"stderr={short(self.stderr)}{timed_out})"
+        )
+
+
+# -- containers ----------------------------------------------------------------------------------
+
+
+class Container:
+    """A handle on one container, by id; get one with :func:`container` or :func:`containers`.
+
+    Every method asks Docker afresh; :attr:`info` is the snapshot of the last answer.
+    Methods that change the container (:meth:`start`, :meth:`stop` …) return the handle, so
+    ``c.restart().status`` reads naturally.
+    """
+
+    def __init__(self, client: Client, summary: dict[str, Any]) -> None:
+        self.client = client
+        self.id: str = summary["id"]
+        self._summary = dict(summary)
+
+    # -- identity and state ------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The container's name (without Docker's leading slash)."""
+        return str(self._summary.get("name", self.id[:12]))
+
+    @property
+    def short_id(self) -> str:
+        """The first 12 characters of the id, as Docker shows it."""
+        return self.id[:12]
+
+    @property
+    def image(self) -> str:
+        """The image the container was made from."""
+        return str(self._summary.get("image", ""))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The container's labels."""
+        return dict(self._summary.get("labels") or {})
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The summary of the last answer from Docker (state, status, health, exit code …)."""
+        return dict(self._summary)
+
+    @property
+    def tty(self) -> bool:
+        """Whether the container has a TTY (its output is then one stream)."""
+        if "tty" not in self._summary:
+            self.refresh()
+        return bool(self._summary.get("tty"))
+
+    def refresh(self) -> Container:
+        """Ask Docker for the container's current details (:attr:`info`); returns the handle."""
+        self._summary = self._call(self.client.engine.describe, self.id)
+        return self
+
+    @property
+    def status(self) -> str:
+        """The current state: ``created``, ``running``, ``paused``, ``restarting``, ``exited`` …
+
+        Asks Docker each time (one inspect); :attr:`info` has the details of that answer.
+        """
+        return str(self.refresh()._summary.get("state", ""))
+
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a session-core call, naming this container if Docker no longer knows it."""
+        try:
+            return fn(*args, **kwargs)
+        except ContainerNotFound:
+            raise ContainerNotFound(self.name) from None
+
+    # -- logs --------------------------------------------------------------------------------
+
+    def log_lines(
+        self,
+        tail: int | None = None,
+        since: Any = None,
+        until: Any = None,
+        stream: str | None = None,
+    ) -> list[Line]:
+        """The container's log as :class:`Line` objects (stdout and stderr in order).
+
+        ``tail``: only the last lines (all when None). ``since``/``until``: a ``datetime``,
+        ``timedelta`` or duration string such as ``"10m"`` (that long ago), Unix seconds, an
+        RFC 3339 time, or a :class:`Line` (then only lines after it). ``stream``: ``"stdout"``
+        or ``"stderr"`` to keep one of them (``tail`` counts both).
+        """
+        _check_stream(stream)
+        docker_since = _docker_time(since, "since")
+        docker_until = _docker_time(until, "until")
+        raw = self._call(
+            self.client.engine.read_logs,
+            self.id,
+            self.tty,
+            tail=tail,
+            since=docker_since,
+            until=docker_until,
+        )
+        return _keep(raw, _cursor_after(since), stream)
+
+    def logs(
+        self,
+        tail: int | None = None,
+        since: Any = None,
+        until: Any = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+    ) -> str:
+        """The container's log as text, like ``docker logs`` (arguments as in :meth:`log_lines`).
+
+        ``timestamps=True`` starts each line with Docker's RFC 3339 nanosecond timestamp.
+        """
+        return join_lines(self.log_lines(tail, since, until, stream), timestamps)
+
+    def follow(
+        self,
+        tail: int | None = 0,
+        since: Any = None,
+        *,
+        timeout: float | None = None,
+        idle_timeout: float | None = None,
+        stream: str | None = None,
+    ) -> LogFollow:
+        """Follow the log live: an iterator (and async iterator) of :class:`Line`.
+
+        ``tail``: lines of history first (0: only new lines, None: all of it). ``since`` as in
+        :meth:`log_lines` (a :class:`Line` resumes right after it). Iteration stops cleanly
+        after ``timeout`` seconds, after ``idle_timeout`` seconds without a line, when the
+        container stops or is removed, or when you ``break``; the Docker stream is then closed.
+
+        >>> for line in c.follow(timeout=10):      # doctest: +SKIP
+        ...     print(line.stream, line.text)
+        """
+        _check_stream(stream)
+        if since is not None and tail == 0:
+            tail = None  # a start time asks for everything after it
+        docker_since = _docker_time(since, "since")
+        self.tty  # noqa: B018 - know it before the stream opens (a listed handle asks Docker)
+        docker_stream = self._call(
+            self.client.engine.open_logs, self.id, follow=True, tail=tail, since=docker_since
+        )
+        follow = LogFollow(
+            self,
+            docker_stream,
+            timeout=timeout,
+            idle_timeout=idle_timeout,
+            after=_cursor_after(since),
+            only=stream,
+        )
+        self.client._follows.add(follow)
+        return follow
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def exec(
+        self,
+        command: str | Sequence[str],
+        *,
+        timeout: float | None = None,
+        workdir: str | None = None,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        check: bool = False,
+    ) -> ExecResult:
+        """Run a command in the running container and wait for it; its :class:`ExecResult`.
+
+        A string runs with ``/bin/sh -c``; a list runs as it is (no shell). After ``timeout``
+        seconds the result comes back with ``timed_out=True`` and what was read so far (Docker
+        cannot stop an exec: the process may still run in the container). ``check=True``
+        raises :class:`~littlewings_jupyter.errors.CommandFailed` unless it exited with 0.
+        """
+        self.client._check_write("running commands")
+        if isinstance(command, str):
+            if not command.strip():
+                raise ValueError("The command is empty.")
+            argv = ["/bin/sh", "-c", command]
+        else:
+            argv = [str(arg) for arg in command]
+            if not argv:
+                raise ValueError("The command is empty.")
+        ref = self._call(self.client.engine.resolve, self.id)
+        if ref.state != "running":
+            raise Conflict(
+                f"Cannot run a command in {self.name!r}: it is {ref.state}.", state=ref.state
+            )
+        options: dict[str, Any] = {}
+        if workdir is not None:
+            options["workdir"] = workdir
+        if env is not None:
+            options["environment"] = dict(env)
+        if user is not None:
+            options["user"] = user
+        started = time.monotonic()
+        try:
+            exec_id, docker_stream = self.client.engine.exec_start(self.id, argv, **options)
+        except Conflict as exc:  # it stopped in between
+            raise Conflict(f"Cannot run a command in {self.name!r}: {exc.message}") from None
+        stdout, stderr, timed_out = _read_exec_output(docker_stream, timeout)
+        exit_code = None if timed_out else self.client.engine.exec_exit_code(exec_id)
+        result = ExecResult(
+            argv,
+            exit_code,
+            stdout,
+            stderr,
+            duration=time.monotonic() - started,
+            timed_out=timed_out,
+            container=self.name,
+        )
+        return result.check() if check else result
+
+    def send(self, text: str, newline: bool = True) -> None:
+        """Type ``text`` on the container's stdin (it must run with stdin open, ``docker run -i``).
+
+        A newline is added unless ``newline=False`` or the text ends with one. What the
+        process answers appears in its log (:meth:`follow` or :meth:`logs`).
+        """
+        self.client._check_write("sending to stdin")
+        ref = self._call(self.client.engine.resolve, self.id)
+        try:
+            self.client.engine.ensure_stdin_open(ref)
+        except StdinNotOpen:
+            raise StdinNotOpen(
+                f"Container {self.name!r} was not started with stdin open (docker run -i, "
+                "stdin_open=True); run a command with .exec() instead."
+            ) from None
+        if ref.state != "running":
+            raise Conflict(
+                f"Container {self.name!r} is {ref.state}; start it to send to its stdin.",
+                state=ref.state,
+            )
+        if newline and not text.endswith("\n"):
+            text += "\n"
+        self.client._stdin_writer(self.id).write(text.encode("utf-8"))
+
+    # -- power -------------------------------------------------------------------------------
+
+    def _power(self, action: str) -> Container:
+        self.client._check_write(f"'{action}'")
+        self._summary = self._call(self.client.engine.power, self.id, action)
+        return self
+
+    def start(self) -> Container:
+        """Start the container (it must be created or exited)."""
+        return self._power("start")
+
+    def stop(self) -> Container:
+        """Stop the container (SIGTERM, then SIGKILL after 10 s); returns once it stopped."""
+        return self._power("stop")
+
+    def restart(self) -> Container:
+        """Restart the container (stop, then start)."""
+        return self._power("restart")
+
+    def kill(self) -> Container:
+        """Kill the container (SIGKILL)."""
+        return self._power("kill")
+
+    def pause(self) -> Container:
+        """Freeze every process of the running container."""
+        return self._power("pause")
+
+    def unpause(self) -> Container:
+        """Thaw a paused container."""
+        return self._power("unpause")
+
+    def wait(self, timeout: float | None = None, interval: float = 0.25) -> int | None:
+        """Wait until the container is no longer running; its exit code (None on timeout)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self.status
+            if state not in _RUNNING_STATES:
+                code = self._summary.get("exit_code")
+                return None if code is None else int(code)
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            time.sleep(interval if deadline is None else min(interval, deadline - time.monotonic()))
+
+    # -- stats -------------------------------------------------------------------------------
+
+    def stats(self, timeout: float = 10.0) -> dict[str, Any]:
+        """CPU %, memory, network, block I/O and pids now, computed as ``docker stats`` does.
+
+        CPU needs two samples from Docker, so this takes about a second or two for a running
+        container; a container that does not run gives zeros at once.
+        """
+        engine = self.client.engine
+        # Docker sends a single sample for a container that does not run (and may then keep the
+        # stream open): do not wait for a second one.
+        running = self.status == "running"
+        docker_stream = self._call(engine.open_stats, self.id)
+        timer = threading.Timer(timeout, docker_stream.close)
+        timer.daemon = True
+        timer.start()
+        sample: dict[str, Any] = {}
+        try:
+            for doc in iter_json_documents(docker_stream):
+                sample = doc
+                # The first sample of a stream has no previous CPU reading to compare with.
+                if not running or (doc.get("precpu_stats") or {}).get("system_cpu_usage"):
+                    break
+        finally:
+            timer.cancel()
+            timer.join()
+            docker_stream.close()
+        return compute_stats(sample)
+
+    # -- display -----------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Container) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"<Container {self.name!r} {self._summary.get('state', '?')} {self.short_id}>"
+
+    def _repr_html_(self) -> str:
+        return _containers_table([self])
+
+
+def _read_exec_output(stream: DockerStream, timeout: float | None) -> tuple[str, str, bool]:
+    """Read an exec's multiplexed output to its end (or ``timeout``): stdout, stderr, timed out."""
+    timed_out = threading.Event()
+
+    def expire() -> None:
+        timed_out.set()
+        stream.close()
+
+    timer = threading.Timer(timeout, expire) if timeout is not None else None
+    demuxer = FrameDemuxer(tty=False)
+    decoders = {kind: codecs.getincrementaldecoder("utf-8")("replace") for kind in (1, 2)}
+    out: dict[int, list[str]] = {1: [], 2: []}
+    try:
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        for block in stream:
+            for kind, payload in demuxer.feed(block):
+                out[kind].append(decoders[kind].decode(payload))
+    finally:
+        if timer is not None:
+            timer.cancel()
+            timer.join()
+        stream.close()
+    for kind, decoder in decoders.items():
+        out[kind].append(decoder.decode(b"", final=True))
+    return "".join(out[1]), "".join(out[2]), timed_out.is_set()
+
+
+class ContainerList(list[Container]):
+    """A list of :class:`Container` handles shown as a table (with state badges in notebooks)."""
+
+    @property
+    def names(self) -> list[str]:
+        """The containers' names, in order."""
+        return [c.name for c in self]
+
+    def get(self, name: str) -> Container | None:
+        """The container of this name (or id prefix) in the list, if any."""
+        for c in self:
+            if c.name == name or c.id.startswith(name):
+                return c
+        return None
+
+    def __repr__(self) -> str:
+        if not self:
+            return "ContainerList([])  # no containers"
+        rows = [("NAME", "STATE", "STATUS", "IMAGE", "PROJECT", "ID")]
+        for c in self:
+            info = c._summary
+            rows.append(
+                (
+                    c.name,
+                    str(info.get("state", "")),
+                    str(info.get("status", "")),
+                    c.image,
+                    str(info.get("compose_project") or ""),
+                    c.short_id,
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        return "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+            for row in rows
+        )
+
+    def _repr_html_(self) -> str:
+        return _containers_table(self)
+
+
+# JupyterLab's theme variables (with fallbacks outside JupyterLab), so light and dark both work.
+_BADGE_COLORS = {
+    "running": "var(--jp-success-color1, #388e3c)",
+    "paused": "var(--jp-warn-color1, #f57c00)",
+    "restarting": "var(--jp-info-color1, #0288d1)",
+    "removing": "var(--jp-warn-color1, #f57c00)",
+    "dead": "var(--jp-error-color1, #d32f2f)",
+}
+_BADGE_DEFAULT = "var(--jp-layout-color4, #757575)"
+
+
+def _state_badge(state: str, exit_code: Any, health: Any) -> str:
+    color = _BADGE_COLORS.get(state, _BADGE_DEFAULT)
+    if state == "exited" and exit_code not in (None, 0):
+        color = "var(--jp-error-color1, #d32f2f)"
+    badge = (
+        f'<span class="jp-LittleWings-badge jp-LittleWings-badge-{html.escape(state)}" '
+        f'style="background:{color};color:#fff;border-radius:8px;padding:1px 8px;'
+        f'font-size:0.85em;white-space:nowrap">{html.escape(state or "?")}</span>'
+    )
+    if health:
+        badge += f' <small title="health">({html.escape(str(health))})</small>'
+    return badge
+
+
+def _containers_table(items: Sequence[Container]) -> str:
+    if not items:
+        return "<p><em>No containers.</em></p>"
+    head = "".join(
+        f'<th style="text-align:left">{name}</th>'
+        for name in ("Name", "State", "Status", "Image", "Project", "Id")
+    )
+    rows = []
+    for c in items:
+        info = c._summary
+        cells = [
+            f"<b>{html.escape(c.name)}</b>",
+            _state_badge(str(info.get("state", "")), info.get("exit_code"), info.get("health")),
+            html.escape(str(info.get("status", ""))),
+            html.escape(c.image),
+            html.escape(str(info.get("compose_project") or "")),
+            f"<code>{html.escape(c.short_id)}</code>",
+        ]
+        rows.append(
+            "<tr>" + "".join(f'<td style="text-align:left">{x}</td>' for x in cells) + "</tr>"
+        )
+    caption = f"{len(items)} container{'s' if len(items) != 1 else ''}"
+    return (
+        '<table class="jp-LittleWings-containers">'
+        f'<caption style="text-align:left">{caption}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+# -- the client ----------------------------------------------------------------------------------
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+class Client:
+    """A connection to one Docker engine, with LittleWings' visibility rules.
+
+    Nothing contacts Docker until the first call. ``base_url`` as in docker-py
+    (``unix:///var/run/docker.sock``, ``tcp://host:2376``); empty means the environment
+    (``DOCKER_HOST``, ``DOCKER_TLS_VERIFY``…), like the docker CLI. ``visible_names`` (shell
+    patterns) and ``visible_labels`` (``key`` or ``key=value``) hide other containers exactly
+    as the server extension's settings do: a hidden container is "not found". ``read_only``
+    refuses commands, stdin and power actions. ``engine`` shares an existing
+    :class:`~littlewings_jupyter.docker_engine.DockerEngine` instead.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float = 30,
+        visible_names: Iterable[str] | None = None,
+        visible_labels: Iterable[str] | None = None,
+        read_only: bool = False,
+        engine: DockerEngine | None = None,
+    ) -> None:
+        if engine is None:
+            engine = DockerEngine(
+                base_url=base_url,
+                timeout=timeout,
+                visibility=Visibility(list(visible_names or []), list(visible_labels or [])),
+                settings_hint=_SETTINGS_HINT,
+            )
+        self.engine = engine
+        self.read_only = read_only
+        self._stdin_writers: dict[str, StdinWriter] = {}
+        self._lock = threading.Lock()
+        self._follows: weakref.WeakSet[LogFollow] = weakref.WeakSet()
+
+    def version(self) -> dict[str, Any]:
+        """The Docker engine's version information (a quick check that it answers)."""
+        return dict(self.engine.version())
+
+    def containers(
+        self,
+        name: str | Iterable[str] | None = None,
+        *,
+        state: str | Iterable[str] | None = None,
+        label: str | Iterable[str] | None = None,
+        project: str | None = None,
+        image: str | None = None,
+        all: bool = True,
+    ) -> ContainerList:
+        """The visible containers, newest first, filtered (see :func:`containers`)."""
+        wanted = Visibility(_as_list(name), _as_list(label))
+        states = set(_as_list(state))
+        found = ContainerList()
+        for summary in self.engine.list_containers(all=all):
+            if not wanted.allows(summary["name"], summary["labels"]):
+                continue
+            if states and summary["state"] not in states:
+                continue
+            if project is not None and summary.get("compose_project") != project:
+                continue
+            if image is not None and not fnmatch.fnmatchcase(summary["image"], image):
+                continue
+            found.append(Container(self, summary))
+        return found
+
+    def container(self, ref: Any) -> Container:
+        """A handle on a visible container by name, id or id prefix (or a docker-py object)."""
+        ref = getattr(ref, "id", ref)
+        if not isinstance(ref, str):
+            raise TypeError(f"A container is named by a string, not {type(ref).__name__}.")
+        return Container(self, self.engine.describe(ref))
+
+    def _check_write(self, what: str) -> None:
+        if self.read_only:
+            raise Forbidden(f"This LittleWings client is read-only: {what} is refused.")
+
+    def _stdin_writer(self, container_id: str) -> StdinWriter:
+        with self._lock:
+            writer = self._stdin_writers.get(container_id)
+            if writer is None:
+                writer = self._stdin_writers[container_id] = StdinWriter(self.engine, container_id)
+            return writer
+
+    def close(self) -> None:
+        """Close every follow and stdin attachment of this client, and its Docker connection."""
+        for follow in list(self._follows):
+            follow.close()
+        with self._lock:
+            writers, self._stdin_writers = list(self._stdin_writers.values()), {}
+        for writer in writers:
+            writer.close()
+        self.engine.reset()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = self.engine.base_url or "from the environment"
+        ro = ", read-only" if self.read_only else ""
+        return f"<littlewings Client {where}{ro}>"
+
+
+# -- the module-level default ---------------------------------------------------------------------
+
+_default_client: Client | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> Client:
+    """The client the module-level functions use; made from the environment on first use."""
+    global _default_client
+    with _default_lock:
+        if _default_client is None:
+            _default_client = Client()
+        return _default_client
+
+
+def connect(
+    base_url: str | None = None,
+    *,
+    timeout: float = 30,
+    visible_names: Iterable[str] | None = None,
+    visible_labels: Iterable[str] | None = None,
+    read_only: bool = False,
+) -> Client:
+    """Use this Docker engine from now on; checks that it answers and returns the new client.
+
+    The module-level functions (:func:`containers`, :func:`container`) then go to it; the
+    previous default client is closed. Arguments as in :class:`Client`.
+
+    >>> lw.connect("unix:///var/run/docker.sock", visible_labels=["team=data"])  # doctest: +SKIP
+    """
+    global _default_client
+    client = Client(
+        base_url,
+        timeout=timeout,
+        visible_names=visible_names,
+        visible_labels=visible_labels,
+        read_only=read_only,
+    )
+    client.version()
+    with _default_lock:
+        previous, _default_client = _default_client, client
+    if previous is not None:
+        previous.close()
+    return client
+
+
+def containers(
+    name: str | Iterable[str] | None = None,
+    *,
+    state: str | Iterable[str] | None = None,
+    label: str | Iterable[str] | None = None,
+    project: str | None = None,
+    image: str | None = None,
+    all: bool = True,
+) -> ContainerList:
+    """The visible containers, newest first, as a :class:`ContainerList` (a table in notebooks).
+
+    ``name``: shell pattern(s) such as ``"web-*"`` (any may match). ``state``: one state or
+    several (``"running"``, ``["exited", "dead"]``). ``label``: ``"key"`` or ``"key=value"``, or
+    several (all must match). ``project``: a Docker Compose project. ``image``: a shell pattern
+    of the image name. ``all=False``: running containers only, like ``docker ps``.
+    """
+    return default_client().containers(
+        name, state=state, label=label, project=project, image=image, all=all
+    )
+
+
+def container(ref: Any) -> Container:
+    """A handle on one visible container, by name, id or id prefix.
+
+    Raises :class:`~littlewings_jupyter.errors.ContainerNotFound` when there is none (or it is
+    hidden) and :class:`~littlewings_jupyter.errors.EngineUnavailable` when Docker does not answer.
+    """
+    return default_client().container(ref)
+
+
+__all__ = [
+    "Client",
+    "Container",
+    "ContainerList",
+    "ExecResult",
+    "Line",
+    "LogFollow",
+    "connect",
+    "container",
+    "containers",
+    "default_client",
+    "join_lines",
+]
