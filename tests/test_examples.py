@@ -1,0 +1,56 @@
+"""The example notebooks run from top to bottom against a real Docker engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+pytestmark = pytest.mark.docker
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_LABEL = "littlewings.example=1"
+
+
+def outputs_text(nb: Any) -> str:
+    """Everything the notebook's cells printed or displayed, as one text."""
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                parts.append(output["text"])
+            for kind in ("text/plain", "text/html"):
+                if kind in output.get("data", {}):
+                    parts.append(output["data"][kind])
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.ipynb")), ids=lambda p: p.name)
+def test_example_notebook_runs(path: Path, docker_client: Any) -> None:
+    nb = nbformat.read(path, as_version=4)
+    assert not any(
+        cell.get("outputs") or cell.get("execution_count")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    ), f"{path.name} is committed with outputs"
+    # The kernel is python3 of this environment (jupyter_client runs it with sys.executable).
+    client = NotebookClient(
+        nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}}
+    )
+    try:
+        client.execute()
+    finally:
+        # The notebook removes its container in its last cell; if a cell failed, do it here.
+        for left in docker_client.containers.list(all=True, filters={"label": EXAMPLE_LABEL}):
+            left.remove(force=True)
+    if path.name == "littlewings-api.ipynb":
+        text = outputs_text(nb)
+        assert "jp-LittleWings-badge-running" in text
+        assert "[stdout] demo: hello from the notebook" in text
+        assert "[stderr] demo: warning: this one goes to stderr" in text
+        assert "exit code: 0 - exited" in text
+        assert "Refused: Cannot unpause the container: it is not paused." in text
+    assert not docker_client.containers.list(all=True, filters={"label": EXAMPLE_LABEL})
