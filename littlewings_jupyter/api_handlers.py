@@ -175,8 +175,63 @@ class PowerHandler(LittleWingsAPIHandler):
         action = body.get("action") if isinstance(body, dict) else None
         if action not in POWER_ACTIONS:
             raise InvalidMessage(f"'action' must be one of {', '.join(POWER_ACTIONS)}.")
-        summary = await self.manager.run(self.manager.engine.power, ref, action)
+        engine = self.manager.engine
+        container = await self.manager.run(engine.resolve, ref)
+        audit = self.manager.audit
+        entry = None
+        if audit is not None:
+            entry = audit.start(
+                user=self.user_name,
+                container_id=container.id,
+                container_name=container.name,
+                action="power",
+                detail=action,
+                via="rest",
+            )
+        try:
+            summary = await self.manager.run(engine.power, container.id, action)
+        except LittleWingsError as exc:
+            if audit is not None and entry is not None:
+                audit.finish(entry, "error", error=exc.message)
+            raise
+        if audit is not None and entry is not None:
+            audit.finish(entry, "ok")
         self.finish({"ok": True, "action": action, "state": summary["state"], "container": summary})
+
+
+class AuditHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/audit``: the audit trail, newest first."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Filter with ``container``, ``user``, ``action``; page with ``limit`` and ``offset``."""
+        audit = self.manager.audit
+        if audit is None:
+            self.finish({"enabled": False, "entries": [], "total": 0})
+            return
+        limit = self._int_argument("limit", 100, 1, 1000)
+        offset = self._int_argument("offset", 0, 0, 10**9)
+        result = await self.manager.run(
+            lambda: audit.query(
+                container=self.get_argument("container", None),
+                user=self.get_argument("user", None),
+                action=self.get_argument("action", None),
+                limit=limit,
+                offset=offset,
+            )
+        )
+        self.finish({"enabled": True, **result})
+
+    def _int_argument(self, name: str, default: int, low: int, high: int) -> int:
+        value = self.get_argument(name, None)
+        if value is None:
+            return default
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise InvalidMessage(
+                f"Query argument {name!r} must be a whole number from {low} to {high}."
+            )
+        return int(value)
 
 
 def _http_code(status: int) -> str:
@@ -197,4 +252,5 @@ default_handlers = [
     (rf"/api/littlewings/containers/{_CONTAINER}", ContainerHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/logs", ContainerLogsHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/power", PowerHandler),
+    (r"/api/littlewings/audit", AuditHandler),
 ]

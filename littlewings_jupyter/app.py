@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Type, Unicode
 
 from .api_handlers import default_handlers
+from .audit import AuditLog
 from .docker_engine import DockerEngine, Visibility
 from .handlers import ContainerWebSocket
 from .sessions import Limits, SessionManager
@@ -50,6 +52,31 @@ class LittleWings(ExtensionApp):
         default_value=["/bin/sh", "-c"],
         help="How a 'command' string is run with exec: this argv plus the string. Empty: split "
         "the string like a shell would and run it without a shell.",
+    ).tag(config=True)
+
+    command_allow = List(
+        Unicode(),
+        default_value=[],
+        help="Regular expressions; when set, a command (exec or stdin) must fully match one. "
+        "Defence in depth, not a sandbox: a shell can always be talked into more.",
+    ).tag(config=True)
+    command_deny = List(
+        Unicode(),
+        default_value=[],
+        help="Regular expressions; a command (exec or stdin) matching any is refused. "
+        "Defence in depth, not a sandbox.",
+    ).tag(config=True)
+
+    audit_enabled = Bool(
+        True, help="Record every command, stdin line and power action in the audit trail."
+    ).tag(config=True)
+    audit_path = Unicode(
+        "",
+        help="The audit trail's SQLite file. Empty: littlewings/audit.sqlite in Jupyter's data "
+        "directory.",
+    ).tag(config=True)
+    audit_retention_days = Float(
+        90.0, help="Audit entries older than this many days are deleted; 0 keeps them all."
     ).tag(config=True)
 
     history_lines = Int(
@@ -104,6 +131,8 @@ class LittleWings(ExtensionApp):
             stdin_enabled=self.stdin_enabled,
             exec_shell=list(self.exec_shell),
             max_message_size=self.max_message_size,
+            command_allow=list(self.command_allow),
+            command_deny=list(self.command_deny),
         )
 
     def initialize_settings(self) -> None:
@@ -115,6 +144,11 @@ class LittleWings(ExtensionApp):
             max_line_bytes=self.max_line_bytes,
         )
         self.manager = self.manager_class(engine, self.limits(), max_workers=self.worker_threads)
+        if self.audit_enabled:
+            data_dir = self.serverapp.data_dir if self.serverapp else self.data_dir
+            path = self.audit_path or os.path.join(data_dir, "littlewings", "audit.sqlite")
+            self.manager.audit = AuditLog(path, self.audit_retention_days)
+            self.log.info("LittleWings: audit trail in %s", path)
         self.settings["littlewings_manager"] = self.manager
 
     def initialize_handlers(self) -> None:

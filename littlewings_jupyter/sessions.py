@@ -10,6 +10,7 @@ import asyncio
 import codecs
 import contextlib
 import logging
+import re
 import shlex
 import threading
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, TypeVar
 
 from . import protocol
+from .audit import AuditLog
 from .docker_engine import (
     STREAM_NAMES,
     ContainerRef,
@@ -81,6 +83,18 @@ class Limits:
     stdin_enabled: bool = True
     exec_shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
     max_message_size: int = 1024 * 1024
+    command_allow: list[str] = field(default_factory=list)
+    command_deny: list[str] = field(default_factory=list)
+
+    def check_command(self, text: str) -> None:
+        """Refuse a command the allow-list does not match or the deny-list does."""
+        if self.command_allow and not any(
+            re.fullmatch(pattern, text, re.S) for pattern in self.command_allow
+        ):
+            raise Forbidden("This command is not in the server's allow-list (command_allow).")
+        for pattern in self.command_deny:
+            if re.search(pattern, text):
+                raise Forbidden("This command matches the server's deny-list (command_deny).")
 
 
 class Connection(Protocol):
@@ -205,6 +219,7 @@ class SessionManager:
         self.event_subscribers: set[ClientSession] = set()
         self.event_watcher: EventWatcher | None = None
         self.engine_available: bool | None = None
+        self.audit: AuditLog | None = None
         self._stopped_followers: list[Any] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -494,6 +509,8 @@ class SessionManager:
         await asyncio.get_running_loop().run_in_executor(None, join_all)
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.engine.reset()
+        if self.audit is not None:
+            self.audit.close()
 
 
 class ExecRun:
@@ -506,6 +523,7 @@ class ExecRun:
         self.stream: Any = None
         self.cancelled = False
         self.started = time.monotonic()
+        self.audit_entry: str | None = None
 
     def read(self, stream: Any, emit: Callable[[str, str], None]) -> None:
         """Read the exec's output until it ends (blocking; runs in its own thread)."""
@@ -642,6 +660,7 @@ class ClientSession:
         self._leave()
         for run in list(self.execs.values()):
             run.cancelled = True
+            self._audit_finish(run.audit_entry, "cancelled")
             if run.stream is not None:
                 run.stream.close()
         self.execs.clear()
@@ -922,10 +941,41 @@ class ClientSession:
         self.stats = message.enabled
         self.send(protocol.reply("stats_enabled", message.id, enabled=message.enabled))
 
+    def _audit_start(
+        self, container: ContainerRef, action: str, detail: str, via: str | None
+    ) -> str | None:
+        audit = self.manager.audit
+        if audit is None:
+            return None
+        return audit.start(
+            user=self.connection.user_name,
+            container_id=container.id,
+            container_name=container.name,
+            action=action,
+            detail=detail,
+            via=via,
+        )
+
+    def _audit_finish(self, entry: str | None, result: str, **details: Any) -> None:
+        if entry is not None and self.manager.audit is not None:
+            self.manager.audit.finish(entry, result, **details)
+
+    def _audit_failure(self, entry: str | None, exc: LittleWingsError) -> None:
+        refused = isinstance(exc, (Forbidden, RateLimited, TooManyCommands))
+        self._audit_finish(entry, "denied" if refused else "error", error=exc.message)
+
     async def _on_power(self, message: protocol.Power) -> None:
         container = self._require_container()
-        await self._check_write(f"'{message.action}'")
-        summary = await self.manager.run(self.manager.engine.power, container.id, message.action)
+        entry = self._audit_start(container, "power", message.action, None)
+        try:
+            await self._check_write(f"'{message.action}'")
+            summary = await self.manager.run(
+                self.manager.engine.power, container.id, message.action
+            )
+        except LittleWingsError as exc:
+            self._audit_failure(entry, exc)
+            raise
+        self._audit_finish(entry, "ok")
         self.send(
             protocol.reply(
                 "power",
@@ -942,15 +992,30 @@ class ClientSession:
         via = message.via or (
             "stdin" if container.open_stdin and self.limits.stdin_enabled else "exec"
         )
-        await self._check_write("running commands")
-        if via == "stdin":
-            if not self.limits.stdin_enabled:
-                raise Forbidden("Sending to stdin is disabled on this server (stdin_enabled).")
-            text = message.command or ""
-            self.send(protocol.reply("command_started", message.id, via="stdin", command=text))
-            await self.manager.write_stdin(container, text + "\n")
-            self.send(protocol.reply("command_sent", message.id, via="stdin"))
-            return
+        entry = self._audit_start(container, "command", message.text, via)
+        try:
+            await self._check_write("running commands")
+            self.limits.check_command(message.text)
+            if via == "stdin":
+                await self._send_stdin(message, container)
+                self._audit_finish(entry, "ok")
+            else:
+                await self._start_exec(message, container, entry)
+        except LittleWingsError as exc:
+            self._audit_failure(entry, exc)
+            raise
+
+    async def _send_stdin(self, message: protocol.Command, container: ContainerRef) -> None:
+        if not self.limits.stdin_enabled:
+            raise Forbidden("Sending to stdin is disabled on this server (stdin_enabled).")
+        text = message.command or ""
+        self.send(protocol.reply("command_started", message.id, via="stdin", command=text))
+        await self.manager.write_stdin(container, text + "\n")
+        self.send(protocol.reply("command_sent", message.id, via="stdin"))
+
+    async def _start_exec(
+        self, message: protocol.Command, container: ContainerRef, entry: str | None
+    ) -> None:
         if not self.limits.exec_enabled:
             raise Forbidden("Running commands with exec is disabled on this server (exec_enabled).")
         if len(self.execs) >= self.limits.max_concurrent_commands:
@@ -964,13 +1029,14 @@ class ClientSession:
             argv = (
                 [*self.limits.exec_shell, message.command or ""]
                 if self.limits.exec_shell
-                else (shlex.split(message.command or ""))
+                else shlex.split(message.command or "")
             )
             if not argv:
                 raise InvalidMessage("'command' is empty.")
         self._exec_counter += 1
         key = self._exec_counter
         run = ExecRun(self, message.id, message.text)
+        run.audit_entry = entry
         self.execs[key] = run
         try:
             exec_id, stream = await self.manager.run(
@@ -981,6 +1047,7 @@ class ClientSession:
             raise
         if self.closed or run.cancelled:
             stream.close()
+            self._audit_finish(entry, "cancelled")
             return
         run.stream = stream
         self.send(protocol.reply("command_started", message.id, via="exec", command=message.text))
@@ -1006,14 +1073,17 @@ class ClientSession:
         threading.Thread(target=reader, name="littlewings-exec", daemon=True).start()
         await done.wait()
         if run.cancelled or self.closed:
+            self._audit_finish(run.audit_entry, "cancelled")
             return
         try:
             exit_code = await self.manager.run(self.manager.engine.exec_exit_code, exec_id)
         except LittleWingsError as exc:
             self.execs.pop(key, None)
+            self._audit_failure(run.audit_entry, exc)
             self.send(exc.to_wire(run.request_id))
             return
         self.execs.pop(key, None)
+        self._audit_finish(run.audit_entry, "ok", exit_code=exit_code)
         self.send(
             protocol.reply(
                 "command_exit",
