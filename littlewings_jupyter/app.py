@@ -101,6 +101,14 @@ class LittleWings(ExtensionApp):
     max_line_bytes = Int(
         64 * 1024, help="Longer log lines are sent in pieces marked 'partial'."
     ).tag(config=True)
+    throttle_lines = Int(
+        100_000,
+        help="Output throttling (like Wings): at most this many log lines per throttle_interval "
+        "per container; more are dropped and clients are told how many. 0 disables.",
+    ).tag(config=True)
+    throttle_interval = Float(1.0, help="The window of throttle_lines, in seconds.").tag(
+        config=True
+    )
     command_rate = Float(
         10.0, help="Commands and power actions per second one connection may send (average)."
     ).tag(config=True)
@@ -131,6 +139,8 @@ class LittleWings(ExtensionApp):
             stdin_enabled=self.stdin_enabled,
             exec_shell=list(self.exec_shell),
             max_message_size=self.max_message_size,
+            throttle_lines=self.throttle_lines,
+            throttle_interval=self.throttle_interval,
             command_allow=list(self.command_allow),
             command_deny=list(self.command_deny),
         )

@@ -521,7 +521,11 @@ class DockerEngine:
         def open_() -> DockerStream:
             api = self.api
             response = api._get(api._url(path, ref), params=params, stream=True)
-            api._raise_for_status(response)
+            try:
+                api._raise_for_status(response)
+            except Exception:
+                response.close()  # an error answer must not keep its connection
+                raise
             sock = _response_socket(response)
             if sock is not None:
                 sock.settimeout(None)

@@ -83,6 +83,8 @@ class Limits:
     stdin_enabled: bool = True
     exec_shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
     max_message_size: int = 1024 * 1024
+    throttle_lines: int = 100_000
+    throttle_interval: float = 1.0
     command_allow: list[str] = field(default_factory=list)
     command_deny: list[str] = field(default_factory=list)
 
@@ -174,6 +176,76 @@ class LogBatch:
         return cached
 
 
+class OutputThrottle:
+    """Wings-like output throttling: at most ``limit`` lines per ``interval`` seconds.
+
+    Lines over the limit are dropped, and the clients are told when it starts and when it ends,
+    with how many lines were dropped and the cursors between which they can be fetched again.
+    """
+
+    def __init__(self, limit: int, interval: float) -> None:
+        self.limit = limit
+        self.interval = interval
+        self.window_start = time.monotonic()
+        self.count = 0
+        self.active = False
+        self.dropped = 0
+        self.resume_cursor: Cursor | None = None
+        self.last_dropped: Cursor | None = None
+        self.last_admitted: Cursor | None = None
+
+    def admit(self, lines: list[LogLine]) -> tuple[list[LogLine], dict[str, Any] | None]:
+        """The lines that may go out now, and a notice if throttling just began."""
+        now = time.monotonic()
+        if now - self.window_start >= self.interval:
+            self.window_start, self.count = now, 0
+        room = max(self.limit - self.count, 0)
+        if self.active:
+            room = 0  # stay throttled until a quiet window has passed (see release)
+        admitted = lines[:room]
+        self.count += len(lines)
+        if admitted:
+            self.last_admitted = admitted[-1].cursor
+        if len(admitted) == len(lines):
+            return lines, None
+        dropped = lines[len(admitted) :]
+        if not self.active:
+            self.active = True
+            self.dropped = 0
+            self.resume_cursor = self.last_admitted
+            notice: dict[str, Any] | None = {
+                "state": "on",
+                "limit": self.limit,
+                "interval": self.interval,
+                "message": f"The container prints more than {self.limit} lines in "
+                f"{self.interval:g} s: lines are being dropped until it slows down.",
+            }
+        else:
+            notice = None
+        self.dropped += len(dropped)
+        self.last_dropped = dropped[-1].cursor
+        return admitted, notice
+
+    def release(self) -> dict[str, Any] | None:
+        """End throttling once a whole window stayed under the limit; the closing notice."""
+        now = time.monotonic()
+        if now - self.window_start < self.interval:
+            return None
+        if self.count > self.limit:
+            self.window_start, self.count = now, 0
+            return None
+        self.active = False
+        notice = {
+            "state": "off",
+            "dropped": self.dropped,
+            "resume_cursor": str(self.resume_cursor) if self.resume_cursor else None,
+            "last_cursor": str(self.last_dropped) if self.last_dropped else None,
+            "message": f"Output flows again; {self.dropped} lines were dropped.",
+        }
+        self.window_start, self.count = now, 0
+        return notice
+
+
 class TokenBucket:
     """A rate limit: ``rate`` per second on average, bursts of up to ``burst``."""
 
@@ -220,6 +292,7 @@ class SessionManager:
         self.event_watcher: EventWatcher | None = None
         self.engine_available: bool | None = None
         self.audit: AuditLog | None = None
+        self.throttles: dict[str, OutputThrottle] = {}
         self._stopped_followers: list[Any] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -317,6 +390,7 @@ class SessionManager:
         subscribers.discard(session)
         if not subscribers:
             del self.log_subscribers[container_id]
+            self.throttles.pop(container_id, None)
             follower = self.followers.pop(container_id, None)
             if follower is not None:
                 follower.stop()
@@ -330,9 +404,36 @@ class SessionManager:
         self._stopped_followers = [f for f in self._stopped_followers if f.alive]
 
     def _deliver_logs(self, container_id: str, lines: list[LogLine]) -> None:
+        if self.limits.throttle_lines > 0:
+            throttle = self.throttles.get(container_id)
+            if throttle is None:
+                throttle = self.throttles[container_id] = OutputThrottle(
+                    self.limits.throttle_lines, self.limits.throttle_interval
+                )
+            lines, notice = throttle.admit(lines)
+            if notice is not None:
+                self._throttle_notice(container_id, notice)
+                self.loop.call_later(throttle.interval, self._throttle_check, container_id)
+            if not lines:
+                return
         batch = LogBatch(lines)
         for session in list(self.log_subscribers.get(container_id, ())):
             session.deliver_logs(batch)
+
+    def _throttle_check(self, container_id: str) -> None:
+        throttle = self.throttles.get(container_id)
+        if throttle is None:
+            return
+        notice = throttle.release()
+        if notice is None:
+            self.loop.call_later(throttle.interval, self._throttle_check, container_id)
+        else:
+            self._throttle_notice(container_id, notice)
+
+    def _throttle_notice(self, container_id: str, notice: dict[str, Any]) -> None:
+        frame = protocol.reply("throttled", container=container_id, **notice)
+        for session in list(self.log_subscribers.get(container_id, ())):
+            session.send(frame)
 
     def _gone_threadsafe(self, container_id: str) -> None:
         with contextlib.suppress(RuntimeError):
