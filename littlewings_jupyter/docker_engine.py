@@ -84,6 +84,7 @@ class ContainerRef:
     tty: bool
     open_stdin: bool
     state: str
+    started_at: str = ""
 
 
 def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
@@ -496,6 +497,7 @@ class DockerEngine:
             tty=bool(config.get("Tty")),
             open_stdin=bool(config.get("OpenStdin")),
             state=(info.get("State") or {}).get("Status", ""),
+            started_at=(info.get("State") or {}).get("StartedAt", ""),
         )
 
     def power(self, ref: str, action: str) -> dict[str, Any]:

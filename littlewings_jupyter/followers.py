@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -467,11 +468,23 @@ class StdinWriter:
         self.engine = engine
         self.container_id = container_id
         self._socket: Any = None
+        self._started_at = ""
         self._lock = threading.Lock()
 
-    def write(self, data: bytes) -> None:
-        """Send ``data`` to the container's stdin (blocking; call from a worker thread)."""
+    def write(self, data: bytes, started_at: str = "") -> None:
+        """Send ``data`` to the container's stdin (blocking; call from a worker thread).
+
+        ``started_at`` is when the container's process started: an attachment made to an
+        earlier run of it is replaced (it no longer reaches the process).
+        """
         with self._lock:
+            if started_at != self._started_at:
+                self._close_socket()
+                self._started_at = started_at
+            if self._socket is not None and not self._alive():
+                # Docker ended the attachment (the container stopped or restarted): a write to
+                # it now could vanish into the socket's buffer.
+                self._close_socket()
             for attempt in (1, 2):
                 if self._socket is None:
                     self._socket = self.engine.attach_stdin(self.container_id)
@@ -484,6 +497,20 @@ class StdinWriter:
                         raise EngineUnavailable(
                             "Could not write to the container's stdin (did it stop?)."
                         ) from None
+
+    def _alive(self) -> bool:
+        """Whether Docker still holds the attachment open (a non-blocking peek for EOF)."""
+        sock = self._socket
+        try:
+            sock.setblocking(False)
+            try:
+                return sock.recv(1, socket.MSG_PEEK) != b""
+            finally:
+                sock.setblocking(True)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
 
     def _close_socket(self) -> None:
         sock, self._socket = self._socket, None

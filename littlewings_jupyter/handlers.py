@@ -45,10 +45,10 @@ class LittleWingsHandlerMixin:
         )
 
     async def permissions(self) -> dict[str, bool]:
-        """What the user may do, for clients that grey out what they cannot."""
+        """What the user may do (Authorizer and read-only mode), for clients to grey out."""
         return {
             "read": await self.is_authorized("read"),
-            "write": await self.is_authorized("write"),
+            "write": await self.is_authorized("write") and not self.manager.limits.read_only,
         }
 
 

@@ -395,9 +395,9 @@ class SessionManager:
             if follower is not None:
                 follower.stop()
                 self._stopped_followers.append(follower)
-            writer = self.stdin_writers.pop(container_id, None)
-            if writer is not None:
-                self.executor.submit(writer.close)
+            # The stdin attachment stays: for a container created with StdinOnce (docker-py's
+            # stdin_open=True sets it), Docker closes the container's stdin for good when the
+            # attached client leaves. It is dropped when the container is removed.
         self._reap()
 
     def _reap(self) -> None:
@@ -439,7 +439,13 @@ class SessionManager:
         with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(self._container_gone, container_id)
 
+    def _forget_stdin(self, container_id: str) -> None:
+        writer = self.stdin_writers.pop(container_id, None)
+        if writer is not None:
+            self.executor.submit(writer.close)
+
     def _container_gone(self, container_id: str) -> None:
+        self._forget_stdin(container_id)
         frame = protocol.reply("status", event="removed", container=container_id, time=time.time())
         for session in list(self.log_subscribers.get(container_id, ())):
             session.container_removed(frame)
@@ -498,7 +504,7 @@ class SessionManager:
             writer = self.stdin_writers.get(ref.id)
             if writer is None:
                 writer = self.stdin_writers.setdefault(ref.id, StdinWriter(self.engine, ref.id))
-            writer.write(text.encode("utf-8"))
+            writer.write(text.encode("utf-8"), current.started_at)
 
         await self.run(write)
 
@@ -550,6 +556,8 @@ class SessionManager:
             frame.setdefault("health", summary["health"])
         elif kind == "removed":
             frame["state"] = "removed"
+        if kind == "removed":
+            self._forget_stdin(container_id)
         for session in list(self.log_subscribers.get(container_id, ())):
             if kind == "removed":
                 session.container_removed(frame)

@@ -461,6 +461,7 @@ class TestReadOnly:
     async def test_read_only_mode_refuses_commands_and_power(self, lw_client, make_container):
         container = make_container("echo readable; sleep 3600")
         client = await lw_client()
+        assert client.received[0]["permissions"] == {"read": True, "write": False}
         await client.request({"type": "connect", "server_id": container.name}, "connected")
         await client.log_text("readable")
         for frame in ({"type": "command", "command": "ls"}, {"type": "power", "action": "stop"}):
@@ -562,3 +563,25 @@ class UnixProxy:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.server.wait_closed()
+
+
+async def test_stdin_keeps_working_after_every_client_left(lw_client, make_container):
+    # docker-py's stdin_open=True also sets StdinOnce: Docker closes the container's stdin for
+    # good when an attached client leaves, so the server must keep its attachment.
+    container = make_container(command=["demo-console"], stdin_open=True)
+    assert container.attrs["Config"]["StdinOnce"] is True
+    first = await lw_client()
+    await first.request({"type": "connect", "server_id": container.name}, "connected")
+    await first.request({"type": "command", "command": "say one"}, "command_sent")
+    await first.log_text("demo: one\n")
+    first.close()
+    await asyncio.sleep(1)
+    second = await lw_client()
+    await second.request({"type": "connect", "server_id": container.name, "tail": 0}, "connected")
+    await second.request({"type": "command", "command": "say two"}, "command_sent")
+    await second.log_text("demo: two\n")
+    # And after a restart (Docker ends the old attachment), a new one is made.
+    container.restart(timeout=1)
+    await second.until(lambda f: f.get("type") == "status" and f["event"] == "restarted")
+    await second.request({"type": "command", "command": "say three"}, "command_sent")
+    await second.log_text("demo: three\n")
