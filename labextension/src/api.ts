@@ -1,0 +1,160 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { IContainerSummary, IPermissions, PowerAction } from './console';
+
+/** What `GET api/littlewings/status` tells (fields the UI reads; others are kept). */
+export interface IEngineStatus {
+  /** Whether the Docker engine answers. */
+  available: boolean;
+  /** The engine's version, when it answers. */
+  version?: string | null;
+  /** Why it does not answer. */
+  error?: string | null;
+  permissions: IPermissions;
+  raw: Record<string, unknown>;
+}
+
+/** An HTTP error from the LittleWings API, with the server's message. */
+export class LittleWingsAPIError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | null
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Call `api/littlewings/<path>` on the Jupyter server: base_url, token and XSRF cookie are
+ * handled by `ServerConnection`, so this works behind JupyterHub prefixes too.
+ */
+export async function requestAPI<T>(
+  path: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const response = await requestRaw(path, init, settings);
+  const text = await response.text();
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+/** Like `requestAPI` but returns the response (for downloads). */
+export async function requestRaw(
+  path: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Response> {
+  const url = URLExt.join(settings.baseUrl, 'api/littlewings', path);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+  if (!response.ok) {
+    let message = response.statusText || `HTTP ${response.status}`;
+    let code: string | null = null;
+    try {
+      const body = await response.json();
+      message = body.message || body.reason || message;
+      code = body.error ?? body.code ?? null;
+    } catch {
+      // Not JSON (a proxy's error page): keep the status text.
+    }
+    throw new LittleWingsAPIError(message, response.status, code);
+  }
+  return response;
+}
+
+/** The WebSocket URL of the LittleWings console endpoint. */
+export function websocketUrl(
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  let url = URLExt.join(settings.wsUrl, 'api/littlewings/ws');
+  if (settings.appendToken && settings.token) {
+    url += `?token=${encodeURIComponent(settings.token)}`;
+  }
+  return url;
+}
+
+/** Engine availability and permissions. */
+export async function fetchStatus(): Promise<IEngineStatus> {
+  const raw = await requestAPI<Record<string, unknown>>('status');
+  return parseStatus(raw);
+}
+
+/** Read the status answer, tolerant of where the server puts the fields. */
+export function parseStatus(raw: Record<string, unknown>): IEngineStatus {
+  const engine = (raw.engine ?? {}) as Record<string, unknown>;
+  const available = Boolean(
+    engine.available ??
+    raw.engine_available ??
+    raw.available ??
+    raw.docker_available ??
+    false
+  );
+  const permissions = (raw.permissions ?? {
+    read: true,
+    write: true
+  }) as IPermissions;
+  return {
+    available,
+    version: (engine.version ??
+      raw.engine_version ??
+      raw.docker_version ??
+      null) as string | null,
+    error: (engine.error ?? raw.error ?? raw.engine_error ?? null) as
+      string | null,
+    permissions: {
+      read: permissions.read !== false,
+      // Read-only mode refuses every write whatever the Authorizer says.
+      write: permissions.write !== false && raw.read_only !== true
+    },
+    raw
+  };
+}
+
+/** The visible containers. */
+export async function fetchContainers(): Promise<IContainerSummary[]> {
+  const body = await requestAPI<unknown>('containers');
+  if (Array.isArray(body)) {
+    return body as IContainerSummary[];
+  }
+  return ((body as { containers?: IContainerSummary[] })?.containers ??
+    []) as IContainerSummary[];
+}
+
+/** Start, stop… a container. */
+export async function powerContainer(
+  id: string,
+  action: PowerAction
+): Promise<unknown> {
+  return requestAPI(`containers/${encodeURIComponent(id)}/power`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ action })
+  });
+}
+
+/** Download the logs of a container as a text file. */
+export async function downloadLogs(
+  container: string,
+  timestamps: boolean
+): Promise<void> {
+  const response = await requestRaw(
+    `containers/${encodeURIComponent(container)}/logs?timestamps=${timestamps ? 'true' : 'false'}`
+  );
+  const blob = await response.blob();
+  const disposition = response.headers.get('Content-Disposition') ?? '';
+  const named = /filename="?([^";]+)"?/.exec(disposition);
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = named ? named[1] : `${container.replace(/[^\w.-]+/g, '_')}.log`;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

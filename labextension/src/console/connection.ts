@@ -1,0 +1,415 @@
+import { PromiseDelegate } from '@lumino/coreutils';
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import {
+  CommandVia,
+  ICommandExitMessage,
+  ICommandOutputMessage,
+  ICommandSentMessage,
+  ICommandStartedMessage,
+  IConnectedMessage,
+  IContainerSummary,
+  IErrorMessage,
+  IHelloMessage,
+  ILogMessage,
+  IPermissions,
+  IPowerMessage,
+  IStatsMessage,
+  IStatusMessage,
+  PowerAction,
+  ServerMessage
+} from './protocol';
+import { IConnectionStatus, ISocketOptions, LittleWingsSocket } from './socket';
+
+/** What to ask for when watching a container. */
+export interface IWatchOptions {
+  /** History lines on open: a count or 'all'. */
+  tail: number | 'all';
+  /** Prefix every line with Docker's timestamp. */
+  timestamps: boolean;
+  /** Stream CPU and memory figures. */
+  stats: boolean;
+}
+
+/** A frame about a command typed in the console. */
+export type CommandEvent =
+  | ICommandStartedMessage
+  | ICommandOutputMessage
+  | ICommandExitMessage
+  | ICommandSentMessage
+  | IErrorMessage;
+
+/**
+ * One container watched over one LittleWings socket: logs, status, stats, commands, power.
+ *
+ * It survives reconnects: on every new socket it sends `connect` again with the `cursor` of the
+ * last log frame, so the server resumes exactly after the last line already shown.
+ */
+export class ConsoleConnection implements IDisposable {
+  constructor(options: ConsoleConnection.IOptions) {
+    this.serverId = options.serverId;
+    this._watch = { ...options.watch };
+    this._ownsSocket = !options.socket;
+    this.socket =
+      options.socket ?? new LittleWingsSocket(options.socketOptions!);
+    this.socket.opened.connect(this._onOpened, this);
+    this.socket.messageReceived.connect(this._onMessage, this);
+    this.socket.statusChanged.connect(this._onSocketStatus, this);
+    if (this.socket.hello) {
+      this._onOpened(this.socket, this.socket.hello);
+    } else {
+      this.socket.start();
+    }
+  }
+
+  /** The container as the user named it (name or id). */
+  readonly serverId: string;
+
+  /** The socket underneath. */
+  readonly socket: LittleWingsSocket;
+
+  get container(): IContainerSummary | null {
+    return this._container;
+  }
+
+  /** The server's default way to send commands, from `connected`. */
+  get commandVia(): CommandVia | null {
+    return this._commandVia;
+  }
+
+  get permissions(): IPermissions | null {
+    const hello = this.socket.hello;
+    if (!hello?.permissions) {
+      return null;
+    }
+    // Read-only mode refuses every write whatever the Authorizer says.
+    const readOnly =
+      (hello.limits as { read_only?: boolean } | undefined)?.read_only === true;
+    return {
+      read: hello.permissions.read,
+      write: hello.permissions.write && !readOnly
+    };
+  }
+
+  get watchOptions(): IWatchOptions {
+    return { ...this._watch };
+  }
+
+  /** True between `connected` and the socket closing. */
+  get isConnected(): boolean {
+    return this._connected;
+  }
+
+  /** Log lines, history and live. */
+  get logReceived(): ISignal<this, ILogMessage> {
+    return this._logReceived;
+  }
+
+  /** The history sent on (re)connect is complete. */
+  get historyEnded(): ISignal<this, void> {
+    return this._historyEnded;
+  }
+
+  /** Emitted on every `connected` (first and after reconnects). */
+  get connected(): ISignal<this, IConnectedMessage> {
+    return this._connectedSignal;
+  }
+
+  /** The container's summary or state changed. */
+  get containerChanged(): ISignal<this, IContainerSummary> {
+    return this._containerChanged;
+  }
+
+  /** A Docker status event of the container. */
+  get statusReceived(): ISignal<this, IStatusMessage> {
+    return this._statusReceived;
+  }
+
+  get statsReceived(): ISignal<this, IStatsMessage> {
+    return this._statsReceived;
+  }
+
+  get commandEvent(): ISignal<this, CommandEvent> {
+    return this._commandEvent;
+  }
+
+  /** Errors not tied to a command or a power action (not_found on connect...). */
+  get errorReceived(): ISignal<this, IErrorMessage> {
+    return this._errorReceived;
+  }
+
+  /** Emitted when the view must start over (the options changed, history comes again). */
+  get reset(): ISignal<this, void> {
+    return this._reset;
+  }
+
+  get connectionStatusChanged(): ISignal<this, IConnectionStatus> {
+    return this._connectionStatusChanged;
+  }
+
+  get connectionStatus(): IConnectionStatus {
+    return this.socket.status;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Change what is watched; history is sent again from scratch. */
+  setWatchOptions(options: Partial<IWatchOptions>): void {
+    const before = this._watch;
+    this._watch = { ...before, ...options };
+    if (options.stats !== undefined && options.stats !== before.stats) {
+      this.socket.send({ type: 'stats', enabled: this._watch.stats });
+    }
+    if (
+      (options.timestamps !== undefined &&
+        options.timestamps !== before.timestamps) ||
+      (options.tail !== undefined && options.tail !== before.tail)
+    ) {
+      this._cursor = null;
+      this._reset.emit();
+      this._sendConnect();
+    }
+  }
+
+  /** Run a command; returns the request id its frames carry. */
+  runCommand(command: string, via?: CommandVia): string {
+    const id = `c${++this._counter}`;
+    const message: { type: string; [key: string]: unknown } = {
+      type: 'command',
+      command,
+      id
+    };
+    if (via) {
+      message.via = via;
+    }
+    if (!this.socket.send(message)) {
+      this._commandEvent.emit({
+        type: 'error',
+        id,
+        code: 'not_connected',
+        message: 'Not connected to the server; the command was not sent.'
+      });
+    }
+    return id;
+  }
+
+  /** Ask for a power action; resolves with the reply, rejects with the error frame. */
+  power(action: PowerAction): Promise<IPowerMessage> {
+    const id = `p${++this._counter}`;
+    const pending = new PromiseDelegate<IPowerMessage>();
+    if (!this.socket.send({ type: 'power', action, id })) {
+      pending.reject({
+        type: 'error',
+        code: 'not_connected',
+        message: 'Not connected to the server.'
+      } as IErrorMessage);
+      return pending.promise;
+    }
+    this._pendingPower.set(id, pending);
+    return pending.promise;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this.socket.opened.disconnect(this._onOpened, this);
+    this.socket.messageReceived.disconnect(this._onMessage, this);
+    this.socket.statusChanged.disconnect(this._onSocketStatus, this);
+    if (this._ownsSocket) {
+      this.socket.dispose();
+    } else {
+      this.socket.send({ type: 'disconnect' });
+    }
+    Signal.clearData(this);
+  }
+
+  private _onOpened(sender: LittleWingsSocket, hello: IHelloMessage): void {
+    this._sendConnect();
+  }
+
+  private _sendConnect(): void {
+    this._connectId = `k${++this._counter}`;
+    const message: { type: string; [key: string]: unknown } = {
+      type: 'connect',
+      id: this._connectId,
+      server_id: this.serverId,
+      timestamps: this._watch.timestamps,
+      tail: this._watch.tail
+    };
+    if (this._cursor) {
+      message.cursor = this._cursor;
+    }
+    this._awaitingConnected = this.socket.send(message);
+  }
+
+  private _onSocketStatus(
+    sender: LittleWingsSocket,
+    status: IConnectionStatus
+  ): void {
+    if (status.phase !== 'open') {
+      this._connected = false;
+      for (const [, pending] of this._pendingPower) {
+        pending.reject({
+          type: 'error',
+          code: 'not_connected',
+          message: 'Connection lost.'
+        });
+      }
+      this._pendingPower.clear();
+    }
+    this._connectionStatusChanged.emit(status);
+  }
+
+  private _onMessage(sender: LittleWingsSocket, message: ServerMessage): void {
+    switch (message.type) {
+      case 'connected':
+        if (message.id !== undefined && message.id !== this._connectId) {
+          return;
+        }
+        this._connected = true;
+        this._awaitingConnected = false;
+        this._commandVia = message.command_via ?? null;
+        if (message.container) {
+          this._container = message.container;
+          this._containerChanged.emit(message.container);
+        }
+        this._connectedSignal.emit(message);
+        if (this._watch.stats) {
+          this.socket.send({ type: 'stats', enabled: true });
+        }
+        break;
+      case 'log':
+        if (this._awaitingConnected) {
+          // Frames of the stream a new `connect` replaces: the history comes again.
+          return;
+        }
+        if (message.cursor) {
+          this._cursor = message.cursor;
+        }
+        this._logReceived.emit(message);
+        break;
+      case 'history_end':
+        this._historyEnded.emit();
+        break;
+      case 'status':
+        this._onStatus(message);
+        break;
+      case 'stats':
+        this._statsReceived.emit(message);
+        break;
+      case 'command_started':
+      case 'command_output':
+      case 'command_exit':
+      case 'command_sent':
+        this._commandEvent.emit(message);
+        break;
+      case 'power': {
+        const pending =
+          message.id !== undefined &&
+          this._pendingPower.get(String(message.id));
+        if (pending) {
+          this._pendingPower.delete(String(message.id));
+          pending.resolve(message);
+        }
+        if (message.state && this._container) {
+          this._updateContainer({ state: message.state });
+        }
+        break;
+      }
+      case 'error':
+        this._onError(message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private _onStatus(message: IStatusMessage): void {
+    const patch: Partial<IContainerSummary> = {};
+    if (message.state) {
+      patch.state = message.state;
+    }
+    if (message.exit_code !== undefined) {
+      patch.exit_code = message.exit_code;
+    }
+    if (message.health) {
+      patch.health = message.health;
+    }
+    if (message.event === 'started' || message.event === 'restarting') {
+      patch.exit_code = null;
+      patch.started_at = new Date(
+        (message.time ?? Date.now() / 1000) * 1000
+      ).toISOString();
+      if (message.event === 'started' && this._watch.stats) {
+        this.socket.send({ type: 'stats', enabled: true });
+      }
+    }
+    if (message.event === 'removed') {
+      patch.state = 'removed';
+    }
+    this._updateContainer(patch);
+    this._statusReceived.emit(message);
+  }
+
+  private _updateContainer(patch: Partial<IContainerSummary>): void {
+    const base: IContainerSummary = this._container ?? {
+      id: this.serverId,
+      name: this.serverId
+    };
+    this._container = { ...base, ...patch };
+    this._containerChanged.emit(this._container);
+  }
+
+  private _onError(message: IErrorMessage): void {
+    const id = message.id === undefined ? '' : String(message.id);
+    const pending = this._pendingPower.get(id);
+    if (pending) {
+      this._pendingPower.delete(id);
+      pending.reject(message);
+      return;
+    }
+    if (id.startsWith('c')) {
+      this._commandEvent.emit(message);
+      return;
+    }
+    this._errorReceived.emit(message);
+  }
+
+  private _watch: IWatchOptions;
+  private _ownsSocket: boolean;
+  private _cursor: string | null = null;
+  private _counter = 0;
+  private _connectId = '';
+  private _connected = false;
+  private _awaitingConnected = false;
+  private _container: IContainerSummary | null = null;
+  private _commandVia: CommandVia | null = null;
+  private _isDisposed = false;
+  private _pendingPower = new Map<string, PromiseDelegate<IPowerMessage>>();
+  private _logReceived = new Signal<this, ILogMessage>(this);
+  private _historyEnded = new Signal<this, void>(this);
+  private _connectedSignal = new Signal<this, IConnectedMessage>(this);
+  private _containerChanged = new Signal<this, IContainerSummary>(this);
+  private _statusReceived = new Signal<this, IStatusMessage>(this);
+  private _statsReceived = new Signal<this, IStatsMessage>(this);
+  private _commandEvent = new Signal<this, CommandEvent>(this);
+  private _errorReceived = new Signal<this, IErrorMessage>(this);
+  private _reset = new Signal<this, void>(this);
+  private _connectionStatusChanged = new Signal<this, IConnectionStatus>(this);
+}
+
+export namespace ConsoleConnection {
+  export interface IOptions {
+    /** The container: name, id or unique id prefix. */
+    serverId: string;
+    watch: IWatchOptions;
+    /** A socket to share; when absent one is made from `socketOptions` and owned. */
+    socket?: LittleWingsSocket;
+    socketOptions?: ISocketOptions;
+  }
+}

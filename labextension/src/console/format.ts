@@ -1,0 +1,137 @@
+import { DisplayState, IContainerSummary, displayState } from './protocol';
+
+/** "3m", "2h 5m", "4d 3h": a short duration. */
+export function shortDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) {
+    return `${s}s`;
+  }
+  const m = Math.floor(s / 60);
+  if (m < 60) {
+    return `${m}m`;
+  }
+  const h = Math.floor(m / 60);
+  if (h < 24) {
+    return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+  }
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
+}
+
+function parseTime(value: string | number | null | undefined): number | null {
+  if (value === null || value === undefined || value === '') {
+    return null;
+  }
+  const t = typeof value === 'number' ? value * 1000 : Date.parse(value);
+  // Docker reports never-started containers as 0001-01-01.
+  return Number.isFinite(t) && t > 86400000 ? t : null;
+}
+
+const UNITS: Record<string, number> = {
+  second: 1000,
+  minute: 60000,
+  hour: 3600000,
+  day: 86400000,
+  week: 604800000,
+  month: 2592000000,
+  year: 31536000000
+};
+
+/** Milliseconds in a Docker human duration ("5 minutes", "About an hour", "Less than a second"). */
+export function parseDockerDuration(text: string): number | null {
+  const t = text.trim().toLowerCase();
+  if (t.startsWith('less than a second')) {
+    return 0;
+  }
+  const m =
+    /^(?:about )?(an?|\d+) (second|minute|hour|day|week|month|year)s?/.exec(t);
+  if (!m) {
+    return null;
+  }
+  const count = m[1] === 'a' || m[1] === 'an' ? 1 : Number(m[1]);
+  return count * UNITS[m[2]];
+}
+
+/**
+ * When the container started (or stopped), in ms: from the summary's time if it has one, else
+ * estimated from Docker's status line ("Up 5 minutes") and when the list was fetched, so the
+ * uptime keeps counting between refreshes.
+ */
+function since(
+  c: IContainerSummary,
+  field: 'started_at' | 'finished_at'
+): number | null {
+  const exact = parseTime(c[field]);
+  if (exact) {
+    return exact;
+  }
+  const listedAt = typeof c.listed_at === 'number' ? c.listed_at : null;
+  const m = /^(?:Up|Exited \(-?\d+\)) (.+?)(?: ago)?(?: \(.*\))?$/.exec(
+    c.status ?? ''
+  );
+  if (!listedAt || !m) {
+    return null;
+  }
+  const duration = parseDockerDuration(m[1]);
+  return duration === null ? null : listedAt - duration;
+}
+
+/** The words for a state, as tooltips and the console header show them. */
+export const STATE_LABELS: Record<DisplayState, string> = {
+  running: 'Running',
+  healthy: 'Running (healthy)',
+  unhealthy: 'Running (unhealthy)',
+  starting: 'Running (health: starting)',
+  paused: 'Paused',
+  restarting: 'Restarting',
+  created: 'Created',
+  exited: 'Exited',
+  failed: 'Exited with an error',
+  dead: 'Dead',
+  removing: 'Being removed',
+  unknown: 'Unknown state'
+};
+
+/** "Up 5m", "Exited (137) 2h ago", "Paused": what a row shows next to the name. */
+export function statusText(c: IContainerSummary, now = Date.now()): string {
+  const state = displayState(c);
+  const started = since(c, 'started_at');
+  const finished = since(c, 'finished_at');
+  switch (state) {
+    case 'running':
+    case 'healthy':
+    case 'unhealthy':
+    case 'starting':
+      if (started) {
+        return `Up ${shortDuration(now - started)}`;
+      }
+      return c.status || 'Running';
+    case 'exited':
+    case 'failed': {
+      const code = c.exit_code ?? 0;
+      if (finished) {
+        return `Exited (${code}) ${shortDuration(now - finished)} ago`;
+      }
+      return c.status || `Exited (${code})`;
+    }
+    case 'paused':
+      return 'Paused';
+    case 'restarting':
+      return 'Restarting';
+    case 'created':
+      return 'Created';
+    default:
+      return c.status || STATE_LABELS[state];
+  }
+}
+
+/** The short image name: registry and digest trimmed. */
+export function shortImage(image: string | undefined): string {
+  if (!image) {
+    return '';
+  }
+  if (image.startsWith('sha256:')) {
+    return image.slice(7, 19);
+  }
+  return image.replace(/@sha256:[0-9a-f]+$/, '');
+}

@@ -1,0 +1,12 @@
+/**
+ * The container console, independent of the JupyterLab application: a Lumino widget, xterm.js
+ * and a connection over one WebSocket. The JupyterLab plugin and the notebook widget both use it.
+ */
+export * from './connection';
+export * from './format';
+export * from './icons';
+export * from './logview';
+export * from './protocol';
+export * from './socket';
+export * from './sparkline';
+export * from './widget';

@@ -1,0 +1,273 @@
+/**
+ * The LittleWings wire protocol as the front end sees it (docs/protocol.md is the contract).
+ *
+ * Only what the console and the sidebar read is typed; unknown fields are kept and ignored.
+ */
+
+/** Protocol version this client speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** A container as listed by `GET api/littlewings/containers`, `list` and `container_event`. */
+export interface IContainerSummary {
+  id: string;
+  name: string;
+  image?: string;
+  /** Docker's state: created, running, paused, restarting, removing, exited, dead. */
+  state?: string;
+  /** Docker's human status line, e.g. "Up 5 minutes" or "Exited (0) 2 seconds ago". */
+  status?: string;
+  /** Health check state when the container has one: starting, healthy, unhealthy. */
+  health?: string | null;
+  exit_code?: number | null;
+  started_at?: string | null;
+  finished_at?: string | null;
+  created?: string | number | null;
+  compose_project?: string | null;
+  compose_service?: string | null;
+  open_stdin?: boolean;
+  /** When the client fetched this summary (ms), to count uptime from Docker's status line. */
+  listed_at?: number;
+  tty?: boolean;
+  labels?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** Who may do what, from `hello` and `GET api/littlewings/status`. */
+export interface IPermissions {
+  read: boolean;
+  write: boolean;
+}
+
+/** Limits announced by the server in `hello`. */
+export interface ILimits {
+  max_message_size?: number;
+  idle_timeout?: number;
+  command_rate?: number;
+}
+
+/** The power actions a container accepts. */
+export type PowerAction =
+  'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'unpause';
+
+/** Every power action, in the order buttons show them. */
+export const POWER_ACTIONS: PowerAction[] = [
+  'start',
+  'stop',
+  'restart',
+  'pause',
+  'unpause',
+  'kill'
+];
+
+/** How a command reaches the container. */
+export type CommandVia = 'exec' | 'stdin';
+
+export interface IHelloMessage {
+  type: 'hello';
+  protocol: number;
+  server?: string;
+  version?: string;
+  user?: string;
+  permissions?: IPermissions;
+  limits?: ILimits;
+}
+
+export interface IConnectedMessage {
+  type: 'connected';
+  id?: string | number;
+  protocol?: number;
+  server_id: string;
+  container?: IContainerSummary;
+  command_via?: CommandVia;
+}
+
+export interface ILogMessage {
+  type: 'log';
+  stream: 'stdout' | 'stderr';
+  data: string;
+  lines?: number;
+  cursor?: string;
+  history?: boolean;
+  partial?: boolean;
+}
+
+export interface IStatusMessage {
+  type: 'status';
+  event: string;
+  state?: string;
+  exit_code?: number | null;
+  health?: string;
+  container?: string;
+  time?: number;
+}
+
+export interface IStatsMessage {
+  type: 'stats';
+  time?: number;
+  cpu_percent?: number | null;
+  memory?: { usage?: number; limit?: number; percent?: number | null };
+  network?: { rx_bytes?: number; tx_bytes?: number };
+  block_io?: { read_bytes?: number; write_bytes?: number };
+  pids?: number;
+}
+
+export interface ICommandStartedMessage {
+  type: 'command_started';
+  id: string | number;
+  via: CommandVia;
+  command?: string;
+}
+
+export interface ICommandOutputMessage {
+  type: 'command_output';
+  id: string | number;
+  stream: 'stdout' | 'stderr';
+  data: string;
+}
+
+export interface ICommandExitMessage {
+  type: 'command_exit';
+  id: string | number;
+  exit_code: number | null;
+  duration_ms?: number;
+}
+
+export interface ICommandSentMessage {
+  type: 'command_sent';
+  id: string | number;
+  via: CommandVia;
+}
+
+export interface IPowerMessage {
+  type: 'power';
+  id?: string | number;
+  action: PowerAction;
+  ok: boolean;
+  state?: string;
+}
+
+export interface IContainerEventMessage {
+  type: 'container_event';
+  event: string;
+  container: IContainerSummary;
+}
+
+export interface IContainersMessage {
+  type: 'containers';
+  containers: IContainerSummary[];
+}
+
+export interface IErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+  id?: string | number;
+  retry_after?: number;
+}
+
+export interface IIdleWarningMessage {
+  type: 'idle_warning';
+  seconds_left: number;
+}
+
+export interface IOtherMessage {
+  type:
+    'history_end' | 'disconnected' | 'heartbeat' | 'events' | 'stats_enabled';
+  [key: string]: unknown;
+}
+
+/** Any frame the server sends. */
+export type ServerMessage =
+  | IHelloMessage
+  | IConnectedMessage
+  | ILogMessage
+  | IStatusMessage
+  | IStatsMessage
+  | ICommandStartedMessage
+  | ICommandOutputMessage
+  | ICommandExitMessage
+  | ICommandSentMessage
+  | IPowerMessage
+  | IContainerEventMessage
+  | IContainersMessage
+  | IErrorMessage
+  | IIdleWarningMessage
+  | IOtherMessage;
+
+/** The state as the UI shows it: Docker's state refined by the health check. */
+export type DisplayState =
+  | 'running'
+  | 'healthy'
+  | 'unhealthy'
+  | 'starting'
+  | 'paused'
+  | 'restarting'
+  | 'created'
+  | 'exited'
+  | 'failed'
+  | 'dead'
+  | 'removing'
+  | 'unknown';
+
+/** Map a summary to the state the UI shows. */
+export function displayState(
+  c: Pick<IContainerSummary, 'state' | 'health' | 'exit_code'>
+): DisplayState {
+  const state = (c.state || 'unknown').toLowerCase();
+  if (state === 'running') {
+    if (c.health === 'unhealthy') {
+      return 'unhealthy';
+    }
+    if (c.health === 'starting') {
+      return 'starting';
+    }
+    if (c.health === 'healthy') {
+      return 'healthy';
+    }
+    return 'running';
+  }
+  if (state === 'exited') {
+    return c.exit_code ? 'failed' : 'exited';
+  }
+  if (
+    state === 'paused' ||
+    state === 'restarting' ||
+    state === 'created' ||
+    state === 'dead' ||
+    state === 'removing'
+  ) {
+    return state;
+  }
+  return 'unknown';
+}
+
+/** Whether Docker accepts a power action in a given state (what `conflict` would refuse). */
+export function actionAllowed(
+  action: PowerAction,
+  state: string | undefined
+): boolean {
+  const s = (state || '').toLowerCase();
+  switch (action) {
+    case 'start':
+      return s === 'exited' || s === 'created' || s === 'dead';
+    case 'stop':
+    case 'kill':
+      return s === 'running' || s === 'restarting' || s === 'paused';
+    case 'restart':
+      return (
+        s === 'running' || s === 'exited' || s === 'created' || s === 'paused'
+      );
+    case 'pause':
+      return s === 'running';
+    case 'unpause':
+      return s === 'paused';
+  }
+  return false;
+}
+
+/** A human label for an action, as buttons and menus show it. */
+export function actionLabel(action: PowerAction): string {
+  return action === 'unpause'
+    ? 'Resume'
+    : action.charAt(0).toUpperCase() + action.slice(1);
+}

@@ -1,0 +1,880 @@
+import { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
+import { CommandEvent, ConsoleConnection } from './connection';
+import { STATE_LABELS, statusText, shortImage } from './format';
+import { IconName, iconNode, stateNode } from './icons';
+import { LogView } from './logview';
+import {
+  CommandVia,
+  IContainerSummary,
+  IErrorMessage,
+  ILogMessage,
+  IStatsMessage,
+  POWER_ACTIONS,
+  PowerAction,
+  actionAllowed,
+  actionLabel,
+  displayState
+} from './protocol';
+import { IConnectionStatus } from './socket';
+import { Sparkline, formatBytes } from './sparkline';
+
+/** What the user can tune in the settings editor. */
+export interface IConsoleSettings {
+  /** Lines xterm keeps above the screen. */
+  scrollback: number;
+  /** History lines fetched on open. */
+  tail: number | 'all';
+  /** Show Docker timestamps when a console opens. */
+  timestamps: boolean;
+  /** Show CPU and memory sparklines. */
+  stats: boolean;
+  /** Font size of the log view in px; null follows the code font size. */
+  fontSize: number | null;
+}
+
+export const DEFAULT_CONSOLE_SETTINGS: IConsoleSettings = {
+  scrollback: 10000,
+  tail: 500,
+  timestamps: false,
+  stats: true,
+  fontSize: null
+};
+
+const HISTORY_LIMIT = 200;
+const PROMPT = '\x1b[1;34m❯\x1b[0m';
+
+/**
+ * The console of one container: a header (name, state, power, live CPU and memory), the log view
+ * with search, and a command box.
+ *
+ * It needs only a `ConsoleConnection` (and, to download logs, a callback): no JupyterLab
+ * application object, so a notebook widget can host it as well.
+ */
+export class ContainerConsole extends Widget {
+  constructor(options: ContainerConsole.IOptions) {
+    super();
+    this.addClass('jp-LittleWings-console');
+    this.connection = options.connection;
+    this._settings = { ...DEFAULT_CONSOLE_SETTINGS, ...options.settings };
+    this._downloadLogs = options.downloadLogs ?? null;
+    this._timestamps = this.connection.watchOptions.timestamps;
+    this._historyKey = `littlewings:history:${this.connection.serverId}`;
+    this._history = Private.loadHistory(this._historyKey);
+    this._historyIndex = this._history.length;
+    this.title.label = this.connection.serverId;
+    this.title.closable = true;
+
+    this._logView = new LogView({ scrollback: this._settings.scrollback });
+    this._buildHeader();
+    this._buildToolbar();
+    this._buildLogArea();
+    this._buildCommandBar();
+
+    const c = this.connection;
+    c.logReceived.connect(this._onLog, this);
+    c.historyEnded.connect(this._onHistoryEnd, this);
+    c.connected.connect(this._onConnected, this);
+    c.containerChanged.connect(this._onContainer, this);
+    c.statsReceived.connect(this._onStats, this);
+    c.commandEvent.connect(this._onCommandEvent, this);
+    c.errorReceived.connect(this._onError, this);
+    c.reset.connect(this._onReset, this);
+    c.connectionStatusChanged.connect(this._onConnectionStatus, this);
+    this._logView.followingChanged.connect(this._onFollowing, this);
+    this._logView.searchChanged.connect((_, state) => {
+      this._searchCount.textContent =
+        state.count > 0
+          ? `${state.index + 1} of ${state.count}`
+          : this._searchInput.value
+            ? 'No results'
+            : '';
+    });
+
+    this._onConnectionStatus(c, c.connectionStatus);
+    this._renderHeader();
+    this._tick = window.setInterval(() => this._renderMeta(), 15000);
+    // Follow JupyterLab's theme switches without depending on its theme manager: the new
+    // theme's CSS may land a moment after the attribute changes, so read the colours twice.
+    this._themeObserver = new MutationObserver(() => {
+      this.updateTheme();
+      window.setTimeout(() => this.updateTheme(), 400);
+    });
+    this._themeObserver.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
+    });
+  }
+
+  readonly connection: ConsoleConnection;
+
+  /** The log view (exposed for tests and hosts). */
+  get logView(): LogView {
+    return this._logView;
+  }
+
+  /** Change settings at run time (from the settings editor). */
+  updateSettings(settings: Partial<IConsoleSettings>): void {
+    this._settings = { ...this._settings, ...settings };
+    if (settings.scrollback !== undefined) {
+      this._logView.scrollback = settings.scrollback;
+    }
+    if (settings.fontSize !== undefined) {
+      this._logView.fontSize = settings.fontSize;
+    }
+    if (settings.stats !== undefined) {
+      this._statsNode.hidden = !settings.stats;
+      this.connection.setWatchOptions({ stats: settings.stats });
+    }
+    if (
+      settings.tail !== undefined &&
+      settings.tail !== this.connection.watchOptions.tail
+    ) {
+      this.connection.setWatchOptions({ tail: settings.tail });
+    }
+  }
+
+  /** Re-read colours and fonts from the page (after a theme change). */
+  updateTheme(): void {
+    this._logView.updateTheme();
+  }
+
+  /** Show timestamps on each line (the history is loaded again). */
+  setTimestamps(on: boolean): void {
+    if (on === this._timestamps) {
+      return;
+    }
+    this._timestamps = on;
+    this._timestampsButton.setAttribute('aria-pressed', String(on));
+    this._timestampsButton.classList.toggle('jp-mod-active', on);
+    this.connection.setWatchOptions({ timestamps: on });
+  }
+
+  get timestamps(): boolean {
+    return this._timestamps;
+  }
+
+  /** Put the focus in the search box. */
+  focusSearch(): void {
+    this._searchInput.focus();
+    this._searchInput.select();
+  }
+
+  /** Put the focus in the command box. */
+  focusCommand(): void {
+    this._commandInput.focus();
+  }
+
+  /** Clear the log view (the container's logs are untouched). */
+  clear(): void {
+    this._logView.clear();
+  }
+
+  /** Download the logs as a file. */
+  async download(): Promise<void> {
+    if (this._downloadLogs) {
+      await this._downloadLogs(
+        this.connection.container?.name || this.connection.serverId,
+        this._timestamps
+      );
+    }
+  }
+
+  /** Ask for a power action; failures are shown in the log view. */
+  async power(action: PowerAction): Promise<void> {
+    this._busy = true;
+    this._renderHeader();
+    try {
+      await this.connection.power(action);
+    } catch (err) {
+      const e = err as IErrorMessage;
+      this._logView.writeRaw(
+        `\x1b[31m${actionLabel(action)} failed: ${e.message ?? String(err)}\x1b[0m\r\n`
+      );
+    } finally {
+      this._busy = false;
+      this._renderHeader();
+    }
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    window.clearInterval(this._tick);
+    this._resizeObserver?.disconnect();
+    this._themeObserver.disconnect();
+    this._logView.dispose();
+    this.connection.dispose();
+    super.dispose();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._logView.open();
+    if (!this._resizeObserver && typeof ResizeObserver !== 'undefined') {
+      this._resizeObserver = new ResizeObserver(() => this._logView.fit());
+      this._resizeObserver.observe(this._logView.node);
+    }
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._logView.fit();
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    this._logView.fit();
+  }
+
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this._commandInput.disabled) {
+      this._commandInput.focus();
+    } else {
+      this._searchInput.focus();
+    }
+  }
+
+  // ---- building the DOM -------------------------------------------------------------------
+
+  private _buildHeader(): void {
+    const header = document.createElement('div');
+    header.className = 'jp-LittleWings-consoleHeader';
+
+    this._stateSlot = document.createElement('span');
+    this._stateSlot.className = 'jp-LittleWings-consoleState';
+    const title = document.createElement('div');
+    title.className = 'jp-LittleWings-consoleTitle';
+    this._nameNode = document.createElement('span');
+    this._nameNode.className = 'jp-LittleWings-consoleName';
+    this._metaNode = document.createElement('span');
+    this._metaNode.className = 'jp-LittleWings-consoleMeta';
+    title.append(this._nameNode, this._metaNode);
+
+    this._statsNode = document.createElement('div');
+    this._statsNode.className = 'jp-LittleWings-consoleStats';
+    this._statsNode.hidden = !this._settings.stats;
+    this._cpu = new Sparkline({
+      label: 'CPU',
+      title: 'CPU usage (100% = one core)',
+      format: v => `${v.toFixed(v < 10 ? 1 : 0)}%`,
+      className: 'jp-LittleWings-cpu'
+    });
+    this._memory = new Sparkline({
+      label: 'MEM',
+      title: 'Memory usage',
+      format: formatBytes,
+      className: 'jp-LittleWings-memory'
+    });
+    this._statsNode.append(this._cpu.node, this._memory.node);
+
+    const power = document.createElement('div');
+    power.className = 'jp-LittleWings-powerButtons';
+    power.setAttribute('role', 'group');
+    power.setAttribute('aria-label', 'Power');
+    for (const action of POWER_ACTIONS) {
+      const button = Private.iconButton(
+        action as IconName,
+        actionLabel(action)
+      );
+      button.classList.add(`jp-LittleWings-power-${action}`);
+      button.dataset.action = action;
+      button.addEventListener('click', () => void this.power(action));
+      this._powerButtons.set(action, button);
+      power.appendChild(button);
+    }
+
+    this._connectionNode = document.createElement('button');
+    this._connectionNode.type = 'button';
+    this._connectionNode.className = 'jp-LittleWings-connection';
+    this._connectionNode.addEventListener('click', () =>
+      this.connection.socket.retryNow()
+    );
+
+    header.append(
+      this._stateSlot,
+      title,
+      this._statsNode,
+      power,
+      this._connectionNode
+    );
+    this.node.appendChild(header);
+  }
+
+  private _buildToolbar(): void {
+    const bar = document.createElement('div');
+    bar.className = 'jp-LittleWings-consoleToolbar';
+
+    const search = document.createElement('div');
+    search.className = 'jp-LittleWings-search';
+    search.appendChild(
+      iconNode('search', 'jp-LittleWings-icon jp-LittleWings-searchIcon')
+    );
+    this._searchInput = document.createElement('input');
+    this._searchInput.type = 'search';
+    this._searchInput.className = 'jp-LittleWings-searchInput';
+    this._searchInput.placeholder = 'Search logs';
+    this._searchInput.setAttribute('aria-label', 'Search logs');
+    this._searchInput.spellcheck = false;
+    this._searchInput.addEventListener('input', () => {
+      const term = this._searchInput.value;
+      if (term) {
+        this._logView.findNext(term, true);
+      } else {
+        this._logView.clearSearch();
+      }
+    });
+    this._searchInput.addEventListener('keydown', event => {
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        this._find(event.shiftKey ? 'previous' : 'next');
+      } else if (event.key === 'Escape') {
+        event.preventDefault();
+        event.stopPropagation();
+        this._searchInput.value = '';
+        this._logView.clearSearch();
+        this._commandInput.focus();
+      }
+    });
+    this._searchCount = document.createElement('span');
+    this._searchCount.className = 'jp-LittleWings-searchCount';
+    this._searchCount.setAttribute('aria-live', 'polite');
+    const previous = Private.iconButton('up', 'Previous match (Shift+Enter)');
+    previous.addEventListener('click', () => this._find('previous'));
+    const next = Private.iconButton('down', 'Next match (Enter)');
+    next.addEventListener('click', () => this._find('next'));
+    search.append(this._searchInput, this._searchCount, previous, next);
+
+    const spacer = document.createElement('span');
+    spacer.className = 'jp-LittleWings-spacer';
+
+    this._timestampsButton = Private.iconButton(
+      'clock',
+      'Show timestamps',
+      'Timestamps'
+    );
+    this._timestampsButton.classList.add('jp-LittleWings-timestamps');
+    this._timestampsButton.setAttribute(
+      'aria-pressed',
+      String(this._timestamps)
+    );
+    this._timestampsButton.classList.toggle('jp-mod-active', this._timestamps);
+    this._timestampsButton.addEventListener('click', () =>
+      this.setTimestamps(!this._timestamps)
+    );
+
+    const clear = Private.iconButton('clear', 'Clear the view', 'Clear');
+    clear.classList.add('jp-LittleWings-clear');
+    clear.addEventListener('click', () => this.clear());
+
+    bar.append(search, spacer, this._timestampsButton, clear);
+    if (this._downloadLogs) {
+      const download = Private.iconButton(
+        'download',
+        'Download the logs as a file',
+        'Download'
+      );
+      download.classList.add('jp-LittleWings-download');
+      download.addEventListener('click', () => void this.download());
+      bar.appendChild(download);
+    }
+    this.node.appendChild(bar);
+  }
+
+  private _buildLogArea(): void {
+    const area = document.createElement('div');
+    area.className = 'jp-LittleWings-logArea';
+    area.appendChild(this._logView.node);
+
+    this._jumpButton = document.createElement('button');
+    this._jumpButton.type = 'button';
+    this._jumpButton.className = 'jp-LittleWings-jump';
+    this._jumpButton.hidden = true;
+    this._jumpButton.append(
+      iconNode('follow'),
+      document.createTextNode('Follow')
+    );
+    this._jumpButton.title = 'Scroll to the newest line and follow the output';
+    this._jumpButton.addEventListener('click', () =>
+      this._logView.scrollToBottom()
+    );
+
+    this._overlay = document.createElement('div');
+    this._overlay.className = 'jp-LittleWings-overlay';
+    this._overlay.hidden = true;
+
+    area.append(this._jumpButton, this._overlay);
+    this.node.appendChild(area);
+  }
+
+  private _buildCommandBar(): void {
+    const form = document.createElement('form');
+    form.className = 'jp-LittleWings-commandBar';
+    form.addEventListener('submit', event => {
+      event.preventDefault();
+      this._submit();
+    });
+    const prompt = document.createElement('span');
+    prompt.className = 'jp-LittleWings-prompt';
+    prompt.textContent = '❯';
+    prompt.setAttribute('aria-hidden', 'true');
+
+    this._commandInput = document.createElement('input');
+    this._commandInput.type = 'text';
+    this._commandInput.className = 'jp-LittleWings-commandInput';
+    this._commandInput.autocomplete = 'off';
+    this._commandInput.spellcheck = false;
+    this._commandInput.setAttribute('aria-label', 'Command');
+    this._commandInput.addEventListener('keydown', event =>
+      this._onCommandKey(event)
+    );
+
+    this._viaSelect = document.createElement('select');
+    this._viaSelect.className = 'jp-LittleWings-via';
+    this._viaSelect.setAttribute('aria-label', 'Send the command to');
+    for (const [value, label] of [
+      ['stdin', 'stdin'],
+      ['exec', 'exec']
+    ]) {
+      const option = document.createElement('option');
+      option.value = value;
+      option.textContent = label;
+      this._viaSelect.appendChild(option);
+    }
+    this._viaSelect.addEventListener('change', () => {
+      this._viaChosen = true;
+      this._renderCommandBar();
+    });
+
+    this._sendButton = Private.iconButton('send', 'Run (Enter)');
+    this._sendButton.type = 'submit';
+    this._sendButton.classList.add('jp-LittleWings-send');
+
+    form.append(prompt, this._commandInput, this._viaSelect, this._sendButton);
+    this.node.appendChild(form);
+    this._renderCommandBar();
+  }
+
+  // ---- reacting to the connection --------------------------------------------------------
+
+  private _onLog(sender: ConsoleConnection, message: ILogMessage): void {
+    this._logView.writeLog(message.data, message.stream);
+  }
+
+  private _onHistoryEnd(): void {
+    if (this._notice) {
+      this._logView.writeNotice(this._notice);
+      this._notice = '';
+    }
+  }
+
+  private _onConnected(): void {
+    this._overlay.hidden = true;
+    if (this._wasConnected && this._lost) {
+      this._notice = '── reconnected ──';
+    }
+    this._wasConnected = true;
+    this._lost = false;
+    if (!this._viaChosen) {
+      this._viaSelect.value = this.connection.commandVia ?? 'exec';
+    }
+    this._renderHeader();
+    this._renderCommandBar();
+  }
+
+  private _onContainer(
+    sender: ConsoleConnection,
+    container: IContainerSummary
+  ): void {
+    if (container.name) {
+      this.title.label = container.name;
+    }
+    this.title.caption = `Console of ${container.name || container.id}${container.image ? ` (${container.image})` : ''}`;
+    if (container.state !== 'running') {
+      this._cpu.clear();
+      this._memory.clear();
+    }
+    this._renderHeader();
+  }
+
+  private _onStats(sender: ConsoleConnection, stats: IStatsMessage): void {
+    this._cpu.push(stats.cpu_percent, stats.cpu_percent);
+    this._memory.push(stats.memory?.percent, stats.memory?.usage);
+  }
+
+  private _onCommandEvent(
+    sender: ConsoleConnection,
+    event: CommandEvent
+  ): void {
+    const id = String(event.id ?? '');
+    switch (event.type) {
+      case 'command_started': {
+        const text = event.command ?? this._sent.get(id) ?? '';
+        this._logView.writeRaw(
+          `${PROMPT} \x1b[1m${text}\x1b[22m  \x1b[2m${event.via}\x1b[22m\r\n`
+        );
+        this._started.add(id);
+        break;
+      }
+      case 'command_output': {
+        // Output arrives in arbitrary pieces: write whole lines only, so log lines arriving at
+        // the same time do not cut through a line of the command's output.
+        const key = `${id}:${event.stream}`;
+        const buffered = (this._partial.get(key) ?? '') + event.data;
+        const cut = buffered.lastIndexOf('\n');
+        if (cut < 0) {
+          this._partial.set(key, buffered);
+        } else {
+          this._partial.set(key, buffered.slice(cut + 1));
+          this._logView.writeLog(buffered.slice(0, cut + 1), event.stream);
+        }
+        break;
+      }
+      case 'command_exit': {
+        for (const stream of ['stdout', 'stderr'] as const) {
+          const rest = this._partial.get(`${id}:${stream}`);
+          if (rest) {
+            this._logView.writeLog(rest + '\n', stream);
+          }
+          this._partial.delete(`${id}:${stream}`);
+        }
+        const code = event.exit_code;
+        const colour = code === 0 ? '\x1b[32m' : '\x1b[31m';
+        const duration =
+          event.duration_ms !== undefined
+            ? ` · ${Private.ms(event.duration_ms)}`
+            : '';
+        this._logView.writeRaw(
+          `\x1b[2m└ ${colour}exit ${code ?? '?'}\x1b[39m${duration}\x1b[0m\r\n`
+        );
+        this._started.delete(id);
+        this._sent.delete(id);
+        break;
+      }
+      case 'command_sent':
+        this._started.delete(id);
+        this._sent.delete(id);
+        break;
+      case 'error': {
+        if (!this._started.has(id)) {
+          const text = this._sent.get(id) ?? '';
+          this._logView.writeRaw(`${PROMPT} \x1b[1m${text}\x1b[22m\r\n`);
+        }
+        const retry = event.retry_after
+          ? ` (retry in ${event.retry_after} s)`
+          : '';
+        this._logView.writeRaw(`\x1b[31m└ ${event.message}${retry}\x1b[0m\r\n`);
+        this._started.delete(id);
+        this._sent.delete(id);
+        break;
+      }
+    }
+    if (!this._logView.following) {
+      this._logView.scrollToBottom();
+    }
+  }
+
+  private _onError(sender: ConsoleConnection, error: IErrorMessage): void {
+    if (error.code === 'not_found' || error.code === 'forbidden') {
+      this._overlay.textContent = error.message;
+      this._overlay.hidden = false;
+    } else {
+      this._logView.writeRaw(`\x1b[31m${error.message}\x1b[0m\r\n`);
+    }
+  }
+
+  private _onReset(): void {
+    this._logView.clear();
+  }
+
+  private _onConnectionStatus(
+    sender: ConsoleConnection,
+    status: IConnectionStatus
+  ): void {
+    if (status.phase === 'waiting' && this._wasConnected && !this._lost) {
+      this._lost = true;
+      this._logView.writeNotice(
+        `── connection lost (${status.reason ?? 'closed'}), reconnecting… ──`
+      );
+    }
+    this._renderConnection(status);
+    this._renderHeader();
+    this._renderCommandBar();
+  }
+
+  private _onFollowing(sender: LogView, following: boolean): void {
+    this._jumpButton.hidden = following;
+  }
+
+  // ---- user input -------------------------------------------------------------------------
+
+  private _find(direction: 'next' | 'previous'): void {
+    const term = this._searchInput.value;
+    if (!term) {
+      return;
+    }
+    if (direction === 'next') {
+      this._logView.findNext(term);
+    } else {
+      this._logView.findPrevious(term);
+    }
+  }
+
+  private _onCommandKey(event: KeyboardEvent): void {
+    if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
+      if (!this._history.length) {
+        return;
+      }
+      event.preventDefault();
+      if (this._historyIndex === this._history.length) {
+        this._draft = this._commandInput.value;
+      }
+      const step = event.key === 'ArrowUp' ? -1 : 1;
+      this._historyIndex = Math.max(
+        0,
+        Math.min(this._history.length, this._historyIndex + step)
+      );
+      this._commandInput.value =
+        this._historyIndex === this._history.length
+          ? this._draft
+          : this._history[this._historyIndex];
+      const end = this._commandInput.value.length;
+      this._commandInput.setSelectionRange(end, end);
+    } else if (event.key === 'Escape') {
+      this._commandInput.value = '';
+      this._historyIndex = this._history.length;
+    }
+  }
+
+  private _submit(): void {
+    const text = this._commandInput.value;
+    if (!text.trim() || this._commandInput.disabled) {
+      return;
+    }
+    if (this._history[this._history.length - 1] !== text) {
+      this._history.push(text);
+      if (this._history.length > HISTORY_LIMIT) {
+        this._history.splice(0, this._history.length - HISTORY_LIMIT);
+      }
+      Private.saveHistory(this._historyKey, this._history);
+    }
+    this._historyIndex = this._history.length;
+    this._draft = '';
+    this._commandInput.value = '';
+    const via = this._viaSelect.value as CommandVia;
+    const id = this.connection.runCommand(text, via);
+    this._sent.set(id, text);
+    this._logView.scrollToBottom();
+  }
+
+  // ---- rendering --------------------------------------------------------------------------
+
+  private _renderHeader(): void {
+    const c = this.connection.container;
+    const name = c?.name || this.connection.serverId;
+    this._nameNode.textContent = name;
+    const state = c
+      ? c.state === 'removed'
+        ? 'dead'
+        : displayState(c)
+      : 'unknown';
+    const label = c?.state === 'removed' ? 'Removed' : STATE_LABELS[state];
+    this._stateSlot.replaceChildren(stateNode(state, label));
+    this._renderMeta();
+
+    const canWrite = this.connection.permissions?.write !== false;
+    const live = this.connection.isConnected;
+    for (const [action, button] of this._powerButtons) {
+      const allowed = !!c && actionAllowed(action, c.state);
+      button.disabled = !live || !canWrite || this._busy || !allowed;
+      // Pause and resume share a place: show the one that applies.
+      if (action === 'pause') {
+        button.hidden = c?.state === 'paused';
+      } else if (action === 'unpause') {
+        button.hidden = c?.state !== 'paused';
+      }
+      button.title = !canWrite
+        ? `${actionLabel(action)} (you may only watch)`
+        : actionLabel(action);
+    }
+  }
+
+  private _renderMeta(): void {
+    const c = this.connection.container;
+    if (!c) {
+      this._metaNode.textContent = '';
+      return;
+    }
+    const parts = [
+      shortImage(c.image),
+      c.state === 'removed' ? 'Removed' : statusText(c)
+    ];
+    this._metaNode.textContent = parts.filter(Boolean).join(' · ');
+    this._metaNode.title = c.id ? `${c.image ?? ''}\n${c.id}` : '';
+  }
+
+  private _renderConnection(status: IConnectionStatus): void {
+    const node = this._connectionNode;
+    node.dataset.phase = status.phase;
+    let text: string;
+    let title: string;
+    switch (status.phase) {
+      case 'open':
+        text = 'Live';
+        title = 'Connected: new lines appear as the container writes them';
+        break;
+      case 'connecting':
+        text = 'Connecting…';
+        title = 'Connecting to the Jupyter server';
+        break;
+      case 'waiting': {
+        const seconds = Math.max(
+          1,
+          Math.round(((status.retryAt ?? Date.now()) - Date.now()) / 1000)
+        );
+        text = 'Reconnecting…';
+        title = `Disconnected (${status.reason ?? 'closed'}); next attempt in ${seconds} s. Click to retry now.`;
+        break;
+      }
+      default:
+        text = 'Closed';
+        title = 'Not connected';
+    }
+    node.replaceChildren(Private.dot(), document.createTextNode(text));
+    node.title = title;
+    node.setAttribute('aria-label', `Connection: ${text}`);
+    node.disabled = status.phase !== 'waiting';
+  }
+
+  private _renderCommandBar(): void {
+    const canWrite = this.connection.permissions?.write !== false;
+    const live = this.connection.isConnected;
+    const stdinOpen = this.connection.commandVia === 'stdin';
+    const stdinOption = this._viaSelect.options[0];
+    stdinOption.disabled = !stdinOpen;
+    if (!stdinOpen && this._viaSelect.value === 'stdin' && live) {
+      this._viaSelect.value = 'exec';
+    }
+    const via = this._viaSelect.value;
+    const name = this.connection.container?.name || this.connection.serverId;
+    this._commandInput.disabled = !canWrite;
+    this._sendButton.disabled = !canWrite || !live;
+    this._viaSelect.disabled = !canWrite;
+    this._commandInput.placeholder = !canWrite
+      ? 'Read-only: you may watch but not send commands'
+      : via === 'stdin'
+        ? `Send a line to ${name}'s console (stdin) · ↑↓ history`
+        : `Run a command in ${name} (exec) · ↑↓ history`;
+    this._viaSelect.title =
+      via === 'stdin'
+        ? "stdin: the line goes to the container's main process; its answer shows in the logs"
+        : 'exec: the command runs in the container with /bin/sh -c; its output and exit code show here';
+  }
+
+  private _settings: IConsoleSettings;
+  private _downloadLogs: ContainerConsole.DownloadLogs | null;
+  private _logView: LogView;
+  private _timestamps: boolean;
+  private _historyKey: string;
+  private _history: string[];
+  private _historyIndex = 0;
+  private _draft = '';
+  private _sent = new Map<string, string>();
+  private _started = new Set<string>();
+  private _partial = new Map<string, string>();
+  private _busy = false;
+  private _wasConnected = false;
+  private _lost = false;
+  private _notice = '';
+  private _viaChosen = false;
+  private _tick = 0;
+  private _resizeObserver: ResizeObserver | null = null;
+  private _themeObserver: MutationObserver;
+  private _powerButtons = new Map<PowerAction, HTMLButtonElement>();
+  private _stateSlot!: HTMLSpanElement;
+  private _nameNode!: HTMLSpanElement;
+  private _metaNode!: HTMLSpanElement;
+  private _statsNode!: HTMLDivElement;
+  private _cpu!: Sparkline;
+  private _memory!: Sparkline;
+  private _connectionNode!: HTMLButtonElement;
+  private _searchInput!: HTMLInputElement;
+  private _searchCount!: HTMLSpanElement;
+  private _timestampsButton!: HTMLButtonElement;
+  private _jumpButton!: HTMLButtonElement;
+  private _overlay!: HTMLDivElement;
+  private _commandInput!: HTMLInputElement;
+  private _viaSelect!: HTMLSelectElement;
+  private _sendButton!: HTMLButtonElement;
+}
+
+export namespace ContainerConsole {
+  /** Fetch the logs of a container and save them as a file. */
+  export type DownloadLogs = (
+    container: string,
+    timestamps: boolean
+  ) => Promise<void>;
+
+  export interface IOptions {
+    /** The connection to show; the console owns it and disposes it. */
+    connection: ConsoleConnection;
+    settings?: Partial<IConsoleSettings>;
+    downloadLogs?: DownloadLogs;
+  }
+}
+
+namespace Private {
+  export function iconButton(
+    icon: IconName,
+    title: string,
+    label?: string
+  ): HTMLButtonElement {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'jp-LittleWings-button';
+    button.title = title;
+    button.setAttribute('aria-label', label ?? title);
+    button.appendChild(iconNode(icon));
+    if (label) {
+      const text = document.createElement('span');
+      text.className = 'jp-LittleWings-buttonLabel';
+      text.textContent = label;
+      button.appendChild(text);
+    }
+    return button;
+  }
+
+  export function dot(): HTMLSpanElement {
+    const span = document.createElement('span');
+    span.className = 'jp-LittleWings-dot';
+    return span;
+  }
+
+  export function ms(value: number): string {
+    return value < 1000
+      ? `${Math.round(value)} ms`
+      : `${(value / 1000).toFixed(1)} s`;
+  }
+
+  export function loadHistory(key: string): string[] {
+    try {
+      const value = JSON.parse(window.localStorage.getItem(key) ?? '[]');
+      return Array.isArray(value)
+        ? value.filter(v => typeof v === 'string')
+        : [];
+    } catch {
+      return [];
+    }
+  }
+
+  export function saveHistory(key: string, history: string[]): void {
+    try {
+      window.localStorage.setItem(key, JSON.stringify(history));
+    } catch {
+      // Private browsing or a full storage: history then lasts as long as the tab.
+    }
+  }
+}

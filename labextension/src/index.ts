@@ -1,0 +1,365 @@
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  Clipboard,
+  ICommandPalette,
+  InputDialog,
+  WidgetTracker,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { downloadLogs, websocketUrl } from './api';
+import {
+  ConsoleConnection,
+  ContainerConsole,
+  DEFAULT_CONSOLE_SETTINGS,
+  IConsoleSettings,
+  IContainerSummary,
+  LittleWingsSocket,
+  POWER_ACTIONS,
+  PowerAction,
+  actionAllowed,
+  actionLabel
+} from './console';
+import { ContainersPanel } from './sidebar';
+
+/** The ids of the commands this extension adds. */
+namespace CommandIDs {
+  export const openConsole = 'littlewings:open-console';
+  export const showContainers = 'littlewings:show-containers';
+  export const refresh = 'littlewings:refresh';
+  export const power = 'littlewings:power';
+  export const copyId = 'littlewings:copy-id';
+  export const copyName = 'littlewings:copy-name';
+  export const find = 'littlewings:console-find';
+  export const clear = 'littlewings:console-clear';
+  export const toggleTimestamps = 'littlewings:console-toggle-timestamps';
+  export const download = 'littlewings:console-download';
+}
+
+const PLUGIN_ID = 'littlewings-jupyter:plugin';
+
+/** The sidebar's icon: three stacked containers. */
+const containersIcon = new LabIcon({
+  name: 'littlewings-jupyter:containers',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161"><path d="M3 14.5h8v6H3zm1.5 1.5v3h5v-3zM13 14.5h8v6h-8zm1.5 1.5v3h5v-3zM8 7h8v6H8zm1.5 1.5v3h5v-3z"/><path d="M10.5 2.5h3v3h-3z" opacity=".6"/></g></svg>'
+});
+
+/** The console tab's icon. */
+const consoleIcon = new LabIcon({
+  name: 'littlewings-jupyter:console',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161"><path d="M4 4h16a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm0 2v12h16V6zm2.3 3.4 1.4-1.4 4 4-4 4-1.4-1.4L8.9 12zM12 15h6v2h-6z"/></g></svg>'
+});
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'A Containers sidebar and a live console per Docker container.',
+  autoStart: true,
+  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null
+  ) => {
+    const { commands, shell } = app;
+    let settings: IConsoleSettings = { ...DEFAULT_CONSOLE_SETTINGS };
+    let counter = 0;
+
+    const tracker = new WidgetTracker<ContainerConsole>({
+      namespace: 'littlewings-console'
+    });
+
+    const panel = new ContainersPanel({
+      socket: new LittleWingsSocket({ url: () => websocketUrl() }),
+      onOpen: c =>
+        void commands.execute(CommandIDs.openConsole, { id: c.name || c.id })
+    });
+    panel.id = 'littlewings-containers';
+    panel.title.icon = containersIcon;
+    panel.title.caption = 'Containers';
+    shell.add(panel, 'left', { rank: 650 });
+    restorer?.add(panel, 'littlewings-containers');
+
+    const findConsole = (idOrName: string): ContainerConsole | undefined =>
+      tracker.find(w => {
+        const c = w.connection.container;
+        return (
+          w.connection.serverId === idOrName ||
+          (!!c && (c.name === idOrName || c.id === idOrName))
+        );
+      });
+
+    /** The container a command acts on: its `id` argument, else the sidebar's current one. */
+    const target = (
+      args: Record<string, unknown>
+    ): IContainerSummary | null => {
+      const id = typeof args.id === 'string' ? args.id : '';
+      if (id) {
+        return panel.find(id);
+      }
+      return panel.currentContainer;
+    };
+
+    const askForContainer = async (): Promise<string | null> => {
+      if (!panel.containers.length) {
+        await panel.refresh();
+      }
+      const names = panel.containers
+        .map(c => c.name)
+        .sort((a, b) => a.localeCompare(b));
+      const result = names.length
+        ? await InputDialog.getItem({
+            title: 'Open a container console',
+            label: 'Container',
+            items: names,
+            editable: true,
+            placeholder: 'name or id'
+          })
+        : await InputDialog.getText({
+            title: 'Open a container console',
+            label: 'Container name or id',
+            placeholder: 'name or id'
+          });
+      return result.button.accept && result.value ? result.value.trim() : null;
+    };
+
+    commands.addCommand(CommandIDs.openConsole, {
+      label: args => (args.id ? 'Open Console' : 'LittleWings: Open console…'),
+      caption: 'Open the log view and command box of a container',
+      icon: args => (args.isPalette ? undefined : consoleIcon),
+      execute: async args => {
+        let id = typeof args.id === 'string' ? args.id : '';
+        if (!id) {
+          const current = args.fromMenu ? panel.currentContainer : null;
+          id = current?.name ?? (await askForContainer()) ?? '';
+        }
+        if (!id) {
+          return null;
+        }
+        const existing = findConsole(id);
+        if (existing) {
+          if (args.activate !== false) {
+            shell.activateById(existing.id);
+          }
+          return existing;
+        }
+        const connection = new ConsoleConnection({
+          serverId: id,
+          watch: {
+            tail: settings.tail,
+            timestamps: settings.timestamps,
+            stats: settings.stats
+          },
+          socketOptions: { url: () => websocketUrl() }
+        });
+        const widget = new ContainerConsole({
+          connection,
+          settings,
+          downloadLogs
+        });
+        widget.id = `littlewings-console-${++counter}-${id.replace(/[^\w-]/g, '_')}`;
+        widget.title.icon = consoleIcon;
+        shell.add(widget, 'main');
+        void tracker.add(widget);
+        connection.containerChanged.connect(() => void tracker.save(widget));
+        if (args.activate !== false) {
+          shell.activateById(widget.id);
+        }
+        return widget;
+      }
+    });
+
+    commands.addCommand(CommandIDs.showContainers, {
+      label: 'LittleWings: Show containers',
+      caption: 'Show the Containers sidebar',
+      execute: () => shell.activateById(panel.id)
+    });
+
+    commands.addCommand(CommandIDs.refresh, {
+      label: 'Refresh Containers',
+      caption: 'Load the container list again',
+      execute: () => panel.refresh()
+    });
+
+    commands.addCommand(CommandIDs.power, {
+      label: args => actionLabel(args.action as PowerAction),
+      caption: args =>
+        `${actionLabel(args.action as PowerAction)} the container`,
+      isEnabled: args => {
+        const c = target(args);
+        return (
+          !!c &&
+          panel.permissions.write &&
+          !panel.isBusy(c.id) &&
+          actionAllowed(args.action as PowerAction, c.state)
+        );
+      },
+      execute: async args => {
+        const c = target(args);
+        const action = args.action as PowerAction;
+        if (!c) {
+          return;
+        }
+        try {
+          await panel.power(c, action);
+        } catch (error) {
+          await showErrorMessage(
+            `${actionLabel(action)} ${c.name} failed`,
+            error instanceof Error ? error.message : String(error)
+          );
+        }
+      }
+    });
+
+    commands.addCommand(CommandIDs.copyId, {
+      label: 'Copy ID',
+      caption: 'Copy the full container id',
+      isEnabled: args => !!target(args),
+      execute: args => {
+        const c = target(args);
+        if (c) {
+          Clipboard.copyToSystem(c.id);
+        }
+      }
+    });
+
+    commands.addCommand(CommandIDs.copyName, {
+      label: 'Copy Name',
+      caption: 'Copy the container name',
+      isEnabled: args => !!target(args),
+      execute: args => {
+        const c = target(args);
+        if (c) {
+          Clipboard.copyToSystem(c.name);
+        }
+      }
+    });
+
+    const currentConsole = (): ContainerConsole | null => {
+      const widget = tracker.currentWidget;
+      return widget && shell.currentWidget === widget
+        ? widget
+        : tracker.currentWidget;
+    };
+    commands.addCommand(CommandIDs.find, {
+      label: 'Search Container Logs',
+      isEnabled: () => !!currentConsole(),
+      execute: () => currentConsole()?.focusSearch()
+    });
+    commands.addCommand(CommandIDs.clear, {
+      label: 'Clear Container Console',
+      isEnabled: () => !!currentConsole(),
+      execute: () => currentConsole()?.clear()
+    });
+    commands.addCommand(CommandIDs.toggleTimestamps, {
+      label: 'Show Timestamps in Container Console',
+      isEnabled: () => !!currentConsole(),
+      isToggled: () => !!currentConsole()?.timestamps,
+      execute: () => {
+        const widget = currentConsole();
+        widget?.setTimestamps(!widget.timestamps);
+      }
+    });
+    commands.addCommand(CommandIDs.download, {
+      label: 'Download Container Logs',
+      isEnabled: () => !!currentConsole(),
+      execute: () => currentConsole()?.download()
+    });
+
+    // The context menu of a row in the sidebar.
+    const selector = '.jp-LittleWings-item';
+    app.contextMenu.addItem({
+      command: CommandIDs.openConsole,
+      args: { fromMenu: true },
+      selector,
+      rank: 0
+    });
+    POWER_ACTIONS.forEach((action, i) => {
+      app.contextMenu.addItem({
+        command: CommandIDs.power,
+        args: { action },
+        selector,
+        rank: 10 + i
+      });
+    });
+    app.contextMenu.addItem({ type: 'separator', selector, rank: 30 });
+    app.contextMenu.addItem({
+      command: CommandIDs.copyName,
+      selector,
+      rank: 31
+    });
+    app.contextMenu.addItem({ command: CommandIDs.copyId, selector, rank: 32 });
+    app.contextMenu.addItem({ type: 'separator', selector, rank: 40 });
+    app.contextMenu.addItem({
+      command: CommandIDs.refresh,
+      selector,
+      rank: 41
+    });
+
+    panel.changed.connect(() => {
+      commands.notifyCommandChanged(CommandIDs.power);
+    });
+
+    if (palette) {
+      const category = 'LittleWings';
+      palette.addItem({ command: CommandIDs.openConsole, category });
+      palette.addItem({ command: CommandIDs.showContainers, category });
+      palette.addItem({ command: CommandIDs.refresh, category });
+      palette.addItem({ command: CommandIDs.toggleTimestamps, category });
+      palette.addItem({ command: CommandIDs.clear, category });
+      palette.addItem({ command: CommandIDs.download, category });
+    }
+
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: CommandIDs.openConsole,
+        args: widget => ({ id: widget.connection.serverId, activate: false }),
+        name: widget => widget.connection.serverId
+      });
+    }
+
+    if (settingRegistry) {
+      const apply = (loaded: ISettingRegistry.ISettings) => {
+        settings = Private.readSettings(loaded.composite);
+        tracker.forEach(widget => widget.updateSettings(settings));
+      };
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(loaded => {
+          apply(loaded);
+          loaded.changed.connect(apply);
+        })
+        .catch(reason =>
+          console.error('littlewings-jupyter: cannot load settings', reason)
+        );
+    }
+  }
+};
+
+namespace Private {
+  /** The console settings from the settings editor's values. */
+  export function readSettings(raw: Record<string, unknown>): IConsoleSettings {
+    const d = DEFAULT_CONSOLE_SETTINGS;
+    const num = (value: unknown, fallback: number) =>
+      typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+    const tail = raw.tailLines;
+    return {
+      scrollback: num(raw.scrollback, d.scrollback),
+      tail: tail === 'all' ? 'all' : num(tail, d.tail as number),
+      timestamps:
+        typeof raw.timestamps === 'boolean' ? raw.timestamps : d.timestamps,
+      stats: typeof raw.showStats === 'boolean' ? raw.showStats : d.stats,
+      fontSize: typeof raw.fontSize === 'number' ? raw.fontSize : null
+    };
+  }
+}
+
+export default plugin;
