@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import IMAGE, TEST_LABEL, ContainerFactory
 
 pytestmark = pytest.mark.docker
 
+IMAGE = "littlewings/busybox:latest"
+TEST_LABEL = "littlewings.test"
 TICKER = "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.1; done"
 
 
@@ -167,11 +168,8 @@ def second_engine(tmp_path_factory: Any) -> Iterator[str]:
     try:
         yield sock
     finally:
-        subprocess.run(
-            f"docker -H {sock} ps -aq --filter label={TEST_LABEL} | xargs -r docker -H {sock} rm -f",
-            shell=True,
-            capture_output=True,
-        )
+        leftovers = f"docker -H {sock} ps -aq --filter label={TEST_LABEL}"
+        subprocess.run(f"{leftovers} | xargs -r docker -H {sock} rm -f", shell=True)
         stop()
         subprocess.run(["ip", "link", "del", bridge], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
@@ -183,11 +181,14 @@ class TestEngineRestart:
     def littlewings_config(self, second_engine: str) -> dict[str, Any]:
         return {"docker_url": second_engine, "batch_interval": 0.01}
 
-    async def test_watchers_survive_an_engine_restart(self, lw_client, jp_fetch, second_engine):
+    async def test_watchers_survive_an_engine_restart(
+        self, lw_client, jp_fetch, second_engine, make_container
+    ):
         import docker
 
         engine = docker.DockerClient(base_url=second_engine)
-        factory = ContainerFactory(engine, uuid.uuid4().hex[:8])
+        # The same labelling, recording factory as make_container's, on the test's own engine.
+        factory = type(make_container)(engine, uuid.uuid4().hex[:8])
         try:
             container = factory(TICKER, restart_policy={"Name": "always"})
             watchers = [await lw_client() for _ in range(3)]
