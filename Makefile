@@ -14,8 +14,11 @@ run: setup docker demo
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # Everything, then the whole test suite against a real Docker engine and a real chromium.
+# The browser tests run in a pytest process of their own: Playwright's sync API keeps an event
+# loop running in the main thread, which pytest-jupyter's fixtures cannot share.
 test: setup docker browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 # The quick loop: no Docker, no browser.
 test-fast: setup

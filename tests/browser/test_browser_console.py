@@ -177,7 +177,8 @@ def test_reconnect_after_server_restart_shows_each_line_once(
     assert numbers[0] <= before < written < numbers[-1], (before, written, numbers)
     assert "connection lost" in shown
     lab.screenshot("console-reconnected")
-    assert not lab.errors
+    # JupyterLab's own polling (kernels, sessions, …) fails while the server is down.
+    assert not [e for e in lab.errors if "Failed to fetch" not in e]
 
 
 def test_dark_theme(lab: Any, make_demo_console: Callable[..., Any]) -> None:
