@@ -15,11 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable
-
-import docker
-import docker.errors
-import requests.exceptions
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import (
     Conflict,
@@ -30,6 +26,12 @@ from .errors import (
     StdinNotOpen,
 )
 from .protocol import POWER_ACTIONS, Cursor, normalize_timestamp
+
+if TYPE_CHECKING:
+    import docker
+
+# docker-py (and requests under it) are imported on first use, not with this module: the
+# server extension is imported at every `jupyter server` start, and most starts never need them.
 
 STDOUT, STDERR = 1, 2
 STREAM_NAMES = {STDOUT: "stdout", STDERR: "stderr"}
@@ -91,6 +93,9 @@ def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
     """A docker-py or requests exception as one of ours."""
     if isinstance(exc, LittleWingsError):
         return exc
+    import docker.errors
+    import requests.exceptions
+
     if isinstance(exc, docker.errors.NotFound):
         return ContainerNotFound(what or "?")
     if isinstance(exc, docker.errors.APIError):
@@ -195,6 +200,52 @@ def check_power_action(action: str, state: str) -> None:
         raise Conflict(f"Cannot {action} the container: {reason}.", state=state)
 
 
+class Dechunker:
+    """Undoes HTTP/1.1 chunked transfer encoding over whole blocks at a time.
+
+    Docker sends every log message as a chunk of its own; read through http.client, that is one
+    read call per line. Reading the socket's buffer in large blocks and de-chunking here is what
+    lets the relay keep up with the engine.
+    """
+
+    def __init__(self) -> None:
+        self.left = 0  # bytes of the current chunk's data still to come
+        self.crlf = 0  # bytes of the CRLF after a chunk's data still to skip
+        self.pending = b""  # an unfinished chunk-size line
+        self.done = False
+
+    def feed(self, data: bytes) -> bytes:
+        """The payload bytes in ``data`` (chunk framing removed)."""
+        if self.pending:
+            data, self.pending = self.pending + data, b""
+        out = []
+        pos, end = 0, len(data)
+        while pos < end and not self.done:
+            if self.left:
+                take = min(self.left, end - pos)
+                out.append(data[pos : pos + take])
+                pos += take
+                self.left -= take
+                if not self.left:
+                    self.crlf = 2
+            elif self.crlf:
+                skip = min(self.crlf, end - pos)
+                pos += skip
+                self.crlf -= skip
+            else:
+                newline = data.find(b"\r\n", pos)
+                if newline < 0:
+                    self.pending = data[pos:]
+                    break
+                size = int(data[pos:newline].split(b";", 1)[0] or b"0", 16)
+                pos = newline + 2
+                if size == 0:
+                    self.done = True
+                else:
+                    self.left = size
+        return b"".join(out)
+
+
 class DockerStream:
     """A streaming Docker HTTP response, read in large blocks and closable from any thread."""
 
@@ -203,6 +254,15 @@ class DockerStream:
         self._socket = raw_socket
         self._closed = False
         self._lock = threading.Lock()
+        self._buffered: Any = None
+        self._dechunker: Dechunker | None = None
+        if raw_socket is None:
+            # A chunked answer that http.client has not started reading: take over its
+            # buffered socket file and de-chunk in bulk.
+            fp = getattr(getattr(response, "raw", None), "_fp", None)
+            if getattr(fp, "chunked", False) and fp.chunk_left is None and hasattr(fp, "fp"):
+                self._buffered = fp.fp
+                self._dechunker = Dechunker()
 
     def read(self, size: int = 256 * 1024) -> bytes:
         """Up to ``size`` bytes as soon as any are there; ``b""`` at the end of the stream."""
@@ -211,6 +271,15 @@ class DockerStream:
         try:
             if self._socket is not None:
                 return self._socket.recv(size)
+            if self._dechunker is not None:
+                while not self._dechunker.done:
+                    block = self._buffered.read1(size)
+                    if not block:
+                        return b""
+                    data = self._dechunker.feed(block)
+                    if data:
+                        return data
+                return b""
             return self._response.raw.read1(size)
         except (OSError, ValueError, AttributeError):
             return b""
@@ -414,6 +483,9 @@ class DockerEngine:
         client = self._client
         if client is not None:
             return client
+        import docker
+        import docker.errors
+
         with self._lock:
             if self._client is None:
                 try:
@@ -583,9 +655,13 @@ class DockerEngine:
         """Docker's stats stream: one JSON document a line, about one a second."""
         return self._stream("/containers/{0}/stats", container_id, {"stream": 1})
 
-    def open_events(self) -> DockerStream:
-        """Docker's event stream, container events only, one JSON document a line."""
-        return self._stream("/events", "", {"filters": json.dumps({"type": ["container"]})})
+    def open_events(self, container_id: str | None = None) -> DockerStream:
+        """Docker's event stream, container events only (of one container if given), one JSON
+        document a line."""
+        filters: dict[str, list[str]] = {"type": ["container"]}
+        if container_id is not None:
+            filters["container"] = [container_id]
+        return self._stream("/events", container_id or "", {"filters": json.dumps(filters)})
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -320,3 +320,15 @@ def test_deep_nesting_is_refused_before_the_parser_recurses():
         assert "nests deeper" in info.value.message
     # Brackets inside strings do not count.
     assert protocol.decode_frame('{"type": "command", "command": "' + "[" * 500 + '"}')
+
+
+def test_dechunker_undoes_chunked_encoding_across_any_split():
+    from littlewings_jupyter.docker_engine import Dechunker
+
+    payloads = [b"hello\n", b"x" * 300, b"\r\n inside data \r\n", b"end"]
+    wire = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in payloads) + b"0\r\n\r\n"
+    for step in (1, 2, 3, 7, 64, len(wire)):
+        dechunker = Dechunker()
+        out = b"".join(dechunker.feed(wire[i : i + step]) for i in range(0, len(wire), step))
+        assert out == b"".join(payloads), step
+        assert dechunker.done
