@@ -16,6 +16,7 @@ From notebook cells, the same session core is a Python API::
     c.send("status")                      # type a line on its stdin (docker run -i)
     c.restart().status                    # start, stop, restart, kill, pause, unpause
     c.stats()["cpu_percent"]
+    w = lw.console("web"); w            # the console panel as a notebook widget (anywidget)
 
 The default Docker engine comes from the environment (``DOCKER_HOST``) on first use;
 ``lw.connect(base_url=...)`` picks another. Errors are :class:`LittleWingsError` subclasses:
@@ -44,6 +45,8 @@ _LAZY = {
     "container": "api",
     "containers": "api",
     "default_client": "api",
+    "ContainerConsole": "widget",
+    "console": "widget",
     "CommandFailed": "errors",
     "Conflict": "errors",
     "ContainerNotFound": "errors",
@@ -75,6 +78,7 @@ if TYPE_CHECKING:
         LittleWingsError,
         StdinNotOpen,
     )
+    from .widget import ContainerConsole, console
 
 
 def __getattr__(name: str) -> Any:
@@ -105,6 +109,7 @@ __all__ = [
     "CommandFailed",
     "Conflict",
     "Container",
+    "ContainerConsole",
     "ContainerList",
     "ContainerNotFound",
     "EngineUnavailable",
@@ -116,6 +121,7 @@ __all__ = [
     "StdinNotOpen",
     "__version__",
     "connect",
+    "console",
     "container",
     "containers",
     "default_client",

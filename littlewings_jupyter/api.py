@@ -452,6 +452,35 @@ class LogFollow:
                 return None
             await self._buffer.wait_async(wait)
 
+    def next_batch(self, max_lines: int = 1000, wait: float | None = None) -> list[Line] | None:
+        """Up to ``max_lines`` lines that are ready, waiting up to ``wait`` seconds for the first.
+
+        For consumers that take lines in batches (the notebook widget) rather than one by one.
+        An empty list when no line came in time; None once the follow is over (:attr:`reason`
+        says why). A stream error is raised after the lines before it, as when iterating.
+        """
+        buffer = self._buffer
+        deadline = None if wait is None else time.monotonic() + wait
+        batch: list[Line] = []
+        while len(batch) < max_lines:
+            line, pause = self._step()
+            if line is not None:
+                batch.append(line)
+                continue
+            if pause is not None and pause < 0:
+                return batch or None
+            if batch:
+                return batch
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return batch
+            slices = [x for x in (pause, left) if x is not None]
+            with buffer.cond:
+                if not (buffer.lines or buffer.ended or buffer.closed):
+                    # Short slices keep Ctrl-C (KeyboardInterrupt) responsive.
+                    buffer.cond.wait(min([0.25, *slices]))
+        return batch
+
     def __iter__(self) -> Iterator[Line]:
         # A generator, so that leaving a for loop (break, an exception) closes the follow.
         try:

@@ -13,7 +13,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -259,7 +259,7 @@ class DockerStream:
         if raw_socket is None:
             # A chunked answer that http.client has not started reading: take over its
             # buffered socket file and de-chunk in bulk.
-            fp = getattr(getattr(response, "raw", None), "_fp", None)
+            fp: Any = getattr(getattr(response, "raw", None), "_fp", None)
             if getattr(fp, "chunked", False) and fp.chunk_left is None and hasattr(fp, "fp"):
                 self._buffered = fp.fp
                 self._dechunker = Dechunker()
@@ -412,8 +412,11 @@ class LineAssembler:
         return lines
 
     def _message(self, stream: int, payload: bytes, lines: list[LogLine]) -> None:
-        space = payload.find(b" ", 0, 40)
-        if space > 0 and _TIMESTAMP_RE.match(payload[:space]):
+        if payload[29:31] == b"Z " and payload[19:20] == b"." and payload[10:11] == b"T":
+            # Docker's usual fixed-width RFC 3339 nano form: no regex, no padding needed.
+            ts = payload[:30].decode("ascii")
+            text = payload[31:]
+        elif (space := payload.find(b" ", 0, 40)) > 0 and _TIMESTAMP_RE.match(payload[:space]):
             ts = normalize_timestamp(payload[:space].decode("ascii"))
             text = payload[space + 1 :]
         else:
@@ -640,16 +643,36 @@ class DockerEngine:
         until: str | float | None = None,
     ) -> list[LogLine]:
         """The history of a container as whole lines."""
+        lines: list[LogLine] = []
+        for batch in self.iter_logs(container_id, tty, tail=tail, since=since, until=until):
+            lines.extend(batch)
+        return lines
+
+    def iter_logs(
+        self,
+        container_id: str,
+        tty: bool,
+        *,
+        tail: int | None = None,
+        since: str | float | None = None,
+        until: str | float | None = None,
+        batch_lines: int = 5000,
+    ) -> Generator[list[LogLine], None, None]:
+        """The history of a container in batches of whole lines (its stream closes with it)."""
         stream = self.open_logs(container_id, follow=False, tail=tail, since=since, until=until)
         assembler = LineAssembler(self.max_line_bytes, tty)
-        lines: list[LogLine] = []
+        batch: list[LogLine] = []
         try:
             for block in stream:
-                lines.extend(assembler.feed(block))
-            lines.extend(assembler.flush())
+                batch.extend(assembler.feed(block))
+                if len(batch) >= batch_lines:
+                    yield batch
+                    batch = []
+            batch.extend(assembler.flush())
+            if batch:
+                yield batch
         finally:
             stream.close()
-        return lines
 
     def open_stats(self, container_id: str) -> DockerStream:
         """Docker's stats stream: one JSON document a line, about one a second."""

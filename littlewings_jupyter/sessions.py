@@ -63,6 +63,8 @@ EVENT_NAMES = {
 }
 
 MAX_FRAME_LINES = 5000
+# Live lines kept for a client while its history is still being sent.
+MAX_BUFFERED_LINES = 200_000
 MAX_FRAME_BYTES = 512 * 1024
 
 
@@ -676,6 +678,9 @@ class ClientSession:
         self.live = False
         self.buffered: list[LogBatch] = []
         self._history_cursor: Cursor | None = None
+        self._buffered_lines = 0
+        self._buffer_dropped = 0
+        self._buffer_dropped_last: Cursor | None = None
         self.stats = False
         self.events = False
         self.execs: dict[int, ExecRun] = {}
@@ -855,6 +860,14 @@ class ClientSession:
         """Live lines from the follower: sent, or kept while the history is still on its way."""
         if not self.live:
             self.buffered.append(batch)
+            self._buffered_lines += len(batch.lines)
+            while self._buffered_lines > MAX_BUFFERED_LINES and len(self.buffered) > 1:
+                # The history takes long and the container floods: let the oldest live lines go
+                # (the client is told after the history, with where to fetch them).
+                gone = self.buffered.pop(0)
+                self._buffered_lines -= len(gone.lines)
+                self._buffer_dropped += len(gone.lines)
+                self._buffer_dropped_last = gone.lines[-1].cursor
             return
         watermark = self._history_cursor
         if watermark is not None:
@@ -957,6 +970,7 @@ class ClientSession:
         container, self.container = self.container, None
         self.live = False
         self.buffered = []
+        self._buffered_lines = 0
         if container is None:
             return
         self.manager.unsubscribe_logs(container.id, self)
@@ -1013,30 +1027,59 @@ class ClientSession:
         else:
             tail = message.tail
             since = None if message.since is None else f"{message.since:.9f}"
-        if tail == 0 and cursor is None:
-            lines: list[LogLine] = []
-        else:
-            lines = await self.manager.run(
-                lambda: self.manager.engine.read_logs(ref.id, ref.tty, tail=tail, since=since)
-            )
+        # The history goes out batch by batch as Docker gives it, waiting whenever this
+        # client's queue is half full: a long history never sits whole in memory.
+        count = 0
+        last_cursor = cursor
+        if tail != 0 or cursor is not None:
+            batches = self.manager.engine.iter_logs(ref.id, ref.tty, tail=tail, since=since)
+            try:
+                while True:
+                    lines = await self.manager.run(next, batches, None)
+                    if lines is None:
+                        break
+                    if generation != self._connect_generation or self.closed:
+                        return
+                    if cursor is not None:
+                        lines = [line for line in lines if line.cursor > cursor]
+                    if not lines:
+                        continue
+                    for text, lines_in_frame, last in log_frames(lines, self.timestamps, True):
+                        self.send_text(text, lines_in_frame, last)
+                    count += len(lines)
+                    last_cursor = lines[-1].cursor
+                    while self._outbox_bytes > self.limits.max_outbox_bytes // 2:
+                        if self.closed:
+                            return
+                        await asyncio.sleep(0.01)
+            finally:
+                await self.manager.run(batches.close)
         if generation != self._connect_generation or self.closed:
             return
-        if cursor is not None:
-            lines = [line for line in lines if line.cursor > cursor]
-        for text, count, last in log_frames(lines, self.timestamps, history=True):
-            self.send_text(text, count, last)
-        last_cursor = lines[-1].cursor if lines else cursor
         self.send(
             protocol.reply(
                 "history_end",
-                lines=len(lines),
+                lines=count,
                 cursor=str(last_cursor) if last_cursor else None,
             )
         )
         # Live lines that came while the history was read: skip what the history already had.
         buffered, self.buffered = self.buffered, []
+        self._buffered_lines = 0
         self.live = True
         self._history_cursor = last_cursor
+        if self._buffer_dropped:
+            self.send(
+                protocol.reply(
+                    "dropped",
+                    lines=self._buffer_dropped,
+                    resume_cursor=str(last_cursor) if last_cursor else None,
+                    last_cursor=str(self._buffer_dropped_last),
+                    message=f"{self._buffer_dropped} live lines came while the history was "
+                    "read and were dropped; fetch them from resume_cursor.",
+                )
+            )
+            self._buffer_dropped = 0
         for batch in buffered:
             self.deliver_logs(batch)
 
