@@ -1,0 +1,155 @@
+"""7. Start-up: what LittleWings adds to ``jupyter server`` start-up, and no Docker call at import.
+
+- Wall time from launching ``python -m jupyter_server`` to the first answer of ``GET api/status``,
+  with the extension enabled vs disabled (everything else equal: JupyterLab and the other
+  installed extensions stay on, as a user has them), interleaved, RUNS each; the fastest of
+  each counts (others on a shared machine only ever slow a start-up down, so the minimum is
+  the least disturbed figure).
+- The import cost alone: ``import littlewings_jupyter; _jupyter_server_extension_points()`` in a
+  fresh interpreter that already imported jupyter_server (median of RUNS).
+- No Docker call at start: DOCKER_HOST points at a Unix socket this script listens on; no
+  connection may arrive until a client asks LittleWings something.
+Target (issue): < 100 ms added; no Docker call at import.
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from common import Results, Server, log, run_main, size
+
+RUNS = size(3, 1)
+
+IMPORT_PROBE = """
+import time
+import jupyter_server.serverapp, jupyter_server.extension.application, docker
+t = time.perf_counter()
+import littlewings_jupyter
+littlewings_jupyter._jupyter_server_extension_points()
+print(time.perf_counter() - t)
+"""
+IMPORT_PROBE_NO_DOCKER = IMPORT_PROBE.replace(", docker\n", "\n")
+
+
+def import_cost(probe: str) -> float:
+    """Median seconds of the probe's import."""
+    values = []
+    for _ in range(RUNS):
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        ).stdout
+        values.append(float(out.strip()))
+    return statistics.median(values)
+
+
+def start_time(littlewings: bool) -> float:
+    """Seconds from launch to the first answer of api/status."""
+    server = Server(littlewings=littlewings, others=True)
+    try:
+        return server.start(ready_path="api/status")
+    finally:
+        server.stop()
+
+
+class SocketSpy:
+    """A Unix socket that counts the connections made to it (answering none)."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="lw-spy-")) / "docker.sock"
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(self.path))
+        self.sock.listen(16)
+        self.accepted = 0
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        """Stop listening."""
+        self.sock.close()
+
+
+def docker_calls_at_start() -> tuple[int, int]:
+    """Connections to the Docker socket during start-up, and after one status request."""
+    spy = SocketSpy()
+    server = Server(others=True, env={"DOCKER_HOST": f"unix://{spy.path}"})
+    try:
+        server.start(ready_path="api/status")
+        time.sleep(1.0)
+        at_start = spy.accepted
+        server.status()
+        return at_start, spy.accepted
+    finally:
+        server.stop()
+        spy.close()
+
+
+def body(results: Results) -> None:
+    """Measure and add the rows."""
+    log(f"start-up: {RUNS} runs each")
+    on: list[float] = []
+    off: list[float] = []
+    start_time(True)  # warm the file cache
+    for _ in range(RUNS):
+        off.append(start_time(False))
+        on.append(start_time(True))
+    imports = import_cost(IMPORT_PROBE)
+    imports_with_docker = import_cost(IMPORT_PROBE_NO_DOCKER)
+    at_start, after_status = docker_calls_at_start()
+    results.extra.update(on=on, off=off, import_s=imports, import_with_docker_s=imports_with_docker)
+    added = (min(on) - min(off)) * 1000
+    results.add(
+        "7 start-up",
+        "server start to first answer, LW on",
+        min(on) * 1000,
+        "ms",
+        min(off) * 1000,
+        "LW off",
+        "< +100 ms",
+        added < 100,
+        note=f"added {added:.0f} ms (fastest of {RUNS}; on {on}, off {off})",
+    )
+    results.add(
+        "7 start-up",
+        "import littlewings_jupyter + extension points",
+        imports * 1000,
+        "ms",
+        target="< 100 ms",
+        met=imports < 0.1,
+        note="docker-py already imported",
+    )
+    results.add(
+        "7 start-up",
+        "the same, docker-py not yet imported",
+        imports_with_docker * 1000,
+        "ms",
+        target="< 100 ms",
+        met=imports_with_docker < 0.1,
+    )
+    results.add(
+        "7 start-up",
+        "Docker connections during start-up",
+        at_start,
+        "",
+        target="= 0",
+        met=at_start == 0,
+        note=f"{after_status} after one status request (the spy socket is the one used)",
+    )
+
+
+if __name__ == "__main__":
+    run_main("startup", body)

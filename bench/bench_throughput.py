@@ -1,0 +1,205 @@
+"""1. Relay throughput: N short lines through one WebSocket client vs docker-py and the docker CLI.
+
+Two scenes, each read by all three readers in the same process, interleaved and repeated (the best
+of the repeats counts, as the machine is shared):
+
+- history: the container has already printed N lines and exited; each reader reads them all
+  (``docker logs``, docker-py ``logs(stream=True)``, LittleWings ``connect`` with ``tail: "all"``).
+- live: the reader is attached first, then the container prints N lines as fast as it can; time
+  from the gate opening to the N-th line (``docker logs -f``, docker-py ``logs(stream=True,
+  follow=True)``, LittleWings ``connect`` with ``tail: 0``). Each reader gets its own container
+  printing the same lines.
+
+Targets (issue): LittleWings ≥ 1.0x docker-py's rate and ≥ 0.7x the CLI's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import threading
+import time
+from typing import Any
+
+from common import (
+    Containers,
+    Results,
+    Server,
+    WSClient,
+    flood_command,
+    loadavg,
+    log,
+    run_main,
+    size,
+)
+
+N = size(500_000, 50_000)
+REPEATS = size(2, 1)
+
+
+def cli_history(container: Any) -> float:
+    """Seconds for ``docker logs`` to print every line."""
+    start = time.monotonic()
+    out = subprocess.run(["docker", "logs", container.id], capture_output=True, check=True).stdout
+    elapsed = time.monotonic() - start
+    assert out.count(b"\n") == N, out.count(b"\n")
+    return elapsed
+
+
+def dockerpy_history(container: Any) -> float:
+    """Seconds for docker-py's ``logs(stream=True)`` to yield every line."""
+    start = time.monotonic()
+    count = 0
+    for chunk in container.logs(stream=True, follow=False):
+        count += chunk.count(b"\n")
+    elapsed = time.monotonic() - start
+    assert count == N, count
+    return elapsed
+
+
+async def ws_history(server: Server, container: Any) -> float:
+    """Seconds for one LittleWings client to receive every line as history."""
+    client = await WSClient(server, parse=True).open()
+    try:
+        start = time.monotonic()
+        end = await client.connect(container.id, tail="all", follow=False)
+        elapsed = time.monotonic() - start
+        assert client.lines == N == end["lines"], (client.lines, end)
+        assert client.last_data.endswith(f"line {N}\n")
+        return elapsed
+    finally:
+        client.close()
+
+
+def follow_in_thread(read: Any) -> tuple[threading.Thread, dict[str, float]]:
+    """Run a blocking reader in a thread; its end time lands in the dict."""
+    result: dict[str, float] = {}
+
+    def run() -> None:
+        result["count"] = read()
+        result["end"] = time.monotonic()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def live_cli(containers: Containers) -> float:
+    """``docker logs -f`` attached, then N lines printed: seconds from the gate to the last."""
+    box = containers.create(flood_command(N, gated=True))
+    process = subprocess.Popen(["docker", "logs", "-f", box.id], stdout=subprocess.PIPE)
+    assert process.stdout is not None
+
+    def read() -> int:
+        count = 0
+        assert process.stdout is not None
+        while count < N:
+            block = process.stdout.read1(1 << 16)  # type: ignore[attr-defined]
+            if not block:
+                break
+            count += block.count(b"\n")
+        return count
+
+    thread, result = follow_in_thread(read)
+    time.sleep(0.3)  # the CLI is attached
+    start = time.monotonic()
+    containers.open_gate(box)
+    thread.join(300)
+    process.kill()
+    process.wait()
+    assert result.get("count") == N, result
+    return result["end"] - start
+
+
+def live_dockerpy(containers: Containers) -> float:
+    """docker-py ``logs(stream=True, follow=True)`` attached, then N lines printed."""
+    box = containers.create(flood_command(N, gated=True))
+    stream = box.logs(stream=True, follow=True)
+
+    def read() -> int:
+        count = 0
+        for chunk in stream:
+            count += chunk.count(b"\n")
+            if count >= N:
+                break
+        return count
+
+    thread, result = follow_in_thread(read)
+    time.sleep(0.3)
+    start = time.monotonic()
+    containers.open_gate(box)
+    thread.join(300)
+    stream.close()
+    assert result.get("count") == N, result
+    return result["end"] - start
+
+
+async def live_ws(server: Server, containers: Containers) -> float:
+    """One LittleWings client connected (tail 0), then N lines printed."""
+    box = containers.create(flood_command(N, gated=True))
+    client = await WSClient(server, parse=True).open()
+    try:
+        await client.connect(box.id, tail=0)
+        done = client.until_lines(N)
+        start = time.monotonic()
+        await asyncio.get_running_loop().run_in_executor(None, containers.open_gate, box)
+        end = await asyncio.wait_for(done, 300)
+        assert client.lines == N and client.last_data.endswith(f"line {N}\n"), client.lines
+        return end - start
+    finally:
+        client.close()
+
+
+def body(results: Results) -> None:
+    """Measure both scenes and add the rows."""
+    with Containers() as containers, Server(args=["--LittleWings.command_rate=0"]) as server:
+        log(f"throughput: {N} lines, server pid {server.pid}")
+        box = containers.create(flood_command(N))
+        box.wait(timeout=300)
+        history: dict[str, list[float]] = {"cli": [], "docker-py": [], "littlewings": []}
+        live: dict[str, list[float]] = {"cli": [], "docker-py": [], "littlewings": []}
+        cpu: list[float] = []
+        for rep in range(REPEATS):
+            history["cli"].append(cli_history(box))
+            history["docker-py"].append(dockerpy_history(box))
+            before = server.cpu()
+            history["littlewings"].append(asyncio.run(ws_history(server, box)))
+            cpu.append(server.cpu() - before)
+            log(
+                f"history #{rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in history.items())
+            )
+        for rep in range(REPEATS):
+            live["cli"].append(live_cli(containers))
+            live["docker-py"].append(live_dockerpy(containers))
+            live["littlewings"].append(asyncio.run(live_ws(server, containers)))
+            log(f"live #{rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in live.items()))
+            containers.remove_all()
+        results.extra.update(history=history, live=live, server_cpu_history=cpu, lines=N)
+        for scene, times in (("history", history), ("live", live)):
+            rate = {k: N / min(v) for k, v in times.items()}
+            results.add(
+                "1 throughput",
+                f"{scene}: LW lines/s vs docker-py",
+                rate["littlewings"],
+                "lines/s",
+                rate["docker-py"],
+                "docker-py",
+                "≥ 1.0x",
+                rate["littlewings"] >= rate["docker-py"],
+                note=f"best of {REPEATS}; times {times}",
+            )
+            results.add(
+                "1 throughput",
+                f"{scene}: LW lines/s vs CLI",
+                rate["littlewings"],
+                "lines/s",
+                rate["cli"],
+                "docker logs",
+                "≥ 0.7x",
+                rate["littlewings"] >= 0.7 * rate["cli"],
+            )
+        results.extra["load_end"] = loadavg()
+
+
+if __name__ == "__main__":
+    run_main("throughput", body)
