@@ -585,3 +585,35 @@ async def test_stdin_keeps_working_after_every_client_left(lw_client, make_conta
     await second.until(lambda f: f.get("type") == "status" and f["event"] == "restarted")
     await second.request({"type": "command", "command": "say three"}, "command_sent")
     await second.log_text("demo: three\n")
+
+
+async def test_health_status_events(lw_client, make_container):
+    container = make_container(
+        "sleep 3600",
+        healthcheck={"test": ["CMD", "true"], "interval": 500_000_000, "start_period": 0},
+    )
+    client = await lw_client()
+    mark = client.mark()
+    await client.request({"type": "connect", "server_id": container.name}, "connected")
+    health = await client.until(
+        lambda f: f.get("type") == "status" and f["event"] == "health", since=mark, timeout=20
+    )
+    assert health["health"] == "healthy"
+
+
+async def test_server_stop_closes_every_stream_and_thread(lw_client, make_container, jp_serverapp):
+    manager = manager_of(jp_serverapp)
+    container = make_container(COUNTER)
+    client = await lw_client()
+    await client.request(
+        {"type": "connect", "server_id": container.name, "stats": True}, "connected"
+    )
+    await client.log_text("line")
+    await client.until("stats", timeout=15)
+    threads = manager.threads()
+    assert len(threads) >= 3  # logs, stats, events
+    await manager.close()
+    assert not [t for t in threads if t.alive]
+    while await client.recv() is not None:  # frames already on their way, then the close
+        pass
+    assert client.conn.close_code == 1001
