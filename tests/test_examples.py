@@ -53,4 +53,15 @@ def test_example_notebook_runs(path: Path, docker_client: Any) -> None:
         assert "[stderr] demo: warning: this one goes to stderr" in text
         assert "exit code: 0 - exited" in text
         assert "Refused: Cannot unpause the container: it is not paused." in text
+    if path.name == "littlewings-console-widget.ipynb":
+        text = outputs_text(nb)
+        assert "demo: hello from Python" in text
+        assert "stderr lines seen: ['demo: warning: the kettle is on']" in text
+        assert "3 exec says 42" in text
+        assert "widget threads left: []" in text
+        assert any(
+            "application/vnd.jupyter.widget-view+json" in output.get("data", {})
+            for cell in nb.cells
+            for output in cell.get("outputs", [])
+        )
     assert not docker_client.containers.list(all=True, filters={"label": EXAMPLE_LABEL})

@@ -20,7 +20,12 @@ import {
   PowerAction,
   ServerMessage
 } from './protocol';
-import { IConnectionStatus, ISocketOptions, LittleWingsSocket } from './socket';
+import {
+  IConnectionStatus,
+  IConsoleTransport,
+  ISocketOptions,
+  LittleWingsSocket
+} from './socket';
 
 /** What to ask for when watching a container. */
 export interface IWatchOptions {
@@ -66,8 +71,8 @@ export class ConsoleConnection implements IDisposable {
   /** The container as the user named it (name or id). */
   readonly serverId: string;
 
-  /** The socket underneath. */
-  readonly socket: LittleWingsSocket;
+  /** The channel underneath: a LittleWings WebSocket, or a notebook widget's comm. */
+  readonly socket: IConsoleTransport;
 
   get container(): IContainerSummary | null {
     return this._container;
@@ -228,7 +233,7 @@ export class ConsoleConnection implements IDisposable {
     Signal.clearData(this);
   }
 
-  private _onOpened(sender: LittleWingsSocket, hello: IHelloMessage): void {
+  private _onOpened(sender: IConsoleTransport, hello: IHelloMessage): void {
     this._sendConnect();
   }
 
@@ -248,7 +253,7 @@ export class ConsoleConnection implements IDisposable {
   }
 
   private _onSocketStatus(
-    sender: LittleWingsSocket,
+    sender: IConsoleTransport,
     status: IConnectionStatus
   ): void {
     if (status.phase !== 'open') {
@@ -265,7 +270,7 @@ export class ConsoleConnection implements IDisposable {
     this._connectionStatusChanged.emit(status);
   }
 
-  private _onMessage(sender: LittleWingsSocket, message: ServerMessage): void {
+  private _onMessage(sender: IConsoleTransport, message: ServerMessage): void {
     switch (message.type) {
       case 'connected':
         if (message.id !== undefined && message.id !== this._connectId) {
@@ -408,8 +413,9 @@ export namespace ConsoleConnection {
     /** The container: name, id or unique id prefix. */
     serverId: string;
     watch: IWatchOptions;
-    /** A socket to share; when absent one is made from `socketOptions` and owned. */
-    socket?: LittleWingsSocket;
+    /** A channel to share (not disposed with the connection); when absent a WebSocket is
+     * made from `socketOptions` and owned. */
+    socket?: IConsoleTransport;
     socketOptions?: ISocketOptions;
   }
 }

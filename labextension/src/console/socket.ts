@@ -30,12 +30,37 @@ export interface ISocketOptions {
 }
 
 /**
+ * The channel a console talks over: frames of docs/protocol.md in both directions.
+ *
+ * In JupyterLab it is a {@link LittleWingsSocket} to the server extension; in a notebook widget
+ * it is the widget's comm to the kernel, which owns the Docker streams (so the widget also works
+ * where there is no Jupyter server WebSocket, e.g. in VS Code).
+ */
+export interface IConsoleTransport extends IDisposable {
+  /** Emitted for every `hello`, i.e. every time the channel (re)opens. */
+  readonly opened: ISignal<IConsoleTransport, IHelloMessage>;
+  /** Emitted for every frame but `hello` and `heartbeat`. */
+  readonly messageReceived: ISignal<IConsoleTransport, ServerMessage>;
+  /** Emitted when the connection state changes. */
+  readonly statusChanged: ISignal<IConsoleTransport, IConnectionStatus>;
+  readonly status: IConnectionStatus;
+  /** The last `hello`, or null before the first. */
+  readonly hello: IHelloMessage | null;
+  /** Open the channel, if not already open or opening. */
+  start(): void;
+  /** Send one frame; false when the channel is not open (the frame is dropped). */
+  send(message: { type: string; [key: string]: unknown }): boolean;
+  /** Skip a reconnect wait and try now. */
+  retryNow(): void;
+}
+
+/**
  * A WebSocket to `api/littlewings/ws` that reconnects with backoff.
  *
  * Every (re)connection starts with a `hello` from the server: listeners of `opened` send what
  * the connection needs (connect, events...) again, so a server restart is invisible to them.
  */
-export class LittleWingsSocket implements IDisposable {
+export class LittleWingsSocket implements IConsoleTransport {
   constructor(options: ISocketOptions) {
     this._options = options;
     this._onOnline = () => this.retryNow();

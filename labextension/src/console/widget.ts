@@ -624,6 +624,14 @@ export class ContainerConsole extends Widget {
   }
 
   private _onCommandKey(event: KeyboardEvent): void {
+    if (event.key === 'Enter' && !event.isComposing) {
+      // Submit here rather than by the form's implicit submission: a host page (a notebook
+      // whose output holds this console) may handle Enter on the way up and cancel it.
+      event.preventDefault();
+      event.stopPropagation();
+      this._submit();
+      return;
+    }
     if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
       if (!this._history.length) {
         return;

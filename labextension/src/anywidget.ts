@@ -1,0 +1,83 @@
+/**
+ * The notebook widget's front end (an anywidget ESM module, bundled by esbuild into
+ * littlewings_jupyter/static/console-widget.js): the JupyterLab console panel, talking to the
+ * kernel over the widget's comm instead of a WebSocket.
+ */
+import { Widget } from '@lumino/widgets';
+
+import {
+  ConsoleConnection,
+  ContainerConsole,
+  DEFAULT_CONSOLE_SETTINGS,
+  IWidgetModel,
+  WidgetCommTransport
+} from './console';
+
+/** What anywidget passes to `render`. */
+interface IRenderProps {
+  model: IWidgetModel;
+  el: HTMLElement;
+}
+
+function render({ model, el }: IRenderProps): () => void {
+  el.classList.add('jp-LittleWings-widget');
+  const host = document.createElement('div');
+  host.className = 'jp-LittleWings-widgetHost';
+  const setHeight = () => {
+    host.style.height = String(model.get('height') || '420px');
+  };
+  setHeight();
+  el.appendChild(host);
+
+  const tail = Number(model.get('tail') ?? DEFAULT_CONSOLE_SETTINGS.tail);
+  const stats = model.get('stats') !== false;
+  const transport = new WidgetCommTransport(model);
+  const connection = new ConsoleConnection({
+    serverId: String(model.get('container')),
+    watch: { tail, timestamps: false, stats },
+    socket: transport
+  });
+  const view = new ContainerConsole({
+    connection,
+    settings: {
+      scrollback: Number(
+        model.get('scrollback') ?? DEFAULT_CONSOLE_SETTINGS.scrollback
+      ),
+      tail,
+      stats
+    }
+  });
+  view.title.closable = false;
+
+  const onScrollback = () =>
+    view.updateSettings({ scrollback: Number(model.get('scrollback')) });
+  model.on('change:scrollback', onScrollback);
+  model.on('change:height', setHeight);
+
+  // Lumino attaches only to a node in the document; the output area may add `el` a moment later.
+  let frame = 0;
+  const attach = () => {
+    frame = 0;
+    if (view.isDisposed) {
+      return;
+    }
+    if (host.isConnected) {
+      Widget.attach(view, host);
+    } else {
+      frame = window.requestAnimationFrame(attach);
+    }
+  };
+  attach();
+
+  return () => {
+    if (frame) {
+      window.cancelAnimationFrame(frame);
+    }
+    model.off('change:scrollback', onScrollback);
+    model.off('change:height', setHeight);
+    view.dispose();
+    transport.dispose();
+  };
+}
+
+export default { render };
