@@ -368,7 +368,11 @@ class JSONLinesThread(StreamThread):
 
 
 class StatsFollower(JSONLinesThread):
-    """One Docker stats stream for one container, shared by every client that asked for stats."""
+    """One Docker stats stream for one container, shared by every client that asked for stats.
+
+    ``deliver`` gets each computed ``stats`` sample in the follower's thread; it returns False
+    (or raises ReferenceError, for a weakly held receiver) to stop the follower.
+    """
 
     name = "littlewings-stats"
 
@@ -376,21 +380,25 @@ class StatsFollower(JSONLinesThread):
         self,
         engine: DockerEngine,
         container_id: str,
-        loop: asyncio.AbstractEventLoop,
-        deliver: Callable[[dict[str, Any]], None],
+        deliver: Callable[[dict[str, Any]], bool | None],
+        name: str | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
         self.container_id = container_id
-        self.loop = loop
         self.deliver = deliver
+        if name:
+            self.name = name
 
     def _handle(self, sample: dict[str, Any]) -> None:
-        frame = compute_stats(sample)
+        if self.stopped:
+            return
         try:
-            self.loop.call_soon_threadsafe(self.deliver, frame)
-        except RuntimeError:
-            self._stop.set()
+            keep = self.deliver(compute_stats(sample))
+        except ReferenceError:
+            keep = False
+        if keep is False:
+            self.stop()
 
     def run(self) -> None:
         while not self.stopped:

@@ -6,9 +6,11 @@ The message shapes are documented in ``docs/protocol.md``; the seed LittleWings 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Union
@@ -342,6 +344,51 @@ _PARSERS = {
     "disconnect": _parse_plain,
     "list": _parse_plain,
 }
+
+
+# Docker event actions a console cares about, and what they are called on the wire.
+EVENT_NAMES = {
+    "create": "created",
+    "start": "started",
+    "die": "died",
+    "stop": "stopped",
+    "restart": "restarted",
+    "kill": "killed",
+    "oom": "oom",
+    "pause": "paused",
+    "unpause": "unpaused",
+    "destroy": "removed",
+    "rename": "renamed",
+}
+
+
+def status_frame(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``status`` frame for one Docker container event, or None for events we skip."""
+    action = str(event.get("Action") or event.get("status") or "")
+    actor = event.get("Actor") or {}
+    attributes = actor.get("Attributes") or {}
+    container_id = actor.get("ID") or event.get("id") or ""
+    kind = "health" if action.startswith("health_status") else EVENT_NAMES.get(action, "")
+    if not kind or not container_id:
+        return None
+    frame: dict[str, Any] = {
+        "type": "status",
+        "event": kind,
+        "container": container_id,
+        "name": attributes.get("name", ""),
+        "time": event.get("timeNano", 0) / 1e9 or time.time(),
+    }
+    if kind == "died":
+        with contextlib.suppress(ValueError):
+            frame["exit_code"] = int(attributes.get("exitCode", ""))
+        frame["state"] = "exited"
+    elif kind == "health":
+        frame["health"] = action.partition(":")[2].strip()
+    elif kind == "killed" and "signal" in attributes:
+        frame["signal"] = attributes["signal"]
+    elif kind == "removed":
+        frame["state"] = "removed"
+    return frame
 
 
 def reply(kind: str, request_id: RequestId = None, **fields: Any) -> dict[str, Any]:

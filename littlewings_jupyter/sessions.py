@@ -47,20 +47,6 @@ log = logging.getLogger("littlewings")
 
 T = TypeVar("T")
 
-# Docker event actions a console cares about, and what we call them on the wire.
-EVENT_NAMES = {
-    "create": "created",
-    "start": "started",
-    "die": "died",
-    "stop": "stopped",
-    "restart": "restarted",
-    "kill": "killed",
-    "oom": "oom",
-    "pause": "paused",
-    "unpause": "unpaused",
-    "destroy": "removed",
-    "rename": "renamed",
-}
 
 MAX_FRAME_LINES = 5000
 # Live lines kept for a client while its history is still being sent.
@@ -463,12 +449,16 @@ class SessionManager:
         subscribers = self.stats_subscribers.setdefault(container_id, set())
         subscribers.add(session)
         if container_id not in self.stats_followers:
-            follower = StatsFollower(
-                self.engine,
-                container_id,
-                self.loop,
-                deliver=lambda frame: self._deliver_stats(container_id, frame),
-            )
+            loop = self.loop
+
+            def deliver(frame: dict[str, Any]) -> bool:
+                try:
+                    loop.call_soon_threadsafe(self._deliver_stats, container_id, frame)
+                except RuntimeError:  # the loop is closed: the server is stopping
+                    return False
+                return True
+
+            follower = StatsFollower(self.engine, container_id, deliver)
             self.stats_followers[container_id] = follower
             follower.start()
 
@@ -513,31 +503,13 @@ class SessionManager:
     # -- events ------------------------------------------------------------------------------
 
     def _on_docker_event(self, event: dict[str, Any]) -> None:
-        action = str(event.get("Action") or event.get("status") or "")
-        actor = event.get("Actor") or {}
-        attributes = actor.get("Attributes") or {}
-        container_id = actor.get("ID") or event.get("id") or ""
-        name = attributes.get("name", "")
-        kind = "health" if action.startswith("health_status") else EVENT_NAMES.get(action, "")
-        if not kind or not container_id:
+        frame = protocol.status_frame(event)
+        if frame is None:
             return
-        if not self.engine.visibility.allows(name, attributes):
+        attributes = (event.get("Actor") or {}).get("Attributes") or {}
+        if not self.engine.visibility.allows(frame["name"], attributes):
             return
-        frame: dict[str, Any] = {
-            "type": "status",
-            "event": kind,
-            "container": container_id,
-            "name": name,
-            "time": event.get("timeNano", 0) / 1e9 or time.time(),
-        }
-        if kind == "died":
-            with contextlib.suppress(ValueError):
-                frame["exit_code"] = int(attributes.get("exitCode", ""))
-            frame["state"] = "exited"
-        if kind == "health":
-            frame["health"] = action.partition(":")[2].strip()
-        if kind == "killed" and "signal" in attributes:
-            frame["signal"] = attributes["signal"]
+        container_id, kind = frame["container"], frame["event"]
         if kind in ("started", "restarted", "unpaused"):
             follower = self.followers.get(container_id)
             if follower is not None:

@@ -44,9 +44,8 @@ from .errors import (
     LittleWingsError,
     UnknownType,
 )
-from .followers import StreamThread, compute_stats, iter_json_documents
+from .followers import StatsFollower, StreamThread, iter_json_documents
 from .protocol import Cursor
-from .sessions import EVENT_NAMES
 
 _STATIC = Path(__file__).parent / "static"
 _MISSING_BUNDLE = """
@@ -164,41 +163,6 @@ class _EventThread(StreamThread):
             self._sleep(backoff)
 
 
-class _StatsThread(StreamThread):
-    """About one ``stats`` frame a second while a view wants them."""
-
-    name = f"{_THREAD_PREFIX}-stats"
-
-    def __init__(self, widget: ContainerConsole) -> None:
-        super().__init__()
-        self.widget = weakref.proxy(widget)
-        self.engine = widget.container_handle.client.engine
-        self.container_id = widget.container_handle.id
-
-    def run(self) -> None:
-        while not self.stopped:
-            try:
-                stream = self.engine.open_stats(self.container_id)
-            except ContainerNotFound:
-                return
-            except LittleWingsError:
-                self._sleep(2.0)
-                continue
-            if not self._set_stream(stream):
-                return
-            try:
-                for sample in iter_json_documents(stream):
-                    if self.stopped:
-                        return
-                    self.widget._emit({"type": "stats", **compute_stats(sample)})
-            except ReferenceError:
-                return
-            finally:
-                self._set_stream(None)
-                stream.close()
-            self._sleep(1.0)
-
-
 class ContainerConsole(anywidget.AnyWidget):
     """A container's live console in a notebook: logs, command box, power buttons, CPU/memory.
 
@@ -274,7 +238,7 @@ class ContainerConsole(anywidget.AnyWidget):
         self._ids = itertools.count(1)
         self._summary = handle.refresh().info
         self._pool = ThreadPoolExecutor(4, thread_name_prefix=f"{_THREAD_PREFIX}-cmd")
-        self._stats_thread: _StatsThread | None = None
+        self._stats_thread: StatsFollower | None = None
         self.on_msg(self._on_custom)
         if self.comm is not None and hasattr(self.comm, "on_close"):
             self.comm.on_close(lambda _msg: self._release())
@@ -518,25 +482,11 @@ class ContainerConsole(anywidget.AnyWidget):
 
     def _on_docker_event(self, event: dict[str, Any]) -> None:
         """A Docker event of the container (events thread): a ``status`` frame for the header."""
-        action = str(event.get("Action") or event.get("status") or "")
-        attributes = (event.get("Actor") or {}).get("Attributes") or {}
-        kind = "health" if action.startswith("health_status") else EVENT_NAMES.get(action, "")
-        if not kind:
+        frame = protocol.status_frame(event)
+        if frame is None:
             return
-        frame: dict[str, Any] = {
-            "type": "status",
-            "event": kind,
-            "container": self.container_handle.id,
-            "time": event.get("timeNano", 0) / 1e9 or time.time(),
-        }
-        if kind == "died":
-            with contextlib.suppress(ValueError):
-                frame["exit_code"] = int(attributes.get("exitCode", ""))
-            frame["state"] = "exited"
-        if kind == "health":
-            frame["health"] = action.partition(":")[2].strip()
-        if kind == "killed" and "signal" in attributes:
-            frame["signal"] = attributes["signal"]
+        frame["container"] = self.container_handle.id
+        kind = frame["event"]
         if kind == "removed":
             frame["state"] = "removed"
             self._summary = {**self._summary, "state": "removed"}
@@ -661,7 +611,21 @@ class ContainerConsole(anywidget.AnyWidget):
             wanted = any(v.stats for v in self._views.values()) and not self._closed.is_set()
             thread = self._stats_thread
             if wanted and (thread is None or not thread.alive):
-                self._stats_thread = _StatsThread(self)
+                emit = weakref.WeakMethod(self._emit)
+
+                def deliver(sample: dict[str, Any]) -> bool:
+                    method = emit()
+                    if method is None:
+                        return False
+                    method({"type": "stats", **sample})
+                    return True
+
+                self._stats_thread = StatsFollower(
+                    self.container_handle.client.engine,
+                    self.container_handle.id,
+                    deliver,
+                    name=f"{_THREAD_PREFIX}-stats",
+                )
                 self._stats_thread.start()
             elif not wanted and thread is not None:
                 thread.stop()
