@@ -10,7 +10,6 @@ a widget that needs them off its event loop runs them in an executor.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import fnmatch
 import html
@@ -28,10 +27,10 @@ from .docker_engine import (
     STREAM_NAMES,
     DockerEngine,
     DockerStream,
-    FrameDemuxer,
     LineAssembler,
     LogLine,
     Visibility,
+    read_exec_output,
     translate_docker_error,
 )
 from .errors import (
@@ -904,32 +903,10 @@ class Container:
 
 
 def _read_exec_output(stream: DockerStream, timeout: float | None) -> tuple[str, str, bool]:
-    """Read an exec's multiplexed output to its end (or ``timeout``): stdout, stderr, timed out."""
-    timed_out = threading.Event()
-
-    def expire() -> None:
-        timed_out.set()
-        stream.close()
-
-    timer = threading.Timer(timeout, expire) if timeout is not None else None
-    demuxer = FrameDemuxer(tty=False)
-    decoders = {kind: codecs.getincrementaldecoder("utf-8")("replace") for kind in (1, 2)}
+    """Read an exec's output to its end (or ``timeout``): stdout, stderr, timed out."""
     out: dict[int, list[str]] = {1: [], 2: []}
-    try:
-        if timer is not None:
-            timer.daemon = True
-            timer.start()
-        for block in stream:
-            for kind, payload in demuxer.feed(block):
-                out[kind].append(decoders[kind].decode(payload))
-    finally:
-        if timer is not None:
-            timer.cancel()
-            timer.join()
-        stream.close()
-    for kind, decoder in decoders.items():
-        out[kind].append(decoder.decode(b"", final=True))
-    return "".join(out[1]), "".join(out[2]), timed_out.is_set()
+    timed_out = read_exec_output(stream, lambda kind, text: out[kind].append(text), timeout)
+    return "".join(out[1]), "".join(out[2]), timed_out
 
 
 class ContainerList(list[Container]):

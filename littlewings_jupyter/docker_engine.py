@@ -5,6 +5,7 @@ Nothing here may run on the IOLoop: the session manager calls it from worker thr
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import fnmatch
 import json
@@ -455,6 +456,46 @@ class LineAssembler:
         text = piece.decode("utf-8", "replace")
         lines.append(LogLine(stream, Cursor(ts, self._ordinal), text, partial))
         pending[0], pending[1] = ts, rest
+
+
+def read_exec_output(
+    stream: DockerStream,
+    on_output: Callable[[int, str], None],
+    timeout: float | None = None,
+) -> bool:
+    """Read an exec's multiplexed output to its end, in the calling thread.
+
+    ``on_output(stream, text)`` gets each decoded piece (``STDOUT``/``STDERR``; a UTF-8
+    character split between frames is never broken). Returns True when ``timeout`` seconds
+    passed first (the stream is then closed; the process may still run in the container).
+    """
+    timed_out = threading.Event()
+
+    def expire() -> None:
+        timed_out.set()
+        stream.close()
+
+    timer = threading.Timer(timeout, expire) if timeout is not None else None
+    demuxer = FrameDemuxer(tty=False)
+    decoders = {kind: codecs.getincrementaldecoder("utf-8")("replace") for kind in (1, 2)}
+    try:
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        for block in stream:
+            for kind, payload in demuxer.feed(block):
+                text = decoders[kind].decode(payload)
+                if text:
+                    on_output(kind, text)
+    finally:
+        if timer is not None:
+            timer.cancel()
+        stream.close()
+    for kind, decoder in decoders.items():
+        text = decoder.decode(b"", final=True)
+        if text:
+            on_output(kind, text)
+    return timed_out.is_set()
 
 
 class DockerEngine:

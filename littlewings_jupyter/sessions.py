@@ -7,7 +7,6 @@ One :class:`SessionManager` per Jupyter server owns every Docker stream; one
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import logging
 import re
@@ -25,8 +24,8 @@ from .docker_engine import (
     STREAM_NAMES,
     ContainerRef,
     DockerEngine,
-    FrameDemuxer,
     LogLine,
+    read_exec_output,
     summarize_inspected,
 )
 from .errors import (
@@ -609,33 +608,12 @@ class ExecRun:
         self.audit_entry: str | None = None
 
     def read(self, stream: Any, emit: Callable[[str, str], None]) -> None:
-        """Read the exec's output until it ends (blocking; runs in its own thread)."""
-        demuxer = FrameDemuxer(tty=False)
-        decoders = {
-            1: codecs.getincrementaldecoder("utf-8")("replace"),
-            2: codecs.getincrementaldecoder("utf-8")("replace"),
-        }
-        pending: dict[int, list[str]] = {1: [], 2: []}
-        last_emit = time.monotonic()
-        interval = self.session.manager.limits.batch_interval
-        for block in stream:
-            for kind, payload in demuxer.feed(block):
-                pending[kind].append(decoders[kind].decode(payload))
-            now = time.monotonic()
-            if now - last_emit >= interval:
-                self._emit_pending(pending, emit)
-                last_emit = now
-        for kind, decoder in decoders.items():
-            pending[kind].append(decoder.decode(b"", final=True))
-        self._emit_pending(pending, emit)
+        """Read the exec's output until it ends (blocking; runs in its own thread).
 
-    @staticmethod
-    def _emit_pending(pending: dict[int, list[str]], emit: Callable[[str, str], None]) -> None:
-        for kind in (1, 2):
-            data = "".join(pending[kind])
-            pending[kind] = []
-            if data:
-                emit(STREAM_NAMES[kind], data)
+        Each block Docker gives is handed on at once: reads come in large blocks, so a command
+        that floods is batched by itself, and one that prints a prompt and waits is not delayed.
+        """
+        read_exec_output(stream, lambda kind, text: emit(STREAM_NAMES[kind], text))
 
 
 class ClientSession:

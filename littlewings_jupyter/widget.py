@@ -15,7 +15,6 @@ views of the widget.
 from __future__ import annotations
 
 import atexit
-import codecs
 import contextlib
 import itertools
 import re
@@ -36,7 +35,7 @@ import traitlets
 from . import __version__, protocol
 from .api import Container, ExecResult, Line, LogFollow
 from .api import container as _lookup
-from .docker_engine import DockerStream, FrameDemuxer
+from .docker_engine import DockerStream, read_exec_output
 from .errors import (
     Conflict,
     ContainerNotFound,
@@ -680,37 +679,18 @@ class ContainerConsole(anywidget.AnyWidget):
         with self._lock:
             self._exec_streams.add(stream)
         self._emit(protocol.reply("command_started", request_id, via="exec", command=text), view)
-        expired = threading.Event()
-
-        def expire() -> None:
-            expired.set()
-            stream.close()
-
-        timer = threading.Timer(timeout, expire) if timeout is not None else None
-        demuxer = FrameDemuxer(tty=False)
-        decoders = {k: codecs.getincrementaldecoder("utf-8")("replace") for k in (1, 2)}
         out: dict[int, list[str]] = {1: [], 2: []}
+
+        def on_output(kind: int, piece: str) -> None:
+            out[kind].append(piece)
+            name = "stdout" if kind == 1 else "stderr"
+            self._emit(protocol.reply("command_output", request_id, stream=name, data=piece), view)
+
         try:
-            if timer is not None:
-                timer.daemon = True
-                timer.start()
-            for block in stream:
-                for kind, payload in demuxer.feed(block):
-                    piece = decoders[kind].decode(payload)
-                    if piece:
-                        out[kind].append(piece)
-                        name = "stdout" if kind == 1 else "stderr"
-                        self._emit(
-                            protocol.reply("command_output", request_id, stream=name, data=piece),
-                            view,
-                        )
+            timed_out = read_exec_output(stream, on_output, timeout)
         finally:
-            if timer is not None:
-                timer.cancel()
-            stream.close()
             with self._lock:
                 self._exec_streams.discard(stream)
-        timed_out = expired.is_set()
         stopped = timed_out or self._closed.is_set()
         exit_code = None if stopped else client.engine.exec_exit_code(exec_id)
         duration = time.monotonic() - started
