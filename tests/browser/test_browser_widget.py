@@ -184,7 +184,6 @@ def test_widget_in_notebook7(
     lab_server: LabServer, browser: Any, make_demo_console: Callable[..., Any]
 ) -> None:
     """Notebook 7 (/tree → /notebooks/…) shows the widget with live lines."""
-    pytest.importorskip("notebook")
     box = make_demo_console()
     wait_for_docker_log(box, "demo: tick 1 ")
     notebook = write_notebook(lab_server, f"widget7-{box.name}", box.name)
