@@ -490,6 +490,7 @@ def read_exec_output(
     finally:
         if timer is not None:
             timer.cancel()
+            timer.join()  # no timer thread outlives the command
         stream.close()
     for kind, decoder in decoders.items():
         text = decoder.decode(b"", final=True)

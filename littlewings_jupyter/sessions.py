@@ -758,9 +758,13 @@ class ClientSession:
         dropped_lines = 0
         last_dropped: Cursor | None = None
         target = self.limits.max_outbox_bytes // 2
+        # The newest lines are kept whatever their size: they are what a console shows.
+        newest = max((i for i, entry in enumerate(self._outbox) if entry[1]), default=-1)
+        index = -1
         while self._outbox:
             text, lines, cursor = self._outbox.popleft()
-            if lines and self._outbox_bytes > target:
+            index += 1
+            if lines and self._outbox_bytes > target and index != newest:
                 self._outbox_bytes -= len(text)
                 dropped_lines += lines
                 last_dropped = cursor

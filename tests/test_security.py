@@ -169,3 +169,123 @@ class TestAuditOff:
     async def test_audit_can_be_switched_off(self, jp_fetch):
         reply = json.loads((await jp_fetch("api", "littlewings", "audit")).body)
         assert reply == {"enabled": False, "entries": [], "total": 0}
+
+
+class TestVisibilityEverywhere:
+    @pytest.fixture
+    def littlewings_config(self) -> dict[str, Any]:
+        return {"visible_names": ["lwvis-*"]}
+
+    @pytest.mark.docker
+    async def test_hidden_containers_are_missing_in_rest_and_events(
+        self, lw_client, jp_fetch, make_container
+    ):
+        from tornado.httpclient import HTTPClientError
+
+        client = await lw_client()
+        await client.request({"type": "events", "enabled": True}, "events")
+        hidden = make_container()
+        shown = make_container(name=f"lwvis-{hidden.name}")
+        await client.until(
+            lambda f: f.get("type") == "container_event" and f["container"]["id"] == shown.id
+        )
+        await asyncio.sleep(1)
+        seen = {f["container"]["id"] for f in client.received if f.get("type") == "container_event"}
+        assert hidden.id not in seen
+        for path in ((hidden.name,), (hidden.name, "logs")):
+            with pytest.raises(HTTPClientError) as info:
+                await jp_fetch("api", "littlewings", "containers", *path)
+            assert info.value.code == 404
+        with pytest.raises(HTTPClientError) as info:
+            await jp_fetch(
+                "api",
+                "littlewings",
+                "containers",
+                hidden.id,
+                "power",
+                method="POST",
+                body=json.dumps({"action": "stop"}),
+            )
+        assert info.value.code == 404
+        listing = json.loads((await jp_fetch("api", "littlewings", "containers")).body)
+        assert [c["id"] for c in listing["containers"] if c["id"] in (hidden.id, shown.id)] == [
+            shown.id
+        ]
+
+
+class TestExecDisabled:
+    @pytest.fixture
+    def littlewings_config(self) -> dict[str, Any]:
+        return {"exec_enabled": False}
+
+    @pytest.mark.docker
+    async def test_exec_off_stdin_on(self, lw_client, make_container):
+        container = make_container(command=["demo-console"], stdin_open=True)
+        client = await lw_client()
+        await client.request({"type": "connect", "server_id": container.name}, "connected")
+        refused = await client.request(
+            {"type": "command", "command": "ls", "via": "exec"}, "command_started"
+        )
+        assert refused["code"] == "forbidden" and "exec_enabled" in refused["message"]
+        await client.request({"type": "command", "command": "say still here"}, "command_sent")
+        await client.log_text("demo: still here\n")
+
+
+class TestStdinDisabled:
+    @pytest.fixture
+    def littlewings_config(self) -> dict[str, Any]:
+        return {"stdin_enabled": False}
+
+    @pytest.mark.docker
+    async def test_stdin_off_exec_on(self, lw_client, make_container):
+        container = make_container(command=["demo-console"], stdin_open=True)
+        client = await lw_client()
+        connected = await client.request(
+            {"type": "connect", "server_id": container.name}, "connected"
+        )
+        assert connected["command_via"] == "exec"
+        refused = await client.request(
+            {"type": "command", "command": "say x", "via": "stdin"}, "command_sent"
+        )
+        assert refused["code"] == "forbidden" and "stdin_enabled" in refused["message"]
+        ran = await client.request({"type": "command", "command": "echo ok"}, "command_started")
+        assert ran["via"] == "exec"
+
+
+class TestSlowConsumer:
+    @pytest.fixture
+    def littlewings_config(self) -> dict[str, Any]:
+        return {"max_outbox_bytes": 256 * 1024, "batch_interval": 0.01}
+
+    @pytest.mark.docker
+    async def test_a_client_that_stops_reading_is_told_what_it_missed(
+        self, lw_client, jp_serverapp, make_container
+    ):
+        # More than the kernel's socket buffers hold between server and client (~30 MB).
+        total = 30_000
+        pad = "x" * 1000
+        container = make_container(
+            f"sleep 1; awk 'BEGIN {{ for (i = 1; i <= {total}; i++) print i, \"{pad}\" }}'; "
+            "sleep 3600"
+        )
+        client = await lw_client()
+        await client.request(
+            {"type": "connect", "server_id": container.name, "tail": 0}, "connected"
+        )
+        await asyncio.sleep(8)  # read nothing while the container floods
+        manager = jp_serverapp.web_app.settings["littlewings_manager"]
+        session = next(iter(manager.sessions))
+        assert session._outbox_bytes <= 256 * 1024 + 600 * 1024  # bounded (plus one batch)
+        received: list[int] = []
+        dropped: list[dict[str, Any]] = []
+        while not received or received[-1] != total:
+            frame = await client.recv(timeout=30)
+            assert frame is not None, (len(received), received[-3:], dropped)
+            if frame["type"] == "log":
+                received += [int(line.split()[0]) for line in frame["data"].splitlines()]
+            elif frame["type"] == "dropped":
+                dropped.append(frame)
+        assert dropped, "the slow client was never told"
+        assert sum(d["lines"] for d in dropped) + len(received) == total
+        assert received == sorted(received)
+        assert all(d["message"] and d["last_cursor"] for d in dropped)
