@@ -67,6 +67,8 @@ export class ContainerConsole extends Widget {
     this.title.closable = true;
 
     this._logView = new LogView({ scrollback: this._settings.scrollback });
+    // Settings loaded before this console opened apply from the start, not on the next change.
+    this._logView.fontSize = this._settings.fontSize;
     this._buildHeader();
     this._buildToolbar();
     this._buildLogArea();
