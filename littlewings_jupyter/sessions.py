@@ -347,7 +347,7 @@ class SessionManager:
     def subscribe_logs(self, ref: ContainerRef, session: ClientSession) -> LogFollower:
         """Add a subscriber to the container's follower, starting the follower if needed."""
         follower = self.followers.get(ref.id)
-        if follower is None or self.stopped_follower(follower):
+        if follower is None or follower.stopped:
             cid = ref.id
             follower = LogFollower(
                 self.engine,
@@ -363,11 +363,6 @@ class SessionManager:
             follower.start()
         self.log_subscribers[ref.id].add(session)
         return follower
-
-    @staticmethod
-    def stopped_follower(follower: LogFollower) -> bool:
-        """Whether a follower has ended (the container was removed)."""
-        return follower.stopped
 
     def unsubscribe_logs(self, container_id: str, session: ClientSession) -> None:
         """Remove a subscriber; the last one out stops the follower and closes its stream."""
@@ -527,8 +522,6 @@ class SessionManager:
         if summary is not None:
             frame.setdefault("state", summary["state"])
             frame.setdefault("health", summary["health"])
-        elif kind == "removed":
-            frame["state"] = "removed"
         if kind == "removed":
             self._forget_stdin(container_id)
         for session in list(self.log_subscribers.get(container_id, ())):

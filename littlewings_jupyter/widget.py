@@ -486,8 +486,7 @@ class ContainerConsole(anywidget.AnyWidget):
             return
         frame["container"] = self.container_handle.id
         kind = frame["event"]
-        if kind == "removed":
-            frame["state"] = "removed"
+        if kind == "removed":  # status_frame has set the state
             self._summary = {**self._summary, "state": "removed"}
         else:
             with contextlib.suppress(LittleWingsError):
