@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from .errors import (
     Conflict,
@@ -357,9 +357,8 @@ class FrameDemuxer:
         return frames
 
 
-@dataclass
-class LogLine:
-    """One whole log line (or a piece of an over-long one)."""
+class LogLine(NamedTuple):
+    """One whole log line (or a piece of an over-long one); a tuple, made once per line."""
 
     stream: int
     cursor: Cursor
@@ -377,8 +376,8 @@ class LineAssembler:
 
     def __init__(self, max_line_bytes: int = 64 * 1024, tty: bool = False) -> None:
         self.max_line_bytes = max_line_bytes
-        self.demuxer = FrameDemuxer(tty)
         self.tty = tty
+        self._rest = b""  # the start of a frame whose end has not come yet
         self._pending: dict[int, list[Any]] = {}  # stream -> [timestamp, bytearray]
         self._last_ts = ""
         self._ordinal = 0
@@ -397,8 +396,47 @@ class LineAssembler:
                 self._message(STDOUT, self._tty_rest, lines)
                 self._tty_rest = b""
             return lines
-        for stream, payload in self.demuxer.feed(block):
-            self._message(stream, payload, lines)
+        data = self._rest + block if self._rest else block
+        pos, end = 0, len(data)
+        unpack = struct.unpack_from
+        append = lines.append
+        new = tuple.__new__  # LogLine(...) and Cursor(...) without a Python frame per line
+        longest = self.max_line_bytes
+        last_ts, ordinal = self._last_ts, self._ordinal
+        unfinished = any(pending[1] for pending in self._pending.values())
+        while end - pos >= 8:
+            kind, length = unpack(">BxxxL", data, pos)
+            start, stop = pos + 8, pos + 8 + length
+            if stop > end:
+                break
+            pos = stop
+            stream = STDERR if kind == 2 else STDOUT
+            if (
+                not unfinished
+                and length > 31
+                and data[stop - 1] == 10  # a whole line ...
+                and data[start + 30] == 32  # ... after "2026-11-26T03:07:11.123456789Z "
+                and data[start + 29] == 90
+                and data[start + 19] == 46
+                and data[start + 10] == 84
+            ):
+                cut = stop - 2 if data[stop - 2] == 13 and length > 32 else stop - 1
+                if cut - start - 31 <= longest:
+                    ts = data[start : start + 30].decode("ascii")
+                    if ts == last_ts:
+                        ordinal += 1
+                    else:
+                        last_ts, ordinal = ts, 0
+                    text = data[start + 31 : cut].decode("utf-8", "replace")
+                    append(new(LogLine, (stream, new(Cursor, (ts, ordinal)), text, False)))
+                    continue
+            # Anything else (a piece of a long line, no timestamp, a line too long) the slow way.
+            self._last_ts, self._ordinal = last_ts, ordinal
+            self._message(stream, data[start:stop], lines)
+            last_ts, ordinal = self._last_ts, self._ordinal
+            unfinished = any(pending[1] for pending in self._pending.values())
+        self._last_ts, self._ordinal = last_ts, ordinal
+        self._rest = data[pos:]
         return lines
 
     def flush(self) -> list[LogLine]:
@@ -407,7 +445,10 @@ class LineAssembler:
         if self._tty_rest:
             self._message(STDOUT, self._tty_rest, lines)
             self._tty_rest = b""
-        for stream, pending in self._pending.items():
+        # Unfinished lines in the order they began.
+        for stream, pending in sorted(
+            self._pending.items(), key=lambda item: (item[1][0], item[0])
+        ):
             if pending[1]:
                 self._emit(stream, pending, lines, partial=False)
         return lines
@@ -430,7 +471,9 @@ class LineAssembler:
         buf = pending[1]
         complete = text.endswith(b"\n")
         buf += text[:-1] if complete else text
-        while len(buf) > self.max_line_bytes:
+        # A whole line's CR (of CRLF) is dropped by _emit, so it does not count towards the limit.
+        limit = self.max_line_bytes + (1 if complete and buf.endswith(b"\r") else 0)
+        while len(buf) > limit:
             self._emit(stream, pending, lines, partial=True)
             buf = pending[1]
         if complete:

@@ -13,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from .errors import InvalidJSON, InvalidMessage, UnknownType
 
@@ -83,9 +83,12 @@ class Toggle(Message):
     enabled: bool = True
 
 
-@dataclass(frozen=True, order=True)
-class Cursor:
-    """Where a log line is: Docker's nanosecond timestamp and an ordinal among equal ones."""
+class Cursor(NamedTuple):
+    """Where a log line is: Docker's nanosecond timestamp and an ordinal among equal ones.
+
+    A named tuple: cursors compare (timestamp first, then ordinal) and are made once per log
+    line, so they must be cheap.
+    """
 
     timestamp: str
     ordinal: int = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from littlewings_jupyter import protocol
+from littlewings_jupyter.docker_engine import FrameDemuxer, LineAssembler
 from littlewings_jupyter.errors import LittleWingsError
 
 TYPES = ["connect", "command", "power", "stats", "events", "heartbeat", "disconnect", "list"]
@@ -64,6 +66,47 @@ def frames(draw: Any) -> str:
     if kind == "text":
         return draw(st.text(max_size=200))
     return json.dumps(draw(json_values))
+
+
+# -- the log line assembler: its fast path against the frame-by-frame one ----------------------
+
+messages = st.lists(
+    st.tuples(
+        st.sampled_from([1, 2]),
+        st.sampled_from(
+            [b"2026-11-26T03:07:11.123456789Z ", b"2026-11-26T03:07:12.5Z ", b"", b"no-timestamp "]
+        ),
+        st.binary(max_size=40) | st.sampled_from([b"", b"\r", b"\xc3", b"\xa9 x", b"\x00"]),
+        st.sampled_from([b"\n", b"\r\n", b""]),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(messages, st.lists(st.integers(min_value=1, max_value=200), max_size=10))
+def test_line_assembler_fast_path_matches_frame_by_frame(msgs, cuts):
+    """Whole timestamped lines take a fast path in ``feed``; for any mix of whole lines, pieces,
+    CRLF, lines without timestamps and over-long lines, split anywhere between blocks, it must
+    give what handing each frame on its own to the general path gives."""
+    data = b"".join(
+        struct.pack(">BxxxL", stream, len(ts + text + end)) + ts + text + end
+        for stream, ts, text, end in msgs
+    )
+    reference = LineAssembler(max_line_bytes=16)
+    expected: list[Any] = []
+    for stream, payload in FrameDemuxer().feed(data):
+        reference._message(stream, payload, expected)
+    expected += reference.flush()
+
+    assembler = LineAssembler(max_line_bytes=16)
+    got: list[Any] = []
+    pos = 0
+    for cut in cuts:
+        got += assembler.feed(data[pos : pos + cut])
+        pos += cut
+    got += assembler.feed(data[pos:]) + assembler.flush()
+    assert got == expected
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
