@@ -167,7 +167,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         });
         widget.id = `littlewings-console-${++counter}-${id.replace(/[^\w-]/g, '_')}`;
         widget.title.icon = consoleIcon;
-        shell.add(widget, 'main');
+        Private.addToShell(shell, widget);
         void tracker.add(widget);
         connection.containerChanged.connect(() => void tracker.save(widget));
         if (args.activate !== false) {
@@ -345,6 +345,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
 };
 
 namespace Private {
+  /**
+   * Put a console in the main area; where that holds one document only and ignores more (Notebook
+   * 7's pages: the tree or the notebook), in the bottom panel instead, else in the right sidebar.
+   */
+  export function addToShell(
+    shell: JupyterFrontEnd.IShell,
+    widget: ContainerConsole
+  ): void {
+    for (const area of ['main', 'down', 'right'] as const) {
+      shell.add(widget, area);
+      if (widget.parent) {
+        // Outside the main area the console asks for more height than its usual minimum.
+        widget.toggleClass('jp-LittleWings-outsideMain', area !== 'main');
+        return;
+      }
+    }
+    console.warn(`littlewings-jupyter: no shell area takes ${widget.id}`);
+  }
+
   /** The console settings from the settings editor's values. */
   export function readSettings(raw: Record<string, unknown>): IConsoleSettings {
     const d = DEFAULT_CONSOLE_SETTINGS;

@@ -199,6 +199,13 @@ export class ContainersPanel extends Widget {
       if (serial === this._refreshSerial) {
         this._loaded = true;
         this.node.classList.remove('jp-mod-loading');
+        // Refused: the events socket would be refused as well, so it waits for a Retry that
+        // is let in instead of knocking every few seconds.
+        if (this._problem?.kind === 'forbidden') {
+          this._socket.stop();
+        } else if (this.isAttached && this._socket.status.phase === 'closed') {
+          this._socket.start();
+        }
         this._render();
         this._scheduleRetry();
       }
@@ -422,9 +429,10 @@ export class ContainersPanel extends Widget {
     this._changed.emit();
   }
 
+  /** Focus a row of the list (group headers count: ArrowUp from the first row comes back). */
   private _focusItem(index: number): void {
     const rows = this._listNode.querySelectorAll<HTMLElement>(
-      '.jp-LittleWings-item'
+      '.jp-LittleWings-item, .jp-LittleWings-groupHeader'
     );
     rows[index]?.focus();
   }
@@ -451,10 +459,24 @@ export class ContainersPanel extends Widget {
   // ---- rendering --------------------------------------------------------------------------
 
   private _render(): void {
-    const focusedId = (
+    // The list is rebuilt: remember which row has the keyboard focus, to give it back.
+    const focusedRow = (
       document.activeElement as HTMLElement | null
-    )?.closest<HTMLElement>('.jp-LittleWings-item')?.dataset.id;
+    )?.closest<HTMLElement>(
+      '.jp-LittleWings-item, .jp-LittleWings-groupHeader'
+    );
+    const focusedId = this._listNode.contains(focusedRow ?? null)
+      ? focusedRow?.dataset.id
+      : undefined;
+    const focusedGroup = this._listNode.contains(focusedRow ?? null)
+      ? focusedRow?.dataset.group
+      : undefined;
     this._renderBanner();
+    // No permission: nothing to filter and no live updates to come, so neither is shown.
+    this.node.classList.toggle(
+      'jp-mod-forbidden',
+      this._problem?.kind === 'forbidden'
+    );
 
     const all = [...this._containers.values()];
     const running = all.filter(c => c.state === 'running').length;
@@ -524,6 +546,12 @@ export class ContainersPanel extends Widget {
       list
         .querySelector<HTMLElement>(
           `.jp-LittleWings-item[data-id="${CSS.escape(focusedId)}"]`
+        )
+        ?.focus();
+    } else if (focusedGroup !== undefined) {
+      list
+        .querySelector<HTMLElement>(
+          `.jp-LittleWings-groupHeader[data-group="${CSS.escape(focusedGroup)}"]`
         )
         ?.focus();
     }

@@ -177,6 +177,8 @@ class LabServer:
             f"--LabApp.user_settings_dir={self.settings_dir}",
             f"--LabApp.workspaces_dir={self.workspaces_dir}",
             f"--LabApp.extra_labextensions_path={self.extensions_dir}",
+            # Notebook 7's pages (/tree, /notebooks) are another app: give it the same bundle.
+            f"--JupyterNotebookApp.extra_labextensions_path={self.extensions_dir}",
             *self.extra_args,
         ]
         log = self.log_path.open("ab")
@@ -197,6 +199,9 @@ class LabServer:
                 status = self.api("status")
                 if status.get("engine", {}).get("available") is not None:
                     return
+            except urllib.error.HTTPError as exc:
+                if exc.code == 403:
+                    return  # up, with an Authorizer that denies LittleWings (a test's choice)
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
             time.sleep(0.2)
@@ -372,11 +377,18 @@ class LabPage:
 
 @pytest.fixture
 def make_page(browser: Any) -> Iterator[Callable[..., LabPage]]:
-    """Open JupyterLab pages in fresh browser contexts."""
+    """Open JupyterLab pages in fresh browser contexts (``permissions``: e.g. the clipboard's)."""
     contexts: list[Any] = []
 
-    def make(server: LabServer, width: int = 1400, height: int = 860) -> LabPage:
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def make(
+        server: LabServer,
+        width: int = 1400,
+        height: int = 860,
+        permissions: list[str] | None = None,
+    ) -> LabPage:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, permissions=permissions or []
+        )
         context.set_default_timeout(20000)
         contexts.append(context)
         return LabPage(context.new_page(), server).open()

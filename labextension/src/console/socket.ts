@@ -144,6 +144,22 @@ export class LittleWingsSocket implements IConsoleTransport {
     this.start();
   }
 
+  /** Close, and stay closed (no retries) until `start()` is called again. */
+  stop(): void {
+    this._clearTimer();
+    this._stopHeartbeat();
+    const ws = this._ws;
+    this._ws = null;
+    this._hello = null;
+    this._attempt = 0;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      ws.close(1000);
+    }
+    this._setStatus({ phase: 'closed', attempt: 0 });
+  }
+
   /** Close for good. */
   dispose(): void {
     if (this._isDisposed) {
@@ -151,16 +167,7 @@ export class LittleWingsSocket implements IConsoleTransport {
     }
     this._isDisposed = true;
     window.removeEventListener('online', this._onOnline);
-    this._clearTimer();
-    this._stopHeartbeat();
-    const ws = this._ws;
-    this._ws = null;
-    if (ws) {
-      ws.onclose = null;
-      ws.onmessage = null;
-      ws.close(1000);
-    }
-    this._setStatus({ phase: 'closed', attempt: 0 });
+    this.stop();
     Signal.clearData(this);
   }
 
