@@ -282,9 +282,9 @@ class Server:
             *self.args,
         ]
 
-    def start(self, ready_path: str = "api/littlewings/status", timeout: float = 60) -> float:
-        """Start the server; seconds until ``ready_path`` answered."""
-        env = {
+    def environment(self) -> dict[str, str]:
+        """The server's environment: its own home, config and runtime directories."""
+        return {
             **os.environ,
             "HOME": str(self.base / "home"),
             "JUPYTER_CONFIG_DIR": str(self.base / "config"),
@@ -292,6 +292,10 @@ class Server:
             "PYTHONWARNINGS": "ignore",
             **self.env,
         }
+
+    def start(self, ready_path: str = "api/littlewings/status", timeout: float = 60) -> float:
+        """Start the server; seconds until ``ready_path`` answered."""
+        env = self.environment()
         logfile = (self.base / "server.log").open("ab")
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(
