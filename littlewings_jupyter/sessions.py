@@ -12,6 +12,7 @@ import logging
 import re
 import shlex
 import threading
+import sys
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -146,6 +147,11 @@ def log_frames(
             close_run(True)
     close_run(False)
     return frames
+
+
+def footprint(text: str) -> int:
+    """The memory a queued frame holds: the string, and its tuple and slot in the queue."""
+    return sys.getsizeof(text) + 80
 
 
 class LogBatch:
@@ -633,7 +639,10 @@ class ClientSession:
         self.closed = False
         self._connect_generation = 0
         self._outbox: deque[tuple[str, int, Cursor | None]] = deque()
-        self._outbox_bytes = 0
+        self._outbox_bytes = 0  # what the queued frames take in memory (see footprint)
+        # The queue keeps 1/8 of max_outbox_bytes free for the allocator's slack: the bound
+        # is on what a slow client costs the server in memory, not on characters.
+        self._outbox_budget = self.limits.max_outbox_bytes * 7 // 8
         self._writer: asyncio.Task[None] | None = None
         self._idle_handle: asyncio.TimerHandle | None = None
         self._last_written_cursor: Cursor | None = None
@@ -738,10 +747,9 @@ class ClientSession:
         """Queue an encoded frame; log frames (``lines`` > 0) may be dropped for a slow client."""
         if self.closed:
             return
-        size = len(text)
         self._outbox.append((text, lines, cursor))
-        self._outbox_bytes += size
-        if self._outbox_bytes > self.limits.max_outbox_bytes:
+        self._outbox_bytes += footprint(text)
+        if self._outbox_bytes > self._outbox_budget:
             self._drop_oldest_logs()
         if self._writer is None:
             self._writer = self.manager.loop.create_task(self._write_loop())
@@ -750,7 +758,7 @@ class ClientSession:
         kept: deque[tuple[str, int, Cursor | None]] = deque()
         dropped_lines = 0
         last_dropped: Cursor | None = None
-        target = self.limits.max_outbox_bytes // 2
+        target = self._outbox_budget // 2
         # The newest lines are kept whatever their size: they are what a console shows.
         newest = max((i for i, entry in enumerate(self._outbox) if entry[1]), default=-1)
         index = -1
@@ -758,7 +766,7 @@ class ClientSession:
             text, lines, cursor = self._outbox.popleft()
             index += 1
             if lines and self._outbox_bytes > target and index != newest:
-                self._outbox_bytes -= len(text)
+                self._outbox_bytes -= footprint(text)
                 dropped_lines += lines
                 last_dropped = cursor
             else:
@@ -782,13 +790,13 @@ class ClientSession:
             )
             # The notice goes before the frames kept, i.e. exactly where the gap is.
             self._outbox.appendleft((notice, 0, None))
-            self._outbox_bytes += len(notice)
+            self._outbox_bytes += footprint(notice)
 
     async def _write_loop(self) -> None:
         try:
             while self._outbox and not self.closed:
                 text, _lines, cursor = self._outbox.popleft()
-                self._outbox_bytes -= len(text)
+                self._outbox_bytes -= footprint(text)
                 try:
                     await self.connection.write_message(text)
                 except Exception:
@@ -980,11 +988,14 @@ class ClientSession:
         last_cursor = cursor
         if tail != 0 or cursor is not None:
             batches = self.manager.engine.iter_logs(ref.id, ref.tty, tail=tail, since=since)
+            # The next batch is read from Docker while this one is encoded and sent.
+            ahead = asyncio.ensure_future(self.manager.run(next, batches, None))
             try:
                 while True:
-                    lines = await self.manager.run(next, batches, None)
+                    lines = await ahead
                     if lines is None:
                         break
+                    ahead = asyncio.ensure_future(self.manager.run(next, batches, None))
                     if generation != self._connect_generation or self.closed:
                         return
                     if cursor is not None:
@@ -995,11 +1006,14 @@ class ClientSession:
                         self.send_text(text, lines_in_frame, last)
                     count += len(lines)
                     last_cursor = lines[-1].cursor
-                    while self._outbox_bytes > self.limits.max_outbox_bytes // 2:
+                    while self._outbox_bytes > self._outbox_budget // 2:
                         if self.closed:
                             return
                         await asyncio.sleep(0.01)
             finally:
+                # The generator cannot be closed while a worker is still inside it.
+                with contextlib.suppress(Exception):
+                    await ahead
                 await self.manager.run(batches.close)
         if generation != self._connect_generation or self.closed:
             return
