@@ -433,7 +433,9 @@ def make_container(docker_client: Any) -> Iterator[Callable[..., Any]]:
         labels: dict[str, str] | None = None,
         stdin_open: bool = False,
         start: bool = True,
+        **options: Any,
     ) -> Any:
+        """``options`` go to docker-py's ``containers.create`` (healthcheck, restart_policy…)."""
         container = docker_client.containers.create(
             IMAGE,
             command,
@@ -441,6 +443,7 @@ def make_container(docker_client: Any) -> Iterator[Callable[..., Any]]:
             labels={TEST_LABEL: "1", **(labels or {})},
             stdin_open=stdin_open,
             network_mode="none",
+            **options,
         )
         created.append(container)
         if start:
