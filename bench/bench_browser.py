@@ -112,7 +112,10 @@ def window(page: Any, console: Any, seconds: float, until: str | None) -> dict[s
         "frame_p50": percentile(frames, 50),
         "frame_p99": percentile(frames, 99),
         "frame_max": max(frames, default=0.0),
-        "long_frames": sum(f > 50 for f in frames) / max(len(frames), 1),
+        # A long animation frame takes more than 50 ms (W3C Long Animation Frames); frame times
+        # are multiples of the 16.7 ms refresh give or take float noise, so 3 refreshes (50.0)
+        # are not long and 4 (66.7) are.
+        "long_frames": sum(f > 50.5 for f in frames) / max(len(frames), 1),
         "key_p50": percentile(keys, 50),
         "key_p99": percentile(keys, 99),
         "keys": len(keys),
@@ -210,9 +213,18 @@ def body(results: Results) -> None:
         "ms",
         quiet["frame_p99"],
         "quiet",
-        "< 50 ms",
-        flood["frame_p99"] < 50,
-        note=f"max {flood['frame_max']:.0f} ms; {flood['long_frames']:.1%} frames > 50 ms",
+        note=f"max {flood['frame_max']:.0f} ms",
+    )
+    results.add(
+        "6 browser",
+        "long frames (> 50 ms) during the flood",
+        flood["long_frames"] * 100,
+        "%",
+        quiet["long_frames"] * 100,
+        "quiet",
+        "< 1 %",
+        flood["long_frames"] < 0.01,
+        note=f"{flood['frames']} frames; second flood {out['flood2']['long_frames']:.2%}",
     )
     results.add(
         "6 browser",
