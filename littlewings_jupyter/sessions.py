@@ -11,8 +11,8 @@ import contextlib
 import logging
 import re
 import shlex
-import threading
 import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
