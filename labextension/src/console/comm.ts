@@ -1,7 +1,7 @@
-import { ISignal, Signal } from '@lumino/signaling';
+import { Signal } from '@lumino/signaling';
 
-import { IHelloMessage, ServerMessage } from './protocol';
-import { IConnectionStatus, IConsoleTransport } from './socket';
+import { ServerMessage } from './protocol';
+import { ConsoleTransportBase } from './socket';
 
 /** The part of an anywidget (or ipywidgets) model the transport uses. */
 export interface IWidgetModel {
@@ -19,8 +19,9 @@ export interface IWidgetModel {
  * sends carries its `view` id, and replies meant for one view (its `hello`, `connected`, history,
  * command output) carry it back; frames without `view` (live lines, status, stats) are for all.
  */
-export class WidgetCommTransport implements IConsoleTransport {
+export class WidgetCommTransport extends ConsoleTransportBase {
   constructor(model: IWidgetModel) {
+    super();
     this._model = model;
     this._onCustom = (content: unknown) => this._onMessage(content);
     model.on('msg:custom', this._onCustom as (...args: never[]) => void);
@@ -28,30 +29,6 @@ export class WidgetCommTransport implements IConsoleTransport {
 
   /** This view's id, echoed by the kernel in the frames meant for it alone. */
   readonly view = `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-
-  get opened(): ISignal<this, IHelloMessage> {
-    return this._opened;
-  }
-
-  get messageReceived(): ISignal<this, ServerMessage> {
-    return this._messageReceived;
-  }
-
-  get statusChanged(): ISignal<this, IConnectionStatus> {
-    return this._statusChanged;
-  }
-
-  get status(): IConnectionStatus {
-    return this._status;
-  }
-
-  get hello(): IHelloMessage | null {
-    return this._hello;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
 
   /**
    * Ask the kernel for a `hello`. Comm messages wait while the kernel runs another cell, so the
@@ -122,19 +99,8 @@ export class WidgetCommTransport implements IConsoleTransport {
     this._messageReceived.emit(message);
   }
 
-  private _setStatus(status: IConnectionStatus): void {
-    this._status = status;
-    this._statusChanged.emit(status);
-  }
-
   private _model: IWidgetModel;
   private _onCustom: (content: unknown) => void;
-  private _hello: IHelloMessage | null = null;
   private _requested = false;
   private _ended = false;
-  private _isDisposed = false;
-  private _status: IConnectionStatus = { phase: 'closed', attempt: 0 };
-  private _opened = new Signal<this, IHelloMessage>(this);
-  private _messageReceived = new Signal<this, ServerMessage>(this);
-  private _statusChanged = new Signal<this, IConnectionStatus>(this);
 }

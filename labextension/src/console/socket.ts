@@ -55,19 +55,12 @@ export interface IConsoleTransport extends IDisposable {
 }
 
 /**
- * A WebSocket to `api/littlewings/ws` that reconnects with backoff.
- *
- * Every (re)connection starts with a `hello` from the server: listeners of `opened` send what
- * the connection needs (connect, events...) again, so a server restart is invisible to them.
+ * What every transport shares: its signals, its connection state and the last `hello`.
+ * Subclasses open and close the channel and call `_setStatus` / emit `_opened` and
+ * `_messageReceived`.
  */
-export class LittleWingsSocket implements IConsoleTransport {
-  constructor(options: ISocketOptions) {
-    this._options = options;
-    this._onOnline = () => this.retryNow();
-    window.addEventListener('online', this._onOnline);
-  }
-
-  /** Emitted for every `hello`, i.e. every time the socket (re)opens. */
+export abstract class ConsoleTransportBase implements IConsoleTransport {
+  /** Emitted for every `hello`, i.e. every time the channel (re)opens. */
   get opened(): ISignal<this, IHelloMessage> {
     return this._opened;
   }
@@ -93,6 +86,38 @@ export class LittleWingsSocket implements IConsoleTransport {
 
   get isDisposed(): boolean {
     return this._isDisposed;
+  }
+
+  abstract start(): void;
+  abstract send(message: { type: string; [key: string]: unknown }): boolean;
+  abstract retryNow(): void;
+  abstract dispose(): void;
+
+  protected _setStatus(status: IConnectionStatus): void {
+    this._status = status;
+    this._statusChanged.emit(status);
+  }
+
+  protected _hello: IHelloMessage | null = null;
+  protected _isDisposed = false;
+  protected _status: IConnectionStatus = { phase: 'closed', attempt: 0 };
+  protected readonly _opened = new Signal<this, IHelloMessage>(this);
+  protected readonly _messageReceived = new Signal<this, ServerMessage>(this);
+  protected readonly _statusChanged = new Signal<this, IConnectionStatus>(this);
+}
+
+/**
+ * A WebSocket to `api/littlewings/ws` that reconnects with backoff.
+ *
+ * Every (re)connection starts with a `hello` from the server: listeners of `opened` send what
+ * the connection needs (connect, events...) again, so a server restart is invisible to them.
+ */
+export class LittleWingsSocket extends ConsoleTransportBase {
+  constructor(options: ISocketOptions) {
+    super();
+    this._options = options;
+    this._onOnline = () => this.retryNow();
+    window.addEventListener('online', this._onOnline);
   }
 
   /** Open the socket, if not already open or opening. */
@@ -244,23 +269,12 @@ export class LittleWingsSocket implements IConsoleTransport {
     }
   }
 
-  private _setStatus(status: IConnectionStatus): void {
-    this._status = status;
-    this._statusChanged.emit(status);
-  }
-
   private _options: ISocketOptions;
   private _ws: WebSocket | null = null;
-  private _hello: IHelloMessage | null = null;
   private _attempt = 0;
   private _timer = 0;
   private _heartbeat = 0;
-  private _isDisposed = false;
   private _onOnline: () => void;
-  private _status: IConnectionStatus = { phase: 'closed', attempt: 0 };
-  private _opened = new Signal<this, IHelloMessage>(this);
-  private _messageReceived = new Signal<this, ServerMessage>(this);
-  private _statusChanged = new Signal<this, IConnectionStatus>(this);
 }
 
 namespace Private {
