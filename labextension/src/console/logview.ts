@@ -39,8 +39,9 @@ export class LogView {
       cursorBlink: false,
       scrollback: options.scrollback,
       minimumContrastRatio: 3,
-      smoothScrollDuration: 0,
-      overviewRuler: { width: 10 }
+      smoothScrollDuration: 0
+      // No overview ruler until the first search (see _showRuler): redrawn on every scroll,
+      // it costs frames while a flood scrolls the view, and only search matches use it.
     });
     this._fit = new FitAddon();
     this._search = new SearchAddon({ highlightLimit: 2000 });
@@ -157,11 +158,13 @@ export class LogView {
   }
 
   findNext(term: string, incremental = false): boolean {
+    this._showRuler();
     this._term = term;
     return this._search.findNext(term, this._searchOptions(incremental));
   }
 
   findPrevious(term: string): boolean {
+    this._showRuler();
     this._term = term;
     return this._search.findPrevious(term, this._searchOptions(false));
   }
@@ -193,6 +196,13 @@ export class LogView {
         activeMatchColorOverviewRuler: this._colors.active
       }
     };
+  }
+
+  /** The overview ruler (where the matches are) from the first search on. */
+  private _showRuler(): void {
+    if (!this._terminal.options.overviewRuler?.width) {
+      this._terminal.options.overviewRuler = { width: 10 };
+    }
   }
 
   private _checkFollowing(): void {
