@@ -207,3 +207,21 @@ def lw_client(jp_ws_fetch: Any) -> Any:
     yield open_client
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def post_power(jp_fetch: Any) -> Any:
+    """``await post_power(name_or_id, action)``: POST api/littlewings/containers/<id>/power."""
+
+    async def post(container: str, action: str) -> Any:
+        return await jp_fetch(
+            "api",
+            "littlewings",
+            "containers",
+            container,
+            "power",
+            method="POST",
+            body=json.dumps({"action": action}),
+        )
+
+    return post

@@ -185,21 +185,9 @@ async def test_logs_download(jp_fetch, make_container):
     assert [line.split(" ", 1)[1] for line in lines] == ["row 1", "row 2", "row 3", "row 4"]
 
 
-async def test_power_over_rest(jp_fetch, make_container):
+async def test_power_over_rest(post_power, make_container):
     container = make_container()
-    reply = json.loads(
-        (
-            await jp_fetch(
-                "api",
-                "littlewings",
-                "containers",
-                container.name,
-                "power",
-                method="POST",
-                body=json.dumps({"action": "stop"}),
-            )
-        ).body
-    )
+    reply = json.loads((await post_power(container.name, "stop")).body)
     assert reply["ok"] and reply["state"] == "exited"
     container.reload()
     assert container.status == "exited"
@@ -249,7 +237,9 @@ class TestAuthorizer:
             "LittleWings": littlewings_config,
         }
 
-    async def test_read_allowed_write_refused(self, lw_client, jp_fetch, make_container):
+    async def test_read_allowed_write_refused(
+        self, lw_client, jp_fetch, post_power, make_container
+    ):
         container = make_container("echo visible; sleep 3600")
         client = await lw_client()
         assert client.received[0]["permissions"] == {"read": True, "write": False}
@@ -263,15 +253,7 @@ class TestAuthorizer:
             error = await client.request(frame, "never")
             assert error["code"] == "forbidden" and "Authorizer" in error["message"]
         with pytest.raises(HTTPClientError) as info:
-            await jp_fetch(
-                "api",
-                "littlewings",
-                "containers",
-                container.name,
-                "power",
-                method="POST",
-                body=json.dumps({"action": "stop"}),
-            )
+            await post_power(container.name, "stop")
         assert info.value.code == 403
         container.reload()
         assert container.status == "running"

@@ -178,7 +178,7 @@ class TestVisibilityEverywhere:
 
     @pytest.mark.docker
     async def test_hidden_containers_are_missing_in_rest_and_events(
-        self, lw_client, jp_fetch, make_container
+        self, lw_client, jp_fetch, post_power, make_container
     ):
         from tornado.httpclient import HTTPClientError
 
@@ -197,15 +197,7 @@ class TestVisibilityEverywhere:
                 await jp_fetch("api", "littlewings", "containers", *path)
             assert info.value.code == 404
         with pytest.raises(HTTPClientError) as info:
-            await jp_fetch(
-                "api",
-                "littlewings",
-                "containers",
-                hidden.id,
-                "power",
-                method="POST",
-                body=json.dumps({"action": "stop"}),
-            )
+            await post_power(hidden.id, "stop")
         assert info.value.code == 404
         listing = json.loads((await jp_fetch("api", "littlewings", "containers")).body)
         assert [c["id"] for c in listing["containers"] if c["id"] in (hidden.id, shown.id)] == [
