@@ -38,6 +38,9 @@ CHROMIUM = os.environ.get("LITTLEWINGS_CHROMIUM", "/usr/bin/chromium")
 LINES = size(100_000, 20_000)
 RATE = 10_000
 SCROLLBACK = 10_000
+# LITTLEWINGS_BENCH_PROFILE=1: record a CPU profile of the page during each flood and keep its
+# top functions by self time in the results (to explain long frames).
+PROFILE = os.environ.get("LITTLEWINGS_BENCH_PROFILE", "") not in ("", "0")
 
 PROBE = """
 () => {
@@ -79,6 +82,20 @@ class LabServer(Server):
             f"--LabApp.user_settings_dir={settings}",
             f"--LabApp.workspaces_dir={self.base / 'workspaces'}",
         ]
+
+
+def top_functions(profile: dict[str, Any], count: int = 15) -> list[tuple[str, float]]:
+    """The functions with the most self time in a CDP CPU profile, in ms."""
+    interval = {}
+    for sample, delta in zip(profile["samples"], profile["timeDeltas"]):
+        interval[sample] = interval.get(sample, 0) + delta / 1000
+    totals: dict[str, float] = {}
+    for node in profile["nodes"]:
+        frame = node["callFrame"]
+        where = frame["url"].rsplit("/", 1)[-1].split("?")[0]
+        name = f"{frame['functionName'] or '(anonymous)'} {where}:{frame['lineNumber']}"
+        totals[name] = totals.get(name, 0.0) + interval.get(node["id"], 0.0)
+    return sorted(totals.items(), key=lambda item: -item[1])[:count]
 
 
 def heap_mb(cdp: Any) -> float:
@@ -167,11 +184,17 @@ def measure(server: LabServer, containers: Containers) -> dict[str, Any]:
             out["quiet"] = window(page, console, 3, None)
             out["heap_before_mb"] = heap_mb(cdp)
             for n, (gate, prefix) in enumerate((("/tmp/go", "first"), ("/tmp/go2", "second"))):
+                if PROFILE:
+                    cdp.send("Profiler.enable")
+                    cdp.send("Profiler.setSamplingInterval", {"interval": 500})
+                    cdp.send("Profiler.start")
                 box.exec_run(["touch", gate])
                 t0 = time.monotonic()
                 out[f"flood{n + 1}"] = window(
                     page, console, LINES / RATE * 3 + 10, f"{prefix} {LINES}"
                 )
+                if PROFILE:
+                    out[f"profile{n + 1}"] = top_functions(cdp.send("Profiler.stop")["profile"])
                 out[f"flood{n + 1}"]["all_shown_after_s"] = time.monotonic() - t0
                 out[f"flood{n + 1}"]["last_line_shown"] = f"{prefix} {LINES}" in shown(console)
                 out[f"heap_after_{n + 1}_mb"] = heap_mb(cdp)
