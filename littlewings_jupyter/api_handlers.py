@@ -212,15 +212,19 @@ class AuditHandler(LittleWingsAPIHandler):
             return
         limit = self._int_argument("limit", 100, 1, 1000)
         offset = self._int_argument("offset", 0, 0, 10**9)
-        result = await self.manager.run(
-            lambda: audit.query(
-                container=self.get_argument("container", None),
-                user=self.get_argument("user", None),
-                action=self.get_argument("action", None),
-                limit=limit,
-                offset=offset,
+        container = self.get_argument("container", None)
+        user = self.get_argument("user", None)
+        action = self.get_argument("action", None)
+
+        def read() -> dict[str, Any]:
+            # Entries are written by a background thread: commit what was recorded before this
+            # request first, so a client reads what it just did (a refused command, say).
+            audit.flush()
+            return audit.query(
+                container=container, user=user, action=action, limit=limit, offset=offset
             )
-        )
+
+        result = await self.manager.run(read)
         self.finish({"enabled": True, **result})
 
     def _int_argument(self, name: str, default: int, low: int, high: int) -> int:
