@@ -28,6 +28,9 @@ import {
   statusText
 } from './console';
 
+/** The rows of the list the keyboard moves through: containers and Compose group headers. */
+const ROWS = '.jp-LittleWings-item, .jp-LittleWings-groupHeader';
+
 /** Why the list cannot be shown. */
 type Problem =
   | { kind: 'engine'; detail: string }
@@ -377,14 +380,8 @@ export class ContainersPanel extends Widget {
 
   private _onKeyDown(event: KeyboardEvent): void {
     const target = event.target as HTMLElement;
-    const rows = [
-      ...this._listNode.querySelectorAll<HTMLElement>(
-        '.jp-LittleWings-item, .jp-LittleWings-groupHeader'
-      )
-    ];
-    const row = target.closest<HTMLElement>(
-      '.jp-LittleWings-item, .jp-LittleWings-groupHeader'
-    );
+    const rows = [...this._listNode.querySelectorAll<HTMLElement>(ROWS)];
+    const row = target.closest<HTMLElement>(ROWS);
     if (!row || target.closest('button:not(.jp-LittleWings-groupHeader)')) {
       return;
     }
@@ -431,10 +428,7 @@ export class ContainersPanel extends Widget {
 
   /** Focus a row of the list (group headers count: ArrowUp from the first row comes back). */
   private _focusItem(index: number): void {
-    const rows = this._listNode.querySelectorAll<HTMLElement>(
-      '.jp-LittleWings-item, .jp-LittleWings-groupHeader'
-    );
-    rows[index]?.focus();
+    this._listNode.querySelectorAll<HTMLElement>(ROWS)[index]?.focus();
   }
 
   private _showActionError(
@@ -460,17 +454,13 @@ export class ContainersPanel extends Widget {
 
   private _render(): void {
     // The list is rebuilt: remember which row has the keyboard focus, to give it back.
-    const focusedRow = (
+    const active = (
       document.activeElement as HTMLElement | null
-    )?.closest<HTMLElement>(
-      '.jp-LittleWings-item, .jp-LittleWings-groupHeader'
-    );
-    const focusedId = this._listNode.contains(focusedRow ?? null)
-      ? focusedRow?.dataset.id
-      : undefined;
-    const focusedGroup = this._listNode.contains(focusedRow ?? null)
-      ? focusedRow?.dataset.group
-      : undefined;
+    )?.closest<HTMLElement>(ROWS);
+    const focusedRow =
+      active && this._listNode.contains(active) ? active : undefined;
+    const focusedId = focusedRow?.dataset.id;
+    const focusedGroup = focusedRow?.dataset.group;
     this._renderBanner();
     // No permission: nothing to filter and no live updates to come, so neither is shown.
     this.node.classList.toggle(
