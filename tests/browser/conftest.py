@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -403,6 +404,29 @@ def make_page(browser: Any) -> Iterator[Callable[..., LabPage]]:
 def lab(lab_server: LabServer, make_page: Callable[..., LabPage]) -> LabPage:
     """A JupyterLab page on the shared server."""
     return make_page(lab_server)
+
+
+# ---- what the tests read -------------------------------------------------------------------
+
+
+def ticks(text: str) -> list[int]:
+    """The numbers of the demo console's ``demo: tick N`` lines, in order."""
+    return [int(n) for n in re.findall(r"demo: tick (\d+)", text)]
+
+
+def line_numbers(text: str) -> list[int]:
+    """The numbers of the ``line N`` rows, top to bottom."""
+    return [int(n) for n in re.findall(r"^line (\d+)\s*$", text, re.M)]
+
+
+def wait_for_docker_log(container: Any, text: str, timeout: float = 20) -> None:
+    """Wait until the container itself has written ``text`` (independent of the UI)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in container.logs().decode(errors="replace"):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the container did not write {text!r}")
 
 
 # ---- Docker --------------------------------------------------------------------------------

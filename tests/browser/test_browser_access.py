@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from conftest import LabPage  # tests/browser/conftest.py
+from conftest import LabPage, wait_for_docker_log  # tests/browser/conftest.py
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
@@ -29,16 +29,6 @@ class DenyLittleWings(AllowAllAuthorizer):
     def is_authorized(self, handler, user, action, resource):
         return resource != "littlewings"
 '''
-
-
-def wait_for_docker_log(container: Any, text: str, timeout: float = 20) -> None:
-    """Wait until the container itself has written ``text`` (independent of the UI)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in container.logs().decode(errors="replace"):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the container did not write {text!r}")
 
 
 def focused(page: Any) -> dict[str, str | None]:

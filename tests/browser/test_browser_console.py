@@ -8,26 +8,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from conftest import ticks, wait_for_docker_log  # tests/browser/conftest.py
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
 PROMPT = "\u276f"  # the console's prompt marker before an echoed command
-
-
-def wait_for_docker_log(container: Any, text: str, timeout: float = 20) -> None:
-    """Wait until the container itself has written ``text`` (independent of the UI)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in container.logs().decode(errors="replace"):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the container did not write {text!r}")
-
-
-def ticks(text: str) -> list[int]:
-    """The tick numbers shown, in order."""
-    return [int(n) for n in re.findall(r"demo: tick (\d+)", text)]
 
 
 def test_console_shows_history_then_live_lines(

@@ -10,17 +10,13 @@ import urllib.request
 from typing import Any, Callable
 
 import pytest
+from conftest import line_numbers, ticks  # tests/browser/conftest.py
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
 FAST_LINES = 'i=0; while true; do i=$((i+1)); echo "line $i"; sleep 0.1; done'
 PLUGIN = "littlewings-jupyter:plugin"
-
-
-def line_numbers(text: str) -> list[int]:
-    """The numbers of the ``line N`` rows shown, top to bottom."""
-    return [int(n) for n in re.findall(r"^line (\d+)\s*$", text, re.M)]
 
 
 def rows(console: Any) -> list[str]:
@@ -112,20 +108,20 @@ def test_clear_empties_the_view_then_new_lines_appear(
     console = lab.open_console(box.name)
     lab.wait_for_log(console, "console ready")
     shown = lab.wait_for_log(console, "demo: tick ", timeout=20)
-    before = [int(n) for n in re.findall(r"demo: tick (\d+)", shown)]
+    before = ticks(shown)
     assert before
 
     console.locator(".jp-LittleWings-clear").click()
     shown = lab.log_text(console)
     assert "console ready" not in shown, shown
-    assert not [int(n) for n in re.findall(r"demo: tick (\d+)", shown) if int(n) <= max(before)]
+    assert not [n for n in ticks(shown) if n <= max(before)]
 
     # New lines still arrive after the clear, and only new ones.
     lab.wait_for_log(console, f"demo: tick {max(before) + 1} ", timeout=15)
     shown = lab.wait_for_log(console, f"demo: tick {max(before) + 2} ", timeout=15)
     assert "console ready" not in shown
-    ticks = [int(n) for n in re.findall(r"demo: tick (\d+)", shown)]
-    assert min(ticks) > max(before), (before, ticks)
+    after = ticks(shown)
+    assert min(after) > max(before), (before, after)
     expect(console.locator(".jp-LittleWings-connection")).to_contain_text("Live")
     assert not lab.errors
 

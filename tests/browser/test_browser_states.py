@@ -9,6 +9,7 @@ import time
 from typing import Any, Callable
 
 import pytest
+from conftest import line_numbers  # tests/browser/conftest.py
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
@@ -118,7 +119,7 @@ def test_scrollback_setting_bounds_the_log_view(
     viewport.evaluate("node => { node.scrollTop = 0; }")
     time.sleep(0.5)
     top = lab.log_text(console)
-    numbers = [int(n) for n in re.findall(r"^line (\d+)\s*$", top, re.M)]
+    numbers = line_numbers(top)
     assert numbers, top
     # At most scrollback + one screen of lines stay; the oldest are gone.
     assert numbers[0] >= 2000 - 100 - view_rows, (numbers[0], view_rows)

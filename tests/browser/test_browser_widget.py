@@ -10,7 +10,14 @@ from typing import Any, Callable
 
 import nbformat
 import pytest
-from conftest import REPO, SCREENSHOTS, LabPage, LabServer  # tests/browser/conftest.py
+from conftest import (  # tests/browser/conftest.py
+    REPO,
+    SCREENSHOTS,
+    LabPage,
+    LabServer,
+    ticks,
+    wait_for_docker_log,
+)
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
@@ -21,20 +28,6 @@ THREADS_CELL = (
     "print('THREADS', json.dumps({'run': time.time_ns(), 'names': sorted(\n"
     "    t.name for t in threading.enumerate() if t.name.startswith('littlewings'))}))"
 )
-
-
-def wait_for_docker_log(container: Any, text: str, timeout: float = 20) -> None:
-    """Wait until the container itself has written ``text``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in container.logs().decode(errors="replace"):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the container did not write {text!r}")
-
-
-def ticks(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r"demo: tick (\d+)", text)]
 
 
 def write_notebook(server: LabServer, name: str, container: str) -> str:
