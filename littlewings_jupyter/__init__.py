@@ -30,23 +30,23 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # Public names and the module each comes from, imported on first use: importing the package
 # (as the server extension does) stays fast and contacts no Docker engine.
 _LAZY = {
-    "Client": "api",
-    "Container": "api",
-    "ContainerList": "api",
-    "ExecResult": "api",
-    "Line": "api",
-    "LogFollow": "api",
-    "connect": "api",
-    "container": "api",
-    "containers": "api",
-    "default_client": "api",
-    "ContainerConsole": "widget",
-    "console": "widget",
+    "Client": "kernel.client",
+    "Container": "kernel.client",
+    "ContainerList": "kernel.client",
+    "ExecResult": "kernel.client",
+    "Line": "kernel.client",
+    "LogFollow": "kernel.client",
+    "connect": "kernel.client",
+    "container": "kernel.client",
+    "containers": "kernel.client",
+    "default_client": "kernel.client",
+    "ContainerConsole": "kernel.widget",
+    "console": "kernel.widget",
     "CommandFailed": "errors",
     "Conflict": "errors",
     "ContainerNotFound": "errors",
@@ -57,7 +57,16 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .api import (
+    from .errors import (
+        CommandFailed,
+        Conflict,
+        ContainerNotFound,
+        EngineUnavailable,
+        Forbidden,
+        LittleWingsError,
+        StdinNotOpen,
+    )
+    from .kernel.client import (
         Client,
         Container,
         ContainerList,
@@ -69,16 +78,7 @@ if TYPE_CHECKING:
         containers,
         default_client,
     )
-    from .errors import (
-        CommandFailed,
-        Conflict,
-        ContainerNotFound,
-        EngineUnavailable,
-        Forbidden,
-        LittleWingsError,
-        StdinNotOpen,
-    )
-    from .widget import ContainerConsole, console
+    from .kernel.widget import ContainerConsole, console
 
 
 def __getattr__(name: str) -> Any:
@@ -95,7 +95,7 @@ def __dir__() -> list[str]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import LittleWings
+    from .server.app import LittleWings
 
     return [{"module": "littlewings_jupyter", "app": LittleWings}]
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import littlewings_jupyter as lw
-from littlewings_jupyter.api import Client
+from littlewings_jupyter.kernel.client import Client
 
 pytestmark = pytest.mark.docker
 
@@ -73,7 +73,7 @@ def test_importing_the_package_contacts_no_docker_and_loads_no_api() -> None:
     code = (
         "import sys, littlewings_jupyter as lw\n"
         "lw._jupyter_server_extension_points()\n"
-        "assert 'littlewings_jupyter.api' not in sys.modules, 'api imported eagerly'\n"
+        "assert 'littlewings_jupyter.kernel.client' not in sys.modules, 'api imported eagerly'\n"
         "print(sorted(set(lw.__all__) - set(dir(lw))))\n"
     )
     # An engine that cannot answer: importing must still work (and not try it).

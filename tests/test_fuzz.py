@@ -19,9 +19,10 @@ import websocket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from littlewings_jupyter import protocol
-from littlewings_jupyter.docker_engine import FrameDemuxer, LineAssembler
+from littlewings_jupyter.docker.framing import FrameDemuxer
+from littlewings_jupyter.docker.lines import LineAssembler
 from littlewings_jupyter.errors import LittleWingsError
+from littlewings_jupyter.session import protocol
 
 TYPES = ["connect", "command", "power", "stats", "events", "heartbeat", "disconnect", "list"]
 FIELDS = ["type", "id", "server_id", "command", "argv", "via", "action", "enabled", "tail",

@@ -7,25 +7,20 @@ import struct
 
 import pytest
 
-from littlewings_jupyter import protocol
-from littlewings_jupyter.docker_engine import (
-    STDERR,
-    STDOUT,
-    FrameDemuxer,
-    LineAssembler,
-    Visibility,
-    check_power_action,
-    summarize_listed,
-)
+from littlewings_jupyter.docker.framing import FrameDemuxer
+from littlewings_jupyter.docker.lines import STDERR, STDOUT, Cursor, LineAssembler
+from littlewings_jupyter.docker.models import Visibility, check_power_action, summarize_listed
 from littlewings_jupyter.errors import (
     Conflict,
     InvalidJSON,
     InvalidMessage,
     UnknownType,
 )
-from littlewings_jupyter.followers import compute_stats
-from littlewings_jupyter.protocol import Cursor, parse_message
-from littlewings_jupyter.sessions import TokenBucket, log_frames
+from littlewings_jupyter.session import protocol
+from littlewings_jupyter.session.frames import log_frames
+from littlewings_jupyter.session.limits import TokenBucket
+from littlewings_jupyter.session.protocol import parse_message
+from littlewings_jupyter.streams.stats import compute_stats
 
 
 def frame(stream: int, payload: bytes) -> bytes:
@@ -323,7 +318,7 @@ def test_deep_nesting_is_refused_before_the_parser_recurses():
 
 
 def test_dechunker_undoes_chunked_encoding_across_any_split():
-    from littlewings_jupyter.docker_engine import Dechunker
+    from littlewings_jupyter.docker.framing import Dechunker
 
     payloads = [b"hello\n", b"x" * 300, b"\r\n inside data \r\n", b"end"]
     wire = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in payloads) + b"0\r\n\r\n"

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from littlewings_jupyter.audit import AuditLog
+from littlewings_jupyter.session.audit import AuditLog
 
 WRITER = """
 import sys, time
-from littlewings_jupyter.audit import AuditLog
+from littlewings_jupyter.session.audit import AuditLog
 log = AuditLog(sys.argv[1])
 i = 0
 while True:

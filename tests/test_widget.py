@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("anywidget")
 
 import littlewings_jupyter as lw
-from littlewings_jupyter.widget import ContainerConsole
+from littlewings_jupyter.kernel.widget import ContainerConsole
 
 pytestmark = pytest.mark.docker
 

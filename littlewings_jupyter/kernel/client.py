@@ -1,9 +1,9 @@
 """Use LittleWings from notebook cells: list containers, read and follow logs, run commands.
 
 Everything here goes through the same session core as the server extension
-(:class:`~littlewings_jupyter.docker_engine.DockerEngine` for Docker access, visibility and error
-translation, :class:`~littlewings_jupyter.docker_engine.LineAssembler` for log lines,
-:class:`~littlewings_jupyter.followers.StdinWriter` for stdin). Calls block the calling thread;
+(:class:`~littlewings_jupyter.docker.engine.DockerEngine` for Docker access, visibility and error
+translation, :class:`~littlewings_jupyter.docker.lines.LineAssembler` for log lines,
+:class:`~littlewings_jupyter.streams.stdin.StdinWriter` for stdin). Calls block the calling thread;
 a widget that needs them off its event loop runs them in an executor.
 """
 
@@ -23,17 +23,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, TypeVar
 
-from .docker_engine import (
+from ..docker.engine import DockerEngine, translate_docker_error
+from ..docker.framing import DockerStream, read_exec_output
+from ..docker.lines import (
     STREAM_NAMES,
-    DockerEngine,
-    DockerStream,
+    Cursor,
     LineAssembler,
     LogLine,
-    Visibility,
-    read_exec_output,
-    translate_docker_error,
+    normalize_timestamp,
+    timestamp_to_docker,
 )
-from .errors import (
+from ..docker.models import Visibility
+from ..errors import (
     CommandFailed,
     Conflict,
     ContainerNotFound,
@@ -42,8 +43,10 @@ from .errors import (
     LittleWingsError,
     StdinNotOpen,
 )
-from .followers import StdinWriter, StreamThread, compute_stats, iter_json_documents
-from .protocol import Cursor, normalize_timestamp, parse_time, timestamp_to_docker
+from ..session.protocol import parse_time
+from ..streams.base import StreamThread, iter_json_documents
+from ..streams.stats import compute_stats
+from ..streams.stdin import StdinWriter
 
 T = TypeVar("T")
 
@@ -1022,7 +1025,7 @@ class Client:
     patterns) and ``visible_labels`` (``key`` or ``key=value``) hide other containers exactly
     as the server extension's settings do: a hidden container is "not found". ``read_only``
     refuses commands, stdin and power actions. ``engine`` shares an existing
-    :class:`~littlewings_jupyter.docker_engine.DockerEngine` instead.
+    :class:`~littlewings_jupyter.docker.engine.DockerEngine` instead.
     """
 
     def __init__(

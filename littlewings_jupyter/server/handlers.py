@@ -11,7 +11,8 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from .sessions import ClientSession, SessionManager
+from ..session.manager import SessionManager
+from ..session.session import ClientSession
 
 AUTH_RESOURCE = "littlewings"
 

@@ -8,11 +8,13 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Type, Unicode
 
-from .api_handlers import default_handlers
-from .audit import AuditLog
-from .docker_engine import DockerEngine, Visibility
+from ..docker.engine import DockerEngine
+from ..docker.models import Visibility
+from ..session.audit import AuditLog
+from ..session.limits import Limits
+from ..session.manager import SessionManager
 from .handlers import ContainerWebSocket
-from .sessions import Limits, SessionManager
+from .rest import default_handlers
 
 
 class LittleWings(ExtensionApp):

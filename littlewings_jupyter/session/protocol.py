@@ -11,15 +11,16 @@ import json
 import math
 import re
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, NamedTuple, Union
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Union
 
-from .errors import InvalidJSON, InvalidMessage, UnknownType
+from ..docker.lines import Cursor
+from ..docker.models import POWER_ACTIONS
+from ..errors import InvalidJSON, InvalidMessage, UnknownType
 
 PROTOCOL_VERSION = 1
 
-POWER_ACTIONS = ("start", "stop", "restart", "kill", "pause", "unpause")
 COMMAND_VIA = ("exec", "stdin")
 
 MAX_ID_LENGTH = 128
@@ -28,8 +29,6 @@ MAX_COMMAND_LENGTH = 64 * 1024
 MAX_ARGV_ITEMS = 1024
 
 RequestId = Union[str, int, None]
-
-_CURSOR_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)/(\d{1,9})$")
 
 
 @dataclass
@@ -81,55 +80,6 @@ class Toggle(Message):
     """``stats`` or ``events`` switched on or off."""
 
     enabled: bool = True
-
-
-class Cursor(NamedTuple):
-    """Where a log line is: Docker's nanosecond timestamp and an ordinal among equal ones.
-
-    A named tuple: cursors compare (timestamp first, then ordinal) and are made once per log
-    line, so they must be cheap.
-    """
-
-    timestamp: str
-    ordinal: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.timestamp}/{self.ordinal}"
-
-    @classmethod
-    def parse(cls, text: str) -> Cursor:
-        """Read a cursor as sent in ``log`` frames."""
-        match = _CURSOR_RE.match(text)
-        if not match:
-            raise ValueError(f"not a cursor: {text!r}")
-        return cls(normalize_timestamp(match.group(1)), int(match.group(2)))
-
-    def docker_since(self) -> str:
-        """The cursor's time as Docker's ``since`` parameter (seconds.nanoseconds)."""
-        return timestamp_to_docker(self.timestamp)
-
-
-@dataclass
-class Parsed:
-    """What :func:`parse_message` gives: the message, or the id it carried if it was invalid."""
-
-    message: Message
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def normalize_timestamp(ts: str) -> str:
-    """Pad an RFC 3339 UTC timestamp to nine fractional digits, so they compare as strings."""
-    head, _, frac = ts.rstrip("Z").partition(".")
-    return f"{head}.{frac.ljust(9, '0')[:9]}Z"
-
-
-def timestamp_to_docker(ts: str) -> str:
-    """``2026-11-26T03:07:11.123456789Z`` → ``1764126431.123456789`` (Docker's since/until)."""
-    head, _, frac = ts.rstrip("Z").partition(".")
-    seconds = int(
-        datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
-    )
-    return f"{seconds}.{frac.ljust(9, '0')[:9]}"
 
 
 def parse_time(value: Any, name: str) -> float:

@@ -32,19 +32,21 @@ from typing import Any, Callable
 import anywidget
 import traitlets
 
-from . import __version__, protocol
-from .api import Container, ExecResult, Line, LogFollow
-from .api import container as _lookup
-from .docker_engine import DockerStream, read_exec_output
-from .errors import (
+from .._version import __version__
+from ..docker.framing import DockerStream, read_exec_output
+from ..docker.lines import Cursor
+from ..errors import (
     Conflict,
     ContainerNotFound,
     InvalidJSON,
     LittleWingsError,
     UnknownType,
 )
-from .followers import StatsFollower, StreamThread, iter_json_documents
-from .protocol import Cursor
+from ..session import protocol
+from ..streams.base import StreamThread, iter_json_documents
+from ..streams.stats import StatsFollower
+from .client import Container, ExecResult, Line, LogFollow
+from .client import container as _lookup
 
 _STATIC = Path(__file__).parent / "static"
 _MISSING_BUNDLE = """

@@ -10,10 +10,11 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from . import __version__, protocol
-from .errors import InvalidMessage, LittleWingsError
+from .._version import __version__
+from ..docker.models import POWER_ACTIONS
+from ..errors import InvalidMessage, LittleWingsError
+from ..session import protocol
 from .handlers import LittleWingsHandlerMixin
-from .protocol import POWER_ACTIONS
 
 _FILENAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 

@@ -1,0 +1,352 @@
+"""The blocking Docker layer: one docker-py client, visibility rules, and streams read in blocks.
+
+Nothing here may run on the IOLoop: the session manager calls it from worker threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..errors import (
+    Conflict,
+    ContainerNotFound,
+    DockerError,
+    EngineUnavailable,
+    LittleWingsError,
+    StdinNotOpen,
+)
+from .framing import DockerStream, response_socket
+from .lines import LineAssembler, LogLine
+from .models import (
+    ContainerRef,
+    Visibility,
+    check_power_action,
+    summarize_inspected,
+    summarize_listed,
+)
+
+if TYPE_CHECKING:
+    import docker
+
+
+# docker-py (and requests under it) are imported on first use, not with this module: the
+# server extension is imported at every `jupyter server` start, and most starts never need them.
+
+# Docker's own rule for container names (plus ids and id prefixes, which match it too).
+_CONTAINER_REF_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+
+
+def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
+    """A docker-py or requests exception as one of ours."""
+    if isinstance(exc, LittleWingsError):
+        return exc
+    import docker.errors
+    import requests.exceptions
+
+    if isinstance(exc, docker.errors.NotFound):
+        return ContainerNotFound(what or "?")
+    if isinstance(exc, docker.errors.APIError):
+        explanation = str(exc.explanation or exc)
+        status = exc.status_code or 500
+        if status in (304, 409):
+            return Conflict(explanation or "The container's state does not allow this.")
+        if status >= 500 and "connection" in explanation.lower():
+            return EngineUnavailable(f"The Docker engine does not answer: {explanation}")
+        return DockerError(f"Docker refused: {explanation}")
+    if isinstance(exc, (requests.exceptions.ConnectionError, ConnectionError, socket.error)):
+        return EngineUnavailable(f"The Docker engine does not answer ({exc.__class__.__name__}).")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return EngineUnavailable("The Docker engine did not answer in time.")
+    if isinstance(exc, docker.errors.DockerException):
+        return EngineUnavailable(f"The Docker engine is not reachable: {exc}")
+    return DockerError(f"Docker request failed: {exc}")
+
+
+class DockerEngine:
+    """A docker-py client made on first use and remade after the engine went away."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout: float = 30,
+        visibility: Visibility | None = None,
+        max_pool_size: int = 64,
+        max_line_bytes: int = 64 * 1024,
+        settings_hint: str = "DOCKER_HOST or c.LittleWings.docker_url",
+    ) -> None:
+        self.base_url = base_url or None
+        self.settings_hint = settings_hint
+        self.timeout = timeout
+        self.visibility = visibility or Visibility()
+        self.max_pool_size = max_pool_size
+        self.max_line_bytes = max_line_bytes
+        self._client: docker.DockerClient | None = None
+        self._lock = threading.Lock()
+
+    # -- connection --------------------------------------------------------------------------
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The docker-py client; raises :class:`EngineUnavailable` when the engine is away."""
+        client = self._client
+        if client is not None:
+            return client
+        import docker
+        import docker.errors
+
+        with self._lock:
+            if self._client is None:
+                try:
+                    if self.base_url:
+                        self._client = docker.DockerClient(
+                            base_url=self.base_url,
+                            timeout=int(self.timeout),
+                            max_pool_size=self.max_pool_size,
+                        )
+                    else:
+                        self._client = docker.from_env(
+                            timeout=int(self.timeout), max_pool_size=self.max_pool_size
+                        )
+                except docker.errors.DockerException as exc:
+                    raise EngineUnavailable(
+                        f"The Docker engine is not reachable: {_short(exc)}. Is dockerd running, "
+                        f"and may this process use its socket ({self.settings_hint})?"
+                    ) from None
+            return self._client
+
+    @property
+    def api(self) -> docker.APIClient:
+        """The low-level docker-py API client."""
+        return self.client.api
+
+    def reset(self) -> None:
+        """Forget the client, so the next call connects again."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    def call(self, fn: Callable[[], Any], what: str = "") -> Any:
+        """Run ``fn`` and translate its Docker errors; forget the client if the engine went away."""
+        try:
+            return fn()
+        except LittleWingsError as exc:
+            if isinstance(exc, EngineUnavailable):
+                self.reset()
+            raise
+        except Exception as exc:
+            error = translate_docker_error(exc, what)
+            if isinstance(error, EngineUnavailable):
+                self.reset()
+            raise error from None
+
+    def version(self) -> dict[str, Any]:
+        """The engine's version information."""
+        return self.call(lambda: self.api.version())
+
+    # -- containers --------------------------------------------------------------------------
+
+    def list_containers(self, all: bool = True) -> list[dict[str, Any]]:
+        """Summaries of every visible container."""
+        items = self.call(lambda: self.api.containers(all=all))
+        summaries = [summarize_listed(item) for item in items]
+        return [s for s in summaries if self.visibility.allows(s["name"], s["labels"])]
+
+    def inspect(self, ref: str) -> dict[str, Any]:
+        """``docker inspect`` of a visible container by name, id or id prefix."""
+        if not isinstance(ref, str) or not _CONTAINER_REF_RE.match(ref):
+            raise ContainerNotFound(str(ref)[:80])
+        info = self.call(lambda: self.api.inspect_container(ref.lstrip("/")), ref)
+        labels = (info.get("Config") or {}).get("Labels") or {}
+        if not self.visibility.allows(info.get("Name", ""), labels):
+            raise ContainerNotFound(ref)
+        return info
+
+    def describe(self, ref: str) -> dict[str, Any]:
+        """The detailed summary of a visible container."""
+        return summarize_inspected(self.inspect(ref))
+
+    def resolve(self, ref: str) -> ContainerRef:
+        """What the session manager needs to follow a visible container."""
+        info = self.inspect(ref)
+        config = info.get("Config") or {}
+        return ContainerRef(
+            id=info["Id"],
+            name=info.get("Name", "").lstrip("/"),
+            tty=bool(config.get("Tty")),
+            open_stdin=bool(config.get("OpenStdin")),
+            state=(info.get("State") or {}).get("Status", ""),
+            started_at=(info.get("State") or {}).get("StartedAt", ""),
+        )
+
+    def power(self, ref: str, action: str) -> dict[str, Any]:
+        """Run a power action on a visible container; its summary afterwards."""
+        info = self.inspect(ref)
+        cid = info["Id"]
+        check_power_action(action, (info.get("State") or {}).get("Status", ""))
+        api = self.api
+        calls: dict[str, Callable[[], Any]] = {
+            "start": lambda: api.start(cid),
+            "stop": lambda: api.stop(cid, timeout=10),
+            "restart": lambda: api.restart(cid, timeout=10),
+            "kill": lambda: api.kill(cid),
+            "pause": lambda: api.pause(cid),
+            "unpause": lambda: api.unpause(cid),
+        }
+        self.call(calls[action], ref)
+        return summarize_inspected(self.call(lambda: api.inspect_container(cid), ref))
+
+    # -- streams -----------------------------------------------------------------------------
+
+    def _stream(self, path: str, ref: str, params: dict[str, Any]) -> DockerStream:
+        def open_() -> DockerStream:
+            api = self.api
+            response = api._get(api._url(path, ref), params=params, stream=True)
+            try:
+                api._raise_for_status(response)
+            except Exception:
+                response.close()  # an error answer must not keep its connection
+                raise
+            sock = response_socket(response)
+            if sock is not None:
+                sock.settimeout(None)
+            return DockerStream(response)
+
+        return self.call(open_, ref)
+
+    def open_logs(
+        self,
+        container_id: str,
+        *,
+        follow: bool,
+        tail: int | None = None,
+        since: str | float | None = None,
+        until: str | float | None = None,
+    ) -> DockerStream:
+        """A raw, timestamped log stream of stdout and stderr (multiplexed unless TTY)."""
+        params: dict[str, Any] = {
+            "stdout": 1,
+            "stderr": 1,
+            "timestamps": 1,
+            "follow": 1 if follow else 0,
+            "tail": "all" if tail is None else str(tail),
+        }
+        if since is not None:
+            params["since"] = since
+        if until is not None:
+            params["until"] = until
+        return self._stream("/containers/{0}/logs", container_id, params)
+
+    def read_logs(
+        self,
+        container_id: str,
+        tty: bool,
+        *,
+        tail: int | None = None,
+        since: str | float | None = None,
+        until: str | float | None = None,
+    ) -> list[LogLine]:
+        """The history of a container as whole lines."""
+        lines: list[LogLine] = []
+        for batch in self.iter_logs(container_id, tty, tail=tail, since=since, until=until):
+            lines.extend(batch)
+        return lines
+
+    def iter_logs(
+        self,
+        container_id: str,
+        tty: bool,
+        *,
+        tail: int | None = None,
+        since: str | float | None = None,
+        until: str | float | None = None,
+        batch_lines: int = 5000,
+    ) -> Generator[list[LogLine], None, None]:
+        """The history of a container in batches of whole lines (its stream closes with it)."""
+        stream = self.open_logs(container_id, follow=False, tail=tail, since=since, until=until)
+        assembler = LineAssembler(self.max_line_bytes, tty)
+        batch: list[LogLine] = []
+        try:
+            for block in stream:
+                batch.extend(assembler.feed(block))
+                if len(batch) >= batch_lines:
+                    yield batch
+                    batch = []
+            batch.extend(assembler.flush())
+            if batch:
+                yield batch
+        finally:
+            stream.close()
+
+    def open_stats(self, container_id: str) -> DockerStream:
+        """Docker's stats stream: one JSON document a line, about one a second."""
+        return self._stream("/containers/{0}/stats", container_id, {"stream": 1})
+
+    def open_events(self, container_id: str | None = None) -> DockerStream:
+        """Docker's event stream, container events only (of one container if given), one JSON
+        document a line."""
+        filters: dict[str, list[str]] = {"type": ["container"]}
+        if container_id is not None:
+            filters["container"] = [container_id]
+        return self._stream("/events", container_id or "", {"filters": json.dumps(filters)})
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def exec_start(
+        self, container_id: str, argv: list[str], **options: Any
+    ) -> tuple[str, DockerStream]:
+        """Start ``argv`` in the container; its exec id and its multiplexed output stream.
+
+        ``options`` go to docker-py's ``exec_create`` (``workdir``, ``environment``, ``user``).
+        """
+
+        def start() -> tuple[str, DockerStream]:
+            api = self.api
+            exec_id = api.exec_create(container_id, argv, stdout=True, stderr=True, **options)["Id"]
+            sock = api.exec_start(exec_id, socket=True)
+            raw = getattr(sock, "_sock", sock)
+            raw.settimeout(None)
+            return exec_id, DockerStream(sock, raw_socket=raw)
+
+        return self.call(start, container_id)
+
+    def exec_exit_code(self, exec_id: str) -> int | None:
+        """The exit code of a finished exec (waits briefly for Docker to record it)."""
+        for _ in range(50):
+            info = self.call(lambda: self.api.exec_inspect(exec_id))
+            if not info.get("Running") and info.get("ExitCode") is not None:
+                return int(info["ExitCode"])
+            time.sleep(0.02)
+        return None
+
+    def attach_stdin(self, container_id: str) -> Any:
+        """A socket writing to the container's stdin."""
+
+        def attach() -> Any:
+            sock = self.api.attach_socket(
+                container_id, params={"stdin": 1, "stream": 1, "stdout": 0, "stderr": 0}
+            )
+            return getattr(sock, "_sock", sock)
+
+        return self.call(attach, container_id)
+
+    def ensure_stdin_open(self, ref: ContainerRef) -> None:
+        """Raise :class:`StdinNotOpen` for a container created without stdin open."""
+        if not ref.open_stdin:
+            raise StdinNotOpen(
+                f"Container {ref.name!r} was not started with stdin open (docker run -i); "
+                'send the command with "via": "exec" instead.'
+            )
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 200 else text[:200] + "…"

@@ -1,0 +1,200 @@
+"""Log lines as Docker writes them: cursors, timestamps, and the assembler of whole lines."""
+
+from __future__ import annotations
+
+import re
+import struct
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+
+_CURSOR_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)/(\d{1,9})$")
+
+
+class Cursor(NamedTuple):
+    """Where a log line is: Docker's nanosecond timestamp and an ordinal among equal ones.
+
+    A named tuple: cursors compare (timestamp first, then ordinal) and are made once per log
+    line, so they must be cheap.
+    """
+
+    timestamp: str
+    ordinal: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.timestamp}/{self.ordinal}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        """Read a cursor as sent in ``log`` frames."""
+        match = _CURSOR_RE.match(text)
+        if not match:
+            raise ValueError(f"not a cursor: {text!r}")
+        return cls(normalize_timestamp(match.group(1)), int(match.group(2)))
+
+    def docker_since(self) -> str:
+        """The cursor's time as Docker's ``since`` parameter (seconds.nanoseconds)."""
+        return timestamp_to_docker(self.timestamp)
+
+
+def normalize_timestamp(ts: str) -> str:
+    """Pad an RFC 3339 UTC timestamp to nine fractional digits, so they compare as strings."""
+    head, _, frac = ts.rstrip("Z").partition(".")
+    return f"{head}.{frac.ljust(9, '0')[:9]}Z"
+
+
+def timestamp_to_docker(ts: str) -> str:
+    """``2026-11-26T03:07:11.123456789Z`` → ``1764126431.123456789`` (Docker's since/until)."""
+    head, _, frac = ts.rstrip("Z").partition(".")
+    seconds = int(
+        datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    )
+    return f"{seconds}.{frac.ljust(9, '0')[:9]}"
+
+
+STDOUT, STDERR = 1, 2
+STREAM_NAMES = {STDOUT: "stdout", STDERR: "stderr"}
+_TIMESTAMP_RE = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+class LogLine(NamedTuple):
+    """One whole log line (or a piece of an over-long one); a tuple, made once per line."""
+
+    stream: int
+    cursor: Cursor
+    text: str
+    partial: bool = False
+
+
+class LineAssembler:
+    """Turns timestamped Docker log frames into whole lines with cursors.
+
+    Docker writes each log message as ``<RFC 3339 nano timestamp> <text>``; a message without a
+    trailing newline is a piece of a longer line. The cursor of a line is the timestamp of its
+    first piece plus an ordinal among lines that start at the same nanosecond.
+    """
+
+    def __init__(self, max_line_bytes: int = 64 * 1024, tty: bool = False) -> None:
+        self.max_line_bytes = max_line_bytes
+        self.tty = tty
+        self._rest = b""  # the start of a frame whose end has not come yet
+        self._pending: dict[int, list[Any]] = {}  # stream -> [timestamp, bytearray]
+        self._last_ts = ""
+        self._ordinal = 0
+        self._tty_rest = b""
+
+    def feed(self, block: bytes) -> list[LogLine]:
+        """Lines completed by ``block``."""
+        lines: list[LogLine] = []
+        if self.tty:
+            data = self._tty_rest + block
+            parts = data.split(b"\n")
+            self._tty_rest = parts.pop()
+            for part in parts:
+                self._message(STDOUT, part + b"\n", lines)
+            if len(self._tty_rest) > self.max_line_bytes:
+                self._message(STDOUT, self._tty_rest, lines)
+                self._tty_rest = b""
+            return lines
+        data = self._rest + block if self._rest else block
+        pos, end = 0, len(data)
+        unpack = struct.unpack_from
+        append = lines.append
+        new = tuple.__new__  # LogLine(...) and Cursor(...) without a Python frame per line
+        longest = self.max_line_bytes
+        last_ts, ordinal = self._last_ts, self._ordinal
+        unfinished = any(pending[1] for pending in self._pending.values())
+        while end - pos >= 8:
+            kind, length = unpack(">BxxxL", data, pos)
+            start, stop = pos + 8, pos + 8 + length
+            if stop > end:
+                break
+            pos = stop
+            stream = STDERR if kind == 2 else STDOUT
+            if (
+                not unfinished
+                and length > 31
+                and data[stop - 1] == 10  # a whole line ...
+                and data[start + 30] == 32  # ... after "2026-11-26T03:07:11.123456789Z "
+                and data[start + 29] == 90
+                and data[start + 19] == 46
+                and data[start + 10] == 84
+            ):
+                cut = stop - 2 if data[stop - 2] == 13 and length > 32 else stop - 1
+                if cut - start - 31 <= longest:
+                    ts = data[start : start + 30].decode("ascii")
+                    if ts == last_ts:
+                        ordinal += 1
+                    else:
+                        last_ts, ordinal = ts, 0
+                    text = data[start + 31 : cut].decode("utf-8", "replace")
+                    append(new(LogLine, (stream, new(Cursor, (ts, ordinal)), text, False)))
+                    continue
+            # Anything else (a piece of a long line, no timestamp, a line too long) the slow way.
+            self._last_ts, self._ordinal = last_ts, ordinal
+            self._message(stream, data[start:stop], lines)
+            last_ts, ordinal = self._last_ts, self._ordinal
+            unfinished = any(pending[1] for pending in self._pending.values())
+        self._last_ts, self._ordinal = last_ts, ordinal
+        self._rest = data[pos:]
+        return lines
+
+    def flush(self) -> list[LogLine]:
+        """The unfinished lines at the end of a stream (a last line without a newline)."""
+        lines: list[LogLine] = []
+        if self._tty_rest:
+            self._message(STDOUT, self._tty_rest, lines)
+            self._tty_rest = b""
+        # Unfinished lines in the order they began.
+        for stream, pending in sorted(
+            self._pending.items(), key=lambda item: (item[1][0], item[0])
+        ):
+            if pending[1]:
+                self._emit(stream, pending, lines, partial=False)
+        return lines
+
+    def _message(self, stream: int, payload: bytes, lines: list[LogLine]) -> None:
+        if payload[29:31] == b"Z " and payload[19:20] == b"." and payload[10:11] == b"T":
+            # Docker's usual fixed-width RFC 3339 nano form: no regex, no padding needed.
+            ts = payload[:30].decode("ascii")
+            text = payload[31:]
+        elif (space := payload.find(b" ", 0, 40)) > 0 and _TIMESTAMP_RE.match(payload[:space]):
+            ts = normalize_timestamp(payload[:space].decode("ascii"))
+            text = payload[space + 1 :]
+        else:
+            ts, text = self._last_ts or "0001-01-01T00:00:00.000000000Z", payload
+        pending = self._pending.get(stream)
+        if pending is None:
+            pending = self._pending[stream] = [ts, bytearray()]
+        elif not pending[1]:
+            pending[0] = ts
+        buf = pending[1]
+        complete = text.endswith(b"\n")
+        buf += text[:-1] if complete else text
+        # A whole line's CR (of CRLF) is dropped by _emit, so it does not count towards the limit.
+        limit = self.max_line_bytes + (1 if complete and buf.endswith(b"\r") else 0)
+        while len(buf) > limit:
+            self._emit(stream, pending, lines, partial=True)
+            buf = pending[1]
+        if complete:
+            self._emit(stream, pending, lines, partial=False)
+
+    def _emit(self, stream: int, pending: list[Any], lines: list[LogLine], partial: bool) -> None:
+        ts, buf = pending
+        if partial:
+            cut = self.max_line_bytes
+            # Never cut inside a UTF-8 character: back off over continuation bytes.
+            while cut > 0 and (buf[cut] & 0xC0) == 0x80:
+                cut -= 1
+            cut = cut or self.max_line_bytes
+            piece, rest = bytes(buf[:cut]), bytearray(buf[cut:])
+        else:
+            piece, rest = bytes(buf), bytearray()
+        if ts == self._last_ts:
+            self._ordinal += 1
+        else:
+            self._last_ts, self._ordinal = ts, 0
+        if not partial and piece.endswith(b"\r"):
+            piece = piece[:-1]  # CRLF line ends (TTY containers) end the line like LF
+        text = piece.decode("utf-8", "replace")
+        lines.append(LogLine(stream, Cursor(ts, self._ordinal), text, partial))
+        pending[0], pending[1] = ts, rest

@@ -1,0 +1,145 @@
+"""What LittleWings knows of a container: visibility rules, references, summaries, power actions."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Conflict
+
+POWER_ACTIONS = ("start", "stop", "restart", "kill", "pause", "unpause")
+
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_SERVICE = "com.docker.compose.service"
+
+# Which states each power action makes sense in; Docker is still the judge, this only gives a
+# clear message before asking it.
+_ALLOWED_STATES: dict[str, tuple[str, ...]] = {
+    "start": ("created", "exited", "dead"),
+    "stop": ("running", "restarting", "paused"),
+    "restart": ("running", "created", "exited", "restarting", "dead"),
+    "kill": ("running", "restarting", "paused"),
+    "pause": ("running",),
+    "unpause": ("paused",),
+}
+
+
+@dataclass
+class Visibility:
+    """Which containers LittleWings shows: name patterns and labels (empty means all)."""
+
+    name_patterns: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    def allows(self, name: str, labels: dict[str, str] | None) -> bool:
+        """Whether a container of this name and labels is visible."""
+        name = name.lstrip("/")
+        if self.name_patterns and not any(
+            fnmatch.fnmatchcase(name, pattern) for pattern in self.name_patterns
+        ):
+            return False
+        labels = labels or {}
+        for rule in self.labels:
+            key, has_value, value = rule.partition("=")
+            if key not in labels or (has_value and labels[key] != value):
+                return False
+        return True
+
+
+@dataclass
+class ContainerRef:
+    """What the session manager needs to know of a container it follows."""
+
+    id: str
+    name: str
+    tty: bool
+    open_stdin: bool
+    state: str
+    started_at: str = ""
+
+
+def summarize_listed(item: dict[str, Any]) -> dict[str, Any]:
+    """A container summary from one entry of ``GET /containers/json``."""
+    labels = item.get("Labels") or {}
+    status = item.get("Status") or ""
+    health = None
+    for word in ("healthy", "unhealthy", "health: starting"):
+        if f"({word})" in status:
+            health = "starting" if word == "health: starting" else word
+    exit_code = None
+    match = re.match(r"Exited \((-?\d+)\)", status)
+    if match:
+        exit_code = int(match.group(1))
+    names = item.get("Names") or ["/" + item["Id"][:12]]
+    return {
+        "id": item["Id"],
+        "short_id": item["Id"][:12],
+        "name": names[0].lstrip("/"),
+        "image": item.get("Image", ""),
+        "state": item.get("State", ""),
+        "status": status,
+        "health": health,
+        "exit_code": exit_code,
+        "created": item.get("Created"),
+        "compose_project": labels.get(COMPOSE_PROJECT),
+        "compose_service": labels.get(COMPOSE_SERVICE),
+        "labels": labels,
+    }
+
+
+def summarize_inspected(info: dict[str, Any]) -> dict[str, Any]:
+    """A container summary (with details) from ``GET /containers/{id}/json``."""
+    state = info.get("State") or {}
+    config = info.get("Config") or {}
+    labels = config.get("Labels") or {}
+    health = (state.get("Health") or {}).get("Status")
+    status = state.get("Status", "")
+    return {
+        "id": info["Id"],
+        "short_id": info["Id"][:12],
+        "name": info.get("Name", "").lstrip("/"),
+        "image": config.get("Image", ""),
+        "state": status,
+        "status": _describe_state(state),
+        "health": health,
+        "exit_code": state.get("ExitCode") if status in ("exited", "dead") else None,
+        "created": info.get("Created"),
+        "started_at": _docker_time(state.get("StartedAt")),
+        "finished_at": _docker_time(state.get("FinishedAt")),
+        "restart_count": info.get("RestartCount", 0),
+        "compose_project": labels.get(COMPOSE_PROJECT),
+        "compose_service": labels.get(COMPOSE_SERVICE),
+        "labels": labels,
+        "open_stdin": bool(config.get("OpenStdin")),
+        "tty": bool(config.get("Tty")),
+        "command": [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])],
+    }
+
+
+def _docker_time(value: str | None) -> str | None:
+    return None if not value or value.startswith("0001-") else value
+
+
+def _describe_state(state: dict[str, Any]) -> str:
+    status = state.get("Status", "")
+    if status == "running":
+        return "Up" + (" (paused)" if state.get("Paused") else "")
+    if status == "exited":
+        return f"Exited ({state.get('ExitCode', 0)})"
+    return status.capitalize()
+
+
+def check_power_action(action: str, state: str) -> None:
+    """Raise :class:`Conflict` with a clear message when ``state`` does not allow ``action``."""
+    if action not in POWER_ACTIONS:
+        raise Conflict(f"Unknown power action {action!r}.")
+    if state not in _ALLOWED_STATES[action]:
+        hints = {
+            "start": "it is already running" if state == "running" else f"it is {state}",
+            "unpause": "it is not paused",
+            "pause": "it is not running" if state != "paused" else "it is already paused",
+        }
+        reason = hints.get(action, f"it is {state or 'in an unknown state'}")
+        raise Conflict(f"Cannot {action} the container: {reason}.", state=state)

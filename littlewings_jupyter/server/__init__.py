@@ -1,0 +1,1 @@
+"""The Jupyter server extension: configuration, the WebSocket and the REST handlers."""

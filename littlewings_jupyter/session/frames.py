@@ -1,0 +1,77 @@
+"""Log lines as ``log`` frames: one per run of one stream, encoded once for every client."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ..docker.lines import STREAM_NAMES, Cursor, LogLine
+from . import protocol
+
+MAX_FRAME_LINES = 5000
+MAX_FRAME_BYTES = 512 * 1024
+
+
+def log_frames(
+    lines: list[LogLine], timestamps: bool, history: bool
+) -> list[tuple[str, int, Cursor]]:
+    """Encoded ``log`` frames for ``lines``: one per run of one stream, split when large.
+
+    Returns ``(text, line count, cursor of the last line)`` for each frame.
+    """
+    frames: list[tuple[str, int, Cursor]] = []
+    run: list[str] = []
+    run_bytes = 0
+    stream = 0
+    last: LogLine | None = None
+
+    def close_run(partial: bool) -> None:
+        nonlocal run, run_bytes
+        if not run or last is None:
+            return
+        data = "\n".join(run) + ("" if partial else "\n")
+        frame: dict[str, Any] = {
+            "type": "log",
+            "stream": STREAM_NAMES.get(stream, "stdout"),
+            "data": data,
+            "lines": len(run),
+            "cursor": str(last.cursor),
+            "history": history,
+        }
+        if partial:
+            frame["partial"] = True
+        frames.append((protocol.encode(frame), len(run), last.cursor))
+        run, run_bytes = [], 0
+
+    for line in lines:
+        if line.stream != stream or len(run) >= MAX_FRAME_LINES or run_bytes > MAX_FRAME_BYTES:
+            close_run(False)
+            stream = line.stream
+        text = f"{line.cursor.timestamp} {line.text}" if timestamps else line.text
+        run.append(text)
+        run_bytes += len(text)
+        last = line
+        if line.partial:
+            close_run(True)
+    close_run(False)
+    return frames
+
+
+def footprint(text: str) -> int:
+    """The memory a queued frame holds: the string, and its tuple and slot in the queue."""
+    return sys.getsizeof(text) + 80
+
+
+class LogBatch:
+    """Lines handed over by a follower, encoded once per option set for all its clients."""
+
+    def __init__(self, lines: list[LogLine]) -> None:
+        self.lines = lines
+        self._frames: dict[bool, list[tuple[str, int, Cursor]]] = {}
+
+    def frames(self, timestamps: bool) -> list[tuple[str, int, Cursor]]:
+        """The live ``log`` frames of this batch."""
+        cached = self._frames.get(timestamps)
+        if cached is None:
+            cached = self._frames[timestamps] = log_frames(self.lines, timestamps, False)
+        return cached

@@ -1,0 +1,215 @@
+"""One Docker log stream per container, shared by all who watch it, handed over in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any, Callable
+
+from ..docker.engine import DockerEngine
+from ..docker.framing import DockerStream
+from ..docker.lines import Cursor, LineAssembler, LogLine
+from ..docker.models import ContainerRef
+from ..errors import ContainerNotFound, EngineUnavailable, LittleWingsError
+from .base import StreamThread, log
+
+# The follower thread waits (backpressure on Docker) once this many lines await the IOLoop.
+MAX_PENDING_LINES = 50_000
+
+
+class LoopHandoff:
+    """Collects items in a thread and hands them to a callback on the IOLoop in batches.
+
+    The first item after a hand-over arms a timer of ``interval`` seconds; everything that
+    arrives until it fires goes out as one batch. A producer that gets ``max_pending`` items
+    ahead of the loop waits, so memory stays bounded and Docker is slowed down instead.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        callback: Callable[[list[Any]], None],
+        interval: float,
+        max_pending: int = MAX_PENDING_LINES,
+    ) -> None:
+        self.loop = loop
+        self.callback = callback
+        self.interval = interval
+        self.max_pending = max_pending
+        self._items: list[Any] = []
+        self._lock = threading.Lock()
+        self._armed = False
+        self._drained = threading.Event()
+        self._closed = False
+
+    def push(self, items: Iterable[Any]) -> None:
+        """Add items (from any thread); may block while the loop is far behind."""
+        with self._lock:
+            self._items.extend(items)
+            pending = len(self._items)
+            arm = not self._armed and pending > 0
+            if arm:
+                self._armed = True
+            if pending >= self.max_pending:
+                self._drained.clear()
+        if arm and not self._closed:
+            try:
+                self.loop.call_soon_threadsafe(self._arm)
+            except RuntimeError:  # the loop is closed: the server is stopping
+                return
+        if pending >= self.max_pending:
+            while not self._closed and not self._drained.wait(0.5):
+                pass
+
+    def _arm(self) -> None:
+        if self.interval > 0:
+            self.loop.call_later(self.interval, self.flush)
+        else:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what is collected to the callback (on the loop)."""
+        with self._lock:
+            items, self._items = self._items, []
+            self._armed = False
+            self._drained.set()
+        if items and not self._closed:
+            self.callback(items)
+
+    def close(self) -> None:
+        """Drop what is pending and release a waiting producer."""
+        self._closed = True
+        self._drained.set()
+
+
+class LogFollower(StreamThread):
+    """One Docker log stream for one container, fanned out to every subscriber.
+
+    It starts with the first subscriber and is stopped when the last one leaves. When the
+    container stops, the stream ends; the follower waits for it to start again and resumes
+    after the last line it read (no line twice, none missed).
+    """
+
+    name = "littlewings-logs"
+
+    def __init__(
+        self,
+        engine: DockerEngine,
+        ref: ContainerRef,
+        loop: asyncio.AbstractEventLoop,
+        deliver: Callable[[list[LogLine]], None],
+        on_engine: Callable[[bool], None],
+        on_gone: Callable[[], None],
+        batch_interval: float,
+        poll_interval: float = 5.0,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.ref = ref
+        self.loop = loop
+        self.handoff = LoopHandoff(loop, deliver, batch_interval)
+        self.on_engine = on_engine
+        self.on_gone = on_gone
+        self.poll_interval = poll_interval
+        self.started_at = time.time()
+        self.last_cursor: Cursor | None = None
+        self.streams_opened = 0
+        # Resolved once the first stream is open: history read after that overlaps live lines.
+        self.ready: asyncio.Future[None] = loop.create_future()
+
+    def _set_ready(self) -> None:
+        def resolve() -> None:
+            if not self.ready.done():
+                self.ready.set_result(None)
+
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(resolve)
+
+    def run(self) -> None:
+        backoff = 0.5
+        first = True
+        while not self.stopped:
+            since = None
+            if not first:
+                since = (
+                    self.last_cursor.docker_since()
+                    if self.last_cursor
+                    else (f"{self.started_at:.9f}")
+                )
+            try:
+                stream = self.engine.open_logs(
+                    self.ref.id, follow=True, tail=0 if first else None, since=since
+                )
+            except ContainerNotFound:
+                self._set_ready()
+                if not self.stopped:
+                    self.on_gone()
+                return
+            except EngineUnavailable:
+                self._set_ready()
+                self.on_engine(False)
+                self._sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            except LittleWingsError as exc:
+                log.warning("LittleWings: cannot follow %s: %s", self.ref.name, exc.message)
+                self._set_ready()
+                self._sleep(self.poll_interval)
+                continue
+            if not self._set_stream(stream):
+                return
+            if backoff > 0.5:
+                self.on_engine(True)
+            backoff = 0.5
+            first = False
+            self.streams_opened += 1
+            self._set_ready()
+            self._read(stream)
+            self._set_stream(None)
+            stream.close()
+            if self.stopped:
+                return
+            self._wait_until_running()
+
+    def _read(self, stream: DockerStream) -> None:
+        assembler = LineAssembler(self.engine.max_line_bytes, self.ref.tty)
+        last = self.last_cursor
+        for block in stream:
+            lines = assembler.feed(block)
+            if last is not None:
+                lines = [line for line in lines if line.cursor > last]
+            if lines:
+                last = self.last_cursor = lines[-1].cursor
+                self.handoff.push(lines)
+        if stream.closed:
+            return
+        # The stream ended by itself (the container stopped): its unfinished last line is final.
+        lines = [line for line in assembler.flush() if last is None or line.cursor > last]
+        if lines:
+            self.last_cursor = lines[-1].cursor
+            self.handoff.push(lines)
+
+    def _wait_until_running(self) -> None:
+        while not self.stopped:
+            try:
+                state = self.engine.resolve(self.ref.id).state
+            except ContainerNotFound:
+                if not self.stopped:
+                    self.on_gone()
+                self._stop.set()
+                return
+            except LittleWingsError:
+                state = "unknown"
+            if state in ("running", "paused"):
+                # A paused container's stream stays open; a quick restart needs no wait.
+                time.sleep(0.05)
+                return
+            self._sleep(self.poll_interval)
+
+    def stop(self) -> None:
+        """Close the stream and end the thread."""
+        super().stop()
+        self.handoff.close()
