@@ -4,34 +4,96 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
+
+from traitlets import Bool, Float, HasTraits, Int, List, Unicode
 
 from ..docker.lines import Cursor, LogLine
 from ..errors import Forbidden
 
 
-@dataclass
-class Limits:
-    """The session settings the app's traitlets configure."""
+class Limits(HasTraits):
+    """What a session may do and how fast: one declaration for the server and the kernel.
 
-    history_lines: int = 100
-    batch_interval: float = 0.02
-    idle_timeout: float = 180.0
-    idle_warning: float = 30.0
-    max_outbox_bytes: int = 16 * 1024 * 1024
-    command_rate: float = 10.0
-    command_burst: int = 20
-    max_concurrent_commands: int = 4
-    read_only: bool = False
-    exec_enabled: bool = True
-    stdin_enabled: bool = True
-    exec_shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
-    max_message_size: int = 1024 * 1024
-    throttle_lines: int = 100_000
-    throttle_interval: float = 1.0
-    command_allow: list[str] = field(default_factory=list)
-    command_deny: list[str] = field(default_factory=list)
+    The server extension inherits these traits (``c.LittleWings.read_only = True``); a kernel's
+    widgets use the defaults or a ``Limits(...)`` given to their client.
+    """
+
+    read_only = Bool(
+        False, help="Refuse every command, stdin line and power action: logs and stats only."
+    ).tag(config=True)
+
+    exec_enabled = Bool(True, help="Allow commands run with docker exec.").tag(config=True)
+
+    stdin_enabled = Bool(True, help="Allow lines typed to a container's stdin.").tag(config=True)
+
+    exec_shell = List(
+        Unicode(),
+        default_value=["/bin/sh", "-c"],
+        help="How a 'command' string is run with exec: this argv plus the string. Empty: split "
+        "the string like a shell would and run it without a shell.",
+    ).tag(config=True)
+
+    command_allow = List(
+        Unicode(),
+        default_value=[],
+        help="Regular expressions; when set, a command (exec or stdin) must fully match one. "
+        "Defence in depth, not a sandbox: a shell can always be talked into more.",
+    ).tag(config=True)
+
+    command_deny = List(
+        Unicode(),
+        default_value=[],
+        help="Regular expressions; a command (exec or stdin) matching any is refused. "
+        "Defence in depth, not a sandbox.",
+    ).tag(config=True)
+
+    history_lines = Int(
+        100, help="History lines sent on connect when the client does not say ('tail')."
+    ).tag(config=True)
+
+    idle_timeout = Float(
+        180.0,
+        help="Close a WebSocket after this many seconds without a client message (heartbeats "
+        "count). 0 disables. A warning is sent shortly before.",
+    ).tag(config=True)
+
+    batch_interval = Float(
+        0.02, help="Seconds log lines are collected before going out as one frame."
+    ).tag(config=True)
+
+    max_message_size = Int(
+        1024 * 1024, help="Largest client frame in bytes; larger ones close the socket (1009)."
+    ).tag(config=True)
+
+    max_outbox_bytes = Int(
+        16 * 1024 * 1024,
+        help="Bytes queued for one slow client before its oldest log lines are dropped (it is "
+        "told how many, and where to resume).",
+    ).tag(config=True)
+
+    throttle_lines = Int(
+        100_000,
+        help="Output throttling (like Wings): at most this many log lines per throttle_interval "
+        "per container; more are dropped and clients are told how many. 0 disables.",
+    ).tag(config=True)
+
+    throttle_interval = Float(1.0, help="The window of throttle_lines, in seconds.").tag(
+        config=True
+    )
+
+    command_rate = Float(
+        10.0, help="Commands and power actions per second one connection may send (average)."
+    ).tag(config=True)
+
+    command_burst = Int(20, help="Burst allowance of command_rate.").tag(config=True)
+
+    max_concurrent_commands = Int(
+        4, help="Exec commands one connection may have running at once."
+    ).tag(config=True)
+    idle_warning = Float(
+        30.0, help="Seconds before an idle close that the client is warned (at most a third)."
+    ).tag(config=True)
 
     def check_command(self, text: str) -> None:
         """Refuse a command the allow-list does not match or the deny-list does."""
