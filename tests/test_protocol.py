@@ -221,6 +221,25 @@ def test_log_frames_group_runs_of_a_stream():
     assert with_ts["history"] is True
 
 
+def test_a_split_line_counts_once_and_has_one_timestamp():
+    """The pieces of a line over max_line_bytes: one line in the counts, one timestamp."""
+    assembler = LineAssembler(max_line_bytes=10)
+    lines = assembler.feed(
+        frame(STDOUT, ts(1) + b" " + b"x" * 25 + b"\n") + frame(STDOUT, ts(2) + b" y\n")
+    )
+    assert [(line.partial, line.continued) for line in lines] == [
+        (True, False),
+        (True, True),
+        (False, True),
+        (False, False),
+    ]
+    frames = [json.loads(text) for text, _, _ in log_frames(lines, True, False)]
+    assert [f["lines"] for f in frames] == [0, 0, 2]
+    assert [bool(f.get("partial")) for f in frames] == [True, True, False]
+    text = "".join(f["data"] for f in frames)
+    assert text == f"{ts(1).decode()} {'x' * 25}\n{ts(2).decode()} y\n"
+
+
 # -- limits, visibility, power rules, stats ----------------------------------------------------
 
 

@@ -57,12 +57,17 @@ _TIMESTAMP_RE = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
 class LogLine(NamedTuple):
-    """One whole log line (or a piece of an over-long one); a tuple, made once per line."""
+    """One whole log line (or a piece of an over-long one); a tuple, made once per line.
+
+    ``partial``: the line goes on in the next piece. ``continued``: this piece goes on from the
+    previous one (so it does not start a line: no timestamp goes before it).
+    """
 
     stream: int
     cursor: Cursor
     text: str
     partial: bool = False
+    continued: bool = False
 
 
 class LineAssembler:
@@ -77,7 +82,8 @@ class LineAssembler:
         self.max_line_bytes = max_line_bytes
         self.tty = tty
         self._rest = b""  # the start of a frame whose end has not come yet
-        self._pending: dict[int, list[Any]] = {}  # stream -> [timestamp, bytearray]
+        # stream -> [timestamp, bytearray, whether a piece of this line went out already]
+        self._pending: dict[int, list[Any]] = {}
         self._last_ts = ""
         self._ordinal = 0
         self._tty_rest = b""
@@ -127,7 +133,7 @@ class LineAssembler:
                     else:
                         last_ts, ordinal = ts, 0
                     text = data[start + 31 : cut].decode("utf-8", "replace")
-                    append(new(LogLine, (stream, new(Cursor, (ts, ordinal)), text, False)))
+                    append(new(LogLine, (stream, new(Cursor, (ts, ordinal)), text, False, False)))
                     continue
             # Anything else (a piece of a long line, no timestamp, a line too long) the slow way.
             self._last_ts, self._ordinal = last_ts, ordinal
@@ -164,7 +170,7 @@ class LineAssembler:
             ts, text = self._last_ts or "0001-01-01T00:00:00.000000000Z", payload
         pending = self._pending.get(stream)
         if pending is None:
-            pending = self._pending[stream] = [ts, bytearray()]
+            pending = self._pending[stream] = [ts, bytearray(), False]
         elif not pending[1]:
             pending[0] = ts
         buf = pending[1]
@@ -179,7 +185,7 @@ class LineAssembler:
             self._emit(stream, pending, lines, partial=False)
 
     def _emit(self, stream: int, pending: list[Any], lines: list[LogLine], partial: bool) -> None:
-        ts, buf = pending
+        ts, buf, continued = pending
         if partial:
             cut = self.max_line_bytes
             # Never cut inside a UTF-8 character: back off over continuation bytes.
@@ -196,5 +202,5 @@ class LineAssembler:
         if not partial and piece.endswith(b"\r"):
             piece = piece[:-1]  # CRLF line ends (TTY containers) end the line like LF
         text = piece.decode("utf-8", "replace")
-        lines.append(LogLine(stream, Cursor(ts, self._ordinal), text, partial))
-        pending[0], pending[1] = ts, rest
+        lines.append(LogLine(stream, Cursor(ts, self._ordinal), text, partial, continued))
+        pending[0], pending[1], pending[2] = ts, rest, partial

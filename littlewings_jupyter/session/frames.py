@@ -17,7 +17,10 @@ def log_frames(
 ) -> list[tuple[str, int, Cursor]]:
     """Encoded ``log`` frames for ``lines``: one per run of one stream, split when large.
 
-    Returns ``(text, line count, cursor of the last line)`` for each frame.
+    Returns ``(text, line count, cursor of the last line)`` for each frame. A frame's ``lines``
+    counts the lines that end in it: the piece of a long line that a ``partial`` frame ends
+    with is counted in the frame that ends the line. With ``timestamps``, each line starts with
+    its timestamp; a piece that goes on from the previous one does not.
     """
     frames: list[tuple[str, int, Cursor]] = []
     run: list[str] = []
@@ -30,24 +33,29 @@ def log_frames(
         if not run or last is None:
             return
         data = "\n".join(run) + ("" if partial else "\n")
+        count = len(run) - 1 if partial else len(run)
         frame: dict[str, Any] = {
             "type": "log",
             "stream": STREAM_NAMES.get(stream, "stdout"),
             "data": data,
-            "lines": len(run),
+            "lines": count,
             "cursor": str(last.cursor),
             "history": history,
         }
         if partial:
             frame["partial"] = True
-        frames.append((protocol.encode(frame), len(run), last.cursor))
+        frames.append((protocol.encode(frame), count, last.cursor))
         run, run_bytes = [], 0
 
     for line in lines:
         if line.stream != stream or len(run) >= MAX_FRAME_LINES or run_bytes > MAX_FRAME_BYTES:
             close_run(False)
             stream = line.stream
-        text = f"{line.cursor.timestamp} {line.text}" if timestamps else line.text
+        text = (
+            f"{line.cursor.timestamp} {line.text}"
+            if timestamps and not line.continued
+            else line.text
+        )
         run.append(text)
         run_bytes += len(text)
         last = line
