@@ -39,6 +39,7 @@ _LAZY = {
     "Container": "kernel.client",
     "ContainerList": "kernel.client",
     "ExecResult": "kernel.client",
+    "Limits": "session.limits",
     "Line": "kernel.client",
     "LogFollow": "kernel.client",
     "connect": "kernel.client",
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
         default_client,
     )
     from .kernel.widget import ContainerConsole, console
+    from .session.limits import Limits
 
 
 def __getattr__(name: str) -> Any:
@@ -115,6 +117,7 @@ __all__ = [
     "EngineUnavailable",
     "ExecResult",
     "Forbidden",
+    "Limits",
     "Line",
     "LittleWingsError",
     "LogFollow",

@@ -17,8 +17,13 @@ class LittleWingsError(Exception):
         self.extra = extra
 
     def to_wire(self, request_id: Any = None) -> dict[str, Any]:
-        """The error as a WebSocket ``error`` frame."""
-        frame: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        """The error as a WebSocket ``error`` frame (with ``status`` as the seed sends it)."""
+        frame: dict[str, Any] = {
+            "type": "error",
+            "status": "error",
+            "code": self.code,
+            "message": self.message,
+        }
         frame.update(self.extra)
         if request_id is not None:
             frame["id"] = request_id
@@ -126,3 +131,30 @@ class DockerError(LittleWingsError):
 
     code = "docker_error"
     http_status = 502
+
+
+class IdleTimeout(LittleWingsError):
+    """No message from the client for too long: the connection closes."""
+
+    code = "idle_timeout"
+    http_status = 408
+
+
+class InternalError(LittleWingsError):
+    """A bug of ours: the client is told, the server log has the traceback."""
+
+    code = "internal_error"
+    http_status = 500
+
+
+def from_wire(frame: dict[str, Any]) -> LittleWingsError:
+    """The exception an ``error`` frame stands for (for Python clients of the protocol)."""
+    code = frame.get("code")
+    classes: list[type[LittleWingsError]] = [LittleWingsError]
+    for cls in classes:  # every subclass, breadth first
+        classes.extend(cls.__subclasses__())
+    cls = next((c for c in classes if c.code == code), LittleWingsError)
+    error = cls.__new__(cls)
+    extra = {k: v for k, v in frame.items() if k not in ("type", "status", "code", "message", "id")}
+    LittleWingsError.__init__(error, str(frame.get("message", "")), **extra)
+    return error

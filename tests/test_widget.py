@@ -1,8 +1,9 @@
 """The kernel side of the notebook console widget, without a browser: the frames it sends, the
-Python API (send, lines, on_line, wait_for, close) and the threads it leaves behind (none)."""
+Python API (run, lines, on_line, wait_for, close) and the threads it leaves behind (none)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -22,27 +23,37 @@ DEMO = ["/bin/demo-console"]
 
 
 class Recorder:
-    """Every frame a widget sends, with the view it is meant for (None: all views)."""
+    """Every frame a widget sends to its views, with the view it went to."""
 
     def __init__(self, widget: ContainerConsole) -> None:
         self.frames: list[tuple[str | None, dict[str, Any]]] = []
         self.lock = threading.Lock()
-        widget._emit = self.record  # type: ignore[method-assign]
+        self.widget = widget
+        widget._send_to_view = self.record  # type: ignore[method-assign]
 
-    def record(self, frame: dict[str, Any], view: str | None = None) -> None:
+    def record(self, view: str, text: str) -> None:
         with self.lock:
-            self.frames.append((view, frame))
+            self.frames.append((view, json.loads(text)))
+
+    def send(self, view: str, frame: Any) -> None:
+        """A frame from a view, as the front end sends it over the comm."""
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+        self.widget._on_custom(self.widget, {"view": view, "frame": text}, [])
+
+    def open(self, view: str) -> dict[str, Any]:
+        self.send(view, {"type": "open"})
+        return self.wait(lambda f: f["type"] == "hello", view=view)
 
     def of(self, kind: str, view: Any = ...) -> list[dict[str, Any]]:
         with self.lock:
             return [f for v, f in self.frames if f["type"] == kind and (view is ... or v == view)]
 
-    def wait(self, predicate: Any, timeout: float = 10) -> dict[str, Any]:
+    def wait(self, predicate: Any, timeout: float = 10, view: Any = ...) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
-                for _, frame in self.frames:
-                    if predicate(frame):
+                for v, frame in self.frames:
+                    if predicate(frame) and (view is ... or v == view):
                         return frame
             time.sleep(0.05)
         raise AssertionError(f"no such frame; got {[f['type'] for _, f in self.frames][-20:]}")
@@ -89,9 +100,9 @@ def test_history_live_lines_and_a_view(demo: Any) -> None:
         while not any("console ready" in line.text for line in w.lines):
             assert time.monotonic() < deadline, w.lines
             time.sleep(0.05)
-        w._handle_frame({"type": "open", "view": "v1"})
-        assert rec.of("hello", "v1")[0]["permissions"] == {"read": True, "write": True}
-        w._handle_frame({"type": "connect", "server_id": demo.name, "id": "k1", "view": "v1"})
+        assert rec.open("v1")["permissions"] == {"read": True, "write": True}
+        rec.send("v1", {"type": "connect", "server_id": demo.name, "id": "k1"})
+        rec.wait(lambda f: f["type"] == "history_end", view="v1")
         connected = rec.of("connected", "v1")[0]
         assert connected["id"] == "k1" and connected["command_via"] == "stdin"
         assert connected["container"]["name"] == demo.name
@@ -102,32 +113,35 @@ def test_history_live_lines_and_a_view(demo: Any) -> None:
         assert end["cursor"] == history[-1]["cursor"]
 
         # Resuming after a cursor sends only what came after it.
-        w._handle_frame(
-            {"type": "connect", "server_id": demo.name, "cursor": end["cursor"], "view": "v2"}
-        )
-        assert rec.of("history_end", "v2")[0]["lines"] == 0
+        rec.open("v2")
+        rec.send("v2", {"type": "connect", "server_id": demo.name, "cursor": end["cursor"]})
+        assert rec.wait(lambda f: f["type"] == "history_end", view="v2")["lines"] == 0
 
-        # Live: a new tick reaches every view (no `view`) and w.lines.
+        # Live: a new tick reaches every view and w.lines.
         line = w.wait_for("demo: tick", timeout=10)
         assert line is not None and line.stream == "stdout"
-        rec.wait(lambda f: f["type"] == "log" and not f["history"] and "demo: tick" in f["data"])
-        assert all(v is None for v, f in rec.frames if f["type"] == "log" and not f["history"])
+        for view in ("v1", "v2"):
+            rec.wait(
+                lambda f: f["type"] == "log" and not f["history"] and "demo: tick" in f["data"],
+                view=view,
+            )
     finally:
         w.close()
 
 
-def test_send_on_line_and_exec(demo: Any) -> None:
-    """send() types on stdin (the answer shows in lines) or runs exec (output, exit code)."""
+def test_run_on_line_and_exec(demo: Any) -> None:
+    """run() types on stdin (the answer shows in lines) or runs exec (output, exit code)."""
     w = lw.console(demo.name)
     rec = Recorder(w)
+    rec.open("v1")
     seen: list[lw.Line] = []
     w.on_line(seen.append)
     try:
         assert w.command_via == "stdin"
-        assert w.send("warn kettle on") is None
+        assert w.run("warn kettle on") is None
         line = w.wait_for("warning: kettle on", timeout=10)
         assert line is not None and line.stream == "stderr"
-        assert rec.of("command_started")[-1] == {
+        assert rec.wait(lambda f: f["type"] == "command_started") == {
             "type": "command_started",
             "id": "py1",
             "via": "stdin",
@@ -138,18 +152,19 @@ def test_send_on_line_and_exec(demo: Any) -> None:
             assert time.monotonic() < deadline
             time.sleep(0.05)
 
-        result = w.send("echo out; echo err >&2; exit 3", via="exec")
+        result = w.run("echo out; echo err >&2; exit 3", via="exec")
         assert (result.exit_code, result.stdout, result.stderr) == (3, "out\n", "err\n")
+        exit_frame = rec.wait(lambda f: f["type"] == "command_exit" and f["id"] == "py2")
         outputs = rec.of("command_output")
         assert {(f["stream"], f["data"]) for f in outputs} == {
             ("stdout", "out\n"),
             ("stderr", "err\n"),
         }
-        assert rec.of("command_exit")[-1]["exit_code"] == 3
+        assert exit_frame["exit_code"] == 3
 
         w.on_line(seen.append, remove=True)
         count = len(seen)
-        w.send("say after removal")
+        w.run("say after removal")
         assert w.wait_for("after removal", timeout=10) is not None
         assert len(seen) == count
     finally:
@@ -161,50 +176,52 @@ def test_commands_power_and_bad_frames_from_a_view(demo: Any) -> None:
     w = lw.console(demo.name)
     rec = Recorder(w)
     try:
-        w._handle_frame({"type": "open", "view": "v1"})
-        w._handle_frame({"type": "connect", "server_id": demo.name, "id": "k1", "view": "v1"})
-        w._handle_frame(
-            {
-                "type": "command",
-                "command": "echo hi-$((2*21))",
-                "via": "exec",
-                "id": "c1",
-                "view": "v1",
-            }
+        rec.open("v1")
+        rec.send("v1", {"type": "connect", "server_id": demo.name, "id": "k1"})
+        rec.send(
+            "v1", {"type": "command", "command": "echo hi-$((2*21))", "via": "exec", "id": "c1"}
         )
         rec.wait(lambda f: f["type"] == "command_exit" and f["id"] == "c1")
         assert "hi-42\n" in [f["data"] for f in rec.of("command_output", "v1")]
 
-        w._handle_frame({"type": "power", "action": "pause", "id": "p1", "view": "v1"})
+        rec.send("v1", {"type": "power", "action": "pause", "id": "p1"})
         reply = rec.wait(lambda f: f["type"] == "power" and f.get("id") == "p1")
         assert reply["state"] == "paused"
         rec.wait(lambda f: f["type"] == "status" and f["event"] == "paused")
         demo.reload()
         assert demo.status == "paused"
-        w._handle_frame({"type": "power", "action": "pause", "id": "p2", "view": "v1"})
+        rec.send("v1", {"type": "power", "action": "pause", "id": "p2"})
         error = rec.wait(lambda f: f["type"] == "error" and f.get("id") == "p2")
         assert error["code"] == "conflict"
-        w._handle_frame({"type": "power", "action": "unpause", "id": "p3", "view": "v1"})
+        rec.send("v1", {"type": "power", "action": "unpause", "id": "p3"})
         rec.wait(lambda f: f["type"] == "power" and f.get("id") == "p3")
 
         for bad, code in [
-            ("not a dict", "invalid_json"),
-            ({"view": "v1"}, "unknown_type"),
-            ({"type": "launch", "view": "v1"}, "unknown_type"),
-            ({"type": "command", "id": "c9", "view": "v1"}, "invalid_message"),
-            ({"type": "power", "action": "explode", "view": "v1"}, "invalid_message"),
-            ({"type": "list", "view": "v1"}, "unknown_type"),
+            ("not json", "invalid_json"),
+            ('"not a dict"', "invalid_json"),
+            ({}, "unknown_type"),
+            ({"type": "launch"}, "unknown_type"),
+            ({"type": "command", "id": "c9"}, "invalid_message"),
+            ({"type": "power", "action": "explode"}, "invalid_message"),
         ]:
             before = len(rec.of("error"))
-            w._handle_frame(bad)
+            rec.send("v1", bad)
+            rec.send("v1", {"type": "heartbeat", "id": "after"})
+            rec.wait(lambda f: f["type"] == "heartbeat" and f.get("id") == "after", view="v1")
+            rec.frames = [(v, f) for v, f in rec.frames if f["type"] != "heartbeat"]
             errors = rec.of("error")
             assert len(errors) == before + 1 and errors[-1]["code"] == code, (bad, errors[-1])
 
-        w._handle_frame({"type": "stats", "enabled": True, "view": "v1"})
+        # The widget speaks the server's protocol: a list of containers, too.
+        rec.send("v1", {"type": "list", "id": "l1"})
+        listed = rec.wait(lambda f: f["type"] == "containers", view="v1")
+        assert demo.id in [c["id"] for c in listed["containers"]]
+
+        rec.send("v1", {"type": "stats", "enabled": True})
         stats = rec.wait(lambda f: f["type"] == "stats" and "cpu_percent" in f, timeout=15)
         assert stats["memory"]["usage"] > 0
-        assert "littlewings-widget-stats" in widget_threads()
-        w._handle_frame({"type": "stats", "enabled": False, "view": "v1"})
+        assert "littlewings-stats" in widget_threads()
+        rec.send("v1", {"type": "stats", "enabled": False})
     finally:
         w.close()
     assert wait_threads_gone() == []
@@ -216,17 +233,17 @@ def test_close_leaves_no_thread_and_follows_restarts(demo: Any) -> None:
     w = lw.console(demo.name)
     rec = Recorder(w)
     try:
-        assert set(widget_threads()) >= {
-            "littlewings-widget-logs",
-            "littlewings-widget-events",
-        }
+        assert set(widget_threads()) >= {"littlewings-logs", "littlewings-kernel"}
+        rec.open("v1")
+        rec.send("v1", {"type": "connect", "server_id": demo.name, "tail": 0})
+        rec.wait(lambda f: f["type"] == "history_end", view="v1")
         w.container_handle.restart()
         rec.wait(lambda f: f["type"] == "status" and f["event"] == "started", timeout=20)
         assert w.wait_for("console ready", timeout=15) is not None
     finally:
         w.close()
     assert w.closed
-    assert rec.of("closed")
+    assert rec.of("closed", "v1")
     assert wait_threads_gone() == []
     w.close()  # twice is fine
 

@@ -22,7 +22,7 @@ from ..errors import (
     LittleWingsError,
     StdinNotOpen,
 )
-from .framing import DockerStream, response_socket
+from .framing import DockerStream, read_exec_output, response_socket
 from .lines import LineAssembler, LogLine
 from .models import (
     ContainerRef,
@@ -350,3 +350,68 @@ class DockerEngine:
 def _short(exc: Exception) -> str:
     text = str(exc)
     return text if len(text) < 200 else text[:200] + "…"
+
+
+class Exec:
+    """One command run with ``docker exec``: start it, read its output, get its exit code.
+
+    Every caller runs commands through this class: the session core (each step in its worker
+    pool) and the Python API (:meth:`run`, in the calling thread). The steps block.
+    """
+
+    def __init__(
+        self, engine: DockerEngine, container_id: str, argv: list[str], **options: Any
+    ) -> None:
+        self.engine = engine
+        self.container_id = container_id
+        self.argv = argv
+        self.options = options
+        self.exec_id: str | None = None
+        self.stream: DockerStream | None = None
+        self.cancelled = False
+        self.timed_out = False
+        self.started = time.monotonic()
+
+    def start(self) -> None:
+        """Create and start the exec (its output stream is then open)."""
+        self.started = time.monotonic()
+        self.exec_id, self.stream = self.engine.exec_start(
+            self.container_id, self.argv, **self.options
+        )
+        if self.cancelled:
+            self.stream.close()
+
+    def read(self, on_output: Callable[[int, str], None], timeout: float | None = None) -> None:
+        """Hand each piece of output to ``on_output(STDOUT or STDERR, text)`` until it ends.
+
+        Each block Docker gives is handed on at once: a command that floods is batched by the
+        reads themselves, and one that prints a prompt and waits is not delayed.
+        """
+        if self.stream is None:
+            raise RuntimeError("Exec.read before Exec.start")
+        self.timed_out = read_exec_output(self.stream, on_output, timeout)
+
+    def exit_code(self) -> int | None:
+        """The exit code once the output ended (None if cancelled or timed out)."""
+        if self.cancelled or self.timed_out or self.exec_id is None:
+            return None
+        return self.engine.exec_exit_code(self.exec_id)
+
+    def run(
+        self, on_output: Callable[[int, str], None], timeout: float | None = None
+    ) -> int | None:
+        """Start, read to the end (or ``timeout``), and return the exit code."""
+        self.start()
+        self.read(on_output, timeout)
+        return self.exit_code()
+
+    @property
+    def duration(self) -> float:
+        """Seconds since the command started."""
+        return time.monotonic() - self.started
+
+    def cancel(self) -> None:
+        """Stop reading (Docker cannot stop an exec: the process may go on in the container)."""
+        self.cancelled = True
+        if self.stream is not None:
+            self.stream.close()

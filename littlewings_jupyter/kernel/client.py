@@ -3,8 +3,10 @@
 Everything here goes through the same session core as the server extension
 (:class:`~littlewings_jupyter.docker.engine.DockerEngine` for Docker access, visibility and error
 translation, :class:`~littlewings_jupyter.docker.lines.LineAssembler` for log lines,
-:class:`~littlewings_jupyter.streams.stdin.StdinWriter` for stdin). Calls block the calling thread;
-a widget that needs them off its event loop runs them in an executor.
+:class:`~littlewings_jupyter.docker.engine.Exec` for commands,
+:class:`~littlewings_jupyter.streams.stdin.StdinWriters` for stdin). Calls block the calling
+thread. The console widget runs the session manager itself, on a loop of its own
+(:mod:`littlewings_jupyter.kernel.runtime`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, TypeVar
 
-from ..docker.engine import DockerEngine, translate_docker_error
-from ..docker.framing import DockerStream, read_exec_output
+from ..docker.engine import DockerEngine, Exec, translate_docker_error
+from ..docker.framing import DockerStream
 from ..docker.lines import (
+    STDERR,
+    STDOUT,
     STREAM_NAMES,
     Cursor,
     LineAssembler,
@@ -43,10 +47,12 @@ from ..errors import (
     LittleWingsError,
     StdinNotOpen,
 )
+from ..session.limits import Limits
 from ..session.protocol import parse_time
 from ..streams.base import StreamThread, iter_json_documents
 from ..streams.stats import compute_stats
-from ..streams.stdin import StdinWriter
+from ..streams.stdin import StdinWriters
+from .runtime import KernelRuntime
 
 T = TypeVar("T")
 
@@ -776,20 +782,19 @@ class Container:
             options["environment"] = dict(env)
         if user is not None:
             options["user"] = user
-        started = time.monotonic()
+        run = Exec(self.client.engine, self.id, argv, **options)
+        out: dict[int, list[str]] = {STDOUT: [], STDERR: []}
         try:
-            exec_id, docker_stream = self.client.engine.exec_start(self.id, argv, **options)
+            exit_code = run.run(lambda kind, text: out[kind].append(text), timeout)
         except Conflict as exc:  # it stopped in between
             raise Conflict(f"Cannot run a command in {self.name!r}: {exc.message}") from None
-        stdout, stderr, timed_out = _read_exec_output(docker_stream, timeout)
-        exit_code = None if timed_out else self.client.engine.exec_exit_code(exec_id)
         result = ExecResult(
             argv,
             exit_code,
-            stdout,
-            stderr,
-            duration=time.monotonic() - started,
-            timed_out=timed_out,
+            "".join(out[STDOUT]),
+            "".join(out[STDERR]),
+            duration=run.duration,
+            timed_out=run.timed_out,
             container=self.name,
         )
         return result.check() if check else result
@@ -801,22 +806,15 @@ class Container:
         process answers appears in its log (:meth:`follow` or :meth:`logs`).
         """
         self.client._check_write("sending to stdin")
-        ref = self._call(self.client.engine.resolve, self.id)
+        if newline and not text.endswith("\n"):
+            text += "\n"
         try:
-            self.client.engine.ensure_stdin_open(ref)
+            self._call(self.client.stdin.send, self.id, text)
         except StdinNotOpen:
             raise StdinNotOpen(
                 f"Container {self.name!r} was not started with stdin open (docker run -i, "
                 "stdin_open=True); run a command with .exec() instead."
             ) from None
-        if ref.state != "running":
-            raise Conflict(
-                f"Container {self.name!r} is {ref.state}; start it to send to its stdin.",
-                state=ref.state,
-            )
-        if newline and not text.endswith("\n"):
-            text += "\n"
-        self.client._stdin_writer(self.id).write(text.encode("utf-8"))
 
     # -- power -------------------------------------------------------------------------------
 
@@ -903,13 +901,6 @@ class Container:
 
     def _repr_html_(self) -> str:
         return _containers_table([self])
-
-
-def _read_exec_output(stream: DockerStream, timeout: float | None) -> tuple[str, str, bool]:
-    """Read an exec's output to its end (or ``timeout``): stdout, stderr, timed out."""
-    out: dict[int, list[str]] = {1: [], 2: []}
-    timed_out = read_exec_output(stream, lambda kind, text: out[kind].append(text), timeout)
-    return "".join(out[1]), "".join(out[2]), timed_out
 
 
 class ContainerList(list[Container]):
@@ -1025,7 +1016,9 @@ class Client:
     patterns) and ``visible_labels`` (``key`` or ``key=value``) hide other containers exactly
     as the server extension's settings do: a hidden container is "not found". ``read_only``
     refuses commands, stdin and power actions. ``engine`` shares an existing
-    :class:`~littlewings_jupyter.docker.engine.DockerEngine` instead.
+    :class:`~littlewings_jupyter.docker.engine.DockerEngine` instead. ``limits``
+    (:class:`~littlewings_jupyter.session.limits.Limits`) are the session settings of this
+    client's console widgets, as ``c.LittleWings.…`` are the server's.
     """
 
     def __init__(
@@ -1037,6 +1030,7 @@ class Client:
         visible_labels: Iterable[str] | None = None,
         read_only: bool = False,
         engine: DockerEngine | None = None,
+        limits: Limits | None = None,
     ) -> None:
         if engine is None:
             engine = DockerEngine(
@@ -1047,7 +1041,12 @@ class Client:
             )
         self.engine = engine
         self.read_only = read_only
-        self._stdin_writers: dict[str, StdinWriter] = {}
+        self.limits = limits or Limits()
+        if read_only:
+            self.limits.read_only = True
+        self._runtime: KernelRuntime | None = None
+        self._runtime_users = 0
+        self.stdin = StdinWriters(engine)
         self._lock = threading.Lock()
         self._follows: weakref.WeakSet[LogFollow] = weakref.WeakSet()
 
@@ -1092,21 +1091,35 @@ class Client:
         if self.read_only:
             raise Forbidden(f"This LittleWings client is read-only: {what} is refused.")
 
-    def _stdin_writer(self, container_id: str) -> StdinWriter:
+    def acquire_runtime(self) -> KernelRuntime:
+        """The session core of this client's widgets, started by the first widget."""
         with self._lock:
-            writer = self._stdin_writers.get(container_id)
-            if writer is None:
-                writer = self._stdin_writers[container_id] = StdinWriter(self.engine, container_id)
-            return writer
+            if self._runtime is None or not self._runtime.alive:
+                self._runtime = KernelRuntime(self.engine, self.limits, stdin=self.stdin)
+                self._runtime_users = 0
+            self._runtime_users += 1
+            return self._runtime
+
+    def release_runtime(self, runtime: KernelRuntime) -> None:
+        """A widget is done with the runtime; the last one stops it (streams, threads, loop)."""
+        with self._lock:
+            if runtime is not self._runtime:
+                return
+            self._runtime_users -= 1
+            if self._runtime_users > 0:
+                return
+            self._runtime = None
+        runtime.close()
 
     def close(self) -> None:
-        """Close every follow and stdin attachment of this client, and its Docker connection."""
+        """Close every follow, widget runtime and stdin attachment, and the Docker connection."""
         for follow in list(self._follows):
             follow.close()
         with self._lock:
-            writers, self._stdin_writers = list(self._stdin_writers.values()), {}
-        for writer in writers:
-            writer.close()
+            runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            runtime.close()
+        self.stdin.close()
         self.engine.reset()
 
     def __enter__(self) -> Client:

@@ -1,22 +1,25 @@
 """The notebook widget: a container's console (logs, commands, power, stats) in a cell's output.
 
 ``lw.console("web")`` shows the same console as JupyterLab's console panel: the front end is the
-same TypeScript, bundled for anywidget (``static/console-widget.js``). The kernel owns the Docker
-streams (so the widget also works where no Jupyter server WebSocket exists, e.g. VS Code) and
-talks to the front end with the frames of docs/protocol.md, as custom messages of the widget's
-comm: ``log``, ``history_end``, ``status``, ``stats``, ``command_*``, ``power``, ``error`` go to
-the browser; ``connect``, ``command``, ``power``, ``stats`` come back.
+same TypeScript, bundled for anywidget (``static/console-widget.js``). The kernel runs the
+server's session core itself (:mod:`littlewings_jupyter.kernel.runtime`), so the widget also
+works where no Jupyter server WebSocket exists (VS Code, Voilà), and every view of the widget is
+a session of it exactly as a WebSocket is a session of the server: the same frames
+(docs/protocol.md), the same throttling, slow-client bound, rate limit and idle timeout.
 
-Frames meant for one view (its ``hello``, ``connected``, history, the output of a command it
-sent) carry that view's ``view`` id; frames without it (live lines, status, stats) are for all
-views of the widget.
+On the widget's comm, a view sends ``{"view": id, "frame": "<client frame as JSON text>"}``;
+its first frame is ``{"type": "open"}`` (the kernel answers with ``hello``) and its last
+``{"type": "close"}``. The kernel answers each view with custom messages ``{"view": id}`` whose
+first buffer is the server frame, UTF-8 JSON.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import getpass
 import itertools
+import json
 import re
 import sys
 import threading
@@ -25,38 +28,32 @@ import traceback
 import weakref
 from collections import deque
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, Callable
 
 import anywidget
 import traitlets
 
-from .._version import __version__
-from ..docker.framing import DockerStream, read_exec_output
-from ..docker.lines import Cursor
-from ..errors import (
-    Conflict,
-    ContainerNotFound,
-    InvalidJSON,
-    LittleWingsError,
-    UnknownType,
-)
+from ..docker.lines import Cursor, LogLine
+from ..errors import InvalidJSON, LittleWingsError, from_wire
 from ..session import protocol
-from ..streams.base import StreamThread, iter_json_documents
-from ..streams.stats import StatsFollower
-from .client import Container, ExecResult, Line, LogFollow
+from ..session.frames import LogBatch
+from ..session.limits import Limits
+from ..session.session import ClientSession
+from .client import Container, ExecResult, Line
 from .client import container as _lookup
 
-_STATIC = Path(__file__).parent / "static"
+_STATIC = Path(__file__).parent.parent / "static"
 _MISSING_BUNDLE = """
 export default { render({ el }) {
   el.textContent = "LittleWings: the console widget's front end is not built "
     + "(run `npm run build` in labextension/, or reinstall the package).";
 } };
 """
-_THREAD_PREFIX = "littlewings-widget"
-_RUNNING = ("running", "paused", "restarting")
+MAX_VIEW_ID_LENGTH = 64
+CALLBACK_THREADS = "littlewings-widget-callbacks"
 
 # Every open widget, to close them at kernel shutdown; and the widget of each (cell, container),
 # so that running a cell again releases the Docker streams of the widget it made before.
@@ -81,112 +78,117 @@ def _current_cell_id() -> str | None:
     return cell_id if isinstance(cell_id, str) and cell_id else None
 
 
-def _log_frames(lines: Iterable[Line], history: bool, timestamps: bool) -> list[dict[str, Any]]:
-    """Lines as ``log`` frames: one per run of the same stream (a partial piece ends a frame)."""
-    frames: list[dict[str, Any]] = []
-    run: list[Line] = []
-
-    def close_run() -> None:
-        if not run:
-            return
-        parts = []
-        at_start = True
-        for line in run:
-            if timestamps and at_start:
-                parts.append(line.timestamp + " ")
-            parts.append(line.text if line.partial else line.text + "\n")
-            at_start = not line.partial
-        frame: dict[str, Any] = {
-            "type": "log",
-            "stream": run[-1].stream,
-            "data": "".join(parts),
-            "lines": sum(1 for line in run if not line.partial),
-            "cursor": str(run[-1].cursor),
-            "history": history,
-        }
-        if run[-1].partial:
-            frame["partial"] = True
-        frames.append(frame)
-        run.clear()
-
-    for line in lines:
-        if run and run[-1].stream != line.stream:
-            close_run()
-        run.append(line)
-        if line.partial:
-            close_run()
-    close_run()
-    return frames
+def _kernel_user() -> str:
+    with contextlib.suppress(Exception):
+        return getpass.getuser()
+    return "kernel"
 
 
-class _ViewState:
-    """What one front-end view asked for."""
+class _ViewConnection:
+    """One front-end view of a widget, as the session core sees a connection."""
 
-    def __init__(self, timestamps: bool = False, stats: bool = False) -> None:
-        self.timestamps = timestamps
-        self.stats = stats
+    def __init__(self, widget: ContainerConsole, view: str) -> None:
+        self.widget = weakref.proxy(widget)
+        self.view = view
+        self.user_name = widget._user
+
+    @property
+    def holds_activity(self) -> bool:
+        """While a cell runs the kernel hears no view: its silence is not idleness."""
+        with contextlib.suppress(ReferenceError):
+            return self.widget._runtime.cell_running
+        return False
+
+    async def write_message(self, message: str) -> None:
+        """Send one frame to this view."""
+        self.widget._send_to_view(self.view, message)
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """The session closes the view's channel (idle timeout, the kernel's runtime stopping)."""
+        with contextlib.suppress(ReferenceError):
+            self.widget._end_view(self.view, code, reason)
+
+    async def is_authorized(self, action: str) -> bool:
+        """The kernel's user owns the kernel: only the client's ``read_only`` limits them."""
+        return True
 
 
-class _EventThread(StreamThread):
-    """Docker's events of the watched container: state changes for the header."""
+class _TapConnection:
+    """The widget's own session: its frames come back to the widget, never to a browser."""
 
-    name = f"{_THREAD_PREFIX}-events"
+    holds_activity = True  # it sends no heartbeats and is never idle
 
     def __init__(self, widget: ContainerConsole) -> None:
-        super().__init__()
         self.widget = weakref.proxy(widget)
-        self.engine = widget.container_handle.client.engine
-        self.container_id = widget.container_handle.id
+        self.user_name = widget._user
 
-    def run(self) -> None:
-        backoff = 0.5
-        while not self.stopped:
-            try:
-                stream = self.engine.open_events(self.container_id)
-            except LittleWingsError:
-                self._sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if not self._set_stream(stream):
-                return
-            backoff = 0.5
-            try:
-                for event in iter_json_documents(stream):
-                    if self.stopped:
-                        return
-                    with contextlib.suppress(ReferenceError):
-                        self.widget._on_docker_event(event)
-            except ReferenceError:
-                return
-            finally:
-                self._set_stream(None)
-                stream.close()
-            self._sleep(backoff)
+    async def write_message(self, message: str) -> None:
+        """A frame of the widget's own session (status, command replies)."""
+        with contextlib.suppress(ReferenceError):
+            self.widget._on_tap_frame(message)
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Nothing to close: the widget ends its own session."""
+
+    async def is_authorized(self, action: str) -> bool:
+        """The kernel's user owns the kernel."""
+        return True
+
+
+class LineTap(ClientSession):
+    """The kernel's own reader of the container: :attr:`ContainerConsole.lines`, ``on_line``,
+    ``wait_for`` and commands typed from Python (:meth:`ContainerConsole.run`).
+
+    A session like any other (history, then live lines from the shared follower, no gap or
+    duplicate), but its lines are handed over as :class:`Line` objects instead of frames.
+    """
+
+    widget: ContainerConsole
+
+    def _send_history_lines(self, lines: list[LogLine]) -> None:
+        self.widget._add_lines(lines)
+
+    def _send_live_lines(self, batch: LogBatch) -> None:
+        self.widget._add_lines(batch.lines)
+
+
+class _PendingCommand:
+    """A command typed from Python: the frames of its request id become an ExecResult."""
+
+    def __init__(self, argv: list[str], via: str) -> None:
+        self.argv = argv
+        self.via = via
+        self.future: Future[ExecResult | None] = Future()
+        self.out: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self.started = time.monotonic()
 
 
 class ContainerConsole(anywidget.AnyWidget):
     """A container's live console in a notebook: logs, command box, power buttons, CPU/memory.
 
-    It looks and behaves like JupyterLab's console panel, and it is scriptable: :meth:`send`
+    It looks and behaves like JupyterLab's console panel, and it is scriptable: :meth:`run`
     types a command (stdin, or exec for a container without stdin open), :attr:`lines` holds the
     most recent log lines, :meth:`on_line` calls a function for each new line, :meth:`wait_for`
-    waits for a line, :meth:`close` stops everything. The kernel follows the log in a thread, so
-    lines keep arriving while other cells run.
+    waits for a line, :meth:`close` stops everything. The kernel follows the log on a loop of
+    its own, so lines keep arriving while other cells run.
 
     Parameters
     ----------
     container:
-        A :class:`~littlewings_jupyter.api.Container` or a name, id or id prefix.
+        A :class:`~littlewings_jupyter.kernel.client.Container` or a name, id or id prefix.
     tail:
-        Lines of history shown when the widget opens (and kept in :attr:`lines`).
+        Lines of history shown when a view opens (and kept in :attr:`lines`).
     max_lines:
-        How many recent lines the kernel keeps (:attr:`lines`, and what a view can show again).
+        How many recent lines the kernel keeps in :attr:`lines`.
     scrollback:
         Lines the browser keeps above the screen (as in the console panel's settings).
     height:
         The widget's height (CSS), e.g. ``"420px"``; the user can drag it taller.
     stats:
         Show CPU and memory sparklines.
+    exec_shell:
+        How a command string runs with exec (as ``c.LittleWings.exec_shell``); the other session
+        settings are the client's :attr:`~littlewings_jupyter.kernel.client.Client.limits`.
     """
 
     _esm = (
@@ -213,9 +215,7 @@ class ContainerConsole(anywidget.AnyWidget):
         scrollback: int = 10_000,
         height: str = "420px",
         stats: bool = True,
-        batch_interval: float = 0.05,
-        batch_lines: int = 2000,
-        exec_shell: Iterable[str] = ("/bin/sh", "-c"),
+        exec_shell: Iterable[str] | None = None,
     ) -> None:
         handle = container if isinstance(container, Container) else _lookup(container)
         if tail < 0 or max_lines < 1:
@@ -224,32 +224,35 @@ class ContainerConsole(anywidget.AnyWidget):
             container=handle.name, tail=tail, scrollback=scrollback, height=height, stats=stats
         )
         self.container_handle = handle
-        self.batch_interval = batch_interval
-        self.batch_lines = batch_lines
-        self.exec_shell = list(exec_shell)
+        client = handle.client
+        limits = client.limits
+        if exec_shell is not None:
+            limits = Limits(
+                **{name: getattr(limits, name) for name in Limits.class_trait_names()},
+            )
+            limits.exec_shell = list(exec_shell)
+        self._limits = limits
+        self._user = _kernel_user()
         self._lines: deque[Line] = deque(maxlen=max_lines)
-        self._lock = threading.RLock()  # the line buffer and the order of frames sent
+        self._lock = threading.RLock()
         self._new_lines = threading.Condition(self._lock)
         self._callbacks: list[Callable[[Line], Any]] = []
-        self._views: dict[str, _ViewState] = {}
+        self._callback_pool: ThreadPoolExecutor | None = None
         self._closed = threading.Event()
-        self._wake = threading.Event()
-        self._follow: LogFollow | None = None
-        self._exec_streams: set[DockerStream] = set()
         self._ids = itertools.count(1)
+        self._pending: dict[str, _PendingCommand] = {}
         self._summary = handle.refresh().info
-        self._pool = ThreadPoolExecutor(4, thread_name_prefix=f"{_THREAD_PREFIX}-cmd")
-        self._stats_thread: StatsFollower | None = None
+        self._command_via = "stdin" if self._summary.get("open_stdin") else "exec"
+        # Touched on the runtime's loop only:
+        self._views: dict[str, ClientSession] = {}
+        self._inbox: dict[str, list[str]] = {}
+        self._tap: LineTap | None = None
+
+        self._runtime = client.acquire_runtime()
         self.on_msg(self._on_custom)
         if self.comm is not None and hasattr(self.comm, "on_close"):
             self.comm.on_close(lambda _msg: self._release())
-
-        self._events = _EventThread(self)
-        self._events.start()
-        self._pump = threading.Thread(
-            target=self._pump_logs, name=f"{_THREAD_PREFIX}-logs", daemon=True
-        )
-        self._pump.start()
+        self._runtime.submit(self._open_tap()).result(30)
 
         cell = _current_cell_id()
         with _registry_lock:
@@ -275,8 +278,8 @@ class ContainerConsole(anywidget.AnyWidget):
 
     @property
     def command_via(self) -> str:
-        """How :meth:`send` and the command box send by default: ``stdin`` or ``exec``."""
-        return "stdin" if self._summary.get("open_stdin") else "exec"
+        """How :meth:`run` and the command box send by default: ``stdin`` or ``exec``."""
+        return self._command_via
 
     @property
     def state(self) -> str:
@@ -284,13 +287,15 @@ class ContainerConsole(anywidget.AnyWidget):
         return str(self._summary.get("state", ""))
 
     def on_line(self, callback: Callable[[Line], Any], remove: bool = False) -> None:
-        """Call ``callback(line)`` for every new log line (in the follower thread), or stop."""
+        """Call ``callback(line)`` for every new log line (in a thread of the widget), or stop."""
         with self._lock:
             if remove:
                 with contextlib.suppress(ValueError):
                     self._callbacks.remove(callback)
             elif callback not in self._callbacks:
                 self._callbacks.append(callback)
+                if self._callback_pool is None:
+                    self._callback_pool = ThreadPoolExecutor(1, thread_name_prefix=CALLBACK_THREADS)
 
     def wait_for(self, pattern: str | re.Pattern[str], timeout: float = 30) -> Line | None:
         """The first line from now on that contains ``pattern`` (a string or regex), or None."""
@@ -308,152 +313,70 @@ class ContainerConsole(anywidget.AnyWidget):
                     return None
                 self._new_lines.wait(min(left, 0.25))
 
-    def send(  # type: ignore[override]
-        self, text: str, via: str | None = None, timeout: float | None = None
-    ) -> Any:
+    def run(self, text: str, via: str | None = None, timeout: float | None = None) -> Any:
         """Type a command, as the command box does: every view shows it and what follows.
 
         ``via`` as in the console: ``"stdin"`` (a line to the main process; its answer shows in
-        the logs; returns None) or ``"exec"`` (``/bin/sh -c``; returns the
-        :class:`~littlewings_jupyter.api.ExecResult`). Default: stdin when the container has stdin
-        open, else exec.
+        the logs; returns None) or ``"exec"`` (``exec_shell``, ``/bin/sh -c``; returns the
+        :class:`~littlewings_jupyter.kernel.client.ExecResult`, with ``timed_out=True`` and
+        what came so far after ``timeout`` seconds). Default: stdin when the container has
+        stdin open, else exec. Refusals raise, as the console shows them: read-only mode,
+        the rate limit, a container that does not run.
         """
         via = via or self.command_via
-        if via not in ("stdin", "exec"):
+        if via not in protocol.COMMAND_VIA:
             raise ValueError('via must be "stdin" or "exec".')
+        if self._closed.is_set() or self._tap is None:
+            raise LittleWingsError("This console widget was closed.")
         request_id = f"py{next(self._ids)}"
-        if via == "stdin":
-            self.container_handle.send(text)
-            self._emit(
-                {"type": "command_started", "id": request_id, "via": "stdin", "command": text}
-            )
-            self._emit({"type": "command_sent", "id": request_id, "via": "stdin"})
-            return None
-        return self._run_exec(text, request_id, None, timeout)
+        frame = {"type": "command", "command": text, "via": via, "id": request_id}
+        message = protocol.parse_message(frame)
+        argv = self._tap.exec_argv(message) if via == "exec" else [text]  # type: ignore[arg-type]
+        pending = _PendingCommand(argv, via)
+        with self._lock:
+            self._pending[request_id] = pending
+        tap = self._tap
+        self._runtime.call(lambda: self._runtime.loop.create_task(tap.handle(json.dumps(frame))))
+        try:
+            return pending.future.result(timeout)
+        except FutureTimeout:
+            return self._exec_result(pending, None, timed_out=True)
+        finally:
+            with self._lock:
+                self._pending.pop(request_id, None)
 
     def close(self) -> None:
         """Stop following, close every Docker stream and thread of the widget, close its comm."""
         self._release()
         super().close()
 
-    # -- the kernel side of the console -------------------------------------------------------
-
-    def _release(self) -> None:
-        """Stop the threads and Docker streams (idempotent); the comm stays as it is."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        self._wake.set()
-        with self._lock:
-            follow = self._follow
-            streams = list(self._exec_streams)
-            self._new_lines.notify_all()
-        self._emit({"type": "closed"})
-        if follow is not None:
-            follow.close()
-        for stream in streams:
-            stream.close()
-        self._events.stop()
-        stats = self._stats_thread
-        if stats is not None:
-            stats.stop()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        current = threading.current_thread()
-        if self._pump is not current:
-            self._pump.join(5)
-        self._events.join(5)
-        if stats is not None:
-            stats.join(5)
-        with _registry_lock:
-            _open_widgets.discard(self)
-
-    def _emit(self, frame: dict[str, Any], view: str | None = None) -> None:
-        """Send one frame to the front end: to one view, or to all when ``view`` is None."""
-        if view is not None:
-            frame = {**frame, "view": view}
-        with contextlib.suppress(Exception):  # the comm is gone: nobody is looking
-            # ipywidgets' custom message (``send`` of this class types a command).
-            anywidget.AnyWidget.send(self, frame)
+    # -- lines from the session core ------------------------------------------------------------
 
     def _last_cursor(self) -> Cursor | None:
         return self._lines[-1].cursor if self._lines else None
 
-    def _pump_logs(self) -> None:
-        """Follow the log (again after each restart) and hand lines over in batches."""
-        handle = self.container_handle
-        after: Line | None = None
-        while not self._closed.is_set():
-            try:
-                if after is None:
-                    follow = handle.follow(tail=self.tail)
-                else:
-                    follow = handle.follow(since=after)
-            except ContainerNotFound:
-                return
-            except LittleWingsError:
-                self._wake.wait(2.0)
-                self._wake.clear()
-                continue
-            with self._lock:
-                if self._closed.is_set():
-                    follow.close()
-                    return
-                self._follow = follow
-            try:
-                while not self._closed.is_set():
-                    batch = self._collect(follow)
-                    if batch is None:
-                        break
-                    if batch:
-                        after = batch[-1]
-                        self._deliver(batch)
-            except LittleWingsError:
-                pass
-            finally:
-                follow.close()
-                with self._lock:
-                    self._follow = None
-            if follow.reason == "removed":
-                return
-            self._wait_until_running()
+    def _add_lines(self, raw: list[LogLine]) -> None:
+        """Lines of the widget's own session (the loop thread), for :attr:`lines` and callbacks.
 
-    def _collect(self, follow: LogFollow) -> list[Line] | None:
-        """Lines of one batch: what arrives within ``batch_interval`` of the first, bounded."""
-        first = follow.next_batch(self.batch_lines, wait=0.25)
-        if not first:
-            return first
-        batch = first
-        deadline = time.monotonic() + self.batch_interval
-        while len(batch) < self.batch_lines and not self._closed.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            more = follow.next_batch(self.batch_lines - len(batch), wait=left)
-            if more is None:
-                break
-            batch.extend(more)
-        return batch
+        Once a callback was registered, batches go through the callback thread, in order: each
+        line is handed to the callbacks before :meth:`wait_for` and :attr:`lines` see it, and
+        a slow callback never holds up the views.
+        """
+        batch = [Line.from_log_line(line) for line in raw]
+        pool = self._callback_pool
+        if pool is None:
+            self._keep(batch)
+            return
+        with contextlib.suppress(RuntimeError):  # closed meanwhile
+            pool.submit(self._call_back, batch)
 
-    def _wait_until_running(self) -> None:
-        """Until the container runs again (Docker's start event wakes us; a check every 5 s)."""
-        while not self._closed.is_set():
-            self._wake.wait(5.0)
-            self._wake.clear()
-            if self._closed.is_set():
-                return
-            try:
-                if self.container_handle.status in _RUNNING:
-                    return
-            except ContainerNotFound:
-                self._closed.wait(5.0)
-            except LittleWingsError:
-                pass
-
-    def _deliver(self, batch: list[Line]) -> None:
+    def _keep(self, batch: list[Line]) -> None:
         with self._lock:
             self._lines.extend(batch)
-            self._send_live(batch)
             self._new_lines.notify_all()
+
+    def _call_back(self, batch: list[Line]) -> None:
+        with self._lock:
             callbacks = list(self._callbacks)
         for callback in callbacks:
             for line in batch:
@@ -463,275 +386,182 @@ class ContainerConsole(anywidget.AnyWidget):
                     print(f"LittleWings: on_line callback {callback!r} failed:", file=sys.stderr)
                     traceback.print_exc()
                     break
+        self._keep(batch)
 
-    def _send_live(self, batch: list[Line]) -> None:
-        """Live lines: one frame for all views, or per view when some want timestamps."""
-        if not any(v.timestamps for v in self._views.values()):
-            for frame in _log_frames(batch, False, False):
-                self._emit(frame)
+    async def _open_tap(self) -> None:
+        manager = self._runtime.manager
+        tap = manager.open_session(_TapConnection(self), LineTap, self._limits)
+        assert isinstance(tap, LineTap)
+        tap.widget = self
+        self._tap = tap
+        await tap.handle(
+            json.dumps(
+                {"type": "connect", "server_id": self.container_handle.id, "tail": self.tail}
+            )
+        )
+
+    def _on_tap_frame(self, text: str) -> None:
+        """A frame of the widget's own session: state changes, and the commands run from Python."""
+        frame = json.loads(text)
+        kind = frame.get("type")
+        if kind == "connected":
+            self._summary = frame["container"]
+            self._command_via = frame["command_via"]
+        elif kind == "status":
+            if frame.get("state"):
+                self._summary = {**self._summary, "state": frame["state"]}
+            if frame.get("health"):
+                self._summary = {**self._summary, "health": frame["health"]}
+        request_id = frame.get("id")
+        if not (isinstance(request_id, str) and request_id.startswith("py")):
             return
-        plain = stamped = None
-        for view, state in list(self._views.items()):
-            if state.timestamps:
-                stamped = stamped or _log_frames(batch, False, True)
-                frames = stamped
-            else:
-                plain = plain or _log_frames(batch, False, False)
-                frames = plain
-            for frame in frames:
-                self._emit(frame, view)
-
-    def _on_docker_event(self, event: dict[str, Any]) -> None:
-        """A Docker event of the container (events thread): a ``status`` frame for the header."""
-        frame = protocol.status_frame(event)
-        if frame is None:
+        for session in list(self._views.values()):
+            session.send_text(text)  # what Python typed shows in every view
+        with self._lock:
+            pending = self._pending.get(request_id)
+        if pending is None:
             return
-        frame["container"] = self.container_handle.id
-        kind = frame["event"]
-        if kind == "removed":  # status_frame has set the state
-            self._summary = {**self._summary, "state": "removed"}
-        else:
-            with contextlib.suppress(LittleWingsError):
-                self._summary = self.container_handle.refresh().info
-                frame.setdefault("state", self._summary.get("state"))
-                frame.setdefault("health", self._summary.get("health"))
-        self._emit(frame)
-        if kind in ("started", "restarted", "unpaused"):
-            self._wake.set()
+        if kind == "command_output":
+            pending.out[frame["stream"]].append(frame["data"])
+        elif kind == "command_sent":
+            pending.future.set_result(None)
+        elif kind == "command_exit":
+            pending.future.set_result(self._exec_result(pending, frame["exit_code"]))
+        elif kind == "error":
+            pending.future.set_exception(from_wire(frame))
 
-    # -- messages from the front end ------------------------------------------------------------
+    def _exec_result(
+        self, pending: _PendingCommand, exit_code: int | None, timed_out: bool = False
+    ) -> ExecResult:
+        return ExecResult(
+            pending.argv,
+            exit_code,
+            "".join(pending.out["stdout"]),
+            "".join(pending.out["stderr"]),
+            duration=time.monotonic() - pending.started,
+            timed_out=timed_out,
+            container=self.container_handle.name,
+        )
+
+    # -- views ------------------------------------------------------------------------------------
 
     def _on_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        self._handle_frame(content)
-
-    def _handle_frame(self, content: Any) -> None:
-        """One client frame (docs/protocol.md) from a view; errors are answered, never raised."""
+        """A frame from a view (the kernel's shell thread): handed to the loop, in order."""
         view = content.get("view") if isinstance(content, dict) else None
-        view = view if isinstance(view, str) and len(view) <= 64 else None
-        request_id = None
+        if not isinstance(view, str) or not 0 < len(view) <= MAX_VIEW_ID_LENGTH:
+            return  # nobody to answer: not a view of ours
+        raw = content.get("frame")
+        self._runtime.call(self._view_frame, view, raw)
+
+    def _view_frame(self, view: str, raw: Any) -> None:
+        """(loop) Queue a view's frame; one task per view handles them one at a time."""
+        if not isinstance(raw, str):
+            raw = ""  # answered as invalid JSON by the view's session
+        queue = self._inbox.get(view)
+        if queue is not None:
+            queue.append(raw)
+            return
+        self._inbox[view] = [raw]
+        self._runtime.loop.create_task(self._handle_view(view))
+
+    async def _handle_view(self, view: str) -> None:
+        queue = self._inbox[view]
         try:
-            if not isinstance(content, dict):
-                raise InvalidJSON("The frame must be a JSON object with a 'type'.")
-            data = {k: v for k, v in content.items() if k != "view"}
-            request_id = protocol.parse_id(data)
-            if data.get("type") == "open":
-                self._hello(view)
-                return
-            message = protocol.parse_message(data)
-            request_id = message.id
-            if self._closed.is_set():
-                raise Conflict("This console widget was closed.")
-            if isinstance(message, protocol.Connect):
-                self._connect(message, view)
-            elif isinstance(message, protocol.Command):
-                self._pool.submit(self._run_command, message, view)
-            elif isinstance(message, protocol.Power):
-                self._pool.submit(self._run_power, message, view)
-            elif isinstance(message, protocol.Toggle) and message.type == "stats":
-                self._set_stats(view, message.enabled)
-                self._emit(
-                    protocol.reply("stats_enabled", message.id, enabled=message.enabled), view
-                )
-            elif message.type == "heartbeat":
-                self._emit(protocol.reply("heartbeat", message.id, time=time.time()), view)
-            elif message.type == "disconnect":
-                self._forget_view(view)
-                self._emit(
-                    protocol.reply("disconnected", message.id, server_id=self.container), view
-                )
-            else:
-                raise UnknownType(
-                    f"{message.type!r} is not available in the notebook widget; "
-                    "use lw.containers() from Python."
-                )
-        except LittleWingsError as exc:
-            self._emit(exc.to_wire(request_id), view)
-        except Exception as exc:  # a bug: say so in the view rather than in the kernel log
-            self._emit({"type": "error", "code": "internal_error", "message": str(exc)}, view)
-
-    def _hello(self, view: str | None) -> None:
-        write = not self.container_handle.client.read_only
-        self._emit(
-            {
-                "type": "hello",
-                "protocol": 1,
-                "server": "littlewings-jupyter (kernel)",
-                "version": __version__,
-                "permissions": {"read": True, "write": write},
-                "limits": {"read_only": not write},
-            },
-            view,
-        )
-
-    def _connect(self, message: protocol.Connect, view: str | None) -> None:
-        """Reply ``connected``, then the history this view asked for, then ``history_end``."""
-        key = view or ""
-        with self._lock:
-            stats = self._views.get(key, _ViewState()).stats
-            self._views[key] = _ViewState(message.timestamps, stats)
-            if message.cursor is not None:
-                history = [line for line in self._lines if line.cursor > message.cursor]
-            elif message.tail is None:
-                history = list(self._lines)
-            else:
-                history = list(self._lines)[-message.tail :] if message.tail else []
-            self._emit(
-                protocol.reply(
-                    "connected",
-                    message.id,
-                    protocol=1,
-                    server_id=message.server_id,
-                    container=self._summary,
-                    command_via=self.command_via,
-                ),
-                view,
-            )
-            for frame in _log_frames(history, True, message.timestamps):
-                self._emit(frame, view)
-            end: dict[str, Any] = {"type": "history_end", "lines": len(history)}
-            if history:
-                end["cursor"] = str(history[-1].cursor)
-            self._emit(end, view)
-        if message.stats:
-            self._set_stats(view, True)
-
-    def _forget_view(self, view: str | None) -> None:
-        with self._lock:
-            self._views.pop(view or "", None)
-        self._update_stats()
-
-    def _set_stats(self, view: str | None, enabled: bool) -> None:
-        with self._lock:
-            state = self._views.setdefault(view or "", _ViewState())
-            state.stats = enabled
-        self._update_stats()
-
-    def _update_stats(self) -> None:
-        with self._lock:
-            wanted = any(v.stats for v in self._views.values()) and not self._closed.is_set()
-            thread = self._stats_thread
-            if wanted and (thread is None or not thread.alive):
-                emit = weakref.WeakMethod(self._emit)
-
-                def deliver(sample: dict[str, Any]) -> bool:
-                    method = emit()
-                    if method is None:
-                        return False
-                    method({"type": "stats", **sample})
-                    return True
-
-                self._stats_thread = StatsFollower(
-                    self.container_handle.client.engine,
-                    self.container_handle.id,
-                    deliver,
-                    name=f"{_THREAD_PREFIX}-stats",
-                )
-                self._stats_thread.start()
-            elif not wanted and thread is not None:
-                thread.stop()
-                self._stats_thread = None
-
-    def _run_command(self, message: protocol.Command, view: str | None) -> None:
-        """A command typed in a view (a worker thread)."""
-        try:
-            via = message.via or self.command_via
-            text = message.text
-            if via == "stdin":
-                self.container_handle.send(text)
-                self._emit(
-                    protocol.reply("command_started", message.id, via="stdin", command=text),
-                    view,
-                )
-                self._emit(protocol.reply("command_sent", message.id, via="stdin"), view)
-            else:
-                argv = message.argv if message.argv is not None else None
-                self._run_exec(text, message.id, view, None, argv)
-        except LittleWingsError as exc:
-            self._emit(exc.to_wire(message.id), view)
-        except Exception as exc:
-            self._emit(
-                {"type": "error", "code": "internal_error", "message": str(exc), "id": message.id},
-                view,
-            )
-
-    def _run_exec(
-        self,
-        text: str,
-        request_id: Any,
-        view: str | None,
-        timeout: float | None,
-        argv: list[str] | None = None,
-    ) -> ExecResult:
-        """Run a command with exec, streaming its output to the view(s); its result."""
-        handle = self.container_handle
-        client = handle.client
-        client._check_write("running commands")
-        if argv is None:
-            if not text.strip():
-                raise ValueError("The command is empty.")
-            argv = [*self.exec_shell, text] if self.exec_shell else text.split()
-        ref = handle._call(client.engine.resolve, handle.id)
-        if ref.state != "running":
-            raise Conflict(
-                f"Cannot run a command in {handle.name!r}: it is {ref.state}.", state=ref.state
-            )
-        started = time.monotonic()
-        exec_id, stream = client.engine.exec_start(handle.id, argv)
-        with self._lock:
-            self._exec_streams.add(stream)
-        self._emit(protocol.reply("command_started", request_id, via="exec", command=text), view)
-        out: dict[int, list[str]] = {1: [], 2: []}
-
-        def on_output(kind: int, piece: str) -> None:
-            out[kind].append(piece)
-            name = "stdout" if kind == 1 else "stderr"
-            self._emit(protocol.reply("command_output", request_id, stream=name, data=piece), view)
-
-        try:
-            timed_out = read_exec_output(stream, on_output, timeout)
+            while queue:
+                raw = queue.pop(0)
+                await self._handle_view_frame(view, raw)
         finally:
-            with self._lock:
-                self._exec_streams.discard(stream)
-        stopped = timed_out or self._closed.is_set()
-        exit_code = None if stopped else client.engine.exec_exit_code(exec_id)
-        duration = time.monotonic() - started
-        self._emit(
-            protocol.reply(
-                "command_exit",
-                request_id,
-                exit_code=exit_code,
-                duration_ms=round(duration * 1000),
-            ),
-            view,
-        )
-        return ExecResult(
-            argv,
-            exit_code,
-            "".join(out[1]),
-            "".join(out[2]),
-            duration=duration,
-            timed_out=timed_out,
-            container=handle.name,
-        )
+            del self._inbox[view]
 
-    def _run_power(self, message: protocol.Power, view: str | None) -> None:
-        """A power button (a worker thread): the reply carries the new state."""
-        try:
-            handle = self.container_handle
-            handle._power(message.action)
-            self._summary = handle.info
-            self._emit(
-                protocol.reply(
-                    "power",
-                    message.id,
-                    action=message.action,
-                    ok=True,
-                    state=self._summary.get("state"),
-                ),
-                view,
-            )
-        except LittleWingsError as exc:
-            self._emit(exc.to_wire(message.id), view)
+    async def _handle_view_frame(self, view: str, raw: str) -> None:
+        kind = None
+        with contextlib.suppress(LittleWingsError):
+            data = protocol.decode_frame(raw)
+            kind = data.get("type")
+        session = self._views.get(view)
+        if kind == "open":
+            if session is None:
+                self._open_view(view)
+            return
+        if kind == "close":
+            if session is not None:
+                self._views.pop(view, None)
+                session.release()
+            return
+        if session is None:
+            if self._closed.is_set():
+                self._send_to_view(view, protocol.encode(self._closed_frame()))
+            else:
+                error = InvalidJSON("Send {'type': 'open'} first: this view has no session.")
+                self._send_to_view(view, protocol.encode(error.to_wire()))
+            return
+        await session.handle(raw)
+
+    def _open_view(self, view: str) -> None:
+        """(loop) A new view: a session of the core, greeted with ``hello``."""
+        if self._closed.is_set():
+            self._send_to_view(view, protocol.encode(self._closed_frame()))
+            return
+        manager = self._runtime.manager
+        session = manager.open_session(_ViewConnection(self, view), limits=self._limits)
+        self._views[view] = session
+        write = not self._limits.read_only
+        session.start(self._user, {"read": True, "write": write}, where="kernel")
+
+    def _end_view(self, view: str, code: int | None, reason: str | None) -> None:
+        """(loop) The core closes a view's channel: tell the view, forget its session."""
+        session = self._views.pop(view, None)
+        self._send_to_view(view, protocol.encode(self._closed_frame(code, reason)))
+        if session is not None:
+            session.release()
+
+    @staticmethod
+    def _closed_frame(code: int | None = None, reason: str | None = None) -> dict[str, Any]:
+        if code is None:
+            return protocol.reply("closed", reason="the widget was closed in the kernel")
+        return protocol.reply("closed", code=code, reason=reason or "")
+
+    def _send_to_view(self, view: str, text: str) -> None:
+        """One server frame to one view: a custom message with the frame as its buffer."""
+        with contextlib.suppress(Exception):  # the comm is gone: nobody is looking
+            anywidget.AnyWidget.send(self, {"view": view}, [text.encode("utf-8")])
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    async def _shutdown(self) -> None:
+        """(loop) Tell every view, release every session of the widget."""
+        for view, session in list(self._views.items()):
+            self._send_to_view(view, protocol.encode(self._closed_frame()))
+            session.release()
+        self._views.clear()
+        if self._tap is not None:
+            self._tap.release()
+
+    def _release(self) -> None:
+        """Stop the sessions, Docker streams and threads (idempotent); the comm stays as it is."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with self._lock:
+            self._new_lines.notify_all()
+            pending = list(self._pending.values())
+            pool, self._callback_pool = self._callback_pool, None
+        for command in pending:
+            if not command.future.done():
+                command.future.set_exception(LittleWingsError("The console widget was closed."))
+        runtime = self._runtime
+        if runtime.in_loop:
+            runtime.loop.create_task(self._shutdown())
+        else:
+            with contextlib.suppress(Exception):
+                runtime.submit(self._shutdown()).result(10)
+        self.container_handle.client.release_runtime(runtime)
+        if pool is not None:
+            # A callback may be what closes the widget: its own thread cannot wait for itself.
+            in_pool = threading.current_thread().name.startswith(CALLBACK_THREADS)
+            pool.shutdown(wait=not in_pool)
+        with _registry_lock:
+            _open_widgets.discard(self)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else self.state
@@ -742,7 +572,7 @@ def console(container: Container | str, **options: Any) -> ContainerConsole:
     """A live console of a container for the notebook: see :class:`ContainerConsole`.
 
     >>> w = lw.console("web")   # doctest: +SKIP
-    >>> w                       # shows it; w.send("status"), w.lines, w.close()
+    >>> w                       # shows it; w.run("status"), w.lines, w.close()
     """
     return ContainerConsole(container, **options)
 
@@ -758,4 +588,4 @@ def close_all() -> None:
 
 atexit.register(close_all)
 
-__all__ = ["ContainerConsole", "close_all", "console"]
+__all__ = ["ContainerConsole", "LineTap", "close_all", "console"]

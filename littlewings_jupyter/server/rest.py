@@ -14,6 +14,7 @@ from .._version import __version__
 from ..docker.models import POWER_ACTIONS
 from ..errors import InvalidMessage, LittleWingsError
 from ..session import protocol
+from ..session.limits import TokenBucket
 from .handlers import LittleWingsHandlerMixin
 
 _FILENAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -154,7 +155,11 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
         for line in lines:
             if wanted and line.stream != wanted:
                 continue
-            text = f"{line.cursor.timestamp} {line.text}" if timestamps else line.text
+            text = (
+                f"{line.cursor.timestamp} {line.text}"
+                if timestamps and not line.continued
+                else line.text
+            )
             chunk.append(text if line.partial else text + "\n")
             if len(chunk) >= 5000:
                 self.write("".join(chunk))
@@ -164,39 +169,30 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
 
 
 class PowerHandler(LittleWingsAPIHandler):
-    """``POST api/littlewings/containers/{id}/power`` with ``{"action": …}``."""
+    """``POST api/littlewings/containers/{id}/power`` with ``{"action": …}``.
+
+    The same path as the console's ``power`` message (``SessionManager.power``): the Authorizer's
+    ``write``, read-only mode and the rate limit are checked there, and a refusal is audited as
+    ``denied`` like any other (so ``@authorized``, which would refuse before the audit, is not
+    used on this verb).
+    """
+
+    @property
+    def rate(self) -> TokenBucket:
+        """The user's rate limit of REST changes."""
+        return self.manager.rate_for_user(self.user_name)
 
     @web.authenticated
-    @authorized
     async def post(self, ref: str) -> None:
         """Run the action; the container's summary afterwards."""
-        if self.manager.limits.read_only:
-            raise web.HTTPError(403, "LittleWings is in read-only mode.")
+        if not await self.is_authorized("read"):
+            raise web.HTTPError(403)
         body = protocol.decode_json(self.request.body or b"{}", "The body")
         action = body.get("action") if isinstance(body, dict) else None
         if action not in POWER_ACTIONS:
             raise InvalidMessage(f"'action' must be one of {', '.join(POWER_ACTIONS)}.")
-        engine = self.manager.engine
-        container = await self.manager.run(engine.resolve, ref)
-        audit = self.manager.audit
-        entry = None
-        if audit is not None:
-            entry = audit.start(
-                user=self.user_name,
-                container_id=container.id,
-                container_name=container.name,
-                action="power",
-                detail=action,
-                via="rest",
-            )
-        try:
-            summary = await self.manager.run(engine.power, container.id, action)
-        except LittleWingsError as exc:
-            if audit is not None and entry is not None:
-                audit.finish(entry, "error", error=exc.message)
-            raise
-        if audit is not None and entry is not None:
-            audit.finish(entry, "ok")
+        container = await self.manager.run(self.manager.engine.resolve, ref)
+        summary = await self.manager.power(self, container, action, via="rest")
         self.finish({"ok": True, "action": action, "state": summary["state"], "container": summary})
 
 

@@ -11,29 +11,30 @@ import contextlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Callable, Generic, Protocol, TypeVar
 
 from ..docker.engine import DockerEngine
 from ..docker.lines import LogLine
 from ..docker.models import ContainerRef, summarize_inspected
-from ..errors import Conflict, EngineUnavailable
+from ..errors import EngineUnavailable, Forbidden, LittleWingsError, RateLimited, TooManyCommands
 from ..streams.events import EventWatcher
 from ..streams.logs import LogFollower
 from ..streams.stats import StatsFollower
-from ..streams.stdin import StdinWriter
+from ..streams.stdin import StdinWriters
 from . import protocol
 from .audit import AuditLog
 from .frames import LogBatch
-from .limits import Limits, OutputThrottle
+from .limits import Limits, OutputThrottle, TokenBucket
 from .session import ClientSession
 
 log = logging.getLogger("littlewings")
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 
 class Connection(Protocol):
-    """What a session needs of its WebSocket (the handler implements it)."""
+    """What a session needs of its channel: a WebSocket handler, or a view of a widget."""
 
     @property
     def user_name(self) -> str:
@@ -49,6 +50,77 @@ class Connection(Protocol):
         """Whether the Authorizer allows ``action`` on the ``littlewings`` resource."""
 
 
+class Actor(Protocol):
+    """Who asks for a change (a session, or a REST request): checked and audited the same way."""
+
+    @property
+    def user_name(self) -> str:
+        """The Jupyter user's name."""
+
+    @property
+    def rate(self) -> TokenBucket:
+        """The rate limit of this actor's commands and power actions."""
+
+    async def is_authorized(self, action: str) -> bool:
+        """Whether the Authorizer allows ``action`` on the ``littlewings`` resource."""
+
+
+class SharedStreams(Generic[F]):
+    """One follower per key (a container), started with its first subscriber.
+
+    The last subscriber to leave stops it; stopped followers are kept until their thread ends,
+    so that shutdown and leak checks can wait for them.
+    """
+
+    def __init__(self) -> None:
+        self.followers: dict[str, F] = {}
+        self.subscribers: dict[str, set[Any]] = {}
+        self.stopping: list[F] = []
+
+    def add(self, key: str, subscriber: Any, start: Callable[[], F]) -> F:
+        """Subscribe; ``start()`` makes and starts the follower when there is none running."""
+        follower = self.followers.get(key)
+        if follower is None or getattr(follower, "stopped", False):
+            follower = self.followers[key] = start()
+            self.subscribers[key] = set()
+        self.subscribers[key].add(subscriber)
+        return follower
+
+    def remove(self, key: str, subscriber: Any) -> bool:
+        """Unsubscribe; True when that was the last subscriber (the follower is then stopped)."""
+        subscribers = self.subscribers.get(key)
+        if subscribers is None:
+            return False
+        subscribers.discard(subscriber)
+        self.stopping = [f for f in self.stopping if f.alive]  # type: ignore[attr-defined]
+        if subscribers:
+            return False
+        del self.subscribers[key]
+        follower = self.followers.pop(key, None)
+        if follower is not None:
+            follower.stop()  # type: ignore[attr-defined]
+            self.stopping.append(follower)
+        return True
+
+    def of(self, key: str) -> list[Any]:
+        """The subscribers of ``key`` (a copy: delivering may unsubscribe)."""
+        return list(self.subscribers.get(key, ()))
+
+    def all(self) -> list[F]:
+        """Every follower, running or still stopping."""
+        return [*self.followers.values(), *self.stopping]
+
+    def stop_all(self) -> list[F]:
+        """Stop every follower; the ones to wait for."""
+        followers = self.all()
+        for follower in followers:
+            follower.stop()  # type: ignore[attr-defined]
+        self.followers.clear()
+        self.subscribers.clear()
+        self.stopping = []
+        return followers
+
+
 class SessionManager:
     """Owns every Docker stream of the server and shares them between client sessions."""
 
@@ -57,26 +129,45 @@ class SessionManager:
         engine: DockerEngine,
         limits: Limits | None = None,
         max_workers: int = 16,
+        loop: asyncio.AbstractEventLoop | None = None,
+        stdin: StdinWriters | None = None,
     ) -> None:
         self.engine = engine
         self.limits = limits or Limits()
+        # Quick Docker calls, and apart from them the readers of command output, which may
+        # take as long as a command runs: both bounded, so neither starves the other.
         self.executor = ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="littlewings"
         )
+        self.max_readers = max_workers
+        self.readers = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="littlewings_exec"
+        )
+        self.running_readers = 0
         self.sessions: set[ClientSession] = set()
-        self.followers: dict[str, LogFollower] = {}
-        self.log_subscribers: dict[str, set[ClientSession]] = {}
-        self.stats_followers: dict[str, StatsFollower] = {}
-        self.stats_subscribers: dict[str, set[ClientSession]] = {}
-        self.stdin_writers: dict[str, StdinWriter] = {}
+        self.logs: SharedStreams[LogFollower] = SharedStreams()
+        self.stats: SharedStreams[StatsFollower] = SharedStreams()
+        # A kernel shares its client's stdin attachments (they must outlive the widgets).
+        self.stdin = stdin or StdinWriters(engine)
+        self._owns_stdin = stdin is None
+        self.user_rates: dict[str, TokenBucket] = {}
         self.event_subscribers: set[ClientSession] = set()
         self.event_watcher: EventWatcher | None = None
         self.engine_available: bool | None = None
         self.audit: AuditLog | None = None
         self.throttles: dict[str, OutputThrottle] = {}
-        self._stopped_followers: list[Any] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop = loop
         self._closed = False
+
+    @property
+    def followers(self) -> dict[str, LogFollower]:
+        """The running log follower of each watched container."""
+        return self.logs.followers
+
+    @property
+    def log_subscribers(self) -> dict[str, set[Any]]:
+        """The sessions watching each container's log."""
+        return self.logs.subscribers
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -89,13 +180,34 @@ class SessionManager:
         """Run a blocking Docker call in the worker pool."""
         return await self.loop.run_in_executor(self.executor, fn, *args)
 
+    async def run_reader(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking read that lasts as long as a command (a pool of its own, bounded)."""
+        self.running_readers += 1
+        try:
+            return await self.loop.run_in_executor(self.readers, fn, *args)
+        finally:
+            self.running_readers -= 1
+
+    def reserve_reader(self) -> None:
+        """Refuse a new command when every output reader of the server is busy."""
+        if self.running_readers >= self.max_readers:
+            raise TooManyCommands(
+                f"The server is running {self.running_readers} commands (worker_threads); "
+                "wait for one to finish."
+            )
+
     # -- sessions ----------------------------------------------------------------------------
 
-    def open_session(self, connection: Connection) -> ClientSession:
-        """A new session for a freshly opened WebSocket."""
+    def open_session(
+        self,
+        connection: Connection,
+        session_class: type[ClientSession] = ClientSession,
+        limits: Limits | None = None,
+    ) -> ClientSession:
+        """A new session for a freshly opened connection (its own ``limits``, if given)."""
         if self._closed:
             raise EngineUnavailable("The server is stopping.")
-        session = ClientSession(self, connection)
+        session = session_class(self, connection, limits)
         self.sessions.add(session)
         self._ensure_event_watcher()
         return session
@@ -138,11 +250,11 @@ class SessionManager:
 
     # -- logs --------------------------------------------------------------------------------
 
-    def subscribe_logs(self, ref: ContainerRef, session: ClientSession) -> LogFollower:
+    def subscribe_logs(self, ref: ContainerRef, session: Any) -> LogFollower:
         """Add a subscriber to the container's follower, starting the follower if needed."""
-        follower = self.followers.get(ref.id)
-        if follower is None or follower.stopped:
-            cid = ref.id
+        cid = ref.id
+
+        def start() -> LogFollower:
             follower = LogFollower(
                 self.engine,
                 ref,
@@ -152,32 +264,18 @@ class SessionManager:
                 on_gone=lambda: self._gone_threadsafe(cid),
                 batch_interval=self.limits.batch_interval,
             )
-            self.followers[cid] = follower
-            self.log_subscribers[cid] = set()
             follower.start()
-        self.log_subscribers[ref.id].add(session)
-        return follower
+            return follower
 
-    def unsubscribe_logs(self, container_id: str, session: ClientSession) -> None:
-        """Remove a subscriber; the last one out stops the follower and closes its stream."""
-        subscribers = self.log_subscribers.get(container_id)
-        if subscribers is None:
-            return
-        subscribers.discard(session)
-        if not subscribers:
-            del self.log_subscribers[container_id]
+        return self.logs.add(cid, session, start)
+
+    def unsubscribe_logs(self, container_id: str, session: Any) -> None:
+        """Remove a subscriber; the last one out stops the follower and closes its stream.
+
+        The stdin attachment stays (see :class:`~littlewings_jupyter.streams.stdin.StdinWriters`).
+        """
+        if self.logs.remove(container_id, session):
             self.throttles.pop(container_id, None)
-            follower = self.followers.pop(container_id, None)
-            if follower is not None:
-                follower.stop()
-                self._stopped_followers.append(follower)
-            # The stdin attachment stays: for a container created with StdinOnce (docker-py's
-            # stdin_open=True sets it), Docker closes the container's stdin for good when the
-            # attached client leaves. It is dropped when the container is removed.
-        self._reap()
-
-    def _reap(self) -> None:
-        self._stopped_followers = [f for f in self._stopped_followers if f.alive]
 
     def _deliver_logs(self, container_id: str, lines: list[LogLine]) -> None:
         if self.limits.throttle_lines > 0:
@@ -193,7 +291,7 @@ class SessionManager:
             if not lines:
                 return
         batch = LogBatch(lines)
-        for session in list(self.log_subscribers.get(container_id, ())):
+        for session in self.logs.of(container_id):
             session.deliver_logs(batch)
 
     def _throttle_check(self, container_id: str) -> None:
@@ -208,7 +306,7 @@ class SessionManager:
 
     def _throttle_notice(self, container_id: str, notice: dict[str, Any]) -> None:
         frame = protocol.reply("throttled", container=container_id, **notice)
-        for session in list(self.log_subscribers.get(container_id, ())):
+        for session in self.logs.of(container_id):
             session.send(frame)
 
     def _gone_threadsafe(self, container_id: str) -> None:
@@ -216,14 +314,12 @@ class SessionManager:
             self.loop.call_soon_threadsafe(self._container_gone, container_id)
 
     def _forget_stdin(self, container_id: str) -> None:
-        writer = self.stdin_writers.pop(container_id, None)
-        if writer is not None:
-            self.executor.submit(writer.close)
+        self.executor.submit(self.stdin.forget, container_id)
 
     def _container_gone(self, container_id: str) -> None:
         self._forget_stdin(container_id)
         frame = protocol.reply("status", event="removed", container=container_id, time=time.time())
-        for session in list(self.log_subscribers.get(container_id, ())):
+        for session in self.logs.of(container_id):
             session.container_removed(frame)
 
     def active_log_streams(self) -> int:
@@ -232,61 +328,101 @@ class SessionManager:
 
     # -- stats -------------------------------------------------------------------------------
 
-    def subscribe_stats(self, container_id: str, session: ClientSession) -> None:
+    def subscribe_stats(self, container_id: str, session: Any) -> None:
         """Send the container's stats to ``session`` about once a second."""
-        subscribers = self.stats_subscribers.setdefault(container_id, set())
-        subscribers.add(session)
-        if container_id not in self.stats_followers:
-            loop = self.loop
+        loop = self.loop
 
-            def deliver(frame: dict[str, Any]) -> bool:
-                try:
-                    loop.call_soon_threadsafe(self._deliver_stats, container_id, frame)
-                except RuntimeError:  # the loop is closed: the server is stopping
-                    return False
-                return True
+        def deliver(frame: dict[str, Any]) -> bool:
+            try:
+                loop.call_soon_threadsafe(self._deliver_stats, container_id, frame)
+            except RuntimeError:  # the loop is closed: the server is stopping
+                return False
+            return True
 
+        def start() -> StatsFollower:
             follower = StatsFollower(self.engine, container_id, deliver)
-            self.stats_followers[container_id] = follower
             follower.start()
+            return follower
 
-    def unsubscribe_stats(self, container_id: str, session: ClientSession) -> None:
+        self.stats.add(container_id, session, start)
+
+    def unsubscribe_stats(self, container_id: str, session: Any) -> None:
         """Stop sending stats to ``session``; the last one out closes the stream."""
-        subscribers = self.stats_subscribers.get(container_id)
-        if subscribers is None:
-            return
-        subscribers.discard(session)
-        if not subscribers:
-            del self.stats_subscribers[container_id]
-            follower = self.stats_followers.pop(container_id, None)
-            if follower is not None:
-                follower.stop()
-                self._stopped_followers.append(follower)
+        self.stats.remove(container_id, session)
 
     def _deliver_stats(self, container_id: str, stats: dict[str, Any]) -> None:
         frame = protocol.encode({"type": "stats", "container": container_id, **stats})
-        for session in list(self.stats_subscribers.get(container_id, ())):
+        for session in self.stats.of(container_id):
             session.send_text(frame)
 
     # -- stdin -------------------------------------------------------------------------------
 
     async def write_stdin(self, ref: ContainerRef, text: str) -> None:
         """Type ``text`` on the container's stdin."""
+        await self.run(self.stdin.send, ref.id, text)
 
-        def write() -> None:
-            current = self.engine.resolve(ref.id)
-            self.engine.ensure_stdin_open(current)
-            if current.state != "running":
-                raise Conflict(
-                    f"Container {ref.name!r} is {current.state}; start it to send commands.",
-                    state=current.state,
-                )
-            writer = self.stdin_writers.get(ref.id)
-            if writer is None:
-                writer = self.stdin_writers.setdefault(ref.id, StdinWriter(self.engine, ref.id))
-            writer.write(text.encode("utf-8"), current.started_at)
+    # -- changes: one check, one audit, for the WebSocket and REST alike -----------------------
 
-        await self.run(write)
+    def rate_for_user(self, user_name: str) -> TokenBucket:
+        """The rate limit of a user's REST requests (a WebSocket has one per connection)."""
+        bucket = self.user_rates.get(user_name)
+        if bucket is None:
+            bucket = self.user_rates[user_name] = TokenBucket(
+                self.limits.command_rate, self.limits.command_burst
+            )
+        return bucket
+
+    async def check_write(self, actor: Actor, what: str) -> None:
+        """Refuse a change the Authorizer, read-only mode or the rate limit does not allow."""
+        if not await actor.is_authorized("write"):
+            raise Forbidden(f"You are not allowed to write containers here (Authorizer): {what}.")
+        if self.limits.read_only:
+            raise Forbidden(f"LittleWings is in read-only mode: {what} is disabled.")
+        wait = actor.rate.take()
+        if wait:
+            raise RateLimited(
+                f"Too many commands and power actions; try again in {wait:.1f} s.",
+                retry_after=round(wait, 2),
+            )
+
+    def audit_start(
+        self, actor: Actor, container: ContainerRef, action: str, detail: str, via: str | None
+    ) -> str | None:
+        """Record that ``actor`` asked for ``action``; the entry to finish (None: no audit)."""
+        if self.audit is None:
+            return None
+        return self.audit.start(
+            user=actor.user_name,
+            container_id=container.id,
+            container_name=container.name,
+            action=action,
+            detail=detail,
+            via=via,
+        )
+
+    def audit_finish(self, entry: str | None, result: str, **details: Any) -> None:
+        """Record how an audited action ended."""
+        if entry is not None and self.audit is not None:
+            self.audit.finish(entry, result, **details)
+
+    def audit_failure(self, entry: str | None, exc: LittleWingsError) -> None:
+        """Record a refusal as ``denied``, any other failure as ``error``."""
+        refused = isinstance(exc, (Forbidden, RateLimited, TooManyCommands))
+        self.audit_finish(entry, "denied" if refused else "error", error=exc.message)
+
+    async def power(
+        self, actor: Actor, container: ContainerRef, action: str, via: str | None = None
+    ) -> dict[str, Any]:
+        """Run a power action for ``actor``: checked, audited; the container's new summary."""
+        entry = self.audit_start(actor, container, "power", action, via)
+        try:
+            await self.check_write(actor, f"'{action}'")
+            summary = await self.run(self.engine.power, container.id, action)
+        except LittleWingsError as exc:
+            self.audit_failure(entry, exc)
+            raise
+        self.audit_finish(entry, "ok")
+        return summary
 
     # -- events ------------------------------------------------------------------------------
 
@@ -299,7 +435,7 @@ class SessionManager:
             return
         container_id, kind = frame["container"], frame["event"]
         if kind in ("started", "restarted", "unpaused"):
-            follower = self.followers.get(container_id)
+            follower = self.logs.followers.get(container_id)
             if follower is not None:
                 follower.wake()
         self.loop.create_task(self._publish_event(container_id, kind, frame))
@@ -318,7 +454,7 @@ class SessionManager:
             frame.setdefault("health", summary["health"])
         if kind == "removed":
             self._forget_stdin(container_id)
-        for session in list(self.log_subscribers.get(container_id, ())):
+        for session in self.logs.of(container_id):
             if kind == "removed":
                 session.container_removed(frame)
             else:
@@ -341,11 +477,7 @@ class SessionManager:
 
     def threads(self) -> list[Any]:
         """Every stream thread still alive (for tests and leak checks)."""
-        candidates: list[Any] = [
-            *self.followers.values(),
-            *self.stats_followers.values(),
-            *self._stopped_followers,
-        ]
+        candidates: list[Any] = [*self.logs.all(), *self.stats.all()]
         if self.event_watcher is not None:
             candidates.append(self.event_watcher)
         return [c for c in candidates if c.alive]
@@ -356,27 +488,20 @@ class SessionManager:
         for session in list(self.sessions):
             session.close_socket(1001, "server stopping")
             session.release()
-        streams: list[Any] = [
-            *self.followers.values(),
-            *self.stats_followers.values(),
-            *self._stopped_followers,
-        ]
+        streams: list[Any] = [*self.logs.stop_all(), *self.stats.stop_all()]
         if self.event_watcher is not None:
+            self.event_watcher.stop()
             streams.append(self.event_watcher)
-        for stream in streams:
-            stream.stop()
-        for writer in self.stdin_writers.values():
-            writer.close()
-        self.followers.clear()
-        self.stats_followers.clear()
-        self.stdin_writers.clear()
+        if self._owns_stdin:
+            self.stdin.close()
 
         def join_all() -> None:
             for stream in streams:
                 stream.join(5)
 
-        await asyncio.get_running_loop().run_in_executor(None, join_all)
+        await self.loop.run_in_executor(None, join_all)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.readers.shutdown(wait=False, cancel_futures=True)
         self.engine.reset()
         if self.audit is not None:
             self.audit.close()

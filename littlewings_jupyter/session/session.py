@@ -6,22 +6,22 @@ import asyncio
 import contextlib
 import logging
 import shlex
-import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from ..docker.framing import read_exec_output
-from ..docker.lines import STREAM_NAMES, Cursor
+from ..docker.engine import Exec
+from ..docker.lines import STREAM_NAMES, Cursor, LogLine
 from ..docker.models import ContainerRef
 from ..errors import (
     BinaryNotSupported,
     Forbidden,
+    IdleTimeout,
+    InternalError,
     InvalidMessage,
     LittleWingsError,
     NotConnected,
-    RateLimited,
     TooManyCommands,
 )
 from . import protocol
@@ -29,6 +29,7 @@ from .frames import LogBatch, footprint, log_frames
 from .limits import TokenBucket
 
 if TYPE_CHECKING:
+    from .limits import Limits
     from .manager import Connection, SessionManager
 
 
@@ -38,34 +39,30 @@ log = logging.getLogger("littlewings")
 MAX_BUFFERED_LINES = 200_000
 
 
-class ExecRun:
-    """One running exec: its output is read in a thread and sent back in batches."""
+class CommandRun:
+    """A command a client runs with exec: the exec, its request id and its audit entry."""
 
-    def __init__(self, session: ClientSession, request_id: Any, text: str) -> None:
-        self.session = session
+    def __init__(self, run: Exec, request_id: Any, text: str, audit_entry: str | None) -> None:
+        self.exec = run
         self.request_id = request_id
         self.text = text
-        self.stream: Any = None
-        self.cancelled = False
-        self.started = time.monotonic()
-        self.audit_entry: str | None = None
-
-    def read(self, stream: Any, emit: Callable[[str, str], None]) -> None:
-        """Read the exec's output until it ends (blocking; runs in its own thread).
-
-        Each block Docker gives is handed on at once: reads come in large blocks, so a command
-        that floods is batched by itself, and one that prints a prompt and waits is not delayed.
-        """
-        read_exec_output(stream, lambda kind, text: emit(STREAM_NAMES[kind], text))
+        self.audit_entry = audit_entry
 
 
 class ClientSession:
-    """One WebSocket client: what it watches, what it runs, and the frames waiting to go out."""
+    """One client: what it watches, what it runs, and the frames waiting to go out.
 
-    def __init__(self, manager: SessionManager, connection: Connection) -> None:
+    A client is a WebSocket (:class:`~littlewings_jupyter.server.handlers.ContainerWebSocket`)
+    or a view of a notebook widget (:mod:`littlewings_jupyter.kernel.widget`): both speak
+    docs/protocol.md through this class.
+    """
+
+    def __init__(
+        self, manager: SessionManager, connection: Connection, limits: Limits | None = None
+    ) -> None:
         self.manager = manager
         self.connection = connection
-        self.limits = manager.limits
+        self.limits = limits or manager.limits
         self.container: ContainerRef | None = None
         self.timestamps = False
         self.live = False
@@ -76,7 +73,7 @@ class ClientSession:
         self._buffer_dropped_last: Cursor | None = None
         self.stats = False
         self.events = False
-        self.execs: dict[int, ExecRun] = {}
+        self.execs: dict[int, CommandRun] = {}
         self.rate = TokenBucket(self.limits.command_rate, self.limits.command_burst)
         self.last_activity = time.monotonic()
         self.warned_idle = False
@@ -95,13 +92,23 @@ class ClientSession:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, user: str, permissions: dict[str, bool]) -> None:
-        """Greet the client and start the idle clock."""
+    @property
+    def user_name(self) -> str:
+        """The Jupyter user's name (the session acts for them: audit, Authorizer)."""
+        return self.connection.user_name
+
+    async def is_authorized(self, action: str) -> bool:
+        """Whether the Authorizer allows the user ``action`` on the ``littlewings`` resource."""
+        return bool(await self.connection.is_authorized(action))
+
+    def start(self, user: str, permissions: dict[str, bool], where: str = "server") -> None:
+        """Greet the client and start the idle clock; ``where`` the core runs (server, kernel)."""
         self.send(
             protocol.reply(
                 "hello",
                 protocol=protocol.PROTOCOL_VERSION,
                 server="littlewings-jupyter",
+                where=where,
                 version=__version__,
                 user=user,
                 permissions=permissions,
@@ -131,23 +138,30 @@ class ClientSession:
             return
         timeout = self.limits.idle_timeout
         warn_before = min(self.limits.idle_warning, timeout / 3)
+        if getattr(self.connection, "holds_activity", False):
+            # A widget view cannot be heard while its kernel runs a cell: that is not idleness.
+            self.last_activity = time.monotonic()
         idle = time.monotonic() - self.last_activity
         if idle >= timeout:
             self.send(
-                protocol.reply(
-                    "error",
-                    code="idle_timeout",
-                    message=(
-                        f"No message for {int(timeout)} s: closing. "
-                        "Send heartbeats to stay connected."
-                    ),
-                )
+                IdleTimeout(
+                    f"No message for {int(timeout)} s: closing. Send heartbeats to stay connected."
+                ).to_wire()
             )
             self.close_socket(4001, "idle timeout", after_flush=True)
             return
         if idle >= timeout - warn_before and not self.warned_idle:
             self.warned_idle = True
-            self.send(protocol.reply("idle_warning", seconds_left=round(timeout - idle)))
+            seconds_left = round(timeout - idle)
+            self.send(protocol.reply("idle_warning", seconds_left=seconds_left))
+            # The seed's warning, for LittleWings clients written against it.
+            self.send(
+                protocol.reply(
+                    "heartbeat_reminder",
+                    seconds_left=seconds_left,
+                    message=f"Send a heartbeat within {seconds_left} s to stay connected.",
+                )
+            )
         self._schedule_idle_check()
 
     def close_socket(self, code: int, reason: str, after_flush: bool = False) -> None:
@@ -169,10 +183,8 @@ class ClientSession:
             self._idle_handle.cancel()
         self._leave()
         for run in list(self.execs.values()):
-            run.cancelled = True
-            self._audit_finish(run.audit_entry, "cancelled")
-            if run.stream is not None:
-                run.stream.close()
+            run.exec.cancel()
+            self.manager.audit_finish(run.audit_entry, "cancelled")
         self.execs.clear()
         self._outbox.clear()
         self._outbox_bytes = 0
@@ -276,6 +288,15 @@ class ClientSession:
             if batch.lines[0].cursor <= watermark:
                 batch = LogBatch([line for line in batch.lines if line.cursor > watermark])
             self._history_cursor = None
+        self._send_live_lines(batch)
+
+    def _send_history_lines(self, lines: list[LogLine]) -> None:
+        """History lines as ``log`` frames (a kernel-side reader of lines overrides both)."""
+        for text, count, cursor in log_frames(lines, self.timestamps, True):
+            self.send_text(text, count, cursor)
+
+    def _send_live_lines(self, batch: LogBatch) -> None:
+        """Live lines as ``log`` frames, encoded once for every session with these options."""
         for text, count, cursor in batch.frames(self.timestamps):
             self.send_text(text, count, cursor)
 
@@ -310,28 +331,14 @@ class ClientSession:
         except Exception as exc:
             log.exception("LittleWings: unexpected error handling a message")
             self.send(
-                protocol.reply(
-                    "error",
-                    request_id,
-                    code="internal_error",
-                    message=f"Internal error ({exc.__class__.__name__}); see the server log.",
-                )
+                InternalError(
+                    f"Internal error ({exc.__class__.__name__}); see the server log."
+                ).to_wire(request_id)
             )
 
     async def _authorize(self, action: str) -> None:
-        if not await self.connection.is_authorized(action):
+        if not await self.is_authorized(action):
             raise Forbidden(f"You are not allowed to {action} containers here (Authorizer).")
-
-    async def _check_write(self, what: str) -> None:
-        await self._authorize("write")
-        if self.limits.read_only:
-            raise Forbidden(f"LittleWings is in read-only mode: {what} is disabled.")
-        wait = self.rate.take()
-        if wait:
-            raise RateLimited(
-                f"Too many commands and power actions; try again in {wait:.1f} s.",
-                retry_after=round(wait, 2),
-            )
 
     def _require_container(self) -> ContainerRef:
         if self.container is None:
@@ -339,7 +346,15 @@ class ClientSession:
         return self.container
 
     async def _on_heartbeat(self, message: protocol.Message) -> None:
-        self.send(protocol.reply("heartbeat", message.id, time=time.time()))
+        self.send(
+            protocol.reply(
+                "heartbeat",
+                message.id,
+                time=time.time(),
+                status="success",
+                message="Heartbeat renewed",
+            )
+        )
 
     async def _on_list(self, message: protocol.Message) -> None:
         await self._authorize("read")
@@ -406,6 +421,8 @@ class ClientSession:
                 server_id=message.server_id,
                 container=detail,
                 command_via="stdin" if ref.open_stdin and self.limits.stdin_enabled else "exec",
+                status="success",
+                message="Server connected",
             )
         )
         if message.stats:
@@ -446,9 +463,8 @@ class ClientSession:
                         lines = [line for line in lines if line.cursor > cursor]
                     if not lines:
                         continue
-                    for text, lines_in_frame, last in log_frames(lines, self.timestamps, True):
-                        self.send_text(text, lines_in_frame, last)
-                    count += len(lines)
+                    self._send_history_lines(lines)
+                    count += sum(1 for line in lines if not line.partial)
                     last_cursor = lines[-1].cursor
                     while self._outbox_bytes > self._outbox_budget // 2:
                         if self.closed:
@@ -498,41 +514,9 @@ class ClientSession:
         self.stats = message.enabled
         self.send(protocol.reply("stats_enabled", message.id, enabled=message.enabled))
 
-    def _audit_start(
-        self, container: ContainerRef, action: str, detail: str, via: str | None
-    ) -> str | None:
-        audit = self.manager.audit
-        if audit is None:
-            return None
-        return audit.start(
-            user=self.connection.user_name,
-            container_id=container.id,
-            container_name=container.name,
-            action=action,
-            detail=detail,
-            via=via,
-        )
-
-    def _audit_finish(self, entry: str | None, result: str, **details: Any) -> None:
-        if entry is not None and self.manager.audit is not None:
-            self.manager.audit.finish(entry, result, **details)
-
-    def _audit_failure(self, entry: str | None, exc: LittleWingsError) -> None:
-        refused = isinstance(exc, (Forbidden, RateLimited, TooManyCommands))
-        self._audit_finish(entry, "denied" if refused else "error", error=exc.message)
-
     async def _on_power(self, message: protocol.Power) -> None:
         container = self._require_container()
-        entry = self._audit_start(container, "power", message.action, None)
-        try:
-            await self._check_write(f"'{message.action}'")
-            summary = await self.manager.run(
-                self.manager.engine.power, container.id, message.action
-            )
-        except LittleWingsError as exc:
-            self._audit_failure(entry, exc)
-            raise
-        self._audit_finish(entry, "ok")
+        summary = await self.manager.power(self, container, message.action)
         self.send(
             protocol.reply(
                 "power",
@@ -549,17 +533,18 @@ class ClientSession:
         via = message.via or (
             "stdin" if container.open_stdin and self.limits.stdin_enabled else "exec"
         )
-        entry = self._audit_start(container, "command", message.text, via)
+        manager = self.manager
+        entry = manager.audit_start(self, container, "command", message.text, via)
         try:
-            await self._check_write("running commands")
+            await manager.check_write(self, "running commands")
             self.limits.check_command(message.text)
             if via == "stdin":
                 await self._send_stdin(message, container)
-                self._audit_finish(entry, "ok")
+                manager.audit_finish(entry, "ok")
             else:
                 await self._start_exec(message, container, entry)
         except LittleWingsError as exc:
-            self._audit_failure(entry, exc)
+            manager.audit_failure(entry, exc)
             raise
 
     async def _send_stdin(self, message: protocol.Command, container: ContainerRef) -> None:
@@ -569,6 +554,16 @@ class ClientSession:
         self.send(protocol.reply("command_started", message.id, via="stdin", command=text))
         await self.manager.write_stdin(container, text + "\n")
         self.send(protocol.reply("command_sent", message.id, via="stdin"))
+
+    def exec_argv(self, message: protocol.Command) -> list[str]:
+        """The argv a command message runs: its ``argv``, or its string with ``exec_shell``."""
+        if message.argv is not None:
+            return list(message.argv)
+        text = message.command or ""
+        argv = [*self.limits.exec_shell, text] if self.limits.exec_shell else shlex.split(text)
+        if not argv or not text.strip():
+            raise InvalidMessage("'command' is empty.")
+        return argv
 
     async def _start_exec(
         self, message: protocol.Command, container: ContainerRef, entry: str | None
@@ -580,72 +575,56 @@ class ClientSession:
                 f"{len(self.execs)} commands are still running on this connection "
                 f"(at most {self.limits.max_concurrent_commands}); wait for one to finish."
             )
-        if message.argv is not None:
-            argv = list(message.argv)
-        else:
-            argv = (
-                [*self.limits.exec_shell, message.command or ""]
-                if self.limits.exec_shell
-                else shlex.split(message.command or "")
-            )
-            if not argv:
-                raise InvalidMessage("'command' is empty.")
+        self.manager.reserve_reader()
+        argv = self.exec_argv(message)
         self._exec_counter += 1
         key = self._exec_counter
-        run = ExecRun(self, message.id, message.text)
-        run.audit_entry = entry
+        run = CommandRun(
+            Exec(self.manager.engine, container.id, argv), message.id, message.text, entry
+        )
         self.execs[key] = run
         try:
-            exec_id, stream = await self.manager.run(
-                self.manager.engine.exec_start, container.id, argv
-            )
+            await self.manager.run(run.exec.start)
         except LittleWingsError:
             self.execs.pop(key, None)
             raise
-        if self.closed or run.cancelled:
-            stream.close()
-            self._audit_finish(entry, "cancelled")
+        if self.closed or run.exec.cancelled:
+            run.exec.cancel()  # release() recorded it as cancelled
             return
-        run.stream = stream
         self.send(protocol.reply("command_started", message.id, via="exec", command=message.text))
-        self.manager.loop.create_task(self._finish_exec(key, run, exec_id, stream))
+        self.manager.loop.create_task(self._finish_exec(key, run))
 
-    async def _finish_exec(self, key: int, run: ExecRun, exec_id: str, stream: Any) -> None:
-        loop = self.manager.loop
+    async def _finish_exec(self, key: int, run: CommandRun) -> None:
+        manager = self.manager
+        loop = manager.loop
 
-        def emit(stream_name: str, data: str) -> None:
-            frame = protocol.reply("command_output", run.request_id, stream=stream_name, data=data)
+        def emit(kind: int, data: str) -> None:
+            frame = protocol.reply(
+                "command_output", run.request_id, stream=STREAM_NAMES[kind], data=data
+            )
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self.send, frame)
 
-        done = asyncio.Event()
-
-        def reader() -> None:
-            try:
-                run.read(stream, emit)
-            finally:
-                stream.close()
-                loop.call_soon_threadsafe(done.set)
-
-        threading.Thread(target=reader, name="littlewings-exec", daemon=True).start()
-        await done.wait()
-        if run.cancelled or self.closed:
-            self._audit_finish(run.audit_entry, "cancelled")
-            return
         try:
-            exit_code = await self.manager.run(self.manager.engine.exec_exit_code, exec_id)
+            await manager.run_reader(run.exec.read, emit)
+            exit_code = await manager.run(run.exec.exit_code)
         except LittleWingsError as exc:
             self.execs.pop(key, None)
-            self._audit_failure(run.audit_entry, exc)
+            manager.audit_failure(run.audit_entry, exc)
             self.send(exc.to_wire(run.request_id))
             return
+        if run.exec.cancelled or self.closed:
+            return  # release() recorded it as cancelled
         self.execs.pop(key, None)
-        self._audit_finish(run.audit_entry, "ok", exit_code=exit_code)
+        manager.audit_finish(run.audit_entry, "ok", exit_code=exit_code)
         self.send(
             protocol.reply(
                 "command_exit",
                 run.request_id,
                 exit_code=exit_code,
-                duration_ms=round((time.monotonic() - run.started) * 1000),
+                duration_ms=round(run.exec.duration * 1000),
             )
         )
+
+
+__all__ = ["ClientSession", "CommandRun"]

@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from ..docker.engine import DockerEngine
-from ..errors import EngineUnavailable
+from ..errors import Conflict, EngineUnavailable
 
 
 class StdinWriter:
@@ -72,3 +72,50 @@ class StdinWriter:
         """Detach from the container's stdin."""
         with self._lock:
             self._close_socket()
+
+
+class StdinWriters:
+    """The stdin attachments of one engine, one per container (the server's and a kernel's).
+
+    An attachment stays as long as its container: for a container created with StdinOnce
+    (docker-py's ``stdin_open=True`` sets it), Docker closes the container's stdin for good when
+    the attached client leaves. :meth:`forget` drops it once the container is removed.
+    """
+
+    def __init__(self, engine: DockerEngine) -> None:
+        self.engine = engine
+        self._writers: dict[str, StdinWriter] = {}
+        self._lock = threading.Lock()
+
+    def send(self, ref: str, text: str) -> None:
+        """Type ``text`` on the stdin of the running container ``ref`` (blocking).
+
+        Raises :class:`~littlewings_jupyter.errors.StdinNotOpen` for a container created
+        without stdin open, :class:`~littlewings_jupyter.errors.Conflict` when it does not run.
+        """
+        current = self.engine.resolve(ref)
+        self.engine.ensure_stdin_open(current)
+        if current.state != "running":
+            raise Conflict(
+                f"Container {current.name!r} is {current.state}; start it to send to its stdin.",
+                state=current.state,
+            )
+        with self._lock:
+            writer = self._writers.get(current.id)
+            if writer is None:
+                writer = self._writers[current.id] = StdinWriter(self.engine, current.id)
+        writer.write(text.encode("utf-8"), current.started_at)
+
+    def forget(self, container_id: str) -> None:
+        """Detach from a container that is gone."""
+        with self._lock:
+            writer = self._writers.pop(container_id, None)
+        if writer is not None:
+            writer.close()
+
+    def close(self) -> None:
+        """Detach from every container."""
+        with self._lock:
+            writers, self._writers = list(self._writers.values()), {}
+        for writer in writers:
+            writer.close()

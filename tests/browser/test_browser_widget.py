@@ -152,18 +152,20 @@ def test_widget_in_jupyterlab(
         lab.screenshot("widget-lab-page")
 
         # One follower in the kernel; running the cell again replaces it, without a leak.
+        # (The widget runs the session core: its one shared follower, one event stream and the
+        # loop thread of the kernel's runtime.)
         threads = kernel_threads(page)
-        assert threads.count("littlewings-widget-logs") == 1, threads
-        assert threads.count("littlewings-api-logs") == 1, threads
+        assert threads.count("littlewings-logs") == 1, threads
+        assert threads.count("littlewings-kernel") == 1, threads
         for _ in range(2):
             last = max(ticks(lab.log_text(widget)))
             run_cell(page, 0)
             widget = open_widget(page)
             lab.wait_for_log(widget, f"demo: tick {last + 1} ", timeout=30)
         threads = kernel_threads(page)
-        assert threads.count("littlewings-widget-logs") == 1, threads
-        assert threads.count("littlewings-widget-events") == 1, threads
-        assert threads.count("littlewings-api-logs") == 1, threads
+        assert threads.count("littlewings-logs") == 1, threads
+        assert threads.count("littlewings-events") == 1, threads
+        assert threads.count("littlewings-kernel") == 1, threads
         assert not lab.errors, lab.errors
     finally:
         context.close()

@@ -98,7 +98,27 @@ export abstract class ConsoleTransportBase implements IConsoleTransport {
     this._statusChanged.emit(status);
   }
 
+  /**
+   * Send heartbeats well within the session's idle timeout (any frame counts as activity), so
+   * an open console stays alive while the user only reads.
+   */
+  protected _startHeartbeat(idleTimeout: number | undefined): void {
+    this._stopHeartbeat();
+    const seconds = Math.max(5, Math.min(60, (idleTimeout ?? 180) / 3));
+    this._heartbeat = window.setInterval(() => {
+      this.send({ type: 'heartbeat' });
+    }, seconds * 1000);
+  }
+
+  protected _stopHeartbeat(): void {
+    if (this._heartbeat) {
+      window.clearInterval(this._heartbeat);
+      this._heartbeat = 0;
+    }
+  }
+
   protected _hello: IHelloMessage | null = null;
+  protected _heartbeat = 0;
   protected _isDisposed = false;
   protected _status: IConnectionStatus = { phase: 'closed', attempt: 0 };
   protected readonly _opened = new Signal<this, IHelloMessage>(this);
@@ -245,23 +265,6 @@ export class LittleWingsSocket extends ConsoleTransportBase {
     }, delay);
   }
 
-  private _startHeartbeat(idleTimeout: number | undefined): void {
-    this._stopHeartbeat();
-    // Any frame counts as activity: a heartbeat well within the idle timeout keeps an open
-    // console alive while the user only reads.
-    const seconds = Math.max(5, Math.min(60, (idleTimeout ?? 180) / 3));
-    this._heartbeat = window.setInterval(() => {
-      this.send({ type: 'heartbeat' });
-    }, seconds * 1000);
-  }
-
-  private _stopHeartbeat(): void {
-    if (this._heartbeat) {
-      window.clearInterval(this._heartbeat);
-      this._heartbeat = 0;
-    }
-  }
-
   private _clearTimer(): void {
     if (this._timer) {
       window.clearTimeout(this._timer);
@@ -273,7 +276,6 @@ export class LittleWingsSocket extends ConsoleTransportBase {
   private _ws: WebSocket | null = null;
   private _attempt = 0;
   private _timer = 0;
-  private _heartbeat = 0;
   private _onOnline: () => void;
 }
 

@@ -1,0 +1,115 @@
+"""The session core in a kernel: the server's session manager, on an event loop of its own.
+
+A notebook widget cannot use the kernel's main thread (it runs the user's cells), so each
+:class:`~littlewings_jupyter.kernel.client.Client` that has widgets starts one
+:class:`KernelRuntime`: a thread running an asyncio loop with a
+:class:`~littlewings_jupyter.session.manager.SessionManager`. Every widget view is a session of
+it, exactly like a WebSocket of the server; lines keep flowing while cells run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from typing import Any, Callable, TypeVar
+
+from ..docker.engine import DockerEngine
+from ..session.limits import Limits
+from ..session.manager import SessionManager
+from ..streams.stdin import StdinWriters
+
+T = TypeVar("T")
+
+THREAD_NAME = "littlewings-kernel"
+
+
+class KernelRuntime:
+    """A :class:`SessionManager` on a private event loop thread (one per client with widgets)."""
+
+    def __init__(
+        self,
+        engine: DockerEngine,
+        limits: Limits,
+        stdin: StdinWriters | None = None,
+        max_workers: int = 8,
+    ) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.manager = SessionManager(
+            engine, limits, max_workers=max_workers, loop=self.loop, stdin=stdin
+        )
+        self.cell_running = False
+        self._unregister: Callable[[], None] | None = None
+        self._thread = threading.Thread(target=self._main, name=THREAD_NAME, daemon=True)
+        self._thread.start()
+        self._watch_cells()
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
+
+    def _watch_cells(self) -> None:
+        """Know when a cell runs: the kernel then answers no widget message (no heartbeat)."""
+        try:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+        except ImportError:
+            shell = None
+        if shell is None or not hasattr(shell, "events"):
+            return
+
+        def pre(*_args: Any) -> None:
+            self.cell_running = True
+
+        def post(*_args: Any) -> None:
+            self.cell_running = False
+
+        shell.events.register("pre_run_cell", pre)
+        shell.events.register("post_run_cell", post)
+
+        def unregister() -> None:
+            with contextlib.suppress(ValueError):
+                shell.events.unregister("pre_run_cell", pre)
+                shell.events.unregister("post_run_cell", post)
+
+        self._unregister = unregister
+
+    @property
+    def in_loop(self) -> bool:
+        """Whether the caller runs on the runtime's loop thread."""
+        return threading.current_thread() is self._thread
+
+    @property
+    def alive(self) -> bool:
+        """Whether the loop thread still runs."""
+        return self._thread.is_alive()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Run a coroutine on the loop; its concurrent future."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` on the loop, soon (from any thread)."""
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            self.loop.call_soon_threadsafe(fn, *args)
+
+    def close(self, timeout: float = 10) -> None:
+        """Close every session, Docker stream and thread of the manager, then end the loop."""
+        if not self.alive:
+            return
+        if self._unregister is not None:
+            self._unregister()
+        with contextlib.suppress(Exception):
+            self.submit(self.manager.close()).result(timeout)
+        self.call(self.loop.stop)
+        if not self.in_loop:
+            self._thread.join(timeout)
+
+
+__all__ = ["THREAD_NAME", "KernelRuntime"]
