@@ -23,6 +23,7 @@ import {
   displayState,
   iconNode,
   IconName,
+  searchBox,
   shortImage,
   stateNode,
   statusText
@@ -67,17 +68,12 @@ export class ContainersPanel extends Widget {
     refresh.addEventListener('click', () => void this.refresh());
     header.append(title, this._countNode, this._liveNode, refresh);
 
-    const filterBox = document.createElement('div');
-    filterBox.className = 'jp-LittleWings-filter';
-    filterBox.appendChild(
-      iconNode('search', 'jp-LittleWings-icon jp-LittleWings-filterIcon')
-    );
-    this._filterInput = document.createElement('input');
-    this._filterInput.type = 'search';
-    this._filterInput.className = 'jp-LittleWings-filterInput';
-    this._filterInput.placeholder = 'Filter by name, image or project';
-    this._filterInput.setAttribute('aria-label', 'Filter containers');
-    this._filterInput.spellcheck = false;
+    const { box: filterBox, input: filterInput } = searchBox({
+      className: 'jp-LittleWings-filter',
+      placeholder: 'Filter by name, image or project',
+      label: 'Filter containers'
+    });
+    this._filterInput = filterInput;
     this._filterInput.addEventListener('input', () => this._render());
     this._filterInput.addEventListener('keydown', event => {
       if (event.key === 'ArrowDown') {
@@ -89,7 +85,6 @@ export class ContainersPanel extends Widget {
         this._render();
       }
     });
-    filterBox.appendChild(this._filterInput);
 
     this._bannerNode = document.createElement('div');
     this._bannerNode.className = 'jp-LittleWings-banner';

@@ -70,6 +70,16 @@ class LogLine(NamedTuple):
     continued: bool = False
 
 
+def line_text(line: LogLine | Any, timestamps: bool = False) -> str:
+    """A line (or a piece of one) as ``docker logs`` prints it.
+
+    With ``timestamps``, the line's timestamp goes before its start (not before a piece that
+    goes on from the previous one); a newline goes after its end.
+    """
+    head = f"{line.cursor.timestamp} " if timestamps and not line.continued else ""
+    return head + line.text + ("" if line.partial else "\n")
+
+
 class LineAssembler:
     """Turns timestamped Docker log frames into whole lines with cursors.
 

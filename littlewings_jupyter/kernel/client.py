@@ -34,6 +34,7 @@ from ..docker.lines import (
     Cursor,
     LineAssembler,
     LogLine,
+    line_text,
     normalize_timestamp,
     timestamp_to_docker,
 )
@@ -87,11 +88,18 @@ class Line:
     stream: str
     cursor: Cursor
     partial: bool = False
+    continued: bool = False
 
     @classmethod
     def from_log_line(cls, line: LogLine) -> Line:
         """The public form of a line made by the session core's ``LineAssembler``."""
-        return cls(line.text, STREAM_NAMES.get(line.stream, "stdout"), line.cursor, line.partial)
+        return cls(
+            line.text,
+            STREAM_NAMES.get(line.stream, "stdout"),
+            line.cursor,
+            line.partial,
+            line.continued,
+        )
 
     @property
     def timestamp(self) -> str:
@@ -173,16 +181,7 @@ def _keep(lines: Iterable[LogLine], after: Cursor | None, stream: str | None) ->
 
 def join_lines(lines: Iterable[Line], timestamps: bool = False) -> str:
     """Lines as one text, as ``docker logs`` prints them (pieces of a long line rejoined)."""
-    parts: list[str] = []
-    at_line_start = True
-    for line in lines:
-        if timestamps and at_line_start:
-            parts.append(line.timestamp + " ")
-        parts.append(line.text)
-        if not line.partial:
-            parts.append("\n")
-        at_line_start = not line.partial
-    return "".join(parts)
+    return "".join(line_text(line, timestamps) for line in lines)
 
 
 # -- following ----------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ import anywidget
 import traitlets
 
 from ..docker.lines import Cursor, LogLine
-from ..errors import InvalidJSON, LittleWingsError, from_wire
+from ..errors import LittleWingsError, NotConnected, from_wire
 from ..session import protocol
 from ..session.frames import LogBatch
 from ..session.limits import Limits
@@ -492,7 +492,7 @@ class ContainerConsole(anywidget.AnyWidget):
             if self._closed.is_set():
                 self._send_to_view(view, protocol.encode(self._closed_frame()))
             else:
-                error = InvalidJSON("Send {'type': 'open'} first: this view has no session.")
+                error = NotConnected("Send {'type': 'open'} first: this view has no session.")
                 self._send_to_view(view, protocol.encode(error.to_wire()))
             return
         await session.handle(raw)

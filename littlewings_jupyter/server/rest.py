@@ -11,6 +11,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from .._version import __version__
+from ..docker.lines import line_text
 from ..docker.models import POWER_ACTIONS
 from ..errors import InvalidMessage, LittleWingsError
 from ..session import protocol
@@ -155,12 +156,7 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
         for line in lines:
             if wanted and line.stream != wanted:
                 continue
-            text = (
-                f"{line.cursor.timestamp} {line.text}"
-                if timestamps and not line.continued
-                else line.text
-            )
-            chunk.append(text if line.partial else text + "\n")
+            chunk.append(line_text(line, timestamps))
             if len(chunk) >= 5000:
                 self.write("".join(chunk))
                 chunk = []

@@ -94,22 +94,14 @@ export class WidgetCommTransport extends ConsoleTransportBase {
     if (!message) {
       return;
     }
-    if (message.type === 'hello') {
-      this._hello = message;
-      this._attempt = 0;
-      this._setStatus({ phase: 'open', attempt: 0 });
-      this._startHeartbeat(message.limits?.idle_timeout);
-      this._opened.emit(message);
-      return;
-    }
-    if (message.type === 'heartbeat') {
-      return;
-    }
     if ((message.type as string) === 'closed') {
       this._onClosed(message as unknown as { code?: number; reason?: string });
       return;
     }
-    this._messageReceived.emit(message);
+    if (message.type === 'hello') {
+      this._attempt = 0;
+    }
+    this._dispatch(message);
   }
 
   /** The kernel ended this view's session: for good, or (idle, restart) to be opened again. */

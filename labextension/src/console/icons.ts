@@ -68,6 +68,34 @@ export function iconNode(
   return span;
 }
 
+/** What {@link searchBox} builds. */
+export interface ISearchBoxOptions {
+  /** The box's class; its icon gets `${className}Icon`, its input `${className}Input`. */
+  className: string;
+  placeholder: string;
+  label: string;
+}
+
+/** A search field with its magnifier, as the console and the sidebar both show one. */
+export function searchBox(options: ISearchBoxOptions): {
+  box: HTMLDivElement;
+  input: HTMLInputElement;
+} {
+  const box = document.createElement('div');
+  box.className = options.className;
+  box.appendChild(
+    iconNode('search', `jp-LittleWings-icon ${options.className}Icon`)
+  );
+  const input = document.createElement('input');
+  input.type = 'search';
+  input.className = `${options.className}Input`;
+  input.placeholder = options.placeholder;
+  input.setAttribute('aria-label', options.label);
+  input.spellcheck = false;
+  box.appendChild(input);
+  return { box, input };
+}
+
 /** The glyphs of the state badges (shape and colour both tell the state). */
 export const STATE_GLYPHS: Record<string, string> = {
   running: svg('<circle fill="currentColor" cx="8" cy="8" r="4.5"/>'),

@@ -102,6 +102,24 @@ export abstract class ConsoleTransportBase implements IConsoleTransport {
    * Send heartbeats well within the session's idle timeout (any frame counts as activity), so
    * an open console stays alive while the user only reads.
    */
+  /**
+   * Hand a server frame on: a `hello` opens the channel (and starts its heartbeats), heartbeat
+   * replies stay here, every other frame goes to `messageReceived`.
+   */
+  protected _dispatch(message: ServerMessage): void {
+    if (message.type === 'hello') {
+      this._hello = message;
+      this._setStatus({ phase: 'open', attempt: 0 });
+      this._startHeartbeat(message.limits?.idle_timeout);
+      this._opened.emit(message);
+      return;
+    }
+    if (message.type === 'heartbeat') {
+      return;
+    }
+    this._messageReceived.emit(message);
+  }
+
   protected _startHeartbeat(idleTimeout: number | undefined): void {
     this._stopHeartbeat();
     const seconds = Math.max(5, Math.min(60, (idleTimeout ?? 180) / 3));
@@ -227,17 +245,9 @@ export class LittleWingsSocket extends ConsoleTransportBase {
       return;
     }
     if (message.type === 'hello') {
-      this._hello = message;
       this._attempt = 0;
-      this._setStatus({ phase: 'open', attempt: 0 });
-      this._startHeartbeat(message.limits?.idle_timeout);
-      this._opened.emit(message);
-      return;
     }
-    if (message.type === 'heartbeat') {
-      return;
-    }
-    this._messageReceived.emit(message);
+    this._dispatch(message);
   }
 
   private _scheduleRetry(reason: string): void {

@@ -3,7 +3,7 @@ import { Widget } from '@lumino/widgets';
 
 import { CommandEvent, ConsoleConnection } from './connection';
 import { STATE_LABELS, statusText, shortImage } from './format';
-import { IconName, iconNode, stateNode } from './icons';
+import { IconName, iconNode, searchBox, stateNode } from './icons';
 import { LogView } from './logview';
 import {
   CommandVia,
@@ -310,17 +310,12 @@ export class ContainerConsole extends Widget {
     const bar = document.createElement('div');
     bar.className = 'jp-LittleWings-consoleToolbar';
 
-    const search = document.createElement('div');
-    search.className = 'jp-LittleWings-search';
-    search.appendChild(
-      iconNode('search', 'jp-LittleWings-icon jp-LittleWings-searchIcon')
-    );
-    this._searchInput = document.createElement('input');
-    this._searchInput.type = 'search';
-    this._searchInput.className = 'jp-LittleWings-searchInput';
-    this._searchInput.placeholder = 'Search logs';
-    this._searchInput.setAttribute('aria-label', 'Search logs');
-    this._searchInput.spellcheck = false;
+    const { box: search, input } = searchBox({
+      className: 'jp-LittleWings-search',
+      placeholder: 'Search logs',
+      label: 'Search logs'
+    });
+    this._searchInput = input;
     this._searchInput.addEventListener('input', () => {
       const term = this._searchInput.value;
       if (term) {
@@ -348,7 +343,7 @@ export class ContainerConsole extends Widget {
     previous.addEventListener('click', () => this._find('previous'));
     const next = Private.iconButton('down', 'Next match (Enter)');
     next.addEventListener('click', () => this._find('next'));
-    search.append(this._searchInput, this._searchCount, previous, next);
+    search.append(this._searchCount, previous, next);
 
     const spacer = document.createElement('span');
     spacer.className = 'jp-LittleWings-spacer';
