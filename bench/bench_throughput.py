@@ -10,7 +10,9 @@ of the repeats counts, as the machine is shared):
   follow=True)``, LittleWings ``connect`` with ``tail: 0``). Each reader gets its own container
   printing the same lines.
 
-Targets (issue): LittleWings ≥ 1.0x docker-py's rate and ≥ 0.7x the CLI's.
+The producer is busybox ``seq 1 N`` (lines ``1`` … ``N``), faster than every reader.
+Targets: LittleWings ≥ 1.0x docker-py's rate and ≥ 0.9x the CLI's live (issue "One session
+core"), ≥ 0.7x the CLI's for the history.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ async def ws_history(server: Server, container: Any) -> float:
         end = await client.connect(container.id, tail="all", follow=False)
         elapsed = time.monotonic() - start
         assert client.lines == N == end["lines"], (client.lines, end)
-        assert client.last_data.endswith(f"line {N}\n")
+        assert client.last_data.endswith(f"{N}\n")
         return elapsed
     finally:
         client.close()
@@ -145,7 +147,7 @@ async def live_ws(server: Server, containers: Containers) -> float:
         start = time.monotonic()
         await asyncio.get_running_loop().run_in_executor(None, containers.open_gate, box)
         end = await asyncio.wait_for(done, 300)
-        assert client.lines == N and client.last_data.endswith(f"line {N}\n"), client.lines
+        assert client.lines == N and client.last_data.endswith(f"{N}\n"), client.lines
         return end - start
     finally:
         client.close()
@@ -196,8 +198,8 @@ def body(results: Results) -> None:
                 "lines/s",
                 rate["cli"],
                 "docker logs",
-                "≥ 0.7x",
-                rate["littlewings"] >= 0.7 * rate["cli"],
+                "≥ 0.9x" if scene == "live" else "≥ 0.7x",
+                rate["littlewings"] >= (0.9 if scene == "live" else 0.7) * rate["cli"],
             )
         results.extra["load_end"] = loadavg()
 
