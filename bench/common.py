@@ -370,7 +370,7 @@ def flood_command(lines: int, gated: bool = False) -> list[str]:
     """A command printing ``1`` … ``N`` as fast as the engine takes them.
 
     busybox ``seq`` reaches the engine's own limit (≈200k lines/s here), faster than every
-    reader; awk printed ≈60–80k lines/s and capped every reader at its own pace, which hid the
+    reader; awk printed ≈60-80k lines/s and capped every reader at its own pace, which hid the
     differences between them.
     """
     return ["sh", "-c", (GATE if gated else "") + f"seq 1 {lines}"]
