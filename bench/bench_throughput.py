@@ -155,7 +155,10 @@ async def live_ws(server: Server, containers: Containers) -> float:
 
 def body(results: Results) -> None:
     """Measure both scenes and add the rows."""
-    with Containers() as containers, Server(args=["--LittleWings.command_rate=0"]) as server:
+    # No output throttle: seq prints faster than its default 100,000 lines/s, and this measures
+    # the relay itself (the CLI and docker-py have no throttle either).
+    args = ["--LittleWings.command_rate=0", "--LittleWings.throttle_lines=0"]
+    with Containers() as containers, Server(args=args) as server:
         log(f"throughput: {N} lines, server pid {server.pid}")
         box = containers.create(flood_command(N))
         box.wait(timeout=300)

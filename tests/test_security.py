@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import pytest
+from tornado.httpclient import HTTPClientError
 
 from littlewings_jupyter.session.audit import AuditLog
 
@@ -159,6 +160,56 @@ class TestCommandLists:
         audit = json.loads((await jp_fetch("api", "littlewings", "audit")).body)
         results = {e["detail"]: e["result"] for e in audit["entries"]}
         assert results["ls /"] == "denied" and results["echo rm everything"] == "denied"
+
+
+class TestOnePowerPath:
+    """Power from the sidebar (REST) and from a console (WebSocket): the same checks and audit."""
+
+    @pytest.fixture
+    def littlewings_config(self) -> dict[str, Any]:
+        return {"read_only": True}
+
+    @pytest.mark.docker
+    async def test_read_only_refusals_are_the_same_and_audited(
+        self, lw_client, jp_fetch, post_power, make_container
+    ):
+        container = make_container()
+        client = await lw_client()
+        await client.request({"type": "connect", "server_id": container.name}, "connected")
+        refused = await client.request({"type": "power", "action": "stop"}, "power")
+        with pytest.raises(HTTPClientError) as info:
+            await post_power(container.name, "stop")
+        assert info.value.code == 403
+        body = json.loads(info.value.response.body)
+        assert (refused["code"], body["error"]) == ("forbidden", "forbidden")
+        assert refused["message"] == body["message"]
+        audit = json.loads(
+            (await jp_fetch("api", "littlewings", "audit", params={"container": container.id})).body
+        )
+        rows = [(e["via"], e["detail"], e["result"]) for e in audit["entries"]]
+        assert sorted(rows, key=str) == sorted(
+            [(None, "stop", "denied"), ("rest", "stop", "denied")], key=str
+        )
+        container.reload()
+        assert container.status == "running"
+
+
+class TestRestRateLimit:
+    @pytest.fixture
+    def littlewings_config(self) -> dict[str, Any]:
+        return {"command_rate": 0.2, "command_burst": 1}
+
+    @pytest.mark.docker
+    async def test_rest_power_is_rate_limited_like_the_console(self, post_power, make_container):
+        container = make_container()
+        await post_power(container.name, "pause")
+        with pytest.raises(HTTPClientError) as info:
+            await post_power(container.name, "unpause")
+        assert info.value.code == 429
+        body = json.loads(info.value.response.body)
+        assert body["error"] == "rate_limited" and body["retry_after"] > 0
+        container.reload()
+        assert container.status == "paused"
 
 
 class TestAuditOff:
