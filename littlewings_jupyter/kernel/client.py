@@ -58,6 +58,10 @@ from .runtime import KernelRuntime
 T = TypeVar("T")
 
 _SETTINGS_HINT = "DOCKER_HOST, or lw.connect(base_url=...)"
+# A widget view that sends nothing for this long (its heartbeats come every few seconds) is
+# gone: its page was closed without a word. Its session ends, and the kernel then sends nothing
+# for it, so it can become idle and be culled (MappingKernelManager.cull_idle_timeout).
+VIEW_IDLE_TIMEOUT = 20.0
 _RUNNING_STATES = ("running", "paused", "restarting")
 _DOCKER_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 _DURATION_PART_RE = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h|d)")
@@ -1017,7 +1021,8 @@ class Client:
     refuses commands, stdin and power actions. ``engine`` shares an existing
     :class:`~littlewings_jupyter.docker.engine.DockerEngine` instead. ``limits``
     (:class:`~littlewings_jupyter.session.limits.Limits`) are the session settings of this
-    client's console widgets, as ``c.LittleWings.…`` are the server's.
+    client's console widgets, as ``c.LittleWings.…`` are the server's; by default the server's
+    defaults but ``idle_timeout`` (:data:`VIEW_IDLE_TIMEOUT`).
     """
 
     def __init__(
@@ -1040,7 +1045,7 @@ class Client:
             )
         self.engine = engine
         self.read_only = read_only
-        self.limits = limits or Limits()
+        self.limits = limits or Limits(idle_timeout=VIEW_IDLE_TIMEOUT)
         if read_only:
             self.limits.read_only = True
         self._runtime: KernelRuntime | None = None

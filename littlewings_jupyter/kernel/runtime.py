@@ -72,6 +72,8 @@ class KernelRuntime:
 
         shell.events.register("pre_run_cell", pre)
         shell.events.register("post_run_cell", post)
+        # Made from a cell, which is running now: its post_run_cell clears this.
+        self.cell_running = True
 
         def unregister() -> None:
             with contextlib.suppress(ValueError):

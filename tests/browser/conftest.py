@@ -489,3 +489,25 @@ def make_demo_console(make_container: Callable[..., Any]) -> Callable[..., Any]:
         return make_container(["/bin/demo-console"], stdin_open=True, **kwargs)
 
     return make
+
+
+def run_cell(page: Any, index: int) -> None:
+    """Put the cursor in cell ``index`` and run it (Shift+Enter).
+
+    Right after a notebook opens, JupyterLab may drop a run request that comes before its kernel
+    connection is ready (the prompt stays ``[ ]``): then the cell is run again.
+    """
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    prompt = cell.locator(".jp-InputPrompt")
+    before = prompt.inner_text()
+    for _ in range(5):
+        editor = cell.locator(".cm-content")
+        editor.click()
+        editor.press("Shift+Enter")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            shown = prompt.inner_text()
+            if shown != before and re.search(r"\[\d+\]", shown):
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"cell {index} did not run")

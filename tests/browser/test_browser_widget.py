@@ -15,6 +15,7 @@ from conftest import (  # tests/browser/conftest.py
     SCREENSHOTS,
     LabPage,
     LabServer,
+    run_cell,
     ticks,
     wait_for_docker_log,
 )
@@ -47,28 +48,6 @@ def write_notebook(server: LabServer, name: str, container: str) -> str:
     path = server.root / f"{name}.ipynb"
     nbformat.write(nb, path)
     return path.name
-
-
-def run_cell(page: Any, index: int) -> None:
-    """Put the cursor in cell ``index`` and run it (Shift+Enter).
-
-    Right after a notebook opens, JupyterLab may drop a run request that comes before its kernel
-    connection is ready (the prompt stays ``[ ]``): then the cell is run again.
-    """
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    prompt = cell.locator(".jp-InputPrompt")
-    before = prompt.inner_text()
-    for _ in range(5):
-        editor = cell.locator(".cm-content")
-        editor.click()
-        editor.press("Shift+Enter")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            shown = prompt.inner_text()
-            if shown != before and re.search(r"\[\d+\]", shown):
-                return
-            time.sleep(0.1)
-    raise AssertionError(f"cell {index} did not run")
 
 
 def kernel_threads(page: Any) -> list[str]:
