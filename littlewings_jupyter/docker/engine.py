@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import select
 import socket
 import threading
 import time
@@ -28,6 +29,7 @@ from .models import (
     ContainerRef,
     Visibility,
     check_power_action,
+    check_terminal_size,
     summarize_inspected,
     summarize_listed,
 )
@@ -415,3 +417,132 @@ class Exec:
         self.cancelled = True
         if self.stream is not None:
             self.stream.close()
+
+
+# Runs bash when the container has it, else sh (``c.LittleWings.shell_command`` overrides it).
+DEFAULT_SHELL = [
+    "/bin/sh",
+    "-c",
+    "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi",
+]
+
+
+class ShellProcess:
+    """An interactive command in a container (``docker exec -it``): a TTY, its bytes both ways.
+
+    One implementation for the session core (a console's Shell tab, a widget's) and the Python
+    API (``Container.shell()``). Every method blocks; :meth:`close` may come from any thread.
+    """
+
+    def __init__(
+        self,
+        engine: DockerEngine,
+        container_id: str,
+        argv: list[str] | None = None,
+        rows: int = 24,
+        cols: int = 80,
+        user: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.container_id = container_id
+        self.argv = list(argv or DEFAULT_SHELL)
+        self.rows, self.cols = check_terminal_size(rows, cols)
+        self.user = user
+        self.exec_id: str | None = None
+        self.started = time.monotonic()
+        self._socket: Any = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def start(self) -> None:
+        """Create the exec with a TTY and stdin, start it, and size its terminal."""
+
+        def start() -> None:
+            api = self.engine.api
+            created = api.exec_create(
+                self.container_id,
+                self.argv,
+                stdin=True,
+                tty=True,
+                user=self.user or "",
+                environment={"TERM": "xterm-256color"},
+            )
+            self.exec_id = created["Id"]
+            sock = api.exec_start(self.exec_id, tty=True, socket=True)
+            raw = getattr(sock, "_sock", sock)
+            raw.settimeout(None)
+            with self._lock:
+                self._socket = raw
+            import docker.errors
+
+            try:
+                api.exec_resize(self.exec_id, height=self.rows, width=self.cols)
+            except docker.errors.NotFound:
+                # The program could not start (no such file, no shell): the exec is gone and
+                # the runtime's reason is what it printed.
+                said = self.read(4096, timeout=1.0) or b""
+                self.close()
+                reason = said.decode("utf-8", "replace").strip() or "it exited at once"
+                raise Conflict(f"{self.argv[0]!r} could not be started: {reason}") from None
+
+        self.started = time.monotonic()
+        self.engine.call(start, self.container_id)
+
+    def read(self, size: int = 64 * 1024, timeout: float | None = None) -> bytes | None:
+        """The next bytes the terminal shows: b"" once the shell ended or was closed, None
+        when ``timeout`` seconds passed first."""
+        sock = self._socket
+        if sock is None:
+            return b""
+        try:
+            if timeout is not None:
+                ready, _, _ = select.select([sock], [], [], max(timeout, 0))
+                if not ready:
+                    return None
+            return bytes(sock.recv(size))
+        except (OSError, ValueError):  # closed meanwhile
+            return b""
+
+    def write(self, data: bytes) -> None:
+        """Type ``data`` (keys, a paste) into the terminal."""
+        with self._lock:
+            sock = self._socket
+        if sock is None or self._closed:
+            raise Conflict("The shell has ended.")
+        try:
+            sock.sendall(data)
+        except OSError:
+            raise Conflict("The shell has ended.") from None
+
+    def resize(self, rows: int, cols: int) -> None:
+        """Give the terminal a new size (the shell gets SIGWINCH)."""
+        self.rows, self.cols = check_terminal_size(rows, cols)
+        if self.exec_id is not None:
+            exec_id = self.exec_id
+            self.engine.call(
+                lambda: self.engine.api.exec_resize(exec_id, height=rows, width=cols),
+                self.container_id,
+            )
+
+    def exit_code(self) -> int | None:
+        """The shell's exit code once it ended (None while it runs or if Docker lost it)."""
+        if self.exec_id is None:
+            return None
+        return self.engine.exec_exit_code(self.exec_id)
+
+    @property
+    def duration(self) -> float:
+        """Seconds since the shell started."""
+        return time.monotonic() - self.started
+
+    def close(self) -> None:
+        """Hang up: close the terminal's socket. The shell gets SIGHUP from its TTY (Docker
+        has no call to stop an exec; a process that ignores SIGHUP goes on)."""
+        with self._lock:
+            self._closed = True
+            sock, self._socket = self._socket, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()

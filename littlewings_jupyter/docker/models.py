@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Conflict
+from ..errors import Conflict, InvalidMessage
 
 POWER_ACTIONS = ("start", "stop", "restart", "kill", "pause", "unpause")
 
@@ -143,3 +143,16 @@ def check_power_action(action: str, state: str) -> None:
         }
         reason = hints.get(action, f"it is {state or 'in an unknown state'}")
         raise Conflict(f"Cannot {action} the container: {reason}.", state=state)
+
+
+MAX_TERMINAL_SIZE = 1000
+
+
+def check_terminal_size(rows: Any, cols: Any) -> tuple[int, int]:
+    """``rows`` and ``cols`` of a terminal, or :class:`InvalidMessage` saying what is wrong."""
+    for name, value in (("rows", rows), ("cols", cols)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidMessage(f"'{name}' must be a whole number.")
+        if not 1 <= value <= MAX_TERMINAL_SIZE:
+            raise InvalidMessage(f"'{name}' must be from 1 to {MAX_TERMINAL_SIZE}, not {value}.")
+    return rows, cols

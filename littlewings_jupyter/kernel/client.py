@@ -12,6 +12,7 @@ thread. The console widget runs the session manager itself, on a loop of its own
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import fnmatch
 import html
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, TypeVar
 
-from ..docker.engine import DockerEngine, Exec, translate_docker_error
+from ..docker.engine import DockerEngine, Exec, ShellProcess, translate_docker_error
 from ..docker.framing import DockerStream
 from ..docker.lines import (
     STDERR,
@@ -43,6 +44,7 @@ from ..errors import (
     CommandFailed,
     Conflict,
     ContainerNotFound,
+    DockerError,
     Forbidden,
     InvalidMessage,
     LittleWingsError,
@@ -594,6 +596,94 @@ class ExecResult:
         )
 
 
+# -- interactive shells --------------------------------------------------------------------------
+
+
+class Shell:
+    """An interactive shell in a container (``docker exec -it``), pexpect-style.
+
+    Made by :meth:`Container.shell`. :meth:`send` types, :meth:`read` returns what the terminal
+    showed, :meth:`expect` waits for a pattern; :meth:`resize`, :meth:`close`. Output is text
+    (UTF-8, never a character cut in two) with the terminal's own escape sequences and CRLF.
+    A context manager: ``with c.shell() as sh: ...`` closes it.
+    """
+
+    def __init__(self, container: Container, process: ShellProcess) -> None:
+        self.container = container
+        self.process = process
+        self.buffer = ""  # what was read but not yet matched by expect()
+        self.exit_code: int | None = None
+        self.ended = False
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def send(self, text: str) -> None:
+        """Type ``text`` (add ``"\\n"`` for Enter, ``"\\x03"`` is Ctrl-C, ``"\\x04"`` Ctrl-D)."""
+        self.process.write(text.encode("utf-8"))
+
+    def sendline(self, text: str = "") -> None:
+        """Type ``text`` and Enter."""
+        self.send(text + "\n")
+
+    def _fill(self, timeout: float | None) -> bool:
+        """Read once more into the buffer; False when nothing came in time or the shell ended."""
+        if self.ended:
+            return False
+        data = self.process.read(timeout=timeout)
+        if data is None:
+            return False
+        if not data:
+            self.ended = True
+            self.buffer += self._decoder.decode(b"", final=True)
+            self.exit_code = self.process.exit_code()
+            self.process.close()
+            return False
+        self.buffer += self._decoder.decode(data)
+        return True
+
+    def read(self, timeout: float = 1.0) -> str:
+        """What the terminal showed until ``timeout`` seconds pass with nothing new."""
+        while self._fill(timeout):
+            pass
+        text, self.buffer = self.buffer, ""
+        return text
+
+    def expect(self, pattern: str | re.Pattern[str], timeout: float = 30) -> re.Match[str]:
+        """Wait until the output matches ``pattern`` (a regex); the match. What came before and
+        the match itself are consumed; raises TimeoutError (with what came) when it does not."""
+        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        while True:
+            match = regex.search(self.buffer)
+            if match:
+                self.buffer = self.buffer[match.end() :]
+                return match
+            left = deadline - time.monotonic()
+            if left <= 0 or (not self._fill(left) and self.ended):
+                raise TimeoutError(
+                    f"{regex.pattern!r} did not appear in the shell of {self.container.name!r}"
+                    f" (ended: {self.ended}); it showed: {self.buffer[-500:]!r}"
+                )
+
+    def resize(self, rows: int, cols: int) -> None:
+        """Give the terminal a new size."""
+        self.process.resize(rows, cols)
+
+    def close(self) -> int | None:
+        """Hang up (the shell gets SIGHUP); its exit code if it had already ended."""
+        self.process.close()
+        return self.exit_code
+
+    def __enter__(self) -> Shell:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = f"ended ({self.exit_code})" if self.ended else "open"
+        return f"<Shell {' '.join(self.process.argv)!r} in {self.container.name!r}, {state}>"
+
+
 # -- containers ----------------------------------------------------------------------------------
 
 
@@ -801,6 +891,37 @@ class Container:
             container=self.name,
         )
         return result.check() if check else result
+
+    def shell(
+        self,
+        command: str | Sequence[str] | None = None,
+        *,
+        user: str | None = None,
+        rows: int = 24,
+        cols: int = 80,
+    ) -> Shell:
+        """An interactive shell in the running container: bash if it has it, else sh.
+
+        ``command`` runs another program (a string runs with ``/bin/sh -c``), as ``user``.
+        Returns a :class:`Shell`: ``sh.sendline("ls"); sh.expect(r"\\$ ")``.
+        """
+        self.client._check_write("opening a shell")
+        if not self.client.limits.shell_enabled:
+            raise Forbidden("Shells are disabled for this client (limits.shell_enabled).")
+        if isinstance(command, str):
+            argv: list[str] | None = ["/bin/sh", "-c", command]
+        else:
+            argv = None if command is None else [str(arg) for arg in command]
+        ref = self._call(self.client.engine.resolve, self.id)
+        if ref.state != "running":
+            raise Conflict(f"Cannot open a shell in {self.name!r}: it is {ref.state}.")
+        process = ShellProcess(self.client.engine, self.id, argv, rows, cols, user)
+        try:
+            process.start()
+        except (Conflict, DockerError) as exc:
+            process.close()
+            raise Conflict(f"Cannot start a shell in {self.name!r}: {exc.message}") from None
+        return Shell(self, process)
 
     def send(self, text: str, newline: bool = True) -> None:
         """Type ``text`` on the container's stdin (it must run with stdin open, ``docker run -i``).
@@ -1221,6 +1342,7 @@ __all__ = [
     "ExecResult",
     "Line",
     "LogFollow",
+    "Shell",
     "connect",
     "container",
     "containers",

@@ -91,6 +91,19 @@ class Limits(HasTraits):
     max_concurrent_commands = Int(
         4, help="Exec commands one connection may have running at once."
     ).tag(config=True)
+    shell_enabled = Bool(
+        True,
+        help="Allow interactive shells (docker exec -it) in containers: Jupyter already gives its "
+        "users a terminal on the host. read_only refuses them too.",
+    ).tag(config=True)
+
+    shell_command = List(
+        Unicode(),
+        default_value=[],
+        help="The argv of a shell a client opens without naming one. Empty: bash if the "
+        "container has it, else sh.",
+    ).tag(config=True)
+
     idle_warning = Float(
         30.0, help="Seconds before an idle close that the client is warned (at most a third)."
     ).tag(config=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Union
 
 from ..docker.lines import Cursor
-from ..docker.models import POWER_ACTIONS
+from ..docker.models import POWER_ACTIONS, check_terminal_size
 from ..errors import InvalidJSON, InvalidMessage, UnknownType
 
 PROTOCOL_VERSION = 1
@@ -73,6 +73,26 @@ class Power(Message):
     """A power action on the connected container."""
 
     action: str = ""
+
+
+@dataclass
+class ShellOpen(Message):
+    """Open an interactive shell (a TTY) in the connected container."""
+
+    command: list[str] | None = None
+    user: str | None = None
+    rows: int = 24
+    cols: int = 80
+
+
+@dataclass
+class ShellMessage(Message):
+    """Input to, a new size for, or the end of one open shell."""
+
+    shell: str = ""
+    data: str = ""
+    rows: int = 0
+    cols: int = 0
 
 
 @dataclass
@@ -283,6 +303,42 @@ def _parse_toggle(kind: str, request_id: RequestId, data: dict[str, Any]) -> Tog
     return Toggle(type=kind, id=request_id, enabled=_get(data, "enabled", bool, True))
 
 
+MAX_SHELL_INPUT = 64 * 1024
+MAX_SHELL_ID_LENGTH = 64
+
+
+def _parse_shell_open(kind: str, request_id: RequestId, data: dict[str, Any]) -> ShellOpen:
+    command = _get(data, "command", list, None)
+    if command is not None and (
+        not command
+        or len(command) > MAX_ARGV_ITEMS
+        or not all(isinstance(a, str) and "\x00" not in a for a in command)
+    ):
+        raise InvalidMessage("'command' must be a list of 1 or more strings (an argv).")
+    user = _get(data, "user", str, None)
+    if user is not None and (len(user) > 256 or not user.strip()):
+        raise InvalidMessage("'user' must be a user name or uid (as docker exec -u takes it).")
+    rows, cols = check_terminal_size(data.get("rows", 24), data.get("cols", 80))
+    return ShellOpen(type=kind, id=request_id, command=command, user=user, rows=rows, cols=cols)
+
+
+def _parse_shell_message(kind: str, request_id: RequestId, data: dict[str, Any]) -> ShellMessage:
+    shell = data.get("shell")
+    if not isinstance(shell, str) or not 0 < len(shell) <= MAX_SHELL_ID_LENGTH:
+        raise InvalidMessage(f"'{kind}' needs 'shell': the id 'shell_opened' gave.")
+    message = ShellMessage(type=kind, id=request_id, shell=shell)
+    if kind == "shell_input":
+        text = data.get("data")
+        if not isinstance(text, str):
+            raise InvalidMessage("'shell_input' needs 'data': the keys typed, as a string.")
+        if len(text) > MAX_SHELL_INPUT:
+            raise InvalidMessage(f"'data' is longer than {MAX_SHELL_INPUT} characters.")
+        message.data = text
+    elif kind == "shell_resize":
+        message.rows, message.cols = check_terminal_size(data.get("rows"), data.get("cols"))
+    return message
+
+
 def _parse_plain(kind: str, request_id: RequestId, data: dict[str, Any]) -> Message:
     return Message(type=kind, id=request_id)
 
@@ -296,6 +352,10 @@ _PARSERS = {
     "heartbeat": _parse_plain,
     "disconnect": _parse_plain,
     "list": _parse_plain,
+    "shell_open": _parse_shell_open,
+    "shell_input": _parse_shell_message,
+    "shell_resize": _parse_shell_message,
+    "shell_close": _parse_shell_message,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import logging
 import shlex
@@ -11,11 +12,13 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from ..docker.engine import Exec
+from ..docker.engine import Exec, ShellProcess
 from ..docker.lines import STREAM_NAMES, Cursor, LogLine
 from ..docker.models import ContainerRef
 from ..errors import (
     BinaryNotSupported,
+    Conflict,
+    DockerError,
     Forbidden,
     IdleTimeout,
     InternalError,
@@ -49,6 +52,23 @@ class CommandRun:
         self.audit_entry = audit_entry
 
 
+class ShellRun:
+    """A shell a client opened: its TTY process, its output decoder and its audit entry."""
+
+    def __init__(self, process: ShellProcess, request_id: Any, audit_entry: str | None) -> None:
+        self.process = process
+        self.request_id = request_id
+        self.audit_entry = audit_entry
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.closed_by_client = False
+
+
+# Terminal output waiting for a slow client: past this, the shell's output is read no further
+# (the process blocks on its TTY, as in a real terminal) so memory stays bounded and a Ctrl-C
+# is not stuck behind megabytes of old output.
+MAX_SHELL_BACKLOG = 256 * 1024
+
+
 class ClientSession:
     """One client: what it watches, what it runs, and the frames waiting to go out.
 
@@ -74,6 +94,7 @@ class ClientSession:
         self.stats = False
         self.events = False
         self.execs: dict[int, CommandRun] = {}
+        self.shells: dict[str, ShellRun] = {}
         self.rate = TokenBucket(self.limits.command_rate, self.limits.command_burst)
         self.last_activity = time.monotonic()
         self.warned_idle = False
@@ -89,6 +110,7 @@ class ClientSession:
         self._last_written_cursor: Cursor | None = None
         self._dropped_lines = 0
         self._exec_counter = 0
+        self._shell_counter = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -119,6 +141,7 @@ class ClientSession:
                     "read_only": self.limits.read_only,
                     "exec_enabled": self.limits.exec_enabled,
                     "stdin_enabled": self.limits.stdin_enabled,
+                    "shell_enabled": self.limits.shell_enabled,
                 },
             )
         )
@@ -185,6 +208,9 @@ class ClientSession:
         for run in list(self.execs.values()):
             run.exec.cancel()
             self.manager.audit_finish(run.audit_entry, "cancelled")
+        for shell in list(self.shells.values()):
+            shell.closed_by_client = True
+            shell.process.close()
         self.execs.clear()
         self._outbox.clear()
         self._outbox_bytes = 0
@@ -626,5 +652,123 @@ class ClientSession:
             )
         )
 
+    # -- interactive shells ---------------------------------------------------------------------
 
-__all__ = ["ClientSession", "CommandRun"]
+    async def _on_shell_open(self, message: protocol.ShellOpen) -> None:
+        container = self._require_container()
+        manager = self.manager
+        argv = message.command or list(self.limits.shell_command) or None
+        process = ShellProcess(
+            manager.engine, container.id, argv, message.rows, message.cols, message.user
+        )
+        detail = " ".join(process.argv) + (f" (user {message.user})" if message.user else "")
+        entry = manager.audit_start(self, container, "shell", detail, None)
+        try:
+            await manager.check_write(self, "opening a shell")
+            if not self.limits.shell_enabled:
+                raise Forbidden("Shells are disabled on this server (shell_enabled).")
+            manager.reserve_reader()
+            try:
+                await manager.run(process.start)
+            except (Conflict, DockerError) as exc:
+                process.close()
+                raise Conflict(
+                    f"Cannot start {process.argv[0]!r} in {container.name!r}: {exc.message}"
+                ) from None
+        except LittleWingsError as exc:
+            manager.audit_failure(entry, exc)
+            raise
+        self._shell_counter += 1
+        shell_id = f"sh{self._shell_counter}"
+        run = ShellRun(process, message.id, entry)
+        self.shells[shell_id] = run
+        self.send(
+            protocol.reply(
+                "shell_opened",
+                message.id,
+                shell=shell_id,
+                command=process.argv,
+                rows=process.rows,
+                cols=process.cols,
+            )
+        )
+        manager.loop.create_task(self._pump_shell(shell_id, run))
+
+    async def _pump_shell(self, shell_id: str, run: ShellRun) -> None:
+        """Terminal output to the client until the shell ends; then its exit code."""
+        manager = self.manager
+        loop = manager.loop
+
+        def emit(text: str) -> None:
+            self.send(protocol.reply("shell_output", shell=shell_id, data=text))
+
+        def pump() -> None:
+            process = run.process
+            while True:
+                while self._outbox_bytes > MAX_SHELL_BACKLOG and not self.closed:
+                    time.sleep(0.01)  # the client reads slowly: let the TTY fill up
+                data = process.read()
+                if not data:
+                    break
+                text = run.decoder.decode(data)
+                if text:
+                    with contextlib.suppress(RuntimeError):
+                        loop.call_soon_threadsafe(emit, text)
+            text = run.decoder.decode(b"", final=True)
+            if text:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(emit, text)
+
+        try:
+            await manager.run_reader(pump)
+            exit_code = None if run.closed_by_client else await manager.run(run.process.exit_code)
+        except LittleWingsError:
+            exit_code = None
+        finally:
+            run.process.close()
+            self.shells.pop(shell_id, None)
+        # The entry's start and finish times give the shell's duration.
+        manager.audit_finish(run.audit_entry, "ok", exit_code=exit_code)
+        if self.closed:
+            return
+        reason = "closed" if run.closed_by_client else "exited"
+        self.send(
+            protocol.reply(
+                "shell_exit",
+                shell=shell_id,
+                exit_code=exit_code,
+                reason=reason,
+                duration_ms=round(run.process.duration * 1000),
+            )
+        )
+
+    def _require_shell(self, message: protocol.ShellMessage) -> ShellRun:
+        run = self.shells.get(message.shell)
+        if run is None:
+            raise NotConnected(f"No open shell {message.shell!r} on this connection.")
+        return run
+
+    async def _on_shell_input(self, message: protocol.ShellMessage) -> None:
+        run = self._require_shell(message)
+        await self.manager.run(run.process.write, message.data.encode("utf-8"))
+
+    async def _on_shell_resize(self, message: protocol.ShellMessage) -> None:
+        run = self._require_shell(message)
+        await self.manager.run(run.process.resize, message.rows, message.cols)
+        self.send(
+            protocol.reply(
+                "shell_resized",
+                message.id,
+                shell=message.shell,
+                rows=message.rows,
+                cols=message.cols,
+            )
+        )
+
+    async def _on_shell_close(self, message: protocol.ShellMessage) -> None:
+        run = self._require_shell(message)
+        run.closed_by_client = True
+        run.process.close()
+
+
+__all__ = ["ClientSession", "CommandRun", "ShellRun"]
