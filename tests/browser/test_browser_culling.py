@@ -111,6 +111,15 @@ def test_jupyterlab_culls_a_kernel_whose_widget_nobody_views(
     box = make_demo_console()
     wait_for_docker_log(box, "demo: tick 1 ")
     server = make_lab_server(args=CULL_ARGS)
+    # JupyterLab 4.6 sends comm messages on kernel subshells by default; with ipykernel 7 a
+    # reopened page's widget messages may name a subshell the kernel no longer has, and the
+    # kernel drops them ("Cannot handle comm_msg …: Unknown subshell_id", seen here once in
+    # three runs; jupyterlab/jupyterlab#17633, ipython/ipykernel#1557). Not ours: off here.
+    kernels = server.settings_dir / "@jupyterlab" / "apputils-extension"
+    kernels.mkdir(parents=True, exist_ok=True)
+    (kernels / "kernels-settings.jupyterlab-settings").write_text(
+        json.dumps({"commsOverSubshells": "disabled"})
+    )
     widget_notebook(server.root, "cull", box.name)
     url = f"{server.url}lab/tree/cull.ipynb?reset&token={server.token}"
 
@@ -123,7 +132,7 @@ def test_jupyterlab_culls_a_kernel_whose_widget_nobody_views(
     run_cell(page, 0)
     pid = kernel_pid(server.root, "cull")
     widget = widget_log(page)
-    wait_shown(widget, "console ready")
+    wait_shown(widget, "demo: tick")  # (the screen shows the newest lines only)
     page.keyboard.press("Control+s")  # the widget's output is in the file for the next page
     time.sleep(1)
 
@@ -153,8 +162,14 @@ def test_jupyterlab_culls_a_kernel_whose_widget_nobody_views(
     request = urllib.request.Request(
         f"{server.url}api/kernels", headers={"Authorization": f"token {server.token}"}
     )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert json.loads(response.read()) == []
+    deadline = time.monotonic() + 10  # the culler forgets the kernel just after it ends
+    while True:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            listed = json.loads(response.read())
+        if not listed:
+            break
+        assert time.monotonic() < deadline, listed
+        time.sleep(0.2)
     print(f"culled {time.monotonic() - closed_at:.1f} s after the page closed")
     context.close()
 
@@ -215,7 +230,7 @@ def test_voila_culls_a_kernel_whose_widget_nobody_views(
         page = context.new_page()
         page.goto(url)
         widget = widget_log(page)
-        wait_shown(widget, "console ready", timeout=60)
+        wait_shown(widget, "demo: tick", timeout=60)
         pid = kernel_pid(tmp_path, "voila")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         widget.screenshot(path=str(SCREENSHOTS / "voila-widget.png"))
