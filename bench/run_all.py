@@ -26,7 +26,16 @@ sys.path.insert(0, str(HERE))
 
 from common import Row, fmt, log, print_table  # noqa: E402
 
-BENCHMARKS = ["throughput", "fanout", "latency", "slow_consumer", "idle", "browser", "startup"]
+BENCHMARKS = [
+    "throughput",
+    "fanout",
+    "latency",
+    "slow_consumer",
+    "idle",
+    "browser",
+    "startup",
+    "shell",
+]
 SCRIPTS = {name: HERE / f"bench_{name}.py" for name in BENCHMARKS}
 
 

@@ -706,8 +706,8 @@ class ClientSession:
             process = run.process
             while True:
                 while self._outbox_bytes > MAX_SHELL_BACKLOG and not self.closed:
-                    time.sleep(0.01)  # the client reads slowly: let the TTY fill up
-                data = process.read()
+                    time.sleep(0.002)  # the client reads slowly: let the TTY fill up
+                data = process.read(256 * 1024)
                 if not data:
                     break
                 text = run.decoder.decode(data)
