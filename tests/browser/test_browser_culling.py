@@ -13,6 +13,7 @@ import secrets
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable
@@ -215,11 +216,15 @@ def test_voila_culls_a_kernel_whose_widget_nobody_views(
     try:
         base = next(a for a in process.args if str(a).startswith("--Voila.base_url="))
         url = f"http://127.0.0.1:{port}{str(base).split('=', 1)[1]}"
+        # Wait for the server without asking for the notebook: each page request runs it in a
+        # kernel of its own (which a probe would leave unviewed, and which writes the pid file).
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(url, timeout=2).close()
+                urllib.request.urlopen(f"{url}no-such-page", timeout=2).close()
                 break
+            except urllib.error.HTTPError:
+                break  # the server answers
             except OSError:
                 assert process.poll() is None, log_path.read_text()[-2000:]
                 assert time.monotonic() < deadline, log_path.read_text()[-2000:]
@@ -227,6 +232,7 @@ def test_voila_culls_a_kernel_whose_widget_nobody_views(
 
         context = browser.new_context(viewport={"width": 1100, "height": 700})
         context.set_default_timeout(60000)
+        (tmp_path / "voila.pid").unlink(missing_ok=True)
         page = context.new_page()
         page.goto(url)
         widget = widget_log(page)
