@@ -40,7 +40,6 @@ from ..docker.lines import Cursor, LogLine
 from ..errors import LittleWingsError, NotConnected, from_wire
 from ..session import protocol
 from ..session.frames import LogBatch
-from ..session.limits import Limits
 from ..session.session import ClientSession
 from .client import Container, ExecResult, Line
 from .client import container as _lookup
@@ -227,10 +226,7 @@ class ContainerConsole(anywidget.AnyWidget):
         client = handle.client
         limits = client.limits
         if exec_shell is not None:
-            limits = Limits(
-                **{name: getattr(limits, name) for name in Limits.class_trait_names()},
-            )
-            limits.exec_shell = list(exec_shell)
+            limits = limits.copy(exec_shell=list(exec_shell))
         self._limits = limits
         self._user = _kernel_user()
         self._lines: deque[Line] = deque(maxlen=max_lines)

@@ -73,7 +73,7 @@ class LittleWings(ExtensionApp, Limits):
 
     def limits(self) -> Limits:
         """The session settings of this app's configuration (declared once, on :class:`Limits`)."""
-        return Limits(**{name: getattr(self, name) for name in Limits.class_trait_names()})
+        return Limits.copy(self)
 
     def initialize_settings(self) -> None:
         """Build the engine and session manager; no Docker call happens here."""

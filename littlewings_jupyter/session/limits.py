@@ -108,6 +108,12 @@ class Limits(HasTraits):
         30.0, help="Seconds before an idle close that the client is warned (at most a third)."
     ).tag(config=True)
 
+    def copy(self, **changes: Any) -> Limits:
+        """These settings as a plain :class:`Limits` (of an app, or another one), with changes."""
+        values = {name: getattr(self, name) for name in Limits.class_trait_names()}
+        values.update(changes)
+        return Limits(**values)
+
     def check_command(self, text: str) -> None:
         """Refuse a command the allow-list does not match or the deny-list does."""
         if self.command_allow and not any(
