@@ -98,6 +98,13 @@ class CommandFailed(LittleWingsError):
     http_status = 500
 
 
+class ShellGone(LittleWingsError):
+    """``shell_attach`` of a shell that ended or was not taken back in time."""
+
+    code = "shell_ended"
+    http_status = 410
+
+
 class Forbidden(LittleWingsError):
     """The Authorizer, read-only mode or a disabled feature refuses the action."""
 

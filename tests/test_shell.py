@@ -106,6 +106,8 @@ async def test_a_shell_answers_resizes_and_interrupts(lw_client, make_container,
     )
     shells = [e for e in audit["entries"] if e["action"] == "shell"]
     assert [(e["result"], e["exit_code"]) for e in shells] == [("ok", 3)]
+    # Keystrokes are not recorded unless audit_shell_input says so.
+    assert {e["action"] for e in audit["entries"]} == {"shell"}
     assert "bash" in shells[0]["detail"] and shells[0]["finished"] >= shells[0]["time"]
 
 
@@ -128,13 +130,94 @@ async def test_two_shells_are_independent_and_close(lw_client, make_container, j
     await two.expect("still-here", since=mark)
     error = await client.request({"type": "shell_input", "shell": one.shell, "data": "x"}, "x")
     assert error["code"] == "not_connected"
-    # The socket goes: every shell of it ends, nothing is left reading.
+    # The socket goes: its shell waits to be reattached (shell_reattach_timeout, 60 s).
     client.close()
     manager = manager_of(jp_serverapp)
-    deadline = time.monotonic() + 10
-    while manager.running_readers:
-        assert time.monotonic() < deadline, manager.running_readers
+    await wait_for(lambda: two.shell in manager.detached_shells)
+    assert manager.running_readers == 1
+
+
+async def wait_for(condition: Any, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never met"
         await asyncio.sleep(0.05)
+
+
+async def test_a_shell_survives_a_dropped_socket(lw_client, make_container, jp_serverapp):
+    container = make_container()
+    client = await lw_client()
+    term = await open_shell(client, container)
+    mark = len(client.received)
+    await term.type("X=kept; (sleep 1; echo away-$((5*5))) & echo bg-started\n")
+    await term.expect("bg-started", since=mark)
+    client.close()
+    manager = manager_of(jp_serverapp)
+    await wait_for(lambda: term.shell in manager.detached_shells)
+    await asyncio.sleep(1.5)  # the shell writes while nobody is connected
+
+    again = await lw_client()  # no connect needed: the shell's id is enough, for its user
+    attached = await again.request(
+        {"type": "shell_attach", "shell": term.shell, "rows": 33, "cols": 91}, "shell_attached"
+    )
+    assert attached["type"] == "shell_attached", attached
+    assert (attached["shell"], attached["server_id"]) == (term.shell, container.name)
+    back = Terminal(again, term.shell)
+    back.mark = 0
+    await back.expect("away-25")  # what it wrote meanwhile comes first
+    mark = len(again.received)
+    await back.type("echo $X; stty size\n")
+    await back.expect(r"kept\r\n33 91\r\n", since=mark)  # the same shell, at the new size
+    assert term.shell not in manager.detached_shells
+
+    # A shell is taken back once, by its own user only.
+    other = await lw_client()
+    taken = await other.request({"type": "shell_attach", "shell": term.shell}, "shell_attached")
+    assert taken["code"] == "shell_ended", taken
+    again.close()
+    await wait_for(lambda: term.shell in manager.detached_shells)
+    manager.detached_shells[term.shell].owner = "user:somebody-else"
+    stranger = await other.request({"type": "shell_attach", "shell": term.shell}, "x")
+    assert stranger["code"] == "shell_ended" and "60 s" in stranger["message"], stranger
+    unknown = await other.request({"type": "shell_attach", "shell": "sh-nope"}, "x")
+    assert unknown["code"] == "shell_ended"
+
+    # Server stop ends every shell, detached ones too.
+    process = manager.detached_shells[term.shell].process
+    await manager.close()
+    assert process.closed and not manager.detached_shells
+
+
+class TestShellReattachTimeout:
+    @pytest.fixture
+    def littlewings_config(self) -> dict[str, Any]:
+        return {"shell_reattach_timeout": 0.5, "audit_shell_input": True}
+
+    async def test_not_taken_back_in_time(self, lw_client, make_container, jp_serverapp, jp_fetch):
+        container = make_container()
+        client = await lw_client()
+        term = await open_shell(client, container)
+        mark = len(client.received)
+        await term.type("echo typed-$((3+4))\n")
+        await term.expect("typed-7", since=mark)
+        await term.type("echo half")
+        client.close()
+        manager = manager_of(jp_serverapp)
+        # Hung up after the grace period: nothing is left reading.
+        await wait_for(lambda: not manager.running_readers and not manager.detached_shells)
+        again = await lw_client()
+        error = await again.request({"type": "shell_attach", "shell": term.shell}, "x")
+        assert error["code"] == "shell_ended" and "0.5 s" in error["message"], error
+
+        # audit_shell_input: every line typed, the unfinished one too, after the shell's entry.
+        manager.audit.flush()
+        audit = json.loads(
+            (await jp_fetch("api", "littlewings", "audit", params={"container": container.id})).body
+        )
+        entries = audit["entries"][::-1]
+        assert [e["action"] for e in entries] == ["shell", "shell_input", "shell_input"]
+        assert [e["detail"] for e in entries[1:]] == ["echo typed-$((3+4))", "echo half"]
+        assert entries[1]["via"] == term.shell and entries[0]["exit_code"] is None
 
 
 async def test_bad_shell_frames_are_refused_clearly(lw_client, make_container):

@@ -531,6 +531,11 @@ class ShellProcess:
         return self.engine.exec_exit_code(self.exec_id)
 
     @property
+    def closed(self) -> bool:
+        """Whether the terminal was hung up (by :meth:`close`)."""
+        return self._closed
+
+    @property
     def duration(self) -> float:
         """Seconds since the shell started."""
         return time.monotonic() - self.started

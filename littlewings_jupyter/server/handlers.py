@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, cast
 
 from jupyter_core.utils import ensure_async
@@ -32,6 +33,19 @@ class LittleWingsHandlerMixin:
         """The Jupyter user's name, as the identity provider tells it."""
         user = self.current_user  # type: ignore[attr-defined]
         return str(getattr(user, "username", None) or getattr(user, "name", None) or user)
+
+    @property
+    def principal(self) -> str:
+        """Who asks, as a stable key: the user, or the token of a request that has one.
+
+        A request with a token and no login cookie gets a new anonymous user name each time from
+        Jupyter's identity provider; the token is what stays the same between its requests.
+        """
+        handler = cast(JupyterHandler, self)
+        token = handler.identity_provider.get_token(handler)
+        if token:
+            return "token:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+        return "user:" + self.user_name
 
     async def is_authorized(self, action: str) -> bool:
         """Whether the server's Authorizer allows ``action`` on the ``littlewings`` resource."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
@@ -181,11 +180,7 @@ class PowerHandler(LittleWingsAPIHandler):
         A request with a token and no login cookie gets a new anonymous user name each time from
         Jupyter's identity provider: keyed by name, a script could skip the limit.
         """
-        token = self.identity_provider.get_token(self)
-        if token:
-            digest = hashlib.sha256(token.encode()).hexdigest()[:16]
-            return self.manager.rate_for_user(f"token:{digest}")
-        return self.manager.rate_for_user(self.user_name)
+        return self.manager.rate_for_user(self.principal)
 
     @web.authenticated
     async def post(self, ref: str) -> None:

@@ -104,6 +104,19 @@ class Limits(HasTraits):
         "container has it, else sh.",
     ).tag(config=True)
 
+    shell_reattach_timeout = Float(
+        60.0,
+        help="Seconds a shell outlives its connection: a client that reconnects within them takes "
+        "it back (shell_attach) with the output it missed; later the shell is hung up. 0: hang up "
+        "at once.",
+    ).tag(config=True)
+
+    audit_shell_input = Bool(
+        False,
+        help="Record what users type in shells in the audit trail, a line an entry. Off: only "
+        "who opened which shell, its command and how long it ran.",
+    ).tag(config=True)
+
     idle_warning = Float(
         30.0, help="Seconds before an idle close that the client is warned (at most a third)."
     ).tag(config=True)

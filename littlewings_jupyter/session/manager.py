@@ -26,6 +26,7 @@ from .audit import AuditLog
 from .frames import LogBatch
 from .limits import Limits, OutputThrottle, TokenBucket
 from .session import ClientSession
+from .shells import ShellRun
 
 log = logging.getLogger("littlewings")
 
@@ -156,8 +157,15 @@ class SessionManager:
         self.engine_available: bool | None = None
         self.audit: AuditLog | None = None
         self.throttles: dict[str, OutputThrottle] = {}
+        # Shells whose connection went, waiting to be reattached (see session/shells.py).
+        self.detached_shells: dict[str, ShellRun] = {}
         self._loop = loop
         self._closed = False
+
+    @property
+    def closing(self) -> bool:
+        """Whether :meth:`close` began: sessions then end their shells rather than detach them."""
+        return self._closed
 
     @property
     def followers(self) -> dict[str, LogFollower]:
@@ -400,6 +408,22 @@ class SessionManager:
             via=via,
         )
 
+    def audit_record(
+        self, user: str, container: ContainerRef, action: str, detail: str, via: str | None
+    ) -> None:
+        """Record something done at once (a line typed in a shell), as done."""
+        if self.audit is None:
+            return
+        entry = self.audit.start(
+            user=user,
+            container_id=container.id,
+            container_name=container.name,
+            action=action,
+            detail=detail,
+            via=via,
+        )
+        self.audit.finish(entry, "ok")
+
     def audit_finish(self, entry: str | None, result: str, **details: Any) -> None:
         """Record how an audited action ended."""
         if entry is not None and self.audit is not None:
@@ -488,6 +512,9 @@ class SessionManager:
         for session in list(self.sessions):
             session.close_socket(1001, "server stopping")
             session.release()
+        for shell in list(self.detached_shells.values()):
+            shell.close()
+        self.detached_shells.clear()
         streams: list[Any] = [*self.logs.stop_all(), *self.stats.stop_all()]
         if self.event_watcher is not None:
             self.event_watcher.stop()

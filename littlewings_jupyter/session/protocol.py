@@ -334,7 +334,8 @@ def _parse_shell_message(kind: str, request_id: RequestId, data: dict[str, Any])
         if len(text) > MAX_SHELL_INPUT:
             raise InvalidMessage(f"'data' is longer than {MAX_SHELL_INPUT} characters.")
         message.data = text
-    elif kind == "shell_resize":
+    elif kind == "shell_resize" or (kind == "shell_attach" and ("rows" in data or "cols" in data)):
+        # A reattaching client gives its terminal's size now, which may have changed meanwhile.
         message.rows, message.cols = check_terminal_size(data.get("rows"), data.get("cols"))
     return message
 
@@ -356,6 +357,7 @@ _PARSERS = {
     "shell_input": _parse_shell_message,
     "shell_resize": _parse_shell_message,
     "shell_close": _parse_shell_message,
+    "shell_attach": _parse_shell_message,
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import logging
 import shlex
@@ -25,11 +24,13 @@ from ..errors import (
     InvalidMessage,
     LittleWingsError,
     NotConnected,
+    ShellGone,
     TooManyCommands,
 )
 from . import protocol
 from .frames import LogBatch, footprint, log_frames
 from .limits import TokenBucket
+from .shells import ShellRun
 
 if TYPE_CHECKING:
     from .limits import Limits
@@ -50,23 +51,6 @@ class CommandRun:
         self.request_id = request_id
         self.text = text
         self.audit_entry = audit_entry
-
-
-class ShellRun:
-    """A shell a client opened: its TTY process, its output decoder and its audit entry."""
-
-    def __init__(self, process: ShellProcess, request_id: Any, audit_entry: str | None) -> None:
-        self.process = process
-        self.request_id = request_id
-        self.audit_entry = audit_entry
-        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self.closed_by_client = False
-
-
-# Terminal output waiting for a slow client: past this, the shell's output is read no further
-# (the process blocks on its TTY, as in a real terminal) so memory stays bounded and a Ctrl-C
-# is not stuck behind megabytes of old output.
-MAX_SHELL_BACKLOG = 256 * 1024
 
 
 class ClientSession:
@@ -110,7 +94,6 @@ class ClientSession:
         self._last_written_cursor: Cursor | None = None
         self._dropped_lines = 0
         self._exec_counter = 0
-        self._shell_counter = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -118,6 +101,12 @@ class ClientSession:
     def user_name(self) -> str:
         """The Jupyter user's name (the session acts for them: audit, Authorizer)."""
         return self.connection.user_name
+
+    @property
+    def principal(self) -> str:
+        """Who the session acts for, as a key that stays the same between its user's connections
+        (their token, when Jupyter calls each token request a new anonymous user)."""
+        return str(getattr(self.connection, "principal", None) or "user:" + self.user_name)
 
     async def is_authorized(self, action: str) -> bool:
         """Whether the Authorizer allows the user ``action`` on the ``littlewings`` resource."""
@@ -208,9 +197,13 @@ class ClientSession:
         for run in list(self.execs.values()):
             run.exec.cancel()
             self.manager.audit_finish(run.audit_entry, "cancelled")
+        grace = self.limits.shell_reattach_timeout
         for shell in list(self.shells.values()):
-            shell.closed_by_client = True
-            shell.process.close()
+            if grace > 0 and not self.manager.closing:
+                shell.detach(grace)  # a new socket of this user may take it back
+            else:
+                shell.close()
+        self.shells.clear()
         self.execs.clear()
         self._outbox.clear()
         self._outbox_bytes = 0
@@ -220,6 +213,11 @@ class ClientSession:
         self.manager.session_closed(self)
 
     # -- outbound ----------------------------------------------------------------------------
+
+    @property
+    def outbox_bytes(self) -> int:
+        """What the frames waiting for the client take in memory."""
+        return self._outbox_bytes
 
     def send(self, frame: dict[str, Any]) -> None:
         """Queue a frame for the client."""
@@ -678,69 +676,35 @@ class ClientSession:
         except LittleWingsError as exc:
             manager.audit_failure(entry, exc)
             raise
-        self._shell_counter += 1
-        shell_id = f"sh{self._shell_counter}"
-        run = ShellRun(process, message.id, entry)
-        self.shells[shell_id] = run
-        self.send(
-            protocol.reply(
-                "shell_opened",
-                message.id,
-                shell=shell_id,
-                command=process.argv,
-                rows=process.rows,
-                cols=process.cols,
-            )
-        )
-        manager.loop.create_task(self._pump_shell(shell_id, run))
+        run = ShellRun(manager, self, process, container, message.id, entry)
+        self.shells[run.id] = run
+        self.send(run.opened_frame("shell_opened", message.id))
+        manager.loop.create_task(run.pump())
 
-    async def _pump_shell(self, shell_id: str, run: ShellRun) -> None:
-        """Terminal output to the client until the shell ends; then its exit code."""
+    async def _on_shell_attach(self, message: protocol.ShellMessage) -> None:
         manager = self.manager
-        loop = manager.loop
-
-        def emit(text: str) -> None:
-            self.send(protocol.reply("shell_output", shell=shell_id, data=text))
-
-        def pump() -> None:
-            process = run.process
-            while True:
-                while self._outbox_bytes > MAX_SHELL_BACKLOG and not self.closed:
-                    time.sleep(0.002)  # the client reads slowly: let the TTY fill up
-                data = process.read(256 * 1024)
-                if not data:
-                    break
-                text = run.decoder.decode(data)
-                if text:
-                    with contextlib.suppress(RuntimeError):
-                        loop.call_soon_threadsafe(emit, text)
-            text = run.decoder.decode(b"", final=True)
-            if text:
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(emit, text)
-
-        try:
-            await manager.run_reader(pump)
-            exit_code = None if run.closed_by_client else await manager.run(run.process.exit_code)
-        except LittleWingsError:
-            exit_code = None
-        finally:
-            run.process.close()
-            self.shells.pop(shell_id, None)
-        # The entry's start and finish times give the shell's duration.
-        manager.audit_finish(run.audit_entry, "ok", exit_code=exit_code)
-        if self.closed:
-            return
-        reason = "closed" if run.closed_by_client else "exited"
-        self.send(
-            protocol.reply(
-                "shell_exit",
-                shell=shell_id,
-                exit_code=exit_code,
-                reason=reason,
-                duration_ms=round(run.process.duration * 1000),
+        run = manager.detached_shells.get(message.shell)
+        if run is None or run.owner != self.principal:
+            grace = self.limits.shell_reattach_timeout
+            raise ShellGone(
+                f"The shell {message.shell!r} has ended: it is unknown, or was not taken back "
+                f"within {grace:g} s of its connection closing (shell_reattach_timeout)."
             )
-        )
+        await manager.check_write(self, "reattaching a shell")
+        if manager.detached_shells.get(message.shell) is not run:
+            raise ShellGone(f"The shell {message.shell!r} was taken back by another connection.")
+        self.send(run.opened_frame("shell_attached", message.id))
+        run.attach(self)
+        if (
+            message.rows
+            and not run.ended
+            and (message.rows, message.cols)
+            != (
+                run.process.rows,
+                run.process.cols,
+            )
+        ):
+            await manager.run(run.process.resize, message.rows, message.cols)
 
     def _require_shell(self, message: protocol.ShellMessage) -> ShellRun:
         run = self.shells.get(message.shell)
@@ -750,7 +714,8 @@ class ClientSession:
 
     async def _on_shell_input(self, message: protocol.ShellMessage) -> None:
         run = self._require_shell(message)
-        await self.manager.run(run.process.write, message.data.encode("utf-8"))
+        run.record_input(message.data)
+        await self.manager.run(run.write, message.data)
 
     async def _on_shell_resize(self, message: protocol.ShellMessage) -> None:
         run = self._require_shell(message)
@@ -766,9 +731,7 @@ class ClientSession:
         )
 
     async def _on_shell_close(self, message: protocol.ShellMessage) -> None:
-        run = self._require_shell(message)
-        run.closed_by_client = True
-        run.process.close()
+        self._require_shell(message).close()
 
 
-__all__ = ["ClientSession", "CommandRun", "ShellRun"]
+__all__ = ["ClientSession", "CommandRun"]

@@ -1,0 +1,240 @@
+"""Interactive shells of client sessions: their output pump, and reattaching after a drop.
+
+A shell belongs to the session that opened it until that session's socket goes. Then it is
+*detached*: it keeps running, its output waits (bounded, the program blocks on its terminal past
+that), and a new session of the same user may take it back with ``shell_attach`` within
+``shell_reattach_timeout`` seconds — as a terminal of Jupyter's own survives a page reload. After
+that the shell is hung up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import logging
+import secrets
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ..docker.engine import ShellProcess
+from ..docker.models import ContainerRef
+from ..errors import LittleWingsError
+from . import protocol
+from .frames import footprint
+
+if TYPE_CHECKING:
+    from .manager import SessionManager
+    from .session import ClientSession
+
+log = logging.getLogger("littlewings")
+
+# Terminal output waiting for a slow client (or for a detached shell's next client): past this,
+# the shell's output is read no further — the process blocks on its TTY, as in a real terminal —
+# so memory stays bounded and a Ctrl-C is not stuck behind megabytes of old output.
+MAX_SHELL_BACKLOG = 256 * 1024
+
+# One read of the terminal: large, so a flood costs few frames.
+READ_SIZE = 256 * 1024
+
+# The longest line of typed input one audit entry keeps (audit_shell_input).
+MAX_AUDITED_INPUT = 4096
+
+
+def new_shell_id() -> str:
+    """An id no other client can guess: it is what reattaches a shell."""
+    return "sh-" + secrets.token_urlsafe(12)
+
+
+class ShellRun:
+    """One shell: its TTY process, who owns it, and where its output goes."""
+
+    def __init__(
+        self,
+        manager: SessionManager,
+        session: ClientSession,
+        process: ShellProcess,
+        container: ContainerRef,
+        request_id: Any,
+        audit_entry: str | None,
+    ) -> None:
+        self.manager = manager
+        self.session: ClientSession | None = session
+        self.process = process
+        self.container = container
+        self.request_id = request_id
+        self.audit_entry = audit_entry
+        self.id = new_shell_id()
+        self.user = session.user_name
+        self.owner = session.principal  # who may reattach it
+        self.audit_input = session.limits.audit_shell_input
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.closed_by_client = False
+        self.ended = False
+        # While detached: the output frames for the next client, and how the shell ended.
+        self.pending: deque[str] = deque()
+        self.pending_bytes = 0
+        self.exit_frame: dict[str, Any] | None = None
+        self.detached_at: float | None = None
+        self._expiry: asyncio.TimerHandle | None = None
+        self._typed: list[str] = []
+
+    # -- output -----------------------------------------------------------------------------
+
+    def backlog(self) -> int:
+        """Output not yet written to a client (read from the pump's thread: a rough figure)."""
+        session = self.session
+        if session is None or session.closed:
+            return self.pending_bytes
+        return session.outbox_bytes
+
+    def _emit(self, text: str) -> None:
+        frame = protocol.encode(protocol.reply("shell_output", shell=self.id, data=text))
+        session = self.session
+        if session is not None and not session.closed:
+            session.send_text(frame)
+        else:
+            self.pending.append(frame)
+            self.pending_bytes += footprint(frame)
+
+    async def pump(self) -> None:
+        """Terminal output to the client until the shell ends; then its exit frame."""
+        manager = self.manager
+        loop = manager.loop
+        process = self.process
+
+        def emit(text: str) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: the server stopped
+                loop.call_soon_threadsafe(self._emit, text)
+
+        def read_all() -> None:
+            while True:
+                while self.backlog() > MAX_SHELL_BACKLOG and not process.closed:
+                    time.sleep(0.002)  # nobody reads fast enough: let the TTY fill up
+                data = process.read(READ_SIZE)
+                if not data:
+                    break
+                text = self.decoder.decode(data)
+                if text:
+                    emit(text)
+            text = self.decoder.decode(b"", final=True)
+            if text:
+                emit(text)
+
+        try:
+            await manager.run_reader(read_all)
+            exit_code = None if self.closed_by_client else await manager.run(process.exit_code)
+        except LittleWingsError:
+            exit_code = None
+        finally:
+            process.close()
+        self.ended = True
+        self._audit_typed(flush=True)
+        # The entry's start and finish times give the shell's duration.
+        manager.audit_finish(self.audit_entry, "ok", exit_code=exit_code)
+        self.exit_frame = protocol.reply(
+            "shell_exit",
+            shell=self.id,
+            exit_code=exit_code,
+            reason="closed" if self.closed_by_client else "exited",
+            duration_ms=round(process.duration * 1000),
+        )
+        session = self.session
+        if session is not None:
+            session.shells.pop(self.id, None)
+            if not session.closed:
+                session.send(self.exit_frame)
+                manager.detached_shells.pop(self.id, None)
+        # A detached shell that ended waits (with its exit frame) for its client until expiry.
+
+    # -- input ------------------------------------------------------------------------------
+
+    def write(self, data: str) -> None:
+        """Type ``data`` (blocking: a worker thread calls it)."""
+        self.process.write(data.encode("utf-8"))
+
+    def record_input(self, data: str) -> None:
+        """Keep typed input for the audit trail, a line an entry (only with audit_shell_input)."""
+        if self.audit_input:
+            self._typed.append(data)
+            self._audit_typed()
+
+    def _audit_typed(self, flush: bool = False) -> None:
+        if not self._typed:
+            return
+        text = "".join(self._typed)
+        *lines, rest = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
+        self._typed = [rest] if rest else []
+        if rest and (flush or len(rest) > MAX_AUDITED_INPUT):
+            lines.append(rest)
+            self._typed = []
+        for line in lines:
+            self.manager.audit_record(
+                self.user,
+                self.container,
+                "shell_input",
+                _printable(line)[:MAX_AUDITED_INPUT],
+                via=self.id,
+            )
+
+    # -- owners -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Hang up: the shell gets SIGHUP (Docker has no call to stop an exec)."""
+        self.closed_by_client = True
+        self.process.close()
+
+    def detach(self, grace: float) -> None:
+        """The session went: keep the shell for ``grace`` seconds, then hang it up."""
+        self.session = None
+        self.detached_at = time.monotonic()
+        self.manager.detached_shells[self.id] = self
+        self._expiry = self.manager.loop.call_later(grace, self._expire)
+
+    def _expire(self) -> None:
+        self._expiry = None
+        if self.session is not None:
+            return
+        self.manager.detached_shells.pop(self.id, None)
+        if not self.ended:
+            log.info("LittleWings: shell %s not reattached in time: hung up", self.id)
+            self.close()
+
+    def attach(self, session: ClientSession) -> None:
+        """Give the shell to ``session``: what it wrote meanwhile goes out first."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        self.manager.detached_shells.pop(self.id, None)
+        self.session = session
+        self.detached_at = None
+        pending, self.pending, self.pending_bytes = self.pending, deque(), 0
+        for frame in pending:
+            session.send_text(frame)
+        if self.ended:
+            if self.exit_frame is not None:
+                session.send(self.exit_frame)
+        else:
+            session.shells[self.id] = self
+
+    def opened_frame(self, kind: str, request_id: Any) -> dict[str, Any]:
+        """``shell_opened`` or ``shell_attached``: the shell's id, command and size."""
+        return protocol.reply(
+            kind,
+            request_id,
+            shell=self.id,
+            command=self.process.argv,
+            rows=self.process.rows,
+            cols=self.process.cols,
+            container=self.container.id,
+            server_id=self.container.name,
+        )
+
+
+def _printable(text: str) -> str:
+    """Typed keys as a reader of the audit trail can read them (control keys escaped)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+__all__ = ["MAX_SHELL_BACKLOG", "ShellRun", "new_shell_id"]
