@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -324,3 +325,44 @@ def test_python_shell_round_trip(make_container):
     readonly = lw.Client(read_only=True).container(container.name)
     with pytest.raises(lw.Forbidden):
         readonly.shell()
+
+
+async def test_flow_control_holds_output_the_client_has_not_shown(lw_client, make_container):
+    """With flow_control the server sends at most a window of output ahead of shell_ack."""
+    container = make_container()
+    client = await lw_client()
+    await client.request({"type": "connect", "server_id": container.name, "tail": 0}, "connected")
+    opened = await client.request({"type": "shell_open", "flow_control": True}, "shell_opened")
+    term = Terminal(client, opened["shell"])
+    await term.expect(PROMPT.pattern)
+    await term.type("yes\n")
+    await term.expect(r"(y\r\n){100}")
+    await asyncio.sleep(1.0)
+    with contextlib.suppress(AssertionError, asyncio.TimeoutError):
+        await client.until("never", 0.5)  # read everything that came
+    held = len(term.output())
+    # The window (128 Ki characters) plus at most one read of the terminal that was under way.
+    assert held < 128 * 1024 + 256 * 1024 + 4096, held
+    with contextlib.suppress(AssertionError, asyncio.TimeoutError):
+        await client.until("never", 1.0)
+    assert len(term.output()) == held  # nothing more without an ack
+    await client.send({"type": "shell_ack", "shell": term.shell, "chars": held})
+    await client.until(lambda f: f["type"] == "shell_output", 5)
+    await asyncio.sleep(0.3)
+    assert len(term.output()) > held
+    bad = await client.request({"type": "shell_ack", "shell": term.shell, "chars": -1}, "x")
+    assert bad["code"] == "invalid_message" and "'chars'" in bad["message"]
+    await term.type("\x03")
+    mark = len(client.received)
+
+    async def ack_all() -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            await client.send({"type": "shell_ack", "shell": term.shell, "chars": 1 << 30})
+
+    acking = asyncio.ensure_future(ack_all())
+    try:
+        await term.type("echo done-$((1+2))\n")
+        await term.expect("done-3", since=mark, timeout=10)
+    finally:
+        acking.cancel()

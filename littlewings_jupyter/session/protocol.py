@@ -83,6 +83,7 @@ class ShellOpen(Message):
     user: str | None = None
     rows: int = 24
     cols: int = 80
+    flow_control: bool = False
 
 
 @dataclass
@@ -93,6 +94,8 @@ class ShellMessage(Message):
     data: str = ""
     rows: int = 0
     cols: int = 0
+    chars: int = 0
+    flow_control: bool = False
 
 
 @dataclass
@@ -319,7 +322,15 @@ def _parse_shell_open(kind: str, request_id: RequestId, data: dict[str, Any]) ->
     if user is not None and (len(user) > 256 or not user.strip()):
         raise InvalidMessage("'user' must be a user name or uid (as docker exec -u takes it).")
     rows, cols = check_terminal_size(data.get("rows", 24), data.get("cols", 80))
-    return ShellOpen(type=kind, id=request_id, command=command, user=user, rows=rows, cols=cols)
+    return ShellOpen(
+        type=kind,
+        id=request_id,
+        command=command,
+        user=user,
+        rows=rows,
+        cols=cols,
+        flow_control=_get(data, "flow_control", bool, False),
+    )
 
 
 def _parse_shell_message(kind: str, request_id: RequestId, data: dict[str, Any]) -> ShellMessage:
@@ -337,6 +348,13 @@ def _parse_shell_message(kind: str, request_id: RequestId, data: dict[str, Any])
     elif kind == "shell_resize" or (kind == "shell_attach" and ("rows" in data or "cols" in data)):
         # A reattaching client gives its terminal's size now, which may have changed meanwhile.
         message.rows, message.cols = check_terminal_size(data.get("rows"), data.get("cols"))
+    if kind == "shell_attach":
+        message.flow_control = _get(data, "flow_control", bool, False)
+    elif kind == "shell_ack":
+        chars = _get(data, "chars", int, None)
+        if chars is None or chars < 0:
+            raise InvalidMessage("'shell_ack' needs 'chars': how many characters were shown.")
+        message.chars = chars
     return message
 
 
@@ -358,6 +376,7 @@ _PARSERS = {
     "shell_resize": _parse_shell_message,
     "shell_close": _parse_shell_message,
     "shell_attach": _parse_shell_message,
+    "shell_ack": _parse_shell_message,
 }
 
 

@@ -677,6 +677,7 @@ class ClientSession:
             manager.audit_failure(entry, exc)
             raise
         run = ShellRun(manager, self, process, container, message.id, entry)
+        run.flow_control = message.flow_control
         self.shells[run.id] = run
         self.send(run.opened_frame("shell_opened", message.id))
         manager.loop.create_task(run.pump())
@@ -694,7 +695,7 @@ class ClientSession:
         if manager.detached_shells.get(message.shell) is not run:
             raise ShellGone(f"The shell {message.shell!r} was taken back by another connection.")
         self.send(run.opened_frame("shell_attached", message.id))
-        run.attach(self)
+        run.attach(self, message.flow_control)
         if (
             message.rows
             and not run.ended
@@ -716,6 +717,9 @@ class ClientSession:
         run = self._require_shell(message)
         run.record_input(message.data)
         await self.manager.run(run.write, message.data)
+
+    async def _on_shell_ack(self, message: protocol.ShellMessage) -> None:
+        self._require_shell(message).acknowledge(message.chars)
 
     async def _on_shell_resize(self, message: protocol.ShellMessage) -> None:
         run = self._require_shell(message)

@@ -35,6 +35,11 @@ log = logging.getLogger("littlewings")
 # so memory stays bounded and a Ctrl-C is not stuck behind megabytes of old output.
 MAX_SHELL_BACKLOG = 256 * 1024
 
+# With flow control, output sent that the client has not said it showed (in characters): a
+# terminal emulator draws slower than a program like `yes` writes, and what it has not drawn
+# waits in the browser's memory and in front of the prompt a Ctrl-C brings back.
+FLOW_WINDOW = 128 * 1024
+
 # One read of the terminal: large, so a flood costs few frames.
 READ_SIZE = 256 * 1024
 
@@ -75,6 +80,10 @@ class ShellRun:
         # While detached: the output frames for the next client, and how the shell ended.
         self.pending: deque[str] = deque()
         self.pending_bytes = 0
+        self.pending_chars = 0
+        # Flow control (the client acknowledges what it showed: shell_ack).
+        self.flow_control = False
+        self.unacked = 0
         self.exit_frame: dict[str, Any] | None = None
         self.detached_at: float | None = None
         self._expiry: asyncio.TimerHandle | None = None
@@ -89,14 +98,26 @@ class ShellRun:
             return self.pending_bytes
         return session.outbox_bytes
 
+    def must_wait(self) -> bool:
+        """Whether the pump should stop reading the terminal for now (its client lags)."""
+        if self.backlog() > MAX_SHELL_BACKLOG:
+            return True
+        return self.flow_control and self.session is not None and self.unacked > FLOW_WINDOW
+
+    def acknowledge(self, chars: int) -> None:
+        """The client showed ``chars`` more characters of output."""
+        self.unacked = max(0, self.unacked - chars)
+
     def _emit(self, text: str) -> None:
         frame = protocol.encode(protocol.reply("shell_output", shell=self.id, data=text))
         session = self.session
         if session is not None and not session.closed:
+            self.unacked += len(text)
             session.send_text(frame)
         else:
             self.pending.append(frame)
             self.pending_bytes += footprint(frame)
+            self.pending_chars += len(text)
 
     async def pump(self) -> None:
         """Terminal output to the client until the shell ends; then its exit frame."""
@@ -110,7 +131,7 @@ class ShellRun:
 
         def read_all() -> None:
             while True:
-                while self.backlog() > MAX_SHELL_BACKLOG and not process.closed:
+                while self.must_wait() and not process.closed:
                     time.sleep(0.002)  # nobody reads fast enough: let the TTY fill up
                 data = process.read(READ_SIZE)
                 if not data:
@@ -201,7 +222,7 @@ class ShellRun:
             log.info("LittleWings: shell %s not reattached in time: hung up", self.id)
             self.close()
 
-    def attach(self, session: ClientSession) -> None:
+    def attach(self, session: ClientSession, flow_control: bool) -> None:
         """Give the shell to ``session``: what it wrote meanwhile goes out first."""
         if self._expiry is not None:
             self._expiry.cancel()
@@ -209,7 +230,9 @@ class ShellRun:
         self.manager.detached_shells.pop(self.id, None)
         self.session = session
         self.detached_at = None
-        pending, self.pending, self.pending_bytes = self.pending, deque(), 0
+        self.flow_control = flow_control
+        self.unacked = self.pending_chars
+        pending, self.pending, self.pending_bytes, self.pending_chars = self.pending, deque(), 0, 0
         for frame in pending:
             session.send_text(frame)
         if self.ended:
