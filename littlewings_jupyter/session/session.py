@@ -199,7 +199,7 @@ class ClientSession:
             self.manager.audit_finish(run.audit_entry, "cancelled")
         grace = self.limits.shell_reattach_timeout
         for shell in list(self.shells.values()):
-            if grace > 0 and not self.manager.closing:
+            if grace > 0 and not self.manager.closing and not shell.closed_by_client:
                 shell.detach(grace)  # a new socket of this user may take it back
             else:
                 shell.close()

@@ -334,7 +334,7 @@ class LabPage:
         row.wait_for(timeout=15000)
         row.dblclick()
         console = self.console(name)
-        console.locator(".xterm-rows").wait_for(timeout=15000)
+        console.locator(".jp-LittleWings-logView .xterm-rows").wait_for(timeout=15000)
         return console
 
     def console(self, name: str) -> Any:
@@ -347,7 +347,7 @@ class LabPage:
     @staticmethod
     def log_text(console: Any) -> str:
         """The text the log view shows (the rows on screen)."""
-        rows = console.locator(".xterm-rows > div").all_inner_texts()
+        rows = console.locator(".jp-LittleWings-logView .xterm-rows > div").all_inner_texts()
         return "\n".join(row.replace("\xa0", " ") for row in rows)
 
     def wait_for_log(self, console: Any, text: str, timeout: float = 20) -> str:

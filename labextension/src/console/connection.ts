@@ -20,6 +20,7 @@ import {
   PowerAction,
   ServerMessage
 } from './protocol';
+import { IShellRequest, ShellChannel } from './shell';
 import {
   IConnectionStatus,
   IConsoleTransport,
@@ -217,9 +218,53 @@ export class ConsoleConnection implements IDisposable {
     return pending.promise;
   }
 
+  /** Open an interactive shell in the container (a terminal: see `ShellChannel`). */
+  openShell(request: IShellRequest): ShellChannel {
+    const id = `s${++this._counter}`;
+    const shell = new ShellChannel(this.socket, id, request);
+    this._shellRequests.set(id, shell);
+    if (request.attach) {
+      this._shells.set(request.attach, shell);
+    }
+    shell.phaseChanged.connect((sender, phase) => {
+      if (phase === 'open' && sender.shellId) {
+        this._shells.set(sender.shellId, sender);
+      } else if (phase === 'ended' || phase === 'refused') {
+        this._forgetShell(sender);
+      }
+    });
+    if (shell.phase === 'refused') {
+      this._forgetShell(shell);
+    }
+    return shell;
+  }
+
+  /** The shells open on this connection. */
+  get shells(): ShellChannel[] {
+    return [
+      ...new Set([...this._shells.values(), ...this._shellRequests.values()])
+    ];
+  }
+
+  private _forgetShell(shell: ShellChannel): void {
+    for (const [key, value] of this._shellRequests) {
+      if (value === shell) {
+        this._shellRequests.delete(key);
+      }
+    }
+    if (shell.shellId) {
+      this._shells.delete(shell.shellId);
+    }
+  }
+
   dispose(): void {
     if (this._isDisposed) {
       return;
+    }
+    // Closing the console ends its shells (a reload or a dropped network does not: those
+    // are taken back on reconnect).
+    for (const shell of this.shells) {
+      shell.dispose();
     }
     this._isDisposed = true;
     this.socket.opened.disconnect(this._onOpened, this);
@@ -235,6 +280,19 @@ export class ConsoleConnection implements IDisposable {
 
   private _onOpened(sender: IConsoleTransport, hello: IHelloMessage): void {
     this._sendConnect();
+    for (const shell of this._shells.values()) {
+      if (shell._pendingAttach) {
+        // Made before the channel opened: its request id is already known.
+        const id = shell._pendingAttach;
+        shell._pendingAttach = null;
+        shell.reattach(id);
+        continue;
+      }
+      const id = `a${++this._counter}`;
+      if (shell.reattach(id)) {
+        this._shellRequests.set(id, shell);
+      }
+    }
   }
 
   private _sendConnect(): void {
@@ -258,6 +316,9 @@ export class ConsoleConnection implements IDisposable {
   ): void {
     if (status.phase !== 'open') {
       this._connected = false;
+      for (const shell of this.shells) {
+        shell.detached();
+      }
       for (const [, pending] of this._pendingPower) {
         pending.reject({
           type: 'error',
@@ -271,6 +332,18 @@ export class ConsoleConnection implements IDisposable {
   }
 
   private _onMessage(sender: IConsoleTransport, message: ServerMessage): void {
+    const frame = message as { type: string; id?: unknown; shell?: unknown };
+    if (frame.type.startsWith('shell_')) {
+      const shell =
+        frame.type === 'shell_opened' || frame.type === 'shell_attached'
+          ? this._shellRequests.get(String(frame.id))
+          : this._shells.get(String(frame.shell));
+      if (frame.type === 'shell_opened' || frame.type === 'shell_attached') {
+        this._shellRequests.delete(String(frame.id));
+      }
+      shell?.handle(message);
+      return;
+    }
     switch (message.type) {
       case 'connected':
         if (message.id !== undefined && message.id !== this._connectId) {
@@ -372,6 +445,12 @@ export class ConsoleConnection implements IDisposable {
 
   private _onError(message: IErrorMessage): void {
     const id = message.id === undefined ? '' : String(message.id);
+    const shell = this._shellRequests.get(id);
+    if (shell) {
+      this._shellRequests.delete(id);
+      shell.handle(message);
+      return;
+    }
     const pending = this._pendingPower.get(id);
     if (pending) {
       this._pendingPower.delete(id);
@@ -395,6 +474,8 @@ export class ConsoleConnection implements IDisposable {
   private _container: IContainerSummary | null = null;
   private _commandVia: CommandVia | null = null;
   private _isDisposed = false;
+  private _shellRequests = new Map<string, ShellChannel>();
+  private _shells = new Map<string, ShellChannel>();
   private _pendingPower = new Map<string, PromiseDelegate<IPowerMessage>>();
   private _logReceived = new Signal<this, ILogMessage>(this);
   private _historyEnded = new Signal<this, void>(this);

@@ -50,6 +50,18 @@ export const ICONS = {
   copy: svg(
     '<rect fill="none" stroke="currentColor" stroke-width="1.3" x="5.2" y="5.2" width="8.3" height="8.3" rx="1.2"/><path fill="none" stroke="currentColor" stroke-width="1.3" d="M10.8 3.2V3a.8.8 0 0 0-.8-.8H3a.8.8 0 0 0-.8.8v7a.8.8 0 0 0 .8.8h.2"/>'
   ),
+  shell: svg(
+    '<path fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round" stroke-linejoin="round" d="m2.5 4.5 3.5 3.5-3.5 3.5M7.5 12.5h6"/>'
+  ),
+  logs: svg(
+    '<path fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" d="M2.5 4h11M2.5 8h11M2.5 12h7"/>'
+  ),
+  plus: svg(
+    '<path fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" d="M8 3v10M3 8h10"/>'
+  ),
+  close: svg(
+    '<path fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round" d="m4.5 4.5 7 7m0-7-7 7"/>'
+  ),
   send: svg(
     '<path fill="currentColor" d="M2 13.6 14.5 8 2 2.4l.1 4.4L10 8l-7.9 1.2z"/>'
   )

@@ -8,6 +8,8 @@ export * from './format';
 export * from './icons';
 export * from './logview';
 export * from './protocol';
+export * from './shell';
+export * from './shellview';
 export * from './socket';
 export * from './sparkline';
 export * from './widget';

@@ -172,7 +172,16 @@ export interface IIdleWarningMessage {
 
 export interface IOtherMessage {
   type:
-    'history_end' | 'disconnected' | 'heartbeat' | 'events' | 'stats_enabled';
+    | 'history_end'
+    | 'disconnected'
+    | 'heartbeat'
+    | 'events'
+    | 'stats_enabled'
+    | 'shell_opened'
+    | 'shell_attached'
+    | 'shell_output'
+    | 'shell_resized'
+    | 'shell_exit';
   [key: string]: unknown;
 }
 

@@ -5,6 +5,8 @@ import { CommandEvent, ConsoleConnection } from './connection';
 import { STATE_LABELS, statusText, shortImage } from './format';
 import { IconName, iconNode, searchBox, stateNode } from './icons';
 import { LogView } from './logview';
+import { splitCommand } from './shell';
+import { ShellView } from './shellview';
 import {
   CommandVia,
   IContainerSummary,
@@ -61,6 +63,7 @@ export class ContainerConsole extends Widget {
     this._downloadLogs = options.downloadLogs ?? null;
     this._timestamps = this.connection.watchOptions.timestamps;
     this._historyKey = `littlewings:history:${this.connection.serverId}`;
+    this._shellsKey = `littlewings:shells:${this.connection.serverId}`;
     this._history = Private.loadHistory(this._historyKey);
     this._historyIndex = this._history.length;
     this.title.label = this.connection.serverId;
@@ -70,6 +73,15 @@ export class ContainerConsole extends Widget {
     // Settings loaded before this console opened apply from the start, not on the next change.
     this._logView.fontSize = this._settings.fontSize;
     this._buildHeader();
+    this._buildTabs();
+    this._logsPane = document.createElement('div');
+    this._logsPane.className = 'jp-LittleWings-logsPane';
+    this._logsPane.setAttribute('role', 'tabpanel');
+    this._shellArea = document.createElement('div');
+    this._shellArea.className = 'jp-LittleWings-shellArea';
+    this._shellArea.setAttribute('role', 'tabpanel');
+    this._shellArea.hidden = true;
+    this.node.append(this._logsPane, this._shellArea);
     this._buildToolbar();
     this._buildLogArea();
     this._buildCommandBar();
@@ -107,6 +119,7 @@ export class ContainerConsole extends Widget {
       attributes: true,
       attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
     });
+    this._restoreShells();
   }
 
   readonly connection: ConsoleConnection;
@@ -124,6 +137,9 @@ export class ContainerConsole extends Widget {
     }
     if (settings.fontSize !== undefined) {
       this._logView.fontSize = settings.fontSize;
+      for (const view of this._shellViews) {
+        view.fontSize = settings.fontSize;
+      }
     }
     if (settings.stats !== undefined) {
       this._statsNode.hidden = !settings.stats;
@@ -140,6 +156,156 @@ export class ContainerConsole extends Widget {
   /** Re-read colours and fonts from the page (after a theme change). */
   updateTheme(): void {
     this._logView.updateTheme();
+    for (const view of this._shellViews) {
+      view.updateTheme();
+    }
+  }
+
+  /** The shells open in this console, in tab order. */
+  get shells(): ShellView[] {
+    return [...this._shellViews];
+  }
+
+  /** The shell whose tab is shown, or null when the logs are. */
+  get currentShell(): ShellView | null {
+    return this._currentShell;
+  }
+
+  /**
+   * Open a shell in the container in a new tab and show it. Without a command the server's
+   * default runs (bash if the container has it, else sh); `user` is as `docker exec -u`.
+   */
+  openShell(options: ContainerConsole.IShellOptions = {}): ShellView {
+    const size = this._terminalSize();
+    const channel = this.connection.openShell({
+      command: options.command,
+      user: options.user,
+      rows: size.rows,
+      cols: size.cols,
+      attach: options.attach
+    });
+    const view = new ShellView(channel);
+    view.fontSize = this._settings.fontSize;
+    const number = ++this._shellCounter;
+    const label =
+      options.label ??
+      `Shell ${number}${options.user ? ` (${options.user})` : ''}`;
+    this._shellLabels.set(view, label);
+    const tab = this._makeTab(label, 'shell', () => this.selectShell(view));
+    tab.classList.add('jp-LittleWings-shellTab');
+    const close = document.createElement('span');
+    close.className = 'jp-LittleWings-tabClose';
+    close.setAttribute('role', 'button');
+    close.setAttribute('aria-label', `Close ${label}`);
+    close.title = 'Close the shell (it is hung up)';
+    close.appendChild(iconNode('close'));
+    close.addEventListener('click', event => {
+      event.stopPropagation();
+      this.closeShell(view);
+    });
+    tab.appendChild(close);
+    tab.addEventListener('auxclick', event => {
+      if (event.button === 1) {
+        this.closeShell(view);
+      }
+    });
+    this._tabList.insertBefore(tab, this._newShellButton);
+    this._shellTabs.set(view, tab);
+    this._shellViews.push(view);
+    this._shellArea.appendChild(view.node);
+    const describe = () => {
+      const phase = channel.phase;
+      tab.dataset.phase = phase;
+      const command = channel.command.length
+        ? channel.command.join(' ')
+        : (options.command ?? []).join(' ') || 'default shell';
+      const state =
+        phase === 'ended' || phase === 'refused'
+          ? ShellView.endText(channel.end)
+          : phase === 'reattaching'
+            ? 'reconnecting…'
+            : phase;
+      tab.title = `${command}${options.user ? ` as ${options.user}` : ''} — ${state}`;
+    };
+    channel.phaseChanged.connect(describe);
+    channel.phaseChanged.connect(() => this._saveShells());
+    describe();
+    if (options.select !== false) {
+      this.selectShell(view);
+    }
+    return view;
+  }
+
+  /** Remember the open shells for this browser tab, so a reload takes them back. */
+  private _saveShells(): void {
+    const saved = this._shellViews
+      .filter(
+        v =>
+          v.channel.shellId &&
+          v.channel.phase !== 'ended' &&
+          v.channel.phase !== 'refused'
+      )
+      .map(v => ({ id: v.channel.shellId!, label: this._shellLabels.get(v) }));
+    Private.saveShells(this._shellsKey, saved);
+  }
+
+  private _restoreShells(): void {
+    for (const saved of Private.loadShells(this._shellsKey)) {
+      this.openShell({ attach: saved.id, label: saved.label, select: false });
+    }
+  }
+
+  /** Show a shell's tab. */
+  selectShell(view: ShellView): void {
+    if (!this._shellTabs.has(view)) {
+      return;
+    }
+    this._currentShell = view;
+    this._logsPane.hidden = true;
+    this._shellArea.hidden = false;
+    for (const other of this._shellViews) {
+      other.node.hidden = other !== view;
+    }
+    this._renderTabs();
+    if (this.isAttached) {
+      view.open();
+      view.fit();
+      view.focus();
+    }
+  }
+
+  /** Show the logs. */
+  showLogs(): void {
+    this._currentShell = null;
+    this._logsPane.hidden = false;
+    this._shellArea.hidden = true;
+    this._renderTabs();
+    this._logView.fit();
+  }
+
+  /** Close a shell's tab: the shell is hung up (SIGHUP through its terminal). */
+  closeShell(view: ShellView): void {
+    const tab = this._shellTabs.get(view);
+    if (!tab) {
+      return;
+    }
+    const index = this._shellViews.indexOf(view);
+    this._shellViews.splice(index, 1);
+    this._shellTabs.delete(view);
+    tab.remove();
+    view.channel.dispose();
+    view.dispose();
+    this._shellLabels.delete(view);
+    this._saveShells();
+    if (this._currentShell === view) {
+      const next =
+        this._shellViews[Math.min(index, this._shellViews.length - 1)];
+      if (next) {
+        this.selectShell(next);
+      } else {
+        this.showLogs();
+      }
+    }
   }
 
   /** Show timestamps on each line (the history is loaded again). */
@@ -208,6 +374,12 @@ export class ContainerConsole extends Widget {
     this._resizeObserver?.disconnect();
     this._themeObserver.disconnect();
     this._logView.dispose();
+    for (const view of this._shellViews) {
+      view.dispose();
+    }
+    this._shellViews = [];
+    // Closing the console ends its shells: nothing to take back after a reload.
+    Private.saveShells(this._shellsKey, []);
     this.connection.dispose();
     super.dispose();
   }
@@ -215,25 +387,38 @@ export class ContainerConsole extends Widget {
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
     this._logView.open();
-    if (!this._resizeObserver && typeof ResizeObserver !== 'undefined') {
-      this._resizeObserver = new ResizeObserver(() => this._logView.fit());
-      this._resizeObserver.observe(this._logView.node);
+    if (this._currentShell) {
+      this._currentShell.open();
     }
+    if (!this._resizeObserver && typeof ResizeObserver !== 'undefined') {
+      this._resizeObserver = new ResizeObserver(() => this._fit());
+      this._resizeObserver.observe(this._logView.node);
+      this._resizeObserver.observe(this._shellArea);
+    }
+    this._fit();
+  }
+
+  /** Closing the tab ends the console: its socket, its streams and its shells. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this._logView.fit();
+    this._fit();
   }
 
   protected onResize(msg: Widget.ResizeMessage): void {
     super.onResize(msg);
-    this._logView.fit();
+    this._fit();
   }
 
   protected onActivateRequest(msg: Message): void {
     super.onActivateRequest(msg);
-    if (!this._commandInput.disabled) {
+    if (this._currentShell) {
+      this._currentShell.focus();
+    } else if (!this._commandInput.disabled) {
       this._commandInput.focus();
     } else {
       this._searchInput.focus();
@@ -304,6 +489,146 @@ export class ContainerConsole extends Widget {
       this._connectionNode
     );
     this.node.appendChild(header);
+  }
+
+  private _fit(): void {
+    if (this._currentShell) {
+      this._currentShell.fit();
+    } else {
+      this._logView.fit();
+    }
+  }
+
+  /** The terminal size a new shell gets: what the log view shows now (its tab is that big). */
+  private _terminalSize(): { rows: number; cols: number } {
+    const current = this._currentShell;
+    if (current) {
+      return { rows: current.channel.rows, cols: current.channel.cols };
+    }
+    const terminal = this._logView.terminal;
+    return terminal.rows > 1 && terminal.cols > 1
+      ? { rows: terminal.rows, cols: terminal.cols }
+      : { rows: 24, cols: 80 };
+  }
+
+  private _makeTab(
+    label: string,
+    icon: IconName,
+    select: () => void
+  ): HTMLDivElement {
+    const tab = document.createElement('div');
+    tab.className = 'jp-LittleWings-tab';
+    tab.setAttribute('role', 'tab');
+    tab.tabIndex = 0;
+    const text = document.createElement('span');
+    text.className = 'jp-LittleWings-tabLabel';
+    text.textContent = label;
+    tab.append(iconNode(icon), text);
+    tab.addEventListener('click', select);
+    tab.addEventListener('keydown', event => {
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        select();
+      }
+    });
+    return tab;
+  }
+
+  private _buildTabs(): void {
+    const bar = document.createElement('div');
+    bar.className = 'jp-LittleWings-tabBar';
+    this._tabList = document.createElement('div');
+    this._tabList.className = 'jp-LittleWings-tabs';
+    this._tabList.setAttribute('role', 'tablist');
+    this._tabList.setAttribute('aria-label', 'Logs and shells');
+    this._logsTab = this._makeTab('Logs', 'logs', () => this.showLogs());
+    this._logsTab.classList.add('jp-LittleWings-logsTab');
+
+    this._newShellButton = Private.iconButton(
+      'plus',
+      'Open a shell in the container (docker exec -it)',
+      'Shell'
+    );
+    this._newShellButton.classList.add('jp-LittleWings-newShell');
+    this._newShellButton.addEventListener('click', () => this.openShell());
+    const more = Private.iconButton(
+      'down',
+      'Open a shell with another command or user…'
+    );
+    more.classList.add('jp-LittleWings-shellOptions');
+    more.addEventListener('click', () => this._toggleShellForm());
+    this._tabList.append(this._logsTab, this._newShellButton, more);
+
+    // Portainer-style: the command and the user of a new shell.
+    this._shellForm = document.createElement('form');
+    this._shellForm.className = 'jp-LittleWings-shellForm';
+    this._shellForm.hidden = true;
+    const command = document.createElement('input');
+    command.name = 'command';
+    command.placeholder = 'Command (default: bash, else sh)';
+    command.setAttribute('aria-label', 'Shell command');
+    command.spellcheck = false;
+    const user = document.createElement('input');
+    user.name = 'user';
+    user.placeholder = "User (default: the image's)";
+    user.setAttribute('aria-label', 'Run as user');
+    user.spellcheck = false;
+    const open = document.createElement('button');
+    open.type = 'submit';
+    open.className = 'jp-LittleWings-button jp-LittleWings-shellFormOpen';
+    open.textContent = 'Open';
+    this._shellForm.append(command, user, open);
+    this._shellForm.addEventListener('submit', event => {
+      event.preventDefault();
+      const argv = splitCommand(command.value);
+      this._shellForm.hidden = true;
+      this.openShell({
+        command: argv.length ? argv : undefined,
+        user: user.value.trim() || undefined
+      });
+    });
+    this._shellForm.addEventListener('keydown', event => {
+      event.stopPropagation();
+      if (event.key === 'Escape') {
+        this._shellForm.hidden = true;
+      }
+    });
+    bar.append(this._tabList, this._shellForm);
+    this.node.appendChild(bar);
+    this._renderTabs();
+  }
+
+  private _toggleShellForm(): void {
+    this._shellForm.hidden = !this._shellForm.hidden;
+    if (!this._shellForm.hidden) {
+      (
+        this._shellForm.elements.namedItem('command') as HTMLInputElement
+      ).focus();
+    }
+  }
+
+  private _renderTabs(): void {
+    const logs = this._currentShell === null;
+    this._logsTab.classList.toggle('jp-mod-current', logs);
+    this._logsTab.setAttribute('aria-selected', String(logs));
+    for (const [view, tab] of this._shellTabs) {
+      const current = view === this._currentShell;
+      tab.classList.toggle('jp-mod-current', current);
+      tab.setAttribute('aria-selected', String(current));
+    }
+    // Shells need write, and the server's shell_enabled; the server says so if not.
+    const hello = this.connection.socket.hello;
+    const limits = (hello?.limits ?? {}) as { shell_enabled?: boolean };
+    const canWrite = this.connection.permissions?.write !== false;
+    const running =
+      (this.connection.container?.state ?? 'running') === 'running';
+    this._newShellButton.title = !canWrite
+      ? 'Shells need write access (you may only watch); the server will refuse'
+      : limits.shell_enabled === false
+        ? 'Shells are disabled on this server (shell_enabled)'
+        : !running
+          ? 'The container is not running: start it to open a shell'
+          : 'Open a shell in the container (docker exec -it)';
   }
 
   private _buildToolbar(): void {
@@ -378,7 +703,7 @@ export class ContainerConsole extends Widget {
       download.addEventListener('click', () => void this.download());
       bar.appendChild(download);
     }
-    this.node.appendChild(bar);
+    this._logsPane.appendChild(bar);
   }
 
   private _buildLogArea(): void {
@@ -404,7 +729,7 @@ export class ContainerConsole extends Widget {
     this._overlay.hidden = true;
 
     area.append(this._jumpButton, this._overlay);
-    this.node.appendChild(area);
+    this._logsPane.appendChild(area);
   }
 
   private _buildCommandBar(): void {
@@ -451,7 +776,7 @@ export class ContainerConsole extends Widget {
     this._sendButton.classList.add('jp-LittleWings-send');
 
     form.append(prompt, this._commandInput, this._viaSelect, this._sendButton);
-    this.node.appendChild(form);
+    this._logsPane.appendChild(form);
     this._renderCommandBar();
   }
 
@@ -678,6 +1003,7 @@ export class ContainerConsole extends Widget {
   // ---- rendering --------------------------------------------------------------------------
 
   private _renderHeader(): void {
+    this._renderTabs();
     const c = this.connection.container;
     const name = c?.name || this.connection.serverId;
     this._nameNode.textContent = name;
@@ -779,6 +1105,18 @@ export class ContainerConsole extends Widget {
         : 'exec: the command runs in the container with /bin/sh -c; its output and exit code show here';
   }
 
+  private _logsPane!: HTMLDivElement;
+  private _shellArea!: HTMLDivElement;
+  private _tabList!: HTMLDivElement;
+  private _logsTab!: HTMLDivElement;
+  private _newShellButton!: HTMLButtonElement;
+  private _shellForm!: HTMLFormElement;
+  private _shellViews: ShellView[] = [];
+  private _shellTabs = new Map<ShellView, HTMLDivElement>();
+  private _currentShell: ShellView | null = null;
+  private _shellCounter = 0;
+  private _shellLabels = new Map<ShellView, string>();
+  private _shellsKey: string;
   private _settings: IConsoleSettings;
   private _downloadLogs: ContainerConsole.DownloadLogs | null;
   private _logView: LogView;
@@ -817,6 +1155,20 @@ export class ContainerConsole extends Widget {
 }
 
 export namespace ContainerConsole {
+  /** What `openShell` may be told. */
+  export interface IShellOptions {
+    /** An argv; the server's default shell otherwise. */
+    command?: string[];
+    /** As `docker exec -u`. */
+    user?: string;
+    /** Take back a shell opened earlier (its id) instead of opening one. */
+    attach?: string;
+    /** The tab's label. */
+    label?: string;
+    /** Show the new tab (default true). */
+    select?: boolean;
+  }
+
   /** Fetch the logs of a container and save them as a file. */
   export type DownloadLogs = (
     container: string,
@@ -872,6 +1224,33 @@ namespace Private {
         : [];
     } catch {
       return [];
+    }
+  }
+
+  /** Shells of a console in this browser tab (sessionStorage: a reload, not another tab). */
+  export function loadShells(key: string): { id: string; label?: string }[] {
+    try {
+      const value = JSON.parse(window.sessionStorage.getItem(key) ?? '[]');
+      return Array.isArray(value)
+        ? value.filter(v => v && typeof v.id === 'string')
+        : [];
+    } catch {
+      return [];
+    }
+  }
+
+  export function saveShells(
+    key: string,
+    shells: { id: string; label?: string }[]
+  ): void {
+    try {
+      if (shells.length) {
+        window.sessionStorage.setItem(key, JSON.stringify(shells));
+      } else {
+        window.sessionStorage.removeItem(key);
+      }
+    } catch {
+      // No storage: shells then last as long as the page.
     }
   }
 

@@ -1,0 +1,259 @@
+"""Interactive shells in the console panel, as a user drives them: real chromium, real Docker."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker]
+
+PROMPT = re.compile(r"[#$] $")
+
+
+def shell_text(console: Any) -> str:
+    """The rows the shown shell's terminal has on screen."""
+    rows = console.locator(".jp-LittleWings-shellView:visible .xterm-rows > div").all_inner_texts()
+    return "\n".join(row.replace("\xa0", " ").rstrip() for row in rows)
+
+
+def wait_for_shell(console: Any, pattern: str, timeout: float = 15) -> re.Match[str]:
+    """Wait until the shown shell's screen matches ``pattern`` (a regular expression)."""
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = shell_text(console)
+        found = re.search(pattern, shown, re.M)
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{pattern!r} not on the shell's screen within {timeout} s:\n{shown}")
+
+
+def type_line(page: Any, console: Any, text: str) -> None:
+    """Type a line into the shown shell (its terminal has the focus after a click)."""
+    console.locator(".jp-LittleWings-shellView:visible .xterm-screen").click()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def open_shell(lab: Any, console: Any) -> Any:
+    """Click "Shell" and wait for the prompt; the shell's view."""
+    console.locator(".jp-LittleWings-newShell").click()
+    view = console.locator(".jp-LittleWings-shellView:visible")
+    expect(view).to_have_attribute("data-phase", "open", timeout=15000)
+    wait_for_shell(console, r"[#$] *$")
+    return view
+
+
+def visible_rows(console: Any) -> int:
+    return console.locator(".jp-LittleWings-shellView:visible .xterm-rows > div").count()
+
+
+def test_a_shell_in_the_console(
+    lab: Any, make_container: Callable[..., Any], tmp_path: Path
+) -> None:
+    """echo, stty size after a resize, top quit with q, Ctrl-C of sleep and of a flood."""
+    box = make_container(["sh", "-c", "echo ready; sleep 100000"])
+    console = lab.open_console(box.name)
+    page = lab.page
+    open_shell(lab, console)
+    tab = console.locator(".jp-LittleWings-shellTab")
+    expect(tab).to_have_count(1)
+    expect(tab).to_have_class(re.compile("jp-mod-current"))
+
+    type_line(page, console, "echo $((6*7))")
+    wait_for_shell(console, r"^42$")
+
+    # The terminal's size is the panel's: stty inside says what xterm shows.
+    type_line(page, console, "echo before $(stty size)")
+    rows, cols = map(int, wait_for_shell(console, r"^before (\d+) (\d+)$").groups())
+    assert rows == visible_rows(console) and cols > 40, (rows, cols)
+    page.set_viewport_size({"width": 1000, "height": 640})
+    deadline = time.monotonic() + 10
+    while visible_rows(console) == rows and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    type_line(page, console, "clear; echo after $(stty size)")
+    smaller = wait_for_shell(console, r"^after (\d+) (\d+)$")
+    rows2, cols2 = map(int, smaller.groups())
+    assert rows2 == visible_rows(console) and rows2 < rows and cols2 < cols, (rows2, cols2)
+    page.set_viewport_size({"width": 1400, "height": 860})
+
+    # A full-screen program: top draws its screen; q quits it.
+    type_line(page, console, "top")
+    wait_for_shell(console, r"PID\s+PPID\s+USER")
+    wait_for_shell(console, r"Mem:")
+    time.sleep(1.2)  # one refresh
+    lab.screenshot("shell-top")
+    page.keyboard.press("q")
+    type_line(page, console, "echo after-$((40+2))")
+    wait_for_shell(console, r"^after-42$")
+
+    # Ctrl-C interrupts sleep 100.
+    type_line(page, console, "clear; sleep 100")
+    time.sleep(0.5)
+    page.keyboard.press("Control+c")
+    type_line(page, console, "echo interrupted-$((1+1))")
+    wait_for_shell(console, r"^interrupted-2$", timeout=5)
+
+    # A flood: the page stays bounded and responsive, Ctrl-C brings the prompt back.
+    heap_before = page.evaluate("performance.memory.usedJSHeapSize")
+    type_line(page, console, "yes")
+    wait_for_shell(console, r"^y$")
+    time.sleep(3)
+    heap_during = page.evaluate("performance.memory.usedJSHeapSize")
+    started = time.monotonic()
+    page.keyboard.press("Control+c")
+    page.keyboard.type("clear; echo stopped-$((2+2))")
+    page.keyboard.press("Enter")
+    wait_for_shell(console, r"^stopped-4$", timeout=10)
+    took = time.monotonic() - started
+    print(f"Ctrl-C under yes: prompt back in {took:.2f} s; heap {heap_before} -> {heap_during}")
+    assert took < 2, took
+    assert heap_during - heap_before < 64 * 1024 * 1024, (heap_before, heap_during)
+    assert not lab.errors
+
+
+def test_two_shells_in_two_tabs(lab: Any, make_container: Callable[..., Any]) -> None:
+    """Two tabs, two independent shells; closing a tab hangs its shell up."""
+    box = make_container(["sh", "-c", "sleep 100000"])
+    console = lab.open_console(box.name)
+    page = lab.page
+    open_shell(lab, console)
+    type_line(page, console, "cd /tmp; A=first; echo A=$A in $(pwd)")
+    wait_for_shell(console, r"^A=first in /tmp$")
+    open_shell(lab, console)
+    tabs = console.locator(".jp-LittleWings-shellTab")
+    expect(tabs).to_have_count(2)
+    type_line(page, console, "echo A=${A:-unset} in $(pwd)")
+    wait_for_shell(console, r"^A=unset in /$")
+
+    tabs.nth(0).click()
+    wait_for_shell(console, r"^A=first in /tmp$")
+    # The logs are a tab away, and still there.
+    console.locator(".jp-LittleWings-logsTab").click()
+    expect(console.locator(".jp-LittleWings-logView")).to_be_visible()
+    tabs.nth(1).click()
+    wait_for_shell(console, r"^A=unset in /$")
+
+    # Closing the first tab ends its shell: the audit has it finished, the other goes on.
+    tabs.nth(0).locator(".jp-LittleWings-tabClose").click()
+    expect(tabs).to_have_count(1)
+    deadline = time.monotonic() + 10
+    while True:
+        entries = lab.server.api(f"audit?container={box.id}&action=shell")["entries"]
+        if entries and any(e["finished"] for e in entries):
+            break
+        assert time.monotonic() < deadline, entries
+        time.sleep(0.2)
+    assert sorted(bool(e["finished"]) for e in entries) == [False, True]
+    type_line(page, console, "echo still-$((3*3))")
+    wait_for_shell(console, r"^still-9$")
+    assert not lab.errors
+
+
+def test_a_shell_survives_a_dropped_socket_and_a_reload(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """The socket drops: the shell is taken back with what it printed meanwhile; a page reload
+    brings the tab back with the same shell."""
+    box = make_container(["sh", "-c", "sleep 100000"])
+    page = lab.page
+    # Keep every WebSocket the page opens, to drop them as a network would.
+    page.evaluate(
+        """() => {
+            const Native = window.WebSocket;
+            window.__sockets = [];
+            window.WebSocket = class extends Native {
+                constructor(...args) { super(...args); window.__sockets.push(this); }
+            };
+        }"""
+    )
+    console = lab.open_console(box.name)
+    view = open_shell(lab, console)
+    type_line(page, console, "X=kept; (sleep 2; echo while-away-$((5*5))) &")
+    page.evaluate(
+        "() => window.__sockets.filter(s => s.url.includes('littlewings/ws'))"
+        ".forEach(s => s.close())"
+    )
+    expect(view).to_have_attribute("data-phase", "reattaching", timeout=5000)
+    expect(view.locator(".jp-LittleWings-shellBanner")).to_contain_text("Connection lost")
+    expect(view).to_have_attribute("data-phase", "open", timeout=20000)
+    wait_for_shell(console, r"while-away-25")
+    type_line(page, console, "echo X=$X")
+    wait_for_shell(console, r"^X=kept$")
+
+    lab.reload()
+    console = lab.console(box.name)
+    console.locator(".jp-LittleWings-logView .xterm-rows").wait_for(timeout=30000)
+    tab = console.locator(".jp-LittleWings-shellTab")
+    expect(tab).to_have_count(1, timeout=15000)
+    tab.click()
+    view = console.locator(".jp-LittleWings-shellView:visible")
+    expect(view).to_have_attribute("data-phase", "open", timeout=15000)
+    type_line(page, console, "echo again-X=$X")
+    wait_for_shell(console, r"^again-X=kept$")
+
+    # Closing the console ends the shell for good: a reload has no tab to bring back.
+    page.locator(
+        ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon"
+    ).click()
+    expect(console).to_have_count(0, timeout=10000)
+    lab.reload()
+    lab.open_console(box.name)
+    expect(lab.console(box.name).locator(".jp-LittleWings-shellTab")).to_have_count(0)
+    assert not lab.errors
+
+
+DENY_WRITE = '''
+from jupyter_server.auth.authorizer import AllowAllAuthorizer
+
+
+class ReadOnlyLittleWings(AllowAllAuthorizer):
+    """LittleWings may be watched, not changed."""
+
+    def is_authorized(self, handler, user, action, resource):
+        return resource != "littlewings" or action == "read"
+'''
+
+
+@pytest.mark.parametrize("refusal", ["read_only", "shell_enabled", "authorizer"])
+def test_refusals_are_shown(
+    refusal: str,
+    make_lab_server: Callable[..., Any],
+    make_page: Callable[..., Any],
+    make_container: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """No write, read-only mode, shells off: the tab says why, in the server's words."""
+    box = make_container(["sh", "-c", "sleep 100000"])
+    if refusal == "authorizer":
+        (tmp_path / "lw_write_authorizer.py").write_text(DENY_WRITE)
+        server = make_lab_server(
+            env={"PYTHONPATH": str(tmp_path)},
+            args=["--ServerApp.authorizer_class=lw_write_authorizer.ReadOnlyLittleWings"],
+        )
+        words = "not allowed to write"
+    elif refusal == "read_only":
+        server = make_lab_server(config={"LittleWings": {"read_only": True}})
+        words = "read-only mode"
+    else:
+        server = make_lab_server(config={"LittleWings": {"shell_enabled": False}})
+        words = "Shells are disabled on this server"
+    lab = make_page(server)
+    console = lab.open_console(box.name)
+    button = console.locator(".jp-LittleWings-newShell")
+    button.click()
+    view = console.locator(".jp-LittleWings-shellView:visible")
+    expect(view).to_have_attribute("data-phase", "refused", timeout=15000)
+    expect(view.locator(".jp-LittleWings-shellBanner")).to_contain_text(words)
+    expect(console.locator(".jp-LittleWings-shellTab")).to_have_attribute("data-phase", "refused")
+    if refusal == "shell_enabled":
+        expect(button).to_have_attribute("title", re.compile("disabled on this server"))
+        lab.screenshot("shell-refused")
+    assert not lab.errors
