@@ -37,8 +37,13 @@ function render({ model, el }: IRenderProps): () => void {
     watch: { tail, timestamps: false, stats },
     socket: transport
   });
+  const instance = String(model.get('_instance') ?? '');
   const view = new ContainerConsole({
     connection,
+    // A view's shells run in the kernel: after a reload, this widget's new view takes them back.
+    shellStorageKey: instance
+      ? `littlewings:widget-shells:${instance}:${String(model.get('container'))}`
+      : null,
     settings: {
       scrollback: Number(
         model.get('scrollback') ?? DEFAULT_CONSOLE_SETTINGS.scrollback

@@ -31,6 +31,7 @@ import { ContainersPanel } from './sidebar';
 /** The ids of the commands this extension adds. */
 namespace CommandIDs {
   export const openConsole = 'littlewings:open-console';
+  export const openShell = 'littlewings:open-shell';
   export const showContainers = 'littlewings:show-containers';
   export const refresh = 'littlewings:refresh';
   export const power = 'littlewings:power';
@@ -58,6 +59,13 @@ const consoleIcon = new LabIcon({
     '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161"><path d="M4 4h16a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm0 2v12h16V6zm2.3 3.4 1.4-1.4 4 4-4 4-1.4-1.4L8.9 12zM12 15h6v2h-6z"/></g></svg>'
 });
 
+/** A shell's icon: a prompt. */
+const shellIcon = new LabIcon({
+  name: 'littlewings-jupyter:shell',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 16 16"><g class="jp-icon3" fill="none" stroke="#616161" stroke-width="1.5" stroke-linecap="round" stroke-linejoin="round"><path d="m2.5 4.5 3.5 3.5-3.5 3.5M7.5 12.5h6"/></g></svg>'
+});
+
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'A Containers sidebar and a live console per Docker container.',
@@ -80,7 +88,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new ContainersPanel({
       socket: new LittleWingsSocket({ url: () => websocketUrl() }),
       onOpen: c =>
-        void commands.execute(CommandIDs.openConsole, { id: c.name || c.id })
+        void commands.execute(CommandIDs.openConsole, { id: c.name || c.id }),
+      onShell: c =>
+        void commands.execute(CommandIDs.openShell, { id: c.name || c.id })
     });
     panel.id = 'littlewings-containers';
     panel.title.icon = containersIcon;
@@ -172,6 +182,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
         connection.containerChanged.connect(() => void tracker.save(widget));
         if (args.activate !== false) {
           shell.activateById(widget.id);
+        }
+        return widget;
+      }
+    });
+
+    commands.addCommand(CommandIDs.openShell, {
+      label: args =>
+        args.id || args.fromMenu ? 'Open Shell' : 'LittleWings: Open shell…',
+      caption:
+        'Open a terminal in a container (docker exec -it) in its console',
+      icon: args => (args.isPalette ? undefined : shellIcon),
+      execute: async args => {
+        const widget = (await commands.execute(CommandIDs.openConsole, {
+          ...args,
+          activate: true
+        })) as ContainerConsole | null;
+        if (widget) {
+          widget.openShell();
         }
         return widget;
       }
@@ -282,6 +310,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       selector,
       rank: 0
     });
+    app.contextMenu.addItem({
+      command: CommandIDs.openShell,
+      args: { fromMenu: true },
+      selector,
+      rank: 1
+    });
     POWER_ACTIONS.forEach((action, i) => {
       app.contextMenu.addItem({
         command: CommandIDs.power,
@@ -311,6 +345,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       const category = 'LittleWings';
       palette.addItem({ command: CommandIDs.openConsole, category });
+      palette.addItem({ command: CommandIDs.openShell, category });
       palette.addItem({ command: CommandIDs.showContainers, category });
       palette.addItem({ command: CommandIDs.refresh, category });
       palette.addItem({ command: CommandIDs.toggleTimestamps, category });

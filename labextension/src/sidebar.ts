@@ -49,6 +49,7 @@ export class ContainersPanel extends Widget {
     this.addClass('jp-LittleWings-panel');
     this._socket = options.socket;
     this._onOpen = options.onOpen;
+    this._onShell = options.onShell ?? null;
 
     const header = document.createElement('header');
     header.className = 'jp-LittleWings-panelHeader';
@@ -339,6 +340,8 @@ export class ContainersPanel extends Widget {
       const action = button.dataset.action!;
       if (action === 'console') {
         this._onOpen(c);
+      } else if (action === 'shell') {
+        this._onShell?.(c);
       } else {
         void this.power(c, action as PowerAction).catch(error =>
           this._showActionError(c, action as PowerAction, error)
@@ -643,6 +646,16 @@ export class ContainersPanel extends Widget {
       c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
     const buttons: [string, IconName, string, boolean][] = [
       ['console', 'console', 'Open console', true],
+      ...(this._onShell && c.state === 'running' && canWrite
+        ? [
+            ['shell', 'shell', 'Open a shell', !busy] as [
+              string,
+              IconName,
+              string,
+              boolean
+            ]
+          ]
+        : []),
       running
         ? [
             'stop',
@@ -736,6 +749,7 @@ export class ContainersPanel extends Widget {
 
   private _socket: LittleWingsSocket;
   private _onOpen: (c: IContainerSummary) => void;
+  private _onShell: ((c: IContainerSummary) => void) | null;
   private _containers = new Map<string, IContainerSummary>();
   private _status: IEngineStatus | null = null;
   private _problem: Problem = null;
@@ -761,6 +775,8 @@ export namespace ContainersPanel {
     socket: LittleWingsSocket;
     /** Open the console of a container. */
     onOpen: (container: IContainerSummary) => void;
+    /** Open a shell in a container (in its console). */
+    onShell?: (container: IContainerSummary) => void;
   }
 }
 

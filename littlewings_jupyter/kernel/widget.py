@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 import weakref
 from collections import deque
 from collections.abc import Iterable
@@ -204,6 +205,12 @@ class ContainerConsole(anywidget.AnyWidget):
     scrollback = traitlets.Int(10_000, help="Lines xterm keeps above the screen.").tag(sync=True)
     tail = traitlets.Int(500, help="History lines a view shows when it opens.").tag(sync=True)
     stats = traitlets.Bool(True, help="Show CPU and memory sparklines.").tag(sync=True)
+    # Which widget this is, for the browser to take its views' shells back after a page reload.
+    _instance = traitlets.Unicode().tag(sync=True)
+
+    @traitlets.default("_instance")
+    def _default_instance(self) -> str:
+        return uuid.uuid4().hex
 
     def __init__(
         self,

@@ -257,3 +257,41 @@ def test_refusals_are_shown(
         expect(button).to_have_attribute("title", re.compile("disabled on this server"))
         lab.screenshot("shell-refused")
     assert not lab.errors
+
+
+def test_a_shell_in_the_notebook_widget(
+    lab_server: Any, browser: Any, make_container: Callable[..., Any]
+) -> None:
+    """The widget has the same Shell tab (the shell runs in the kernel's session core); its keys
+    go to the shell, not to the notebook's shortcuts."""
+    from conftest import SCREENSHOTS, LabPage, run_cell
+    from test_browser_widget import open_widget, write_notebook
+
+    box = make_container(["sh", "-c", "echo ready; sleep 100000"])
+    notebook = write_notebook(lab_server, f"shell-{box.name}", box.name)
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    context.set_default_timeout(20000)
+    try:
+        page = context.new_page()
+        lab = LabPage(page, lab_server)
+        page.goto(f"{lab_server.url}lab/tree/{notebook}?reset&token={lab_server.token}")
+        page.locator(".jp-Notebook .jp-Cell .cm-content").first.wait_for(timeout=60000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000)
+        run_cell(page, 0)
+        widget = open_widget(page)
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        count = cells.count()
+        open_shell(lab, widget)
+        # "a", "b", "d d" are notebook shortcuts in command mode; Shift+Enter runs a cell.
+        type_line(page, widget, "echo abdd-$((6*7))")
+        wait_for_shell(widget, r"^abdd-42$")
+        page.keyboard.type("stty size")
+        page.keyboard.press("Shift+Enter")
+        wait_for_shell(widget, r"^\d+ \d+$")
+        assert cells.count() == count
+        expect(widget.locator(".jp-LittleWings-shellTab")).to_have_count(1)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        widget.screenshot(path=str(SCREENSHOTS / "widget-shell.png"))
+        assert not lab.errors, lab.errors
+    finally:
+        context.close()

@@ -63,7 +63,10 @@ export class ContainerConsole extends Widget {
     this._downloadLogs = options.downloadLogs ?? null;
     this._timestamps = this.connection.watchOptions.timestamps;
     this._historyKey = `littlewings:history:${this.connection.serverId}`;
-    this._shellsKey = `littlewings:shells:${this.connection.serverId}`;
+    this._shellsKey =
+      options.shellStorageKey === undefined
+        ? `littlewings:shells:${this.connection.serverId}`
+        : options.shellStorageKey;
     this._history = Private.loadHistory(this._historyKey);
     this._historyIndex = this._history.length;
     this.title.label = this.connection.serverId;
@@ -1116,7 +1119,7 @@ export class ContainerConsole extends Widget {
   private _currentShell: ShellView | null = null;
   private _shellCounter = 0;
   private _shellLabels = new Map<ShellView, string>();
-  private _shellsKey: string;
+  private _shellsKey: string | null;
   private _settings: IConsoleSettings;
   private _downloadLogs: ContainerConsole.DownloadLogs | null;
   private _logView: LogView;
@@ -1180,6 +1183,9 @@ export namespace ContainerConsole {
     connection: ConsoleConnection;
     settings?: Partial<IConsoleSettings>;
     downloadLogs?: DownloadLogs;
+    /** Where this browser tab remembers the console's shells for a reload (sessionStorage);
+     * null: nowhere. Default: one key per container. */
+    shellStorageKey?: string | null;
   }
 }
 
@@ -1228,7 +1234,12 @@ namespace Private {
   }
 
   /** Shells of a console in this browser tab (sessionStorage: a reload, not another tab). */
-  export function loadShells(key: string): { id: string; label?: string }[] {
+  export function loadShells(
+    key: string | null
+  ): { id: string; label?: string }[] {
+    if (!key) {
+      return [];
+    }
     try {
       const value = JSON.parse(window.sessionStorage.getItem(key) ?? '[]');
       return Array.isArray(value)
@@ -1240,9 +1251,12 @@ namespace Private {
   }
 
   export function saveShells(
-    key: string,
+    key: string | null,
     shells: { id: string; label?: string }[]
   ): void {
+    if (!key) {
+      return;
+    }
     try {
       if (shells.length) {
         window.sessionStorage.setItem(key, JSON.stringify(shells));
