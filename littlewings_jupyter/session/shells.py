@@ -43,6 +43,10 @@ FLOW_WINDOW = 128 * 1024
 # One read of the terminal: large, so a flood costs few frames.
 READ_SIZE = 256 * 1024
 
+# The least time between two output frames of a shell: a key's echo after a pause goes at once,
+# a flood in frames of 2 ms of output (a TTY gives about 1 KiB a read; a frame each is slow).
+FRAME_GAP = 0.002
+
 # The longest line of typed input one audit entry keeps (audit_shell_input).
 MAX_AUDITED_INPUT = 4096
 
@@ -88,6 +92,11 @@ class ShellRun:
         self.detached_at: float | None = None
         self._expiry: asyncio.TimerHandle | None = None
         self._typed: list[str] = []
+        # Output the reader thread handed over, not yet framed (see pump).
+        self._chunks: deque[str] = deque()
+        self._unsent = 0
+        self._flush_scheduled = False
+        self._last_flush = 0.0
 
     # -- output -----------------------------------------------------------------------------
 
@@ -100,13 +109,34 @@ class ShellRun:
 
     def must_wait(self) -> bool:
         """Whether the pump should stop reading the terminal for now (its client lags)."""
-        if self.backlog() > MAX_SHELL_BACKLOG:
+        if self.backlog() + self._unsent > MAX_SHELL_BACKLOG:
             return True
         return self.flow_control and self.session is not None and self.unacked > FLOW_WINDOW
 
     def acknowledge(self, chars: int) -> None:
         """The client showed ``chars`` more characters of output."""
         self.unacked = max(0, self.unacked - chars)
+
+    def _schedule_flush(self) -> None:
+        """On the loop: flush now, or — a frame went out under FRAME_GAP ago — a moment later,
+        so a flood goes in frames of that many milliseconds, not of each 1 KiB read."""
+        wait = self._last_flush + FRAME_GAP - time.monotonic()
+        if wait > 0:
+            self.manager.loop.call_later(wait, self._flush)
+        else:
+            self._flush()
+
+    def _flush(self) -> None:
+        """On the loop: what the reader queued since the last flush, as one frame."""
+        self._flush_scheduled = False
+        self._last_flush = time.monotonic()
+        chunks = []
+        while self._chunks:
+            chunks.append(self._chunks.popleft())
+        if chunks:
+            text = "".join(chunks)
+            self._unsent -= len(text)
+            self._emit(text)
 
     def _emit(self, text: str) -> None:
         frame = protocol.encode(protocol.reply("shell_output", shell=self.id, data=text))
@@ -126,8 +156,14 @@ class ShellRun:
         process = self.process
 
         def emit(text: str) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop is gone: the server stopped
-                loop.call_soon_threadsafe(self._emit, text)
+            # A TTY gives about 1 KiB a read: what the reader gets while the loop is busy is
+            # joined into one frame (few frames under a flood, no delay for a key's echo).
+            self._unsent += len(text)
+            self._chunks.append(text)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                with contextlib.suppress(RuntimeError):  # the loop is gone: the server stopped
+                    loop.call_soon_threadsafe(self._schedule_flush)
 
         def read_all() -> None:
             while True:
@@ -145,6 +181,7 @@ class ShellRun:
 
         try:
             await manager.run_reader(read_all)
+            self._flush()
             exit_code = None if self.closed_by_client else await manager.run(process.exit_code)
         except LittleWingsError:
             exit_code = None
