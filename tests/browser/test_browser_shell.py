@@ -295,3 +295,31 @@ def test_a_shell_in_the_notebook_widget(
         assert not lab.errors, lab.errors
     finally:
         context.close()
+
+
+def test_another_command_and_user_and_a_container_that_stops(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """The ▾ form opens a shell with a chosen command and user; a stopped container ends it with
+    a notice in its tab."""
+    box = make_container(["sh", "-c", "sleep 100000"])
+    console = lab.open_console(box.name)
+    page = lab.page
+    console.locator(".jp-LittleWings-shellOptions").click()
+    form = console.locator(".jp-LittleWings-shellForm")
+    form.locator("input[name=command]").fill("sh -i")
+    form.locator("input[name=user]").fill("1234")
+    form.locator("input[name=user]").press("Enter")
+    view = console.locator(".jp-LittleWings-shellView:visible")
+    expect(view).to_have_attribute("data-phase", "open", timeout=15000)
+    tab = console.locator(".jp-LittleWings-shellTab")
+    expect(tab).to_contain_text("(1234)")
+    expect(tab).to_have_attribute("title", re.compile(r"sh -i as 1234"))
+    type_line(page, console, "echo uid=$(id -u)")
+    wait_for_shell(console, r"^uid=1234$")
+
+    box.kill()
+    expect(view).to_have_attribute("data-phase", "ended", timeout=15000)
+    expect(view.locator(".jp-LittleWings-shellBanner")).to_contain_text("Shell exited")
+    expect(tab).to_have_attribute("data-phase", "ended")
+    assert not lab.errors
