@@ -47,6 +47,8 @@ _LAZY = {
     "container": "kernel.client",
     "containers": "kernel.client",
     "default_client": "kernel.client",
+    "images": "kernel.client",
+    "run": "kernel.client",
     "ContainerConsole": "kernel.widget",
     "console": "kernel.widget",
     "CommandFailed": "errors",
@@ -54,6 +56,7 @@ _LAZY = {
     "ContainerNotFound": "errors",
     "EngineUnavailable": "errors",
     "Forbidden": "errors",
+    "InvalidMessage": "errors",
     "LittleWingsError": "errors",
     "StdinNotOpen": "errors",
 }
@@ -65,6 +68,7 @@ if TYPE_CHECKING:
         ContainerNotFound,
         EngineUnavailable,
         Forbidden,
+        InvalidMessage,
         LittleWingsError,
         StdinNotOpen,
     )
@@ -80,6 +84,8 @@ if TYPE_CHECKING:
         container,
         containers,
         default_client,
+        images,
+        run,
     )
     from .kernel.widget import ContainerConsole, console
     from .session.limits import Limits
@@ -119,6 +125,7 @@ __all__ = [
     "EngineUnavailable",
     "ExecResult",
     "Forbidden",
+    "InvalidMessage",
     "Limits",
     "Line",
     "LittleWingsError",
@@ -131,4 +138,6 @@ __all__ = [
     "container",
     "containers",
     "default_client",
+    "images",
+    "run",
 ]

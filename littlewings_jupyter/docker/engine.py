@@ -33,6 +33,7 @@ from .models import (
     summarize_inspected,
     summarize_listed,
 )
+from .spec import ContainerSpec, InvalidField
 
 if TYPE_CHECKING:
     import docker
@@ -43,6 +44,12 @@ if TYPE_CHECKING:
 
 # Docker's own rule for container names (plus ids and id prefixes, which match it too).
 _CONTAINER_REF_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+
+
+def _port_key(key: str) -> int | tuple[int, str]:
+    """``"80/tcp"`` as docker-py's ``ports`` argument wants it."""
+    number, _, protocol = key.partition("/")
+    return int(number) if protocol in ("", "tcp") else (int(number), protocol)
 
 
 def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
@@ -205,6 +212,103 @@ class DockerEngine:
         }
         self.call(calls[action], ref)
         return summarize_inspected(self.call(lambda: api.inspect_container(cid), ref))
+
+    # -- creating and removing -----------------------------------------------------------------
+
+    def list_images(self) -> list[dict[str, Any]]:
+        """The engine's local images (nothing is pulled): id, tags, size, creation time."""
+        items = self.call(lambda: self.api.images())
+        images = []
+        for item in items:
+            tags = [t for t in item.get("RepoTags") or [] if t != "<none>:<none>"]
+            images.append(
+                {
+                    "id": item.get("Id", ""),
+                    "tags": tags,
+                    "size": item.get("Size", 0),
+                    "created": item.get("Created", 0),
+                }
+            )
+        images.sort(key=lambda i: (not i["tags"], i["tags"][:1], i["id"]))
+        return images
+
+    def create(self, spec: ContainerSpec, labels: dict[str, str]) -> dict[str, Any]:
+        """Create (and start, unless told not to) a container; its summary. Nothing is left
+        behind when a step fails: a container that cannot start is removed again."""
+        import docker.errors
+
+        api = self.api
+        try:
+            self.call(lambda: api.inspect_image(spec.image), spec.image)
+        except ContainerNotFound:
+            raise InvalidField(
+                "image", f"no local image {spec.image!r} (LittleWings does not pull images)."
+            ) from None
+        host_config = api.create_host_config(
+            port_bindings=dict(spec.ports) or None,
+            binds=dict(spec.volumes) or None,
+            mem_limit=spec.mem_limit,
+            memswap_limit=spec.memswap_limit,
+            nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
+            restart_policy=spec.restart_policy,
+            network_mode=spec.network,
+            privileged=spec.privileged,
+            pid_mode=spec.pid_mode,
+            devices=spec.devices or None,
+        )
+
+        def create() -> dict[str, Any]:
+            try:
+                return api.create_container(
+                    spec.image,
+                    command=spec.command,
+                    name=spec.name,
+                    environment=spec.env or None,
+                    ports=[_port_key(k) for k in spec.ports] or None,
+                    volumes=[v["bind"] for v in spec.volumes.values()] or None,
+                    labels={**spec.labels, **labels},
+                    stdin_open=spec.stdin_open,
+                    tty=spec.tty,
+                    working_dir=spec.working_dir,
+                    user=spec.user,
+                    entrypoint=spec.entrypoint,
+                    host_config=host_config,
+                )
+            except docker.errors.APIError as exc:
+                text = str(exc.explanation or exc)
+                if exc.status_code == 409:
+                    raise Conflict(f"'name': {text}", field="name") from None
+                if exc.status_code == 404 and "network" in text.lower():
+                    raise InvalidField("network", text) from None
+                raise DockerError(f"Docker refused to create the container: {text}") from None
+
+        created = self.call(create, spec.name or spec.image)
+        cid = created["Id"]
+        if spec.start:
+            try:
+                self.call(lambda: api.start(cid), cid)
+            except LittleWingsError as exc:
+                with contextlib.suppress(Exception):
+                    api.remove_container(cid, force=True, v=True)
+                text = exc.message
+                field = "ports" if "port" in text.lower() else None
+                raise Conflict(
+                    f"The container could not start and was removed: {text}",
+                    **({"field": field} if field else {}),
+                ) from None
+        return summarize_inspected(self.call(lambda: api.inspect_container(cid), cid))
+
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> dict[str, Any]:
+        """Remove a visible container (``force`` stops a running one first); what it was."""
+        info = self.inspect(ref)
+        state = (info.get("State") or {}).get("Status", "")
+        if state in ("running", "paused", "restarting") and not force:
+            raise Conflict(
+                f"{info.get('Name', ref).lstrip('/')!r} is {state}: stop it first, or remove "
+                "with force."
+            )
+        self.call(lambda: self.api.remove_container(info["Id"], force=force, v=volumes), ref)
+        return {"id": info["Id"], "name": info.get("Name", "").lstrip("/")}
 
     # -- streams -----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import asyncio
 import codecs
 import contextlib
 import fnmatch
+import getpass
 import html
 import re
 import threading
@@ -40,6 +41,7 @@ from ..docker.lines import (
     timestamp_to_docker,
 )
 from ..docker.models import Visibility
+from ..docker.spec import check_policy, parse_spec
 from ..errors import (
     CommandFailed,
     Conflict,
@@ -51,6 +53,7 @@ from ..errors import (
     StdinNotOpen,
 )
 from ..session.limits import Limits
+from ..session.manager import CREATED_BY_LABEL
 from ..session.protocol import parse_time
 from ..streams.base import StreamThread, iter_json_documents
 from ..streams.stats import compute_stats
@@ -971,6 +974,12 @@ class Container:
         """Thaw a paused container."""
         return self._power("unpause")
 
+    def remove(self, force: bool = False, volumes: bool = False) -> None:
+        """Remove the container (``force``: even a running one, which is killed first;
+        ``volumes``: its anonymous volumes too)."""
+        self.client._check_manage("removing a container")
+        self._call(self.client.engine.remove, self.id, force, volumes)
+
     def wait(self, timeout: float | None = None, interval: float = 0.25) -> int | None:
         """Wait until the container is no longer running; its exit code (None on timeout)."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -1216,6 +1225,23 @@ class Client:
         if self.read_only:
             raise Forbidden(f"This LittleWings client is read-only: {what} is refused.")
 
+    def _check_manage(self, what: str) -> None:
+        self._check_write(what)
+        if not self.limits.manage_enabled:
+            raise Forbidden(f"This client may not create or remove containers: {what}.")
+
+    def images(self) -> list[dict[str, Any]]:
+        """The engine's local images: ``id``, ``tags``, ``size`` (bytes), ``created``."""
+        return list(self.engine.list_images())
+
+    def run(self, image: str, command: str | list[str] | None = None, **fields: Any) -> Container:
+        """Create and start a container from a local image (see :func:`run`)."""
+        self._check_manage("creating a container")
+        spec = parse_spec({"image": image, "command": command, **fields})
+        check_policy(spec, self.limits.policy())
+        summary = self.engine.create(spec, {CREATED_BY_LABEL: kernel_user()})
+        return Container(self, summary)
+
     def acquire_runtime(self) -> KernelRuntime:
         """The session core of this client's widgets, started by the first widget."""
         with self._lock:
@@ -1324,6 +1350,34 @@ def containers(
     return default_client().containers(
         name, state=state, label=label, project=project, image=image, all=all
     )
+
+
+def kernel_user() -> str:
+    """Who runs this kernel (the user widgets and containers are recorded for)."""
+    with contextlib.suppress(Exception):
+        return getpass.getuser()
+    return "kernel"
+
+
+def images() -> list[dict[str, Any]]:
+    """The engine's local images (``id``, ``tags``, ``size``, ``created``), tagged ones first."""
+    return default_client().images()
+
+
+def run(image: str, command: str | list[str] | None = None, **fields: Any) -> Container:
+    """Create and start a container from a local image, like ``docker run -d``; its handle.
+
+    ``fields`` as docker-py's ``containers.run`` names them: ``name``, ``env`` (a dict or
+    ``["K=V"]``), ``ports`` (``{"80/tcp": 8080}`` or ``["8080:80"]``), ``volumes`` (``{"data":
+    "/data"}``; host paths only below the client's ``limits.allowed_bind_roots``), ``mem_limit``
+    (``"256m"``), ``memswap_limit``, ``cpus`` (``0.5``), ``restart_policy`` (``"on-failure:3"``),
+    ``labels``, ``stdin_open``, ``tty``, ``network``, ``working_dir``, ``user``, ``entrypoint``;
+    ``detach=False`` creates without starting. A ``command`` string is split into words as
+    ``docker run`` does (no shell: use ``["sh", "-c", "…"]`` for pipes and ``;``). Nothing is
+    pulled: a missing image is an error.
+    A wrong field raises :class:`~littlewings_jupyter.errors.InvalidMessage` naming it.
+    """
+    return default_client().run(image, command, **fields)
 
 
 def container(ref: Any) -> Container:

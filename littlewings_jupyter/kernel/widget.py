@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import getpass
 import itertools
 import json
 import re
@@ -42,7 +41,7 @@ from ..errors import LittleWingsError, NotConnected, from_wire
 from ..session import protocol
 from ..session.frames import LogBatch
 from ..session.session import ClientSession
-from .client import Container, ExecResult, Line
+from .client import Container, ExecResult, Line, kernel_user
 from .client import container as _lookup
 
 _STATIC = Path(__file__).parent.parent / "static"
@@ -76,12 +75,6 @@ def _current_cell_id() -> str | None:
         return None
     cell_id = ((parent or {}).get("metadata") or {}).get("cellId")
     return cell_id if isinstance(cell_id, str) and cell_id else None
-
-
-def _kernel_user() -> str:
-    with contextlib.suppress(Exception):
-        return getpass.getuser()
-    return "kernel"
 
 
 class _ViewConnection:
@@ -235,7 +228,7 @@ class ContainerConsole(anywidget.AnyWidget):
         if exec_shell is not None:
             limits = limits.copy(exec_shell=list(exec_shell))
         self._limits = limits
-        self._user = _kernel_user()
+        self._user = kernel_user()
         self._lines: deque[Line] = deque(maxlen=max_lines)
         self._lock = threading.RLock()
         self._new_lines = threading.Condition(self._lock)

@@ -51,6 +51,19 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
             return
         super().log_exception(typ, value, tb)
 
+    @property
+    def rate(self) -> TokenBucket:
+        """The rate limit of REST changes: per user, or per token for token requests.
+
+        A request with a token and no login cookie gets a new anonymous user name each time from
+        Jupyter's identity provider: keyed by name, a script could skip the limit.
+        """
+        return self.manager.rate_for_user(self.principal)
+
+    def json_body(self) -> Any:
+        """The request's JSON body (``{}`` when empty)."""
+        return protocol.decode_json(self.request.body or b"{}", "The body")
+
     def get_flag(self, name: str, default: bool = False) -> bool:
         """A boolean query argument (``1/true/yes`` or ``0/false/no``)."""
         value = self.get_argument(name, None)
@@ -108,6 +121,16 @@ class ContainersHandler(LittleWingsAPIHandler):
         containers = await self.manager.run(self.manager.engine.list_containers, include_all)
         self.finish({"containers": containers})
 
+    @web.authenticated
+    async def post(self) -> None:
+        """Create (and start) a container from the JSON body (docs/protocol.md, ``create``);
+        201 and its summary. Checked, refused and audited in ``SessionManager.create``."""
+        if not await self.is_authorized("read"):
+            raise web.HTTPError(403)
+        summary = await self.manager.create(self, self.json_body(), via="rest")
+        self.set_status(201)
+        self.finish({"ok": True, "container": summary})
+
 
 class ContainerHandler(LittleWingsAPIHandler):
     """``GET api/littlewings/containers/{id}``: one container in detail."""
@@ -117,6 +140,33 @@ class ContainerHandler(LittleWingsAPIHandler):
     async def get(self, ref: str) -> None:
         """The detailed summary."""
         self.finish(await self.manager.run(self.manager.engine.describe, ref))
+
+    @web.authenticated
+    async def delete(self, ref: str) -> None:
+        """Remove the container (``?force=1``: even running; ``?volumes=1``: its anonymous
+        volumes too)."""
+        if not await self.is_authorized("read"):
+            raise web.HTTPError(403)
+        container = await self.manager.run(self.manager.engine.resolve, ref)
+        removed = await self.manager.remove(
+            self,
+            container,
+            force=self.get_flag("force"),
+            volumes=self.get_flag("volumes"),
+            via="rest",
+        )
+        self.finish({"ok": True, "removed": removed})
+
+
+class ImagesHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/images``: the engine's local images (for a new container)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Id, tags, size and creation time of each local image; nothing is pulled."""
+        images = await self.manager.run(self.manager.engine.list_images)
+        self.finish({"images": images})
 
 
 class ContainerLogsHandler(LittleWingsAPIHandler):
@@ -173,21 +223,12 @@ class PowerHandler(LittleWingsAPIHandler):
     used on this verb).
     """
 
-    @property
-    def rate(self) -> TokenBucket:
-        """The rate limit of REST changes: per user, or per token for token requests.
-
-        A request with a token and no login cookie gets a new anonymous user name each time from
-        Jupyter's identity provider: keyed by name, a script could skip the limit.
-        """
-        return self.manager.rate_for_user(self.principal)
-
     @web.authenticated
     async def post(self, ref: str) -> None:
         """Run the action; the container's summary afterwards."""
         if not await self.is_authorized("read"):
             raise web.HTTPError(403)
-        body = protocol.decode_json(self.request.body or b"{}", "The body")
+        body = self.json_body()
         action = body.get("action") if isinstance(body, dict) else None
         if action not in POWER_ACTIONS:
             raise InvalidMessage(f"'action' must be one of {', '.join(POWER_ACTIONS)}.")
@@ -253,5 +294,6 @@ default_handlers = [
     (rf"/api/littlewings/containers/{_CONTAINER}", ContainerHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/logs", ContainerLogsHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/power", PowerHandler),
+    (r"/api/littlewings/images", ImagesHandler),
     (r"/api/littlewings/audit", AuditHandler),
 ]

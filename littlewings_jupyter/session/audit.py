@@ -117,9 +117,17 @@ class AuditLog:
         *,
         exit_code: int | None = None,
         error: str | None = None,
+        container_id: str | None = None,
+        container_name: str | None = None,
     ) -> None:
-        """Record how an action ended: ``ok``, ``error``, ``denied``…, with its exit code."""
-        self._queue.put(("finish", (result, exit_code, error, time.time(), entry_id)))
+        """Record how an action ended: ``ok``, ``error``, ``denied``…, with its exit code (and
+        the container it made, for a ``create``)."""
+        self._queue.put(
+            (
+                "finish",
+                (result, exit_code, error, time.time(), container_id, container_name, entry_id),
+            )
+        )
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until everything recorded so far is committed (blocking)."""
@@ -150,8 +158,9 @@ class AuditLog:
                             )
                         elif entry[0] == "finish":
                             self._db.execute(
-                                "UPDATE audit SET result=?, exit_code=?, error=?, finished=? "
-                                "WHERE id=?",
+                                "UPDATE audit SET result=?, exit_code=?, error=?, finished=?, "
+                                "container_id=COALESCE(?, container_id), "
+                                "container_name=COALESCE(?, container_name) WHERE id=?",
                                 entry[1],
                             )
                         elif entry[0] == "flush":

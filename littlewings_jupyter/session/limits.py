@@ -9,6 +9,7 @@ from typing import Any
 from traitlets import Bool, Float, HasTraits, Int, List, Unicode
 
 from ..docker.lines import Cursor, LogLine
+from ..docker.spec import Policy
 from ..errors import Forbidden
 
 
@@ -117,6 +118,32 @@ class Limits(HasTraits):
         "who opened which shell, its command and how long it ran.",
     ).tag(config=True)
 
+    manage_enabled = Bool(
+        True,
+        help="Allow creating and removing containers (needs the Authorizer's write too; "
+        "read_only refuses it).",
+    ).tag(config=True)
+
+    allowed_images = List(
+        Unicode(),
+        default_value=[],
+        help="Shell patterns of the local images containers may be created from (e.g. "
+        "'python:*'); empty: any local image. Nothing is ever pulled.",
+    ).tag(config=True)
+
+    allowed_bind_roots = List(
+        Unicode(),
+        default_value=[],
+        help="Host directories whose paths (or paths below them) a new container may mount; "
+        "empty: no host paths, only named volumes.",
+    ).tag(config=True)
+
+    allow_privileged = Bool(
+        False,
+        help="Let users create privileged containers, with the host's network or PID namespace, "
+        "or with devices (each of them is root on the host).",
+    ).tag(config=True)
+
     idle_warning = Float(
         30.0, help="Seconds before an idle close that the client is warned (at most a third)."
     ).tag(config=True)
@@ -126,6 +153,14 @@ class Limits(HasTraits):
         values = {name: getattr(self, name) for name in Limits.class_trait_names()}
         values.update(changes)
         return Limits(**values)
+
+    def policy(self) -> Policy:
+        """What users may create (see docker/spec.py)."""
+        return Policy(
+            allowed_images=list(self.allowed_images),
+            allowed_bind_roots=list(self.allowed_bind_roots),
+            allow_privileged=self.allow_privileged,
+        )
 
     def check_command(self, text: str) -> None:
         """Refuse a command the allow-list does not match or the deny-list does."""

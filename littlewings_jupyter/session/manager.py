@@ -16,6 +16,7 @@ from typing import Any, Callable, Generic, Protocol, TypeVar
 from ..docker.engine import DockerEngine
 from ..docker.lines import LogLine
 from ..docker.models import ContainerRef, summarize_inspected
+from ..docker.spec import check_policy, parse_spec
 from ..errors import EngineUnavailable, Forbidden, LittleWingsError, RateLimited, TooManyCommands
 from ..streams.events import EventWatcher
 from ..streams.logs import LogFollower
@@ -29,6 +30,9 @@ from .session import ClientSession
 from .shells import ShellRun
 
 log = logging.getLogger("littlewings")
+
+# Who created a container through LittleWings (a label on it).
+CREATED_BY_LABEL = "littlewings.created-by"
 
 T = TypeVar("T")
 F = TypeVar("F")
@@ -447,6 +451,55 @@ class SessionManager:
             raise
         self.audit_finish(entry, "ok")
         return summary
+
+    # -- creating and removing containers ---------------------------------------------------
+
+    async def _check_manage(self, actor: Actor, what: str) -> None:
+        await self.check_write(actor, what)
+        if not self.limits.manage_enabled:
+            raise Forbidden(
+                f"Creating and removing containers is disabled on this server (manage_enabled): "
+                f"{what}."
+            )
+
+    async def create(self, actor: Actor, data: Any, via: str | None = None) -> dict[str, Any]:
+        """Create (and start) a container for ``actor`` from a JSON description: checked
+        against the server's policy, labelled with its creator, audited; its summary."""
+        spec = parse_spec(data)
+        name = spec.name or "(new)"
+        pending = ContainerRef(id="", name=name, tty=spec.tty, open_stdin=spec.stdin_open, state="")
+        entry = self.audit_start(actor, pending, "create", spec.summary(), via)
+        try:
+            await self._check_manage(actor, "creating a container")
+            check_policy(spec, self.limits.policy())
+            labels = {CREATED_BY_LABEL: actor.user_name}
+            summary = await self.run(self.engine.create, spec, labels)
+        except LittleWingsError as exc:
+            self.audit_failure(entry, exc)
+            raise
+        self.audit_finish(entry, "ok", container_id=summary["id"], container_name=summary["name"])
+        return summary
+
+    async def remove(
+        self,
+        actor: Actor,
+        container: ContainerRef,
+        force: bool = False,
+        volumes: bool = False,
+        via: str | None = None,
+    ) -> dict[str, Any]:
+        """Remove a container for ``actor`` (``force``: a running one too; ``volumes``: its
+        anonymous volumes), audited."""
+        detail = " ".join(w for w, on in (("force", force), ("volumes", volumes)) if on)
+        entry = self.audit_start(actor, container, "remove", detail or "-", via)
+        try:
+            await self._check_manage(actor, "removing a container")
+            removed = await self.run(self.engine.remove, container.id, force, volumes)
+        except LittleWingsError as exc:
+            self.audit_failure(entry, exc)
+            raise
+        self.audit_finish(entry, "ok")
+        return removed
 
     # -- events ------------------------------------------------------------------------------
 

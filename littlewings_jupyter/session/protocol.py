@@ -99,6 +99,22 @@ class ShellMessage(Message):
 
 
 @dataclass
+class Create(Message):
+    """Create a container: the description, checked later by ``docker.spec.parse_spec``."""
+
+    spec: dict[str, Any] | None = None
+
+
+@dataclass
+class Remove(Message):
+    """Remove a container (not necessarily the connected one)."""
+
+    server_id: str = ""
+    force: bool = False
+    volumes: bool = False
+
+
+@dataclass
 class Toggle(Message):
     """``stats`` or ``events`` switched on or off."""
 
@@ -358,6 +374,26 @@ def _parse_shell_message(kind: str, request_id: RequestId, data: dict[str, Any])
     return message
 
 
+def _parse_create(kind: str, request_id: RequestId, data: dict[str, Any]) -> Create:
+    spec = {k: v for k, v in data.items() if k not in ("type", "id")}
+    return Create(type=kind, id=request_id, spec=spec)
+
+
+def _parse_remove(kind: str, request_id: RequestId, data: dict[str, Any]) -> Remove:
+    server_id = data.get("server_id")
+    if not isinstance(server_id, str) or not server_id.strip():
+        raise InvalidMessage("'remove' needs 'server_id': a container name or id.")
+    if len(server_id) > MAX_SERVER_ID_LENGTH:
+        raise InvalidMessage("'server_id' is too long.")
+    return Remove(
+        type=kind,
+        id=request_id,
+        server_id=server_id.strip(),
+        force=_get(data, "force", bool, False),
+        volumes=_get(data, "volumes", bool, False),
+    )
+
+
 def _parse_plain(kind: str, request_id: RequestId, data: dict[str, Any]) -> Message:
     return Message(type=kind, id=request_id)
 
@@ -371,6 +407,9 @@ _PARSERS = {
     "heartbeat": _parse_plain,
     "disconnect": _parse_plain,
     "list": _parse_plain,
+    "images": _parse_plain,
+    "create": _parse_create,
+    "remove": _parse_remove,
     "shell_open": _parse_shell_open,
     "shell_input": _parse_shell_message,
     "shell_resize": _parse_shell_message,

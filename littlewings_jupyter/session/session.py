@@ -385,6 +385,28 @@ class ClientSession:
         containers = await self.manager.run(self.manager.engine.list_containers)
         self.send(protocol.reply("containers", message.id, containers=containers))
 
+    async def _on_images(self, message: protocol.Message) -> None:
+        await self._authorize("read")
+        images = await self.manager.run(self.manager.engine.list_images)
+        self.send(protocol.reply("images", message.id, images=images))
+
+    async def _on_create(self, message: protocol.Create) -> None:
+        await self._authorize("read")
+        summary = await self.manager.create(self, message.spec, via="ws")
+        self.send(protocol.reply("created", message.id, container=summary))
+
+    async def _on_remove(self, message: protocol.Remove) -> None:
+        await self._authorize("read")
+        ref = await self.manager.run(self.manager.engine.resolve, message.server_id)
+        removed = await self.manager.remove(
+            self, ref, force=message.force, volumes=message.volumes, via="ws"
+        )
+        self.send(
+            protocol.reply(
+                "removed", message.id, container=removed["id"], server_id=removed["name"]
+            )
+        )
+
     async def _on_events(self, message: protocol.Toggle) -> None:
         await self._authorize("read")
         if message.enabled:
