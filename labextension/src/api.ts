@@ -20,7 +20,9 @@ export class LittleWingsAPIError extends Error {
   constructor(
     message: string,
     readonly status: number,
-    readonly code: string | null
+    readonly code: string | null,
+    /** The field of a request body the error is about (a new container's `mem_limit`…). */
+    readonly field: string | null = null
   ) {
     super(message);
   }
@@ -56,14 +58,16 @@ export async function requestRaw(
   if (!response.ok) {
     let message = response.statusText || `HTTP ${response.status}`;
     let code: string | null = null;
+    let field: string | null = null;
     try {
       const body = await response.json();
       message = body.message || body.reason || message;
       code = body.error ?? body.code ?? null;
+      field = typeof body.field === 'string' ? body.field : null;
     } catch {
       // Not JSON (a proxy's error page): keep the status text.
     }
-    throw new LittleWingsAPIError(message, response.status, code);
+    throw new LittleWingsAPIError(message, response.status, code, field);
   }
   return response;
 }

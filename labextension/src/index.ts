@@ -26,12 +26,15 @@ import {
   actionAllowed,
   actionLabel
 } from './console';
+import { newContainerDialog, removeContainerDialog } from './manage';
 import { ContainersPanel } from './sidebar';
 
 /** The ids of the commands this extension adds. */
 namespace CommandIDs {
   export const openConsole = 'littlewings:open-console';
   export const openShell = 'littlewings:open-shell';
+  export const newContainer = 'littlewings:new-container';
+  export const removeContainer = 'littlewings:remove-container';
   export const showContainers = 'littlewings:show-containers';
   export const refresh = 'littlewings:refresh';
   export const power = 'littlewings:power';
@@ -90,7 +93,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onOpen: c =>
         void commands.execute(CommandIDs.openConsole, { id: c.name || c.id }),
       onShell: c =>
-        void commands.execute(CommandIDs.openShell, { id: c.name || c.id })
+        void commands.execute(CommandIDs.openShell, { id: c.name || c.id }),
+      onCreate: () => void commands.execute(CommandIDs.newContainer)
     });
     panel.id = 'littlewings-containers';
     panel.title.icon = containersIcon;
@@ -202,6 +206,53 @@ const plugin: JupyterFrontEndPlugin<void> = {
           widget.openShell();
         }
         return widget;
+      }
+    });
+
+    commands.addCommand(CommandIDs.newContainer, {
+      label: args =>
+        args.isPalette ? 'LittleWings: New container…' : 'New Container…',
+      caption: 'Create and start a container from a local image',
+      isEnabled: () => panel.permissions.write,
+      execute: async () => {
+        try {
+          const made = await newContainerDialog();
+          if (made) {
+            await panel.refresh();
+          }
+          return made;
+        } catch (error) {
+          await showErrorMessage(
+            'Cannot create a container',
+            error instanceof Error ? error.message : String(error)
+          );
+          return null;
+        }
+      }
+    });
+
+    commands.addCommand(CommandIDs.removeContainer, {
+      label: 'Remove Container…',
+      caption: 'Remove the container (after a confirmation)',
+      isEnabled: args => !!target(args) && panel.permissions.write,
+      execute: async args => {
+        const c = target(args);
+        if (!c) {
+          return false;
+        }
+        try {
+          const removed = await removeContainerDialog(c);
+          if (removed) {
+            await panel.refresh();
+          }
+          return removed;
+        } catch (error) {
+          await showErrorMessage(
+            `Remove ${c.name} failed`,
+            error instanceof Error ? error.message : String(error)
+          );
+          return false;
+        }
       }
     });
 
@@ -331,6 +382,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       rank: 31
     });
     app.contextMenu.addItem({ command: CommandIDs.copyId, selector, rank: 32 });
+    app.contextMenu.addItem({
+      command: CommandIDs.removeContainer,
+      selector,
+      rank: 35
+    });
     app.contextMenu.addItem({ type: 'separator', selector, rank: 40 });
     app.contextMenu.addItem({
       command: CommandIDs.refresh,
@@ -346,6 +402,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const category = 'LittleWings';
       palette.addItem({ command: CommandIDs.openConsole, category });
       palette.addItem({ command: CommandIDs.openShell, category });
+      palette.addItem({ command: CommandIDs.newContainer, category });
       palette.addItem({ command: CommandIDs.showContainers, category });
       palette.addItem({ command: CommandIDs.refresh, category });
       palette.addItem({ command: CommandIDs.toggleTimestamps, category });

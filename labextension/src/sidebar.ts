@@ -67,7 +67,19 @@ export class ContainersPanel extends Widget {
     refresh.setAttribute('aria-label', 'Refresh the list');
     refresh.appendChild(iconNode('restart'));
     refresh.addEventListener('click', () => void this.refresh());
-    header.append(title, this._countNode, this._liveNode, refresh);
+    header.append(title, this._countNode, this._liveNode);
+    if (options.onCreate) {
+      const create = document.createElement('button');
+      create.type = 'button';
+      create.className = 'jp-LittleWings-button jp-LittleWings-newContainer';
+      create.title = 'New container…';
+      create.setAttribute('aria-label', 'New container');
+      create.appendChild(iconNode('plus'));
+      const onCreate = options.onCreate;
+      create.addEventListener('click', () => onCreate());
+      header.appendChild(create);
+    }
+    header.appendChild(refresh);
 
     const { box: filterBox, input: filterInput } = searchBox({
       className: 'jp-LittleWings-filter',
@@ -775,6 +787,8 @@ export namespace ContainersPanel {
     socket: LittleWingsSocket;
     /** Open the console of a container. */
     onOpen: (container: IContainerSummary) => void;
+    /** Ask for a new container (the header's "+" button). */
+    onCreate?: () => void;
     /** Open a shell in a container (in its console). */
     onShell?: (container: IContainerSummary) => void;
   }
