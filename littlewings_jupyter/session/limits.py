@@ -144,6 +144,11 @@ class Limits(HasTraits):
         "or with devices (each of them is root on the host).",
     ).tag(config=True)
 
+    max_file_size = Int(
+        20 * 1024 * 1024,
+        help="The largest file read from or written into a container, in bytes.",
+    ).tag(config=True)
+
     idle_warning = Float(
         30.0, help="Seconds before an idle close that the client is warned (at most a third)."
     ).tag(config=True)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Generic, Protocol, TypeVar
 
 from ..docker.engine import DockerEngine
+from ..docker.files import ContainerFiles
 from ..docker.lines import LogLine
 from ..docker.models import ContainerRef, summarize_inspected
 from ..docker.spec import check_policy, parse_spec
@@ -161,6 +162,7 @@ class SessionManager:
         self.engine_available: bool | None = None
         self.audit: AuditLog | None = None
         self.throttles: dict[str, OutputThrottle] = {}
+        self.files = ContainerFiles(engine)
         # Shells whose connection went, waiting to be reattached (see session/shells.py).
         self.detached_shells: dict[str, ShellRun] = {}
         self._loop = loop
@@ -500,6 +502,29 @@ class SessionManager:
             raise
         self.audit_finish(entry, "ok")
         return removed
+
+    # -- files in containers -----------------------------------------------------------------
+
+    async def change_file(
+        self,
+        actor: Actor,
+        container: ContainerRef,
+        action: str,
+        path: str,
+        via: str | None,
+        fn: Callable[..., T],
+        *args: Any,
+    ) -> T:
+        """A change to a container's files (write, mkdir, rename, delete): checked, audited."""
+        entry = self.audit_start(actor, container, action, path, via)
+        try:
+            await self.check_write(actor, f"changing files ({action})")
+            result = await self.run(fn, container.id, *args)
+        except LittleWingsError as exc:
+            self.audit_failure(entry, exc)
+            raise
+        self.audit_finish(entry, "ok")
+        return result
 
     # -- events ------------------------------------------------------------------------------
 
