@@ -10,8 +10,16 @@ import {
   WidgetTracker,
   showErrorMessage
 } from '@jupyterlab/apputils';
+import { IFileBrowserFactory, Uploader } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { LabIcon } from '@jupyterlab/ui-components';
+import {
+  LabIcon,
+  ToolbarButton,
+  fileIcon,
+  folderIcon,
+  newFolderIcon,
+  refreshIcon
+} from '@jupyterlab/ui-components';
 
 import { downloadLogs, websocketUrl } from './api';
 import {
@@ -26,6 +34,7 @@ import {
   actionAllowed,
   actionLabel
 } from './console';
+import { ContainerDrive } from './drive';
 import { newContainerDialog, removeContainerDialog } from './manage';
 import { ContainersPanel } from './sidebar';
 
@@ -35,6 +44,7 @@ namespace CommandIDs {
   export const openShell = 'littlewings:open-shell';
   export const newContainer = 'littlewings:new-container';
   export const removeContainer = 'littlewings:remove-container';
+  export const browseFiles = 'littlewings:browse-files';
   export const showContainers = 'littlewings:show-containers';
   export const refresh = 'littlewings:refresh';
   export const power = 'littlewings:power';
@@ -73,12 +83,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'A Containers sidebar and a live console per Docker container.',
   autoStart: true,
-  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],
+  optional: [
+    ILayoutRestorer,
+    ICommandPalette,
+    ISettingRegistry,
+    IFileBrowserFactory
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    browserFactory: IFileBrowserFactory | null
   ) => {
     const { commands, shell } = app;
     let settings: IConsoleSettings = { ...DEFAULT_CONSOLE_SETTINGS };
@@ -256,6 +272,87 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    // One drive per container whose files were browsed (`name:path`), and its browser tab.
+    const drives = new Map<string, ContainerDrive>();
+    commands.addCommand(CommandIDs.browseFiles, {
+      label: args =>
+        args.isPalette
+          ? 'LittleWings: Browse container files…'
+          : 'Browse Files',
+      caption:
+        "Open JupyterLab's file browser on the files inside the container",
+      icon: args => (args.isPalette ? undefined : folderIcon),
+      isEnabled: () => !!browserFactory,
+      execute: async args => {
+        if (!browserFactory) {
+          return null;
+        }
+        let name = target(args)?.name ?? '';
+        if (!name && args.isPalette) {
+          name = (await askForContainer()) ?? '';
+        }
+        if (!name) {
+          return null;
+        }
+        if (!drives.has(name)) {
+          const drive = new ContainerDrive(
+            name,
+            app.serviceManager.serverSettings
+          );
+          app.serviceManager.contents.addDrive(drive);
+          drives.set(name, drive);
+        }
+        const id = `littlewings-files-${name.replace(/[^\w-]/g, '_')}`;
+        const open = browserFactory.tracker.find(b => b.id === id);
+        if (open) {
+          shell.activateById(open.id);
+          return open;
+        }
+        const browser = browserFactory.createFileBrowser(id, {
+          driveName: name,
+          restore: false,
+          refreshInterval: 10000
+        });
+        browser.title.label = `${name}:/`;
+        browser.title.caption = `Files inside ${name} (Docker's archive API)`;
+        browser.title.icon = folderIcon;
+        browser.title.closable = true;
+        browser.addClass('jp-LittleWings-files');
+        // A browser of the factory has an empty toolbar: JupyterLab's usual buttons.
+        browser.toolbar.addItem(
+          'new-folder',
+          new ToolbarButton({
+            icon: newFolderIcon,
+            tooltip: 'New Folder',
+            onClick: () => void browser.createNewDirectory()
+          })
+        );
+        browser.toolbar.addItem(
+          'new-file',
+          new ToolbarButton({
+            icon: fileIcon,
+            tooltip: 'New Text File',
+            onClick: () => void browser.createNewFile({ ext: '.txt' })
+          })
+        );
+        browser.toolbar.addItem(
+          'upload',
+          new Uploader({ model: browser.model })
+        );
+        browser.toolbar.addItem(
+          'refresh',
+          new ToolbarButton({
+            icon: refreshIcon,
+            tooltip: 'Refresh the file list',
+            onClick: () => void browser.model.refresh()
+          })
+        );
+        shell.add(browser, 'main', { mode: 'split-right' });
+        shell.activateById(browser.id);
+        return browser;
+      }
+    });
+
     commands.addCommand(CommandIDs.showContainers, {
       label: 'LittleWings: Show containers',
       caption: 'Show the Containers sidebar',
@@ -383,6 +480,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     app.contextMenu.addItem({ command: CommandIDs.copyId, selector, rank: 32 });
     app.contextMenu.addItem({
+      command: CommandIDs.browseFiles,
+      selector,
+      rank: 2
+    });
+    app.contextMenu.addItem({
       command: CommandIDs.removeContainer,
       selector,
       rank: 35
@@ -403,6 +505,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       palette.addItem({ command: CommandIDs.openConsole, category });
       palette.addItem({ command: CommandIDs.openShell, category });
       palette.addItem({ command: CommandIDs.newContainer, category });
+      palette.addItem({ command: CommandIDs.browseFiles, category });
       palette.addItem({ command: CommandIDs.showContainers, category });
       palette.addItem({ command: CommandIDs.refresh, category });
       palette.addItem({ command: CommandIDs.toggleTimestamps, category });

@@ -1,0 +1,100 @@
+"""A container's files in JupyterLab's own file browser and editor (a drive per container)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker]
+
+
+def run(container: Any, command: str) -> str:
+    return container.exec_run(["sh", "-c", command]).output.decode()
+
+
+def test_browse_edit_upload_download(
+    lab: Any, make_container: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Browse files, open /etc/hostname in the editor, save it (docker exec cat sees it), a
+    file changed underneath is not overwritten, upload and download, a 50 MB file refused."""
+    box = make_container(["sh", "-c", "mkdir -p /data; echo hello > /data/a.txt; sleep 100000"])
+    run(box, "true")
+    page = lab.page
+    lab.show_containers()
+    row = lab.row(box.name)
+    row.wait_for(timeout=15000)
+    row.click(button="right")
+    page.locator(".lm-Menu-item", has_text="Browse Files").click()
+    browser = page.locator(".jp-FileBrowser.jp-LittleWings-files")
+    expect(browser).to_be_visible(timeout=15000)
+    listing = browser.locator(".jp-DirListing-content")
+    expect(listing.locator(".jp-DirListing-itemText", has_text="etc")).to_be_visible()
+    lab.screenshot("files-browser")
+
+    # Open /etc/hostname in JupyterLab's editor, edit, save.
+    listing.locator(".jp-DirListing-itemText", has_text="etc").dblclick()
+    entry = listing.locator(".jp-DirListing-itemText", has_text="hostname")
+    expect(entry.first).to_be_visible(timeout=10000)
+    listing.locator(".jp-DirListing-item", has_text="hostname").first.dblclick()
+    editor = page.locator(".jp-FileEditor:visible .cm-content")
+    expect(editor).to_contain_text(run(box, "cat /etc/hostname").strip(), timeout=15000)
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("edited-in-jupyterlab")
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 10
+    while run(box, "cat /etc/hostname").strip() != "edited-in-jupyterlab":
+        assert time.monotonic() < deadline, run(box, "cat /etc/hostname")
+        time.sleep(0.2)
+    lab.screenshot("files-editor")
+
+    # Changed underneath: JupyterLab asks before overwriting; cancelling keeps the container's.
+    time.sleep(1.1)
+    run(box, "echo changed-in-the-container > /etc/hostname")
+    editor.click()
+    page.keyboard.type("-again")
+    page.keyboard.press("Control+s")
+    dialog = page.locator(".jp-Dialog-content")
+    expect(dialog).to_contain_text("changed", timeout=10000)
+    dialog.locator(".jp-Dialog-button", has_text="Cancel").click()
+    assert run(box, "cat /etc/hostname") == "changed-in-the-container\n"
+
+    # Upload into /data, download it back.
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=f"{box.name}:/").click()
+    browser.locator(".jp-BreadCrumbs-home").click()
+    listing.locator(".jp-DirListing-itemText", has_text="data").dblclick()
+    expect(listing.locator(".jp-DirListing-itemText", has_text="a.txt")).to_be_visible()
+    upload = tmp_path / "notes.txt"
+    upload.write_text("uploaded from the browser\n")
+    with page.expect_file_chooser() as chooser:
+        browser.locator(".jp-Toolbar-item[data-jp-item-name='upload'] button").click()
+    chooser.value.set_files(str(upload))
+    expect(listing.locator(".jp-DirListing-itemText", has_text="notes.txt")).to_be_visible(
+        timeout=15000
+    )
+    assert run(box, "cat /data/notes.txt") == "uploaded from the browser\n"
+    listing.locator(".jp-DirListing-item", has_text="a.txt").click(button="right")
+    with page.expect_download() as download:
+        page.locator(".lm-Menu-item[data-command='filebrowser:download']").click()
+    saved = tmp_path / "a-downloaded.txt"
+    download.value.save_as(str(saved))
+    assert saved.read_text() == "hello\n"
+
+    # 50 MB: refused with a clear message, nothing written.
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * (50 * 1024 * 1024))
+    with page.expect_file_chooser() as chooser:
+        browser.locator(".jp-Toolbar-item[data-jp-item-name='upload'] button").click()
+    chooser.value.set_files(str(big))
+    warning = page.locator(".jp-Dialog-content")
+    expect(warning).to_be_visible(timeout=10000)
+    if "Large file" in warning.inner_text() or "large" in warning.inner_text().lower():
+        warning.locator(".jp-Dialog-button.jp-mod-accept").click()
+    problem = page.locator(".jp-Dialog-content, .jp-toast-container")
+    expect(problem.first).to_contain_text("max_file_size", timeout=60000)
+    lab.screenshot("files-too-large")
+    assert "big.bin" not in run(box, "ls /data")
