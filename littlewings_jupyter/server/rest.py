@@ -14,7 +14,7 @@ from tornado import web
 from .._version import __version__
 from ..docker.files import normalize
 from ..docker.lines import line_text
-from ..docker.models import POWER_ACTIONS
+from ..docker.models import POWER_ACTIONS, ContainerRef
 from ..errors import InvalidMessage, LittleWingsError
 from ..session import protocol
 from ..session.limits import TokenBucket
@@ -249,16 +249,23 @@ class FilesHandler(LittleWingsAPIHandler):
     makes a folder; ``PATCH`` ``{"path": new}`` renames; ``DELETE`` deletes.
     """
 
-    def _path(self) -> str:
-        return normalize(self.get_argument("path", "/"))
+    async def _target(self, ref: str) -> tuple[ContainerRef, str]:
+        """The container (the user may see it) and the ``path`` argument, normalized.
+
+        Changes are not ``@authorized``: the Authorizer's ``write`` is asked in
+        ``SessionManager.change_file``, so a refusal is audited like any other.
+        """
+        if not await self.is_authorized("read"):
+            raise web.HTTPError(403)
+        container = await self.manager.run(self.manager.engine.resolve, ref)
+        return container, normalize(self.get_argument("path", "/"))
 
     @web.authenticated
     @authorized
     async def get(self, ref: str) -> None:
         """An entry, a listing, a content or a download."""
         manager = self.manager
-        container = await manager.run(manager.engine.resolve, ref)
-        path = self._path()
+        container, path = await self._target(ref)
         files = manager.files
         entry = await manager.run(files.resolve, container.id, path)
         if entry["type"] == "directory":
@@ -284,11 +291,8 @@ class FilesHandler(LittleWingsAPIHandler):
     @web.authenticated
     async def put(self, ref: str) -> None:
         """Write a file, or make a directory."""
-        if not await self.is_authorized("read"):
-            raise web.HTTPError(403)
         manager = self.manager
-        container = await manager.run(manager.engine.resolve, ref)
-        path = self._path()
+        container, path = await self._target(ref)
         body = self.json_body()
         if not isinstance(body, dict):
             raise InvalidMessage("The body is a JSON object.")
@@ -327,11 +331,8 @@ class FilesHandler(LittleWingsAPIHandler):
     @web.authenticated
     async def patch(self, ref: str) -> None:
         """Rename or move."""
-        if not await self.is_authorized("read"):
-            raise web.HTTPError(403)
         manager = self.manager
-        container = await manager.run(manager.engine.resolve, ref)
-        path = self._path()
+        container, path = await self._target(ref)
         body = self.json_body()
         new_path = body.get("path") if isinstance(body, dict) else None
         if not isinstance(new_path, str):
@@ -351,11 +352,8 @@ class FilesHandler(LittleWingsAPIHandler):
     @web.authenticated
     async def delete(self, ref: str) -> None:
         """Delete a file or a directory (with what it holds)."""
-        if not await self.is_authorized("read"):
-            raise web.HTTPError(403)
         manager = self.manager
-        container = await manager.run(manager.engine.resolve, ref)
-        path = self._path()
+        container, path = await self._target(ref)
         await manager.change_file(
             self, container, "file_delete", path, "rest", manager.files.delete, path
         )
