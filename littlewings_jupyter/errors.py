@@ -105,6 +105,43 @@ class ShellGone(LittleWingsError):
     http_status = 410
 
 
+class InvalidField(InvalidMessage):
+    """A field of a container description is wrong: the error names it."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"'{name}': {message}", field=name)
+
+
+class FileProblem(InvalidMessage):
+    """A path or file that cannot be read or written as asked (the message says why)."""
+
+    code = "file_error"
+    http_status = 400
+
+
+class FileNotFound(LittleWingsError):
+    """No such file or directory in the container."""
+
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"No file or directory {path!r} in the container.")
+
+
+class FileTooLarge(FileProblem):
+    """Over ``max_file_size``."""
+
+    code = "too_large"
+    http_status = 413
+
+
+class FileChanged(Conflict):
+    """The file changed since the client read it: it is not overwritten."""
+
+    code = "file_changed"
+
+
 class Forbidden(LittleWingsError):
     """The Authorizer, read-only mode or a disabled feature refuses the action."""
 

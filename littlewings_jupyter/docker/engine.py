@@ -20,6 +20,7 @@ from ..errors import (
     ContainerNotFound,
     DockerError,
     EngineUnavailable,
+    InvalidField,
     LittleWingsError,
     StdinNotOpen,
 )
@@ -33,7 +34,7 @@ from .models import (
     summarize_inspected,
     summarize_listed,
 )
-from .spec import ContainerSpec, InvalidField
+from .spec import ContainerSpec
 
 if TYPE_CHECKING:
     import docker

@@ -18,13 +18,19 @@ import posixpath
 import tarfile
 import time
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..errors import Conflict, DockerError, Forbidden, InvalidMessage, LittleWingsError
+from ..errors import (
+    Conflict,
+    DockerError,
+    FileChanged,
+    FileNotFound,
+    FileProblem,
+    FileTooLarge,
+    Forbidden,
+)
+from .engine import DockerEngine, Exec
 from .lines import STDOUT
-
-if TYPE_CHECKING:
-    from .engine import DockerEngine
 
 # A stopped container's directory is read from its archive: at most this much of it.
 LIST_BUDGET = 64 * 1024 * 1024
@@ -38,36 +44,6 @@ echo '--links--'
 find . -mindepth 1 -maxdepth 1 -type l -exec stat -L -c '%F	%n' -- {} + 2>/dev/null
 exit 0
 """
-
-
-class FileProblem(InvalidMessage):
-    """A path or file that cannot be read or written as asked (the message says why)."""
-
-    code = "file_error"
-    http_status = 400
-
-
-class FileNotFound(LittleWingsError):
-    """No such file or directory in the container."""
-
-    code = "not_found"
-    http_status = 404
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"No file or directory {path!r} in the container.")
-
-
-class FileTooLarge(FileProblem):
-    """Over ``max_file_size``."""
-
-    code = "too_large"
-    http_status = 413
-
-
-class FileChanged(Conflict):
-    """The file changed since the client read it: it is not overwritten."""
-
-    code = "file_changed"
 
 
 def normalize(path: Any) -> str:
@@ -210,8 +186,6 @@ class ContainerFiles:
     def _list_by_exec(
         self, container_id: str, path: str
     ) -> tuple[list[dict[str, Any]] | None, bool]:
-        from .engine import Exec
-
         out: list[str] = []
         run = Exec(self.engine, container_id, ["/bin/sh", "-c", LIST_SCRIPT, "sh", path])
         try:
@@ -434,8 +408,6 @@ class ContainerFiles:
         self.engine.call(put, container_id)
 
     def _run(self, container_id: str, argv: list[str], what: str) -> None:
-        from .engine import Exec
-
         info = self.engine.call(
             lambda: self.engine.api.inspect_container(container_id), container_id
         )
@@ -479,11 +451,4 @@ class _Budget(Exception):
     """The archive of a directory is larger than the listing budget."""
 
 
-__all__ = [
-    "ContainerFiles",
-    "FileChanged",
-    "FileNotFound",
-    "FileProblem",
-    "FileTooLarge",
-    "normalize",
-]
+__all__ = ["ContainerFiles", "normalize"]

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Forbidden, InvalidMessage
+from ..errors import Forbidden, InvalidField, InvalidMessage
 
 # Docker's own rule for container names.
 NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,252}$")
@@ -22,13 +22,6 @@ UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 RESTART = ("no", "always", "unless-stopped", "on-failure")
 MIN_MEMORY = 6 * 1024 * 1024  # Docker refuses less than 6 MiB
 MAX_ITEMS = 256
-
-
-class InvalidField(InvalidMessage):
-    """A field of a container description is wrong: the error names it."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"'{name}': {message}", field=name)
 
 
 @dataclass
@@ -421,7 +414,6 @@ def check_policy(spec: ContainerSpec, policy: Policy) -> None:
 
 __all__ = [
     "ContainerSpec",
-    "InvalidField",
     "Policy",
     "check_policy",
     "parse_size",
