@@ -280,14 +280,14 @@ export class ConsoleConnection implements IDisposable {
 
   private _onOpened(sender: IConsoleTransport, hello: IHelloMessage): void {
     this._sendConnect();
-    for (const shell of this._shells.values()) {
-      if (shell._pendingAttach) {
-        // Made before the channel opened: its request id is already known.
-        const id = shell._pendingAttach;
-        shell._pendingAttach = null;
-        shell.reattach(id);
-        continue;
+    // Requests of shells waiting to be taken back went over a channel that is gone (or were
+    // never sent): each is asked again on this one.
+    for (const [id, shell] of this._shellRequests) {
+      if (shell.phase === 'reattaching') {
+        this._shellRequests.delete(id);
       }
+    }
+    for (const shell of this._shells.values()) {
       const id = `a${++this._counter}`;
       if (shell.reattach(id)) {
         this._shellRequests.set(id, shell);

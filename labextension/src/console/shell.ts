@@ -61,9 +61,8 @@ export class ShellChannel implements IDisposable {
     if (request.attach) {
       this._shellId = request.attach;
       this._phase = 'reattaching';
-      if (!this.reattach(requestId)) {
-        this._pendingAttach = requestId;
-      }
+      // Sent now if the channel is open; otherwise when it opens (ConsoleConnection).
+      this.reattach(requestId);
       return;
     }
     const message: { type: string; [key: string]: unknown } = {
@@ -298,8 +297,6 @@ export class ShellChannel implements IDisposable {
   private _cols: number;
   private _shown = 0;
   private _closeRequested = false;
-  /** An attach that waits for the channel to open (its request id). */
-  _pendingAttach: string | null = null;
   private _isDisposed = false;
   private _output = new Signal<this, string>(this);
   private _phaseChanged = new Signal<this, ShellPhase>(this);
