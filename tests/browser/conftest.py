@@ -308,6 +308,15 @@ class LabPage:
         self.page.wait_for_selector(".jp-SideBar [data-id='littlewings-containers']", timeout=30000)
         return self
 
+    def open_notebook(self, name: str) -> None:
+        """Open a notebook of the server's root in JupyterLab (an empty workspace) and wait
+        until its kernel is idle."""
+        self.page.goto(f"{self.server.url}lab/tree/{name}?reset&token={self.server.token}")
+        self.page.locator(".jp-Notebook .jp-Cell .cm-content").first.wait_for(timeout=60000)
+        self.page.wait_for_selector(
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000
+        )
+
     def reload(self) -> None:
         """Reload the page (the layout restorer brings the consoles back)."""
         self.page.goto(self.server.lab_url(with_token=False))

@@ -274,9 +274,7 @@ def test_a_shell_in_the_notebook_widget(
     try:
         page = context.new_page()
         lab = LabPage(page, lab_server)
-        page.goto(f"{lab_server.url}lab/tree/{notebook}?reset&token={lab_server.token}")
-        page.locator(".jp-Notebook .jp-Cell .cm-content").first.wait_for(timeout=60000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000)
+        lab.open_notebook(notebook)
         run_cell(page, 0)
         widget = open_widget(page)
         cells = page.locator(".jp-Notebook .jp-Cell")
