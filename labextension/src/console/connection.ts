@@ -10,15 +10,20 @@ import {
   ICommandStartedMessage,
   IConnectedMessage,
   IContainerSummary,
+  IDroppedMessage,
   IErrorMessage,
+  IGroupInfo,
   IHelloMessage,
   ILogMessage,
   IPermissions,
   IPowerMessage,
   IStatsMessage,
   IStatusMessage,
+  IThrottledMessage,
+  GroupTarget,
   PowerAction,
-  ServerMessage
+  ServerMessage,
+  groupKey
 } from './protocol';
 import { IShellRequest, ShellChannel } from './shell';
 import {
@@ -46,15 +51,22 @@ export type CommandEvent =
   | ICommandSentMessage
   | IErrorMessage;
 
+/** Lines the server could not deliver (`dropped`) or would not (`throttled`). */
+export type LossNotice = IDroppedMessage | IThrottledMessage;
+
 /**
- * One container watched over one LittleWings socket: logs, status, stats, commands, power.
+ * One container watched over one LittleWings socket: logs, status, stats, commands, power; or
+ * a group of containers (a Compose project, a label, listed names) whose logs come merged.
  *
  * It survives reconnects: on every new socket it sends `connect` again with the `cursor` of the
- * last log frame, so the server resumes exactly after the last line already shown.
+ * last log frame (for a group: `cursors`, the last cursor of each member), so the server
+ * resumes exactly after the last line already shown.
  */
 export class ConsoleConnection implements IDisposable {
   constructor(options: ConsoleConnection.IOptions) {
-    this.serverId = options.serverId;
+    this.group = options.group ?? null;
+    this.serverId =
+      options.serverId ?? (this.group ? groupKey(this.group) : '');
     this._watch = { ...options.watch };
     this._ownsSocket = !options.socket;
     this.socket =
@@ -69,8 +81,34 @@ export class ConsoleConnection implements IDisposable {
     }
   }
 
-  /** The container as the user named it (name or id). */
+  /** The container as the user named it (name or id); for a group, its key. */
   readonly serverId: string;
+
+  /** The group watched, or null for one container. */
+  readonly group: GroupTarget | null;
+
+  /** How the server names the group (from `connected`). */
+  get groupInfo(): IGroupInfo | null {
+    return this._groupInfo;
+  }
+
+  /**
+   * The group's containers as last known, in the server's order; a member removed while
+   * watched stays, with the state `removed`.
+   */
+  get members(): IContainerSummary[] {
+    return [...this._members.values()];
+  }
+
+  /** The members joined, left or changed state. */
+  get membersChanged(): ISignal<this, IContainerSummary[]> {
+    return this._membersChanged;
+  }
+
+  /** The server dropped or throttled log lines. */
+  get lossReported(): ISignal<this, LossNotice> {
+    return this._lossReported;
+  }
 
   /** The channel underneath: a LittleWings WebSocket, or a notebook widget's comm. */
   readonly socket: IConsoleTransport;
@@ -166,7 +204,11 @@ export class ConsoleConnection implements IDisposable {
   setWatchOptions(options: Partial<IWatchOptions>): void {
     const before = this._watch;
     this._watch = { ...before, ...options };
-    if (options.stats !== undefined && options.stats !== before.stats) {
+    if (
+      options.stats !== undefined &&
+      options.stats !== before.stats &&
+      !this.group
+    ) {
       this.socket.send({ type: 'stats', enabled: this._watch.stats });
     }
     if (
@@ -175,6 +217,7 @@ export class ConsoleConnection implements IDisposable {
       (options.tail !== undefined && options.tail !== before.tail)
     ) {
       this._cursor = null;
+      this._cursors.clear();
       this._reset.emit();
       this._sendConnect();
     }
@@ -297,6 +340,10 @@ export class ConsoleConnection implements IDisposable {
 
   private _sendConnect(): void {
     this._connectId = `k${++this._counter}`;
+    if (this.group) {
+      this._sendGroupConnect(this.group);
+      return;
+    }
     const message: { type: string; [key: string]: unknown } = {
       type: 'connect',
       id: this._connectId,
@@ -306,6 +353,27 @@ export class ConsoleConnection implements IDisposable {
     };
     if (this._cursor) {
       message.cursor = this._cursor;
+    }
+    this._awaitingConnected = this.socket.send(message);
+  }
+
+  private _sendGroupConnect(group: GroupTarget): void {
+    const message: { type: string; [key: string]: unknown } = {
+      type: 'connect',
+      id: this._connectId,
+      ...group,
+      timestamps: this._watch.timestamps,
+      tail: this._watch.tail
+    };
+    // Members removed meanwhile are left out: their lines are all shown already.
+    const cursors: Record<string, string> = {};
+    for (const [name, cursor] of this._cursors) {
+      if (this._members.get(name)?.state !== 'removed') {
+        cursors[name] = cursor;
+      }
+    }
+    if (Object.keys(cursors).length) {
+      message.cursors = cursors;
     }
     this._awaitingConnected = this.socket.send(message);
   }
@@ -356,8 +424,11 @@ export class ConsoleConnection implements IDisposable {
           this._container = message.container;
           this._containerChanged.emit(message.container);
         }
+        if (this.group) {
+          this._onGroupConnected(message);
+        }
         this._connectedSignal.emit(message);
-        if (this._watch.stats) {
+        if (this._watch.stats && !this.group) {
           this.socket.send({ type: 'stats', enabled: true });
         }
         break;
@@ -368,14 +439,47 @@ export class ConsoleConnection implements IDisposable {
         }
         if (message.cursor) {
           this._cursor = message.cursor;
+          if (this.group && message.container) {
+            this._cursors.set(message.container, message.cursor);
+          }
         }
         this._logReceived.emit(message);
         break;
       case 'history_end':
+        if (this.group && !this._awaitingConnected) {
+          // A member whose history was empty resumes from where the server says it ended.
+          const cursors = (message as { cursors?: unknown }).cursors;
+          if (cursors && typeof cursors === 'object') {
+            for (const [name, cursor] of Object.entries(cursors)) {
+              if (
+                typeof cursor === 'string' &&
+                cursor &&
+                !this._cursors.has(name)
+              ) {
+                this._cursors.set(name, cursor);
+              }
+            }
+          }
+        }
         this._historyEnded.emit();
         break;
       case 'status':
-        this._onStatus(message);
+        if (this.group) {
+          this._onMemberStatus(message);
+        } else {
+          this._onStatus(message);
+        }
+        break;
+      case 'member_added':
+        if (this.group && message.container?.name) {
+          this._members.set(message.container.name, { ...message.container });
+          this._rememberId(message.container);
+          this._membersChanged.emit(this.members);
+        }
+        break;
+      case 'dropped':
+      case 'throttled':
+        this._lossReported.emit(message);
         break;
       case 'stats':
         this._statsReceived.emit(message);
@@ -434,6 +538,44 @@ export class ConsoleConnection implements IDisposable {
     this._statusReceived.emit(message);
   }
 
+  private _onGroupConnected(message: IConnectedMessage): void {
+    this._groupInfo = message.group ?? this._groupInfo;
+    const before = this._members;
+    this._members = new Map();
+    for (const member of message.members ?? []) {
+      if (member.name) {
+        this._members.set(member.name, { ...member });
+        this._rememberId(member);
+      }
+    }
+    // Members that went while the socket was down: their lines stay, they are shown removed.
+    for (const [name, member] of before) {
+      if (!this._members.has(name)) {
+        this._members.set(name, { ...member, state: 'removed' });
+      }
+    }
+    this._membersChanged.emit(this.members);
+  }
+
+  private _rememberId(member: IContainerSummary): void {
+    if (member.id) {
+      this._names.set(member.id, member.name);
+    }
+  }
+
+  /** A status frame of a member: `container` is its id, `name` its name. */
+  private _onMemberStatus(message: IStatusMessage): void {
+    const name =
+      message.name ??
+      (message.container ? this._names.get(message.container) : undefined);
+    const member = name ? this._members.get(name) : undefined;
+    if (name && member) {
+      this._members.set(name, { ...member, ...Private.statusPatch(message) });
+      this._membersChanged.emit(this.members);
+    }
+    this._statusReceived.emit(message);
+  }
+
   private _updateContainer(patch: Partial<IContainerSummary>): void {
     const base: IContainerSummary = this._container ?? {
       id: this.serverId,
@@ -467,6 +609,12 @@ export class ConsoleConnection implements IDisposable {
   private _watch: IWatchOptions;
   private _ownsSocket: boolean;
   private _cursor: string | null = null;
+  private _cursors = new Map<string, string>();
+  private _groupInfo: IGroupInfo | null = null;
+  private _members = new Map<string, IContainerSummary>();
+  private _names = new Map<string, string>();
+  private _membersChanged = new Signal<this, IContainerSummary[]>(this);
+  private _lossReported = new Signal<this, LossNotice>(this);
   private _counter = 0;
   private _connectId = '';
   private _connected = false;
@@ -491,12 +639,42 @@ export class ConsoleConnection implements IDisposable {
 
 export namespace ConsoleConnection {
   export interface IOptions {
-    /** The container: name, id or unique id prefix. */
-    serverId: string;
+    /** The container: name, id or unique id prefix (or give `group`). */
+    serverId?: string;
+    /** Several containers, their logs merged (docs/protocol.md, "merged logs"). */
+    group?: GroupTarget;
     watch: IWatchOptions;
     /** A channel to share (not disposed with the connection); when absent a WebSocket is
      * made from `socketOptions` and owned. */
     socket?: IConsoleTransport;
     socketOptions?: ISocketOptions;
+  }
+}
+
+namespace Private {
+  /** What a member's status frame changes in its summary. */
+  export function statusPatch(
+    message: IStatusMessage
+  ): Partial<IContainerSummary> {
+    const patch: Partial<IContainerSummary> = {};
+    if (message.state) {
+      patch.state = message.state;
+    }
+    if (message.exit_code !== undefined) {
+      patch.exit_code = message.exit_code;
+    }
+    if (message.health) {
+      patch.health = message.health;
+    }
+    if (message.event === 'started' || message.event === 'restarting') {
+      patch.exit_code = null;
+      patch.started_at = new Date(
+        (message.time ?? Date.now() / 1000) * 1000
+      ).toISOString();
+    }
+    if (message.event === 'removed') {
+      patch.state = 'removed';
+    }
+    return patch;
   }
 }

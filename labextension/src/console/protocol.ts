@@ -76,9 +76,54 @@ export interface IConnectedMessage {
   type: 'connected';
   id?: string | number;
   protocol?: number;
-  server_id: string;
+  /** The container, when one is watched. */
+  server_id?: string;
   container?: IContainerSummary;
   command_via?: CommandVia;
+  /** The group, when several containers are watched (merged logs). */
+  group?: IGroupInfo;
+  /** The group's containers, sorted by Compose service and number, then name. */
+  members?: IContainerSummary[];
+}
+
+/** What a merged view watches: a Compose project, a label, or listed containers. */
+export type GroupTarget =
+  { project: string } | { label: string } | { server_ids: string[] };
+
+/** How the server names a group in `connected`. */
+export interface IGroupInfo {
+  kind: 'project' | 'label' | 'containers';
+  name: string;
+}
+
+/** A short stable key of a group target (tracker names, storage keys). */
+export function groupKey(target: GroupTarget): string {
+  if ('project' in target) {
+    return `project:${target.project}`;
+  }
+  if ('label' in target) {
+    return `label:${target.label}`;
+  }
+  return `containers:${[...target.server_ids].sort().join(',')}`;
+}
+
+/** A group target from loose arguments (command args, a widget trait); null when none. */
+export function groupTarget(args: {
+  [key: string]: unknown;
+}): GroupTarget | null {
+  if (typeof args.project === 'string' && args.project) {
+    return { project: args.project };
+  }
+  if (typeof args.label === 'string' && args.label) {
+    return { label: args.label };
+  }
+  const ids = args.server_ids;
+  const list = Array.isArray(ids)
+    ? ids.filter((v): v is string => typeof v === 'string' && v !== '')
+    : typeof ids === 'string'
+      ? ids.split(/[\s,]+/).filter(Boolean)
+      : [];
+  return list.length ? { server_ids: list } : null;
 }
 
 export interface ILogMessage {
@@ -89,6 +134,35 @@ export interface ILogMessage {
   cursor?: string;
   history?: boolean;
   partial?: boolean;
+  /** The container's name, in a merged view. */
+  container?: string;
+}
+
+/** A container that joined the watched group. */
+export interface IMemberAddedMessage {
+  type: 'member_added';
+  container: IContainerSummary;
+}
+
+/** Log lines the server dropped for this socket (it read too slowly). */
+export interface IDroppedMessage {
+  type: 'dropped';
+  lines?: number;
+  resume_cursor?: string;
+  last_cursor?: string;
+  /** In a merged view: container name → cursor after which its missing lines start. */
+  resume_cursors?: Record<string, string>;
+  message?: string;
+}
+
+/** Output throttling of a container switched on or off. */
+export interface IThrottledMessage {
+  type: 'throttled';
+  state: 'on' | 'off';
+  dropped?: number;
+  container?: string;
+  name?: string;
+  message?: string;
 }
 
 export interface IStatusMessage {
@@ -98,6 +172,8 @@ export interface IStatusMessage {
   exit_code?: number | null;
   health?: string;
   container?: string;
+  /** The container's name (status frames of a group's members). */
+  name?: string;
   time?: number;
 }
 
@@ -201,6 +277,9 @@ export type ServerMessage =
   | IContainersMessage
   | IErrorMessage
   | IIdleWarningMessage
+  | IMemberAddedMessage
+  | IDroppedMessage
+  | IThrottledMessage
   | IOtherMessage;
 
 /** The state as the UI shows it: Docker's state refined by the health check. */
