@@ -7,6 +7,7 @@ export * from './connection';
 export * from './format';
 export * from './icons';
 export * from './logview';
+export * from './merged';
 export * from './protocol';
 export * from './shell';
 export * from './shellview';

@@ -72,6 +72,110 @@ export function searchColors(host: HTMLElement): {
     : { match: '#ffe9a8', active: '#ffb74d', ruler: '#f57c00' };
 }
 
+/** The ANSI colours container names are drawn in, as `docker compose logs` does (no red:
+ * red marks stderr). */
+const MEMBER_SLOTS: (keyof ITheme)[] = [
+  'cyan',
+  'yellow',
+  'green',
+  'magenta',
+  'blue',
+  'brightCyan',
+  'brightYellow',
+  'brightGreen',
+  'brightMagenta',
+  'brightBlue'
+];
+
+/** How many colours a merged view has for its containers. */
+export const MEMBER_COLOR_COUNT = MEMBER_SLOTS.length;
+
+/**
+ * The colours of a merged view's containers (#RRGGBB, one per slot), from the xterm ANSI
+ * palette of the page's theme. Each is made readable on the background (contrast ≥ 4.5, so
+ * xterm draws it unchanged and a swatch shows the same colour), and a bright variant the theme
+ * makes equal to its base (JupyterLab's brand and success colours stand for both) is set apart.
+ */
+export function memberColors(host: HTMLElement): string[] {
+  const theme = xtermTheme(host);
+  const background = theme.background ?? '#ffffff';
+  const foreground = theme.foreground ?? '#000000';
+  const dark = luminance(background) < 0.4;
+  const colors: string[] = [];
+  for (const slot of MEMBER_SLOTS) {
+    let color = readable(
+      String(theme[slot] ?? foreground),
+      background,
+      foreground
+    );
+    const near = colors.find(c => distance(c, color) < 48);
+    if (near) {
+      // Toward the foreground on a dark theme (lighter), toward black on a light one.
+      color = readable(
+        mix(near, dark ? '#ffffff' : '#000000', 0.35),
+        background,
+        foreground
+      );
+    }
+    colors.push(color);
+  }
+  return colors;
+}
+
+/** WCAG contrast ratio of two #RRGGBB colours. */
+export function contrastRatio(a: string, b: string): number {
+  const la = relativeLuminance(a);
+  const lb = relativeLuminance(b);
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
+function readable(
+  color: string,
+  background: string,
+  foreground: string
+): string {
+  let c =
+    toHex(color) ?? (color.startsWith('#') ? color.slice(0, 7) : foreground);
+  for (let i = 0; i < 12 && contrastRatio(c, background) < 4.5; i++) {
+    c = mix(c, foreground, 0.2);
+  }
+  return c;
+}
+
+function channels(hex: string): [number, number, number] {
+  const n = parseInt(hex.slice(1, 7), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+function mix(a: string, b: string, amount: number): string {
+  const ca = channels(a);
+  const cb = channels(b);
+  return (
+    '#' +
+    ca
+      .map((v, i) =>
+        Math.round(v + (cb[i] - v) * amount)
+          .toString(16)
+          .padStart(2, '0')
+      )
+      .join('')
+  );
+}
+
+function distance(a: string, b: string): number {
+  const ca = channels(a);
+  const cb = channels(b);
+  return Math.hypot(ca[0] - cb[0], ca[1] - cb[1], ca[2] - cb[2]);
+}
+
+function relativeLuminance(hex: string): number {
+  const [r, g, b] = channels(hex).map(v => {
+    const s = v / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
 /** The code font of the page. */
 export function codeFont(host: HTMLElement): { family: string; size: number } {
   const style = getComputedStyle(host);
@@ -83,6 +187,9 @@ export function codeFont(host: HTMLElement): { family: string; size: number } {
 }
 
 function toHex(color: string): string | null {
+  if (/^#[0-9a-f]{6}$/i.test(color)) {
+    return color.toLowerCase();
+  }
   const m = /rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)/.exec(color);
   if (!m) {
     return null;

@@ -1,0 +1,872 @@
+import { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
+import { ConsoleConnection, LossNotice } from './connection';
+import { STATE_LABELS } from './format';
+import { IconName, iconNode, searchBox, stateNode } from './icons';
+import { LogView } from './logview';
+import {
+  GroupTarget,
+  IContainerSummary,
+  IErrorMessage,
+  ILogMessage,
+  displayState
+} from './protocol';
+import { IConnectionStatus } from './socket';
+import { MEMBER_COLOR_COUNT, memberColors } from './theme';
+import { DEFAULT_CONSOLE_SETTINGS, IConsoleSettings } from './widget';
+
+const RESET = '\x1b[0m';
+const FG_OFF = '\x1b[39m';
+const STDERR = '\x1b[31m';
+const DIM = '\x1b[2m';
+const DIM_OFF = '\x1b[22m';
+const TIMESTAMP =
+  /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /;
+
+/** One line of the merged view, as kept for drawing it again (hide/show, a theme change). */
+interface IMergedLine {
+  /** The container's name; null for a notice of the console's own. */
+  container: string | null;
+  stream: 'stdout' | 'stderr';
+  /** The line without its newline, Docker's timestamp in front (the view asks for them). */
+  text: string;
+}
+
+/**
+ * The merged logs of several containers (a Compose project, a label, listed containers) in one
+ * view, as `docker compose logs -f` prints them: each line after its container's name, padded
+ * and in that container's colour. A member list shows every container with its colour and
+ * state, and hides or shows its lines; search, timestamps and downloads work on the whole view.
+ *
+ * Lines are kept in a buffer bounded by the scrollback setting, so hiding a container draws the
+ * view again without its lines, and showing it brings them back in their places.
+ */
+export class MergedConsole extends Widget {
+  constructor(options: MergedConsole.IOptions) {
+    super();
+    this.addClass('jp-LittleWings-console');
+    this.addClass('jp-LittleWings-mergedConsole');
+    this.connection = options.connection;
+    if (!this.connection.group) {
+      throw new Error('MergedConsole needs a connection to a group');
+    }
+    this.target = this.connection.group;
+    // Lines always come with Docker's timestamps: the toggle only shows or hides them.
+    if (!this.connection.watchOptions.timestamps) {
+      this.connection.setWatchOptions({ timestamps: true });
+    }
+    this._settings = { ...DEFAULT_CONSOLE_SETTINGS, ...options.settings };
+    this._downloadLogs = options.downloadLogs ?? null;
+    this._openContainer = options.openContainer ?? null;
+    this._timestamps = this._settings.timestamps;
+    this.title.label = Private.targetLabel(this.target);
+    this.title.caption = `Merged logs of ${Private.targetCaption(this.target)}`;
+    this.title.closable = true;
+
+    this._logView = new LogView({ scrollback: this._settings.scrollback });
+    this._logView.fontSize = this._settings.fontSize;
+    this._buildHeader();
+    this._buildMembers();
+    this._buildToolbar();
+    this._buildLogArea();
+
+    const c = this.connection;
+    c.logReceived.connect(this._onLog, this);
+    c.historyEnded.connect(this._onHistoryEnd, this);
+    c.connected.connect(this._onConnected, this);
+    c.membersChanged.connect(this._onMembers, this);
+    c.lossReported.connect(this._onLoss, this);
+    c.errorReceived.connect(this._onError, this);
+    c.reset.connect(this._onReset, this);
+    c.connectionStatusChanged.connect(this._onConnectionStatus, this);
+    this._logView.followingChanged.connect((_, following) => {
+      this._jumpButton.hidden = following;
+    });
+    this._logView.searchChanged.connect((_, state) => {
+      this._searchCount.textContent =
+        state.count > 0
+          ? `${state.index + 1} of ${state.count}`
+          : this._searchInput.value
+            ? 'No results'
+            : '';
+    });
+    this._onConnectionStatus(c, c.connectionStatus);
+    this._renderMembers();
+    this._themeObserver = new MutationObserver(() => {
+      this.updateTheme();
+      window.setTimeout(() => this.updateTheme(), 400);
+    });
+    this._themeObserver.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
+    });
+  }
+
+  readonly connection: ConsoleConnection;
+
+  /** What is watched. */
+  readonly target: GroupTarget;
+
+  /** The log view (exposed for tests and hosts). */
+  get logView(): LogView {
+    return this._logView;
+  }
+
+  /** The containers whose lines are hidden. */
+  get hiddenMembers(): string[] {
+    return [...this._hidden];
+  }
+
+  /** The colour (#RRGGBB) a container's name is drawn in. */
+  colorOf(name: string): string {
+    return this._colors[this._slot(name)];
+  }
+
+  /** Hide or show a container's lines (the view is drawn again from the buffer). */
+  setMemberHidden(name: string, hidden: boolean): void {
+    if (hidden === this._hidden.has(name)) {
+      return;
+    }
+    if (hidden) {
+      this._hidden.add(name);
+    } else {
+      this._hidden.delete(name);
+    }
+    this._renderMembers();
+    this._redraw();
+  }
+
+  /** Show Docker's timestamp before each line. */
+  setTimestamps(on: boolean): void {
+    if (on === this._timestamps) {
+      return;
+    }
+    this._timestamps = on;
+    this._timestampsButton.setAttribute('aria-pressed', String(on));
+    this._timestampsButton.classList.toggle('jp-mod-active', on);
+    this._redraw();
+  }
+
+  get timestamps(): boolean {
+    return this._timestamps;
+  }
+
+  /** Change settings at run time (from the settings editor). */
+  updateSettings(settings: Partial<IConsoleSettings>): void {
+    this._settings = { ...this._settings, ...settings };
+    if (settings.scrollback !== undefined) {
+      this._logView.scrollback = settings.scrollback;
+      this._trim();
+    }
+    if (settings.fontSize !== undefined) {
+      this._logView.fontSize = settings.fontSize;
+    }
+    if (
+      settings.tail !== undefined &&
+      settings.tail !== this.connection.watchOptions.tail
+    ) {
+      this.connection.setWatchOptions({ tail: settings.tail });
+    }
+  }
+
+  /** Re-read colours and fonts from the page (after a theme change). */
+  updateTheme(): void {
+    this._logView.updateTheme();
+    const colors = memberColors(this.node);
+    if (colors.join() !== this._colors.join()) {
+      this._colors = colors;
+      this._renderMembers();
+      this._redraw();
+    }
+  }
+
+  focusSearch(): void {
+    this._searchInput.focus();
+    this._searchInput.select();
+  }
+
+  /** Clear the view and its buffer (the containers' logs are untouched). */
+  clear(): void {
+    this._lines = [];
+    this._logView.clear();
+  }
+
+  /** Download the group's logs: one merged file, or a zip of one file per container. */
+  async download(format: 'text' | 'zip' = 'text'): Promise<void> {
+    if (this._downloadLogs) {
+      await this._downloadLogs(this.target, format, this._timestamps);
+    }
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._resizeObserver?.disconnect();
+    this._themeObserver.disconnect();
+    this._logView.dispose();
+    this.connection.dispose();
+    super.dispose();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._logView.open();
+    this._colors = memberColors(this.node);
+    this._renderMembers();
+    this._redraw();
+    if (!this._resizeObserver && typeof ResizeObserver !== 'undefined') {
+      this._resizeObserver = new ResizeObserver(() => this._logView.fit());
+      this._resizeObserver.observe(this._logView.node);
+    }
+    this._logView.fit();
+  }
+
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._logView.fit();
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    this._logView.fit();
+  }
+
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    this._searchInput.focus();
+  }
+
+  // ---- building the DOM -------------------------------------------------------------------
+
+  private _buildHeader(): void {
+    const header = document.createElement('div');
+    header.className = 'jp-LittleWings-consoleHeader';
+    const icon = iconNode(
+      'logs',
+      'jp-LittleWings-icon jp-LittleWings-mergedIcon'
+    );
+    const title = document.createElement('div');
+    title.className = 'jp-LittleWings-consoleTitle';
+    this._nameNode = document.createElement('span');
+    this._nameNode.className = 'jp-LittleWings-mergedName';
+    this._nameNode.textContent = Private.targetLabel(this.target);
+    this._metaNode = document.createElement('span');
+    this._metaNode.className =
+      'jp-LittleWings-consoleMeta jp-LittleWings-mergedMeta';
+    title.append(this._nameNode, this._metaNode);
+
+    this._connectionNode = document.createElement('button');
+    this._connectionNode.type = 'button';
+    this._connectionNode.className = 'jp-LittleWings-connection';
+    this._connectionNode.addEventListener('click', () =>
+      this.connection.socket.retryNow()
+    );
+    header.append(icon, title, this._connectionNode);
+    this.node.appendChild(header);
+  }
+
+  private _buildMembers(): void {
+    this._membersNode = document.createElement('div');
+    this._membersNode.className = 'jp-LittleWings-members';
+    this._membersNode.setAttribute('role', 'group');
+    this._membersNode.setAttribute('aria-label', 'Containers of this view');
+    this._membersNode.addEventListener('change', event => {
+      const input = event.target as HTMLInputElement;
+      const name = input.closest<HTMLElement>('.jp-LittleWings-member')?.dataset
+        .name;
+      if (name !== undefined) {
+        this.setMemberHidden(name, !input.checked);
+      }
+    });
+    this._membersNode.addEventListener('click', event => {
+      const button = (event.target as HTMLElement).closest<HTMLElement>(
+        '.jp-LittleWings-memberConsole'
+      );
+      const name = button?.closest<HTMLElement>('.jp-LittleWings-member')
+        ?.dataset.name;
+      if (button && name && this._openContainer) {
+        this._openContainer(name);
+      }
+    });
+    this.node.appendChild(this._membersNode);
+  }
+
+  private _buildToolbar(): void {
+    const bar = document.createElement('div');
+    bar.className = 'jp-LittleWings-consoleToolbar';
+    const { box: search, input } = searchBox({
+      className: 'jp-LittleWings-search',
+      placeholder: 'Search logs',
+      label: 'Search logs'
+    });
+    this._searchInput = input;
+    input.addEventListener('input', () => {
+      if (input.value) {
+        this._logView.findNext(input.value, true);
+      } else {
+        this._logView.clearSearch();
+      }
+    });
+    input.addEventListener('keydown', event => {
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        this._find(event.shiftKey ? 'previous' : 'next');
+      } else if (event.key === 'Escape') {
+        event.preventDefault();
+        event.stopPropagation();
+        input.value = '';
+        this._logView.clearSearch();
+      }
+    });
+    this._searchCount = document.createElement('span');
+    this._searchCount.className = 'jp-LittleWings-searchCount';
+    this._searchCount.setAttribute('aria-live', 'polite');
+    const previous = Private.iconButton('up', 'Previous match (Shift+Enter)');
+    previous.addEventListener('click', () => this._find('previous'));
+    const next = Private.iconButton('down', 'Next match (Enter)');
+    next.addEventListener('click', () => this._find('next'));
+    search.append(this._searchCount, previous, next);
+
+    const spacer = document.createElement('span');
+    spacer.className = 'jp-LittleWings-spacer';
+
+    this._timestampsButton = Private.iconButton(
+      'clock',
+      'Show timestamps',
+      'Timestamps'
+    );
+    this._timestampsButton.classList.add('jp-LittleWings-timestamps');
+    this._timestampsButton.setAttribute(
+      'aria-pressed',
+      String(this._timestamps)
+    );
+    this._timestampsButton.classList.toggle('jp-mod-active', this._timestamps);
+    this._timestampsButton.addEventListener('click', () =>
+      this.setTimestamps(!this._timestamps)
+    );
+    const clear = Private.iconButton('clear', 'Clear the view', 'Clear');
+    clear.classList.add('jp-LittleWings-clear');
+    clear.addEventListener('click', () => this.clear());
+    bar.append(search, spacer, this._timestampsButton, clear);
+
+    if (this._downloadLogs) {
+      const download = Private.iconButton(
+        'download',
+        "Download the merged logs as one file, each line after its container's name",
+        'Download'
+      );
+      download.classList.add('jp-LittleWings-download');
+      download.addEventListener('click', () => void this.download('text'));
+      const zip = Private.iconButton(
+        'download',
+        'Download a zip with one log file per container',
+        'Zip'
+      );
+      zip.classList.add('jp-LittleWings-downloadZip');
+      zip.addEventListener('click', () => void this.download('zip'));
+      bar.append(download, zip);
+    }
+    this.node.appendChild(bar);
+  }
+
+  private _buildLogArea(): void {
+    const area = document.createElement('div');
+    area.className = 'jp-LittleWings-logArea';
+    area.appendChild(this._logView.node);
+    this._jumpButton = document.createElement('button');
+    this._jumpButton.type = 'button';
+    this._jumpButton.className = 'jp-LittleWings-jump';
+    this._jumpButton.hidden = true;
+    this._jumpButton.append(
+      iconNode('follow'),
+      document.createTextNode('Follow')
+    );
+    this._jumpButton.title = 'Scroll to the newest line and follow the output';
+    this._jumpButton.addEventListener('click', () =>
+      this._logView.scrollToBottom()
+    );
+    this._overlay = document.createElement('div');
+    this._overlay.className = 'jp-LittleWings-overlay';
+    this._overlay.hidden = true;
+    area.append(this._jumpButton, this._overlay);
+    this.node.appendChild(area);
+  }
+
+  // ---- lines ------------------------------------------------------------------------------
+
+  private _onLog(sender: ConsoleConnection, message: ILogMessage): void {
+    const name = message.container ?? '';
+    const key = `${name}\n${message.stream}`;
+    const parts = ((this._pieces.get(key) ?? '') + message.data).split('\n');
+    // The last part is a piece of a line still to come (`partial`), or empty after a newline.
+    const rest = parts.pop() ?? '';
+    if (rest) {
+      this._pieces.set(key, rest);
+    } else {
+      this._pieces.delete(key);
+    }
+    if (!parts.length) {
+      return;
+    }
+    const wider = this._widen(name);
+    const lines = parts.map(text => ({
+      container: name,
+      stream: message.stream,
+      text
+    }));
+    this._push(lines);
+    if (wider) {
+      this._redraw();
+    } else if (!this._hidden.has(name)) {
+      this._write(lines);
+    }
+  }
+
+  /** A notice of the console's own (connection lost, lines dropped), kept in the buffer. */
+  private _notice(text: string): void {
+    const line: IMergedLine = { container: null, stream: 'stdout', text };
+    this._push([line]);
+    this._write([line]);
+  }
+
+  private _push(lines: IMergedLine[]): void {
+    for (const line of lines) {
+      this._lines.push(line);
+    }
+    // Trim in steps, not on every line: a splice copies the whole array.
+    const limit = this._settings.scrollback;
+    if (this._lines.length > limit + Math.max(500, limit >> 3)) {
+      this._trim();
+    }
+  }
+
+  private _trim(): void {
+    const limit = this._settings.scrollback;
+    if (this._lines.length > limit) {
+      this._lines.splice(0, this._lines.length - limit);
+    }
+  }
+
+  private _write(lines: IMergedLine[]): void {
+    if (!lines.length) {
+      return;
+    }
+    let out = '';
+    for (const line of lines) {
+      out += this._format(line) + '\r\n';
+    }
+    this._logView.writeRaw(out);
+  }
+
+  /** Draw the buffer again: after hide/show, timestamps, a wider name or a theme change. */
+  private _redraw(): void {
+    this._logView.clear();
+    const shown = this._lines.filter(
+      line => line.container === null || !this._hidden.has(line.container)
+    );
+    this._write(shown);
+    const term = this._searchInput.value;
+    // The matches are found once the terminal has taken in what was written.
+    this._logView.terminal.write('', () => {
+      if (term && term === this._searchInput.value) {
+        this._logView.findNext(term, true);
+      } else {
+        this._logView.clearSearch();
+      }
+    });
+  }
+
+  private _format(line: IMergedLine): string {
+    let text = line.text;
+    const stamp = TIMESTAMP.exec(text);
+    if (stamp) {
+      text = text.slice(stamp[0].length);
+    }
+    if (line.container === null) {
+      return `${DIM}${text}${RESET}`;
+    }
+    const [r, g, b] = Private.channels(this.colorOf(line.container));
+    const prefix = `\x1b[38;2;${r};${g};${b}m${line.container.padEnd(this._width)} |${FG_OFF} `;
+    const time =
+      this._timestamps && stamp ? `${DIM}${stamp[1]}${DIM_OFF} ` : '';
+    const body = line.stream === 'stderr' ? `${STDERR}${text}${RESET}` : text;
+    return `${prefix}${time}${body}`;
+  }
+
+  /** Make room for a name; true when the names' column grew (the view is drawn again). */
+  private _widen(name: string): boolean {
+    if (name.length <= this._width) {
+      return false;
+    }
+    this._width = name.length;
+    return this._lines.length > 0;
+  }
+
+  /** The colour slot of a container: from a hash of its name, the next free one if taken. */
+  private _slot(name: string): number {
+    let slot = this._slots.get(name);
+    if (slot === undefined) {
+      const taken = new Set(this._slots.values());
+      slot = Private.hash(name) % MEMBER_COLOR_COUNT;
+      for (
+        let i = 0;
+        i < MEMBER_COLOR_COUNT && taken.has(slot);
+        i++, slot = (slot + 1) % MEMBER_COLOR_COUNT
+      ) {
+        // probing for a colour no other member has
+      }
+      this._slots.set(name, slot);
+    }
+    return slot;
+  }
+
+  // ---- reacting to the connection --------------------------------------------------------
+
+  private _onConnected(): void {
+    this._overlay.hidden = true;
+    if (this._wasConnected && this._lost) {
+      this._pendingNotice = '── reconnected ──';
+    }
+    this._wasConnected = true;
+    this._lost = false;
+    const info = this.connection.groupInfo;
+    if (info) {
+      const label =
+        info.kind === 'containers'
+          ? Private.targetLabel(this.target)
+          : info.name;
+      this._nameNode.textContent = label;
+      this.title.label = label;
+    }
+  }
+
+  private _onHistoryEnd(): void {
+    if (this._pendingNotice) {
+      this._notice(this._pendingNotice);
+      this._pendingNotice = '';
+    }
+  }
+
+  private _onMembers(
+    sender: ConsoleConnection,
+    members: IContainerSummary[]
+  ): void {
+    let wider = false;
+    for (const member of members) {
+      this._slot(member.name);
+      wider = this._widen(member.name) || wider;
+    }
+    this._renderMembers();
+    if (wider) {
+      this._redraw();
+    }
+  }
+
+  private _onLoss(sender: ConsoleConnection, notice: LossNotice): void {
+    if (notice.type === 'dropped') {
+      this._notice(
+        `── ${notice.lines ?? 'some'} lines were dropped: this view read too slowly ──`
+      );
+    } else if (notice.state === 'on') {
+      this._notice(
+        `── ${notice.name ?? 'a container'} prints too fast: lines over the limit are dropped ──`
+      );
+    } else {
+      this._notice(
+        `── ${notice.name ?? 'a container'}: ${notice.dropped ?? 0} lines were dropped by the throttle ──`
+      );
+    }
+  }
+
+  private _onError(sender: ConsoleConnection, error: IErrorMessage): void {
+    if (
+      error.code === 'not_found' ||
+      error.code === 'forbidden' ||
+      error.code === 'invalid_message'
+    ) {
+      this._overlay.textContent = error.message;
+      this._overlay.hidden = false;
+    } else {
+      this._notice(error.message);
+    }
+  }
+
+  private _onReset(): void {
+    this._lines = [];
+    this._pieces.clear();
+    this._logView.clear();
+  }
+
+  private _onConnectionStatus(
+    sender: ConsoleConnection,
+    status: IConnectionStatus
+  ): void {
+    if (status.phase === 'waiting' && this._wasConnected && !this._lost) {
+      this._lost = true;
+      this._notice(
+        `── connection lost (${status.reason ?? 'closed'}), reconnecting… ──`
+      );
+    }
+    Private.renderConnection(this._connectionNode, status);
+  }
+
+  private _find(direction: 'next' | 'previous'): void {
+    const term = this._searchInput.value;
+    if (!term) {
+      return;
+    }
+    if (direction === 'next') {
+      this._logView.findNext(term);
+    } else {
+      this._logView.findPrevious(term);
+    }
+  }
+
+  // ---- rendering --------------------------------------------------------------------------
+
+  private _renderMembers(): void {
+    const members = this.connection.members;
+    const running = members.filter(m => m.state === 'running').length;
+    const count = members.length;
+    const kind = this.connection.groupInfo?.kind ?? Private.kindOf(this.target);
+    const what =
+      kind === 'project'
+        ? 'Compose project'
+        : kind === 'label'
+          ? 'Label'
+          : 'Containers';
+    this._metaNode.textContent = `${what} · ${count} container${count === 1 ? '' : 's'}, ${running} running`;
+
+    const focused = (
+      document.activeElement as HTMLElement | null
+    )?.closest<HTMLElement>('.jp-LittleWings-member')?.dataset.name;
+    const nodes = members.map(member => this._memberNode(member));
+    if (!nodes.length) {
+      const empty = document.createElement('span');
+      empty.className = 'jp-LittleWings-membersEmpty';
+      empty.textContent = this.connection.isConnected
+        ? 'No container yet: containers appear here as they start.'
+        : 'Connecting…';
+      nodes.push(empty);
+    }
+    this._membersNode.replaceChildren(...nodes);
+    if (focused !== undefined) {
+      this._membersNode
+        .querySelector<HTMLInputElement>(
+          `.jp-LittleWings-member[data-name="${CSS.escape(focused)}"] input`
+        )
+        ?.focus();
+    }
+  }
+
+  private _memberNode(member: IContainerSummary): HTMLElement {
+    const removed = member.state === 'removed';
+    const shown = !this._hidden.has(member.name);
+    const node = document.createElement('div');
+    node.className = 'jp-LittleWings-member';
+    node.dataset.name = member.name;
+    node.dataset.state = member.state ?? 'unknown';
+    node.classList.toggle('jp-mod-removed', removed);
+    node.classList.toggle('jp-mod-hidden', !shown);
+
+    const label = document.createElement('label');
+    label.className = 'jp-LittleWings-memberLabel';
+    const toggle = document.createElement('input');
+    toggle.type = 'checkbox';
+    toggle.className = 'jp-LittleWings-memberToggle';
+    toggle.checked = shown;
+    toggle.setAttribute('aria-label', `Show the lines of ${member.name}`);
+    const swatch = document.createElement('span');
+    swatch.className = 'jp-LittleWings-swatch';
+    swatch.style.backgroundColor = this.colorOf(member.name);
+    const name = document.createElement('span');
+    name.className = 'jp-LittleWings-memberName';
+    name.textContent = member.name;
+    label.append(toggle, swatch, name);
+
+    const state = removed ? 'dead' : displayState(member);
+    const stateLabel = removed ? 'Removed' : STATE_LABELS[state];
+    node.title = [
+      member.name,
+      member.compose_service ? `Service: ${member.compose_service}` : '',
+      member.image ? `Image: ${member.image}` : '',
+      `State: ${stateLabel}`
+    ]
+      .filter(Boolean)
+      .join('\n');
+    node.append(label, stateNode(state, stateLabel));
+    if (removed) {
+      const note = document.createElement('span');
+      note.className = 'jp-LittleWings-memberNote';
+      note.textContent = 'removed';
+      node.appendChild(note);
+    }
+    if (this._openContainer && !removed) {
+      const open = Private.iconButton(
+        'console',
+        `Open the console of ${member.name}`
+      );
+      open.classList.add('jp-LittleWings-memberConsole');
+      node.appendChild(open);
+    }
+    return node;
+  }
+
+  private _settings: IConsoleSettings;
+  private _downloadLogs: MergedConsole.DownloadLogs | null;
+  private _openContainer: ((name: string) => void) | null;
+  private _logView: LogView;
+  private _timestamps: boolean;
+  private _lines: IMergedLine[] = [];
+  private _pieces = new Map<string, string>();
+  private _hidden = new Set<string>();
+  private _slots = new Map<string, number>();
+  private _colors: string[] = new Array(MEMBER_COLOR_COUNT).fill('#888888');
+  private _width = 0;
+  private _wasConnected = false;
+  private _lost = false;
+  private _pendingNotice = '';
+  private _resizeObserver: ResizeObserver | null = null;
+  private _themeObserver: MutationObserver;
+  private _nameNode!: HTMLSpanElement;
+  private _metaNode!: HTMLSpanElement;
+  private _connectionNode!: HTMLButtonElement;
+  private _membersNode!: HTMLDivElement;
+  private _searchInput!: HTMLInputElement;
+  private _searchCount!: HTMLSpanElement;
+  private _timestampsButton!: HTMLButtonElement;
+  private _jumpButton!: HTMLButtonElement;
+  private _overlay!: HTMLDivElement;
+}
+
+export namespace MergedConsole {
+  /** Fetch a group's logs and save them: one merged text file, or a zip of one per container. */
+  export type DownloadLogs = (
+    target: GroupTarget,
+    format: 'text' | 'zip',
+    timestamps: boolean
+  ) => Promise<void>;
+
+  export interface IOptions {
+    /** A connection to a group; the console owns it and disposes it. */
+    connection: ConsoleConnection;
+    settings?: Partial<IConsoleSettings>;
+    downloadLogs?: DownloadLogs;
+    /** Open the console of one member (a button per member when given). */
+    openContainer?: (name: string) => void;
+  }
+}
+
+namespace Private {
+  export function kindOf(
+    target: GroupTarget
+  ): 'project' | 'label' | 'containers' {
+    return 'project' in target
+      ? 'project'
+      : 'label' in target
+        ? 'label'
+        : 'containers';
+  }
+
+  /** The tab's label: the project, the label, or the names listed. */
+  export function targetLabel(target: GroupTarget): string {
+    if ('project' in target) {
+      return target.project;
+    }
+    if ('label' in target) {
+      return target.label;
+    }
+    const ids = target.server_ids;
+    return ids.length <= 3 ? ids.join(', ') : `${ids.length} containers`;
+  }
+
+  export function targetCaption(target: GroupTarget): string {
+    if ('project' in target) {
+      return `Compose project ${target.project}`;
+    }
+    if ('label' in target) {
+      return `the containers labelled ${target.label}`;
+    }
+    return target.server_ids.join(', ');
+  }
+
+  /** FNV-1a: a stable hash of a name. */
+  export function hash(text: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    return h >>> 0;
+  }
+
+  export function channels(hex: string): [number, number, number] {
+    const n = parseInt(hex.slice(1, 7), 16);
+    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  }
+
+  export function iconButton(
+    icon: IconName,
+    title: string,
+    label?: string
+  ): HTMLButtonElement {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'jp-LittleWings-button';
+    button.title = title;
+    button.setAttribute('aria-label', label ?? title);
+    button.appendChild(iconNode(icon));
+    if (label) {
+      const text = document.createElement('span');
+      text.className = 'jp-LittleWings-buttonLabel';
+      text.textContent = label;
+      button.appendChild(text);
+    }
+    return button;
+  }
+
+  /** The connection badge of the header, as the single console shows it. */
+  export function renderConnection(
+    node: HTMLButtonElement,
+    status: IConnectionStatus
+  ): void {
+    node.dataset.phase = status.phase;
+    let text: string;
+    let title: string;
+    switch (status.phase) {
+      case 'open':
+        text = 'Live';
+        title = 'Connected: new lines appear as the containers write them';
+        break;
+      case 'connecting':
+        text = 'Connecting…';
+        title = 'Connecting to the server';
+        break;
+      case 'waiting': {
+        const seconds = Math.max(
+          1,
+          Math.round(((status.retryAt ?? Date.now()) - Date.now()) / 1000)
+        );
+        text = 'Reconnecting…';
+        title = `Disconnected (${status.reason ?? 'closed'}); next attempt in ${seconds} s. Click to retry now.`;
+        break;
+      }
+      default:
+        text = 'Closed';
+        title = 'Not connected';
+    }
+    const dot = document.createElement('span');
+    dot.className = 'jp-LittleWings-dot';
+    node.replaceChildren(dot, document.createTextNode(text));
+    node.title = title;
+    node.setAttribute('aria-label', `Connection: ${text}`);
+    node.disabled = status.phase !== 'waiting';
+  }
+}
