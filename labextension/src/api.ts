@@ -1,7 +1,12 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IContainerSummary, IPermissions, PowerAction } from './console';
+import {
+  GroupTarget,
+  IContainerSummary,
+  IPermissions,
+  PowerAction
+} from './console';
 
 /** What `GET api/littlewings/status` tells (fields the UI reads; others are kept). */
 export interface IEngineStatus {
@@ -150,15 +155,55 @@ export async function downloadLogs(
   const response = await requestRaw(
     `containers/${encodeURIComponent(container)}/logs?timestamps=${timestamps ? 'true' : 'false'}`
   );
-  const blob = await response.blob();
-  const disposition = response.headers.get('Content-Disposition') ?? '';
-  const named = /filename="?([^";]+)"?/.exec(disposition);
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = named ? named[1] : `${container.replace(/[^\w.-]+/g, '_')}.log`;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+  await Private.save(response, `${container.replace(/[^\w.-]+/g, '_')}.log`);
+}
+
+/**
+ * Download the logs of a group (`GET api/littlewings/logs`): one text file with each line after
+ * its container's name, or a zip of one file per container.
+ */
+export async function downloadMergedLogs(
+  target: GroupTarget,
+  format: 'text' | 'zip',
+  timestamps: boolean
+): Promise<void> {
+  const query = new URLSearchParams();
+  let name: string;
+  if ('project' in target) {
+    query.set('project', target.project);
+    name = target.project;
+  } else if ('label' in target) {
+    query.set('label', target.label);
+    name = target.label;
+  } else {
+    query.set('server_ids', target.server_ids.join(','));
+    name = 'containers';
+  }
+  query.set('format', format);
+  query.set('timestamps', timestamps ? '1' : '0');
+  const response = await requestRaw(`logs?${query.toString()}`);
+  await Private.save(
+    response,
+    `${name.replace(/[^\w.-]+/g, '_')}.${format === 'zip' ? 'zip' : 'log'}`
+  );
+}
+
+namespace Private {
+  /** Save a response as a file: the server's file name, else `fallback`. */
+  export async function save(
+    response: Response,
+    fallback: string
+  ): Promise<void> {
+    const blob = await response.blob();
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    const named = /filename="?([^";]+)"?/.exec(disposition);
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = named ? named[1] : fallback;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
 }

@@ -21,18 +21,22 @@ import {
   refreshIcon
 } from '@jupyterlab/ui-components';
 
-import { downloadLogs, websocketUrl } from './api';
+import { downloadLogs, downloadMergedLogs, websocketUrl } from './api';
 import {
   ConsoleConnection,
   ContainerConsole,
   DEFAULT_CONSOLE_SETTINGS,
+  GroupTarget,
   IConsoleSettings,
   IContainerSummary,
   LittleWingsSocket,
+  MergedConsole,
   POWER_ACTIONS,
   PowerAction,
   actionAllowed,
-  actionLabel
+  actionLabel,
+  groupKey,
+  groupTarget
 } from './console';
 import { ContainerDrive } from './drive';
 import { newContainerDialog, removeContainerDialog } from './manage';
@@ -42,6 +46,8 @@ import { ContainersPanel } from './sidebar';
 namespace CommandIDs {
   export const openConsole = 'littlewings:open-console';
   export const openShell = 'littlewings:open-shell';
+  export const openProjectLogs = 'littlewings:open-project-logs';
+  export const openMergedLogs = 'littlewings:open-merged-logs';
   export const newContainer = 'littlewings:new-container';
   export const removeContainer = 'littlewings:remove-container';
   export const browseFiles = 'littlewings:browse-files';
@@ -103,6 +109,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const tracker = new WidgetTracker<ContainerConsole>({
       namespace: 'littlewings-console'
     });
+    const mergedTracker = new WidgetTracker<MergedConsole>({
+      namespace: 'littlewings-merged'
+    });
 
     const panel = new ContainersPanel({
       socket: new LittleWingsSocket({ url: () => websocketUrl() }),
@@ -110,7 +119,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         void commands.execute(CommandIDs.openConsole, { id: c.name || c.id }),
       onShell: c =>
         void commands.execute(CommandIDs.openShell, { id: c.name || c.id }),
-      onCreate: () => void commands.execute(CommandIDs.newContainer)
+      onCreate: () => void commands.execute(CommandIDs.newContainer),
+      onProjectLogs: project =>
+        void commands.execute(CommandIDs.openProjectLogs, { project }),
+      onMergedLogs: containers =>
+        void commands.execute(CommandIDs.openMergedLogs, {
+          server_ids: containers.map(c => c.name || c.id)
+        })
     });
     panel.id = 'littlewings-containers';
     panel.title.icon = containersIcon;
@@ -204,6 +219,125 @@ const plugin: JupyterFrontEndPlugin<void> = {
           shell.activateById(widget.id);
         }
         return widget;
+      }
+    });
+
+    /** Open (or show) the merged logs of a group. */
+    const openMerged = (
+      group: GroupTarget,
+      activate: boolean
+    ): MergedConsole => {
+      const key = groupKey(group);
+      const existing = mergedTracker.find(w => groupKey(w.target) === key);
+      if (existing) {
+        if (activate) {
+          shell.activateById(existing.id);
+        }
+        return existing;
+      }
+      const connection = new ConsoleConnection({
+        group,
+        watch: { tail: settings.tail, timestamps: true, stats: false },
+        socketOptions: { url: () => websocketUrl() }
+      });
+      const widget = new MergedConsole({
+        connection,
+        settings,
+        downloadLogs: downloadMergedLogs,
+        openContainer: name =>
+          void commands.execute(CommandIDs.openConsole, { id: name })
+      });
+      widget.id = `littlewings-merged-${++counter}`;
+      widget.title.icon = consoleIcon;
+      Private.addToShell(shell, widget);
+      void mergedTracker.add(widget);
+      if (activate) {
+        shell.activateById(widget.id);
+      }
+      return widget;
+    };
+
+    const askForProject = async (): Promise<string | null> => {
+      if (!panel.containers.length) {
+        await panel.refresh();
+      }
+      const projects = [
+        ...new Set(
+          panel.containers
+            .map(c => c.compose_project)
+            .filter((p): p is string => !!p)
+        )
+      ].sort((a, b) => a.localeCompare(b));
+      const result = projects.length
+        ? await InputDialog.getItem({
+            title: 'Open the logs of a Compose project',
+            label: 'Project',
+            items: projects,
+            editable: true
+          })
+        : await InputDialog.getText({
+            title: 'Open the logs of a Compose project',
+            label: 'Project name (com.docker.compose.project)'
+          });
+      return result.button.accept && result.value ? result.value.trim() : null;
+    };
+
+    commands.addCommand(CommandIDs.openProjectLogs, {
+      label: args =>
+        args.isPalette
+          ? 'LittleWings: Open project logs…'
+          : 'Open Project Logs',
+      caption:
+        "The logs of every container of a Compose project in one view, like 'docker compose logs -f'",
+      icon: args => (args.isPalette ? undefined : consoleIcon),
+      isVisible: args => !args.fromMenu || !!panel.currentProject,
+      execute: async args => {
+        let project = typeof args.project === 'string' ? args.project : '';
+        if (!project && args.fromMenu) {
+          project = panel.currentProject ?? '';
+        }
+        if (!project) {
+          project = (await askForProject()) ?? '';
+        }
+        return project
+          ? openMerged({ project }, args.activate !== false)
+          : null;
+      }
+    });
+
+    commands.addCommand(CommandIDs.openMergedLogs, {
+      label: args => {
+        if (args.isPalette) {
+          return 'LittleWings: Open merged logs of containers…';
+        }
+        const given = groupTarget(args);
+        const count =
+          given && 'server_ids' in given
+            ? given.server_ids.length
+            : panel.selectedContainers.length;
+        return `Open Logs of ${count} Containers`;
+      },
+      caption:
+        'The logs of several containers in one view, interleaved in time',
+      icon: args => (args.isPalette ? undefined : consoleIcon),
+      isVisible: args => !args.fromMenu || panel.selectedContainers.length > 1,
+      execute: async args => {
+        let group = groupTarget(args);
+        const selected = panel.selectedContainers;
+        if (!group && selected.length > 1) {
+          group = { server_ids: selected.map(c => c.name || c.id) };
+        }
+        if (!group) {
+          const result = await InputDialog.getText({
+            title: 'Open the merged logs of containers',
+            label: 'Container names or ids, separated by commas or spaces',
+            text: selected.map(c => c.name).join(', ')
+          });
+          group = result.button.accept
+            ? groupTarget({ server_ids: result.value ?? '' })
+            : null;
+        }
+        return group ? openMerged(group, args.activate !== false) : null;
       }
     });
 
@@ -419,11 +553,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    const currentConsole = (): ContainerConsole | null => {
-      const widget = tracker.currentWidget;
-      return widget && shell.currentWidget === widget
-        ? widget
-        : tracker.currentWidget;
+    // The console the console commands act on: the one shown, else the last one focused.
+    let lastConsole: ContainerConsole | MergedConsole | null = null;
+    tracker.currentChanged.connect((_, w) => (lastConsole = w ?? lastConsole));
+    mergedTracker.currentChanged.connect(
+      (_, w) => (lastConsole = w ?? lastConsole)
+    );
+    const currentConsole = (): ContainerConsole | MergedConsole | null => {
+      const current = shell.currentWidget;
+      if (
+        current instanceof ContainerConsole ||
+        current instanceof MergedConsole
+      ) {
+        return current;
+      }
+      if (lastConsole && !lastConsole.isDisposed) {
+        return lastConsole;
+      }
+      return tracker.currentWidget ?? mergedTracker.currentWidget;
     };
     commands.addCommand(CommandIDs.find, {
       label: 'Search Container Logs',
@@ -485,6 +632,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       rank: 2
     });
     app.contextMenu.addItem({
+      command: CommandIDs.openMergedLogs,
+      args: { fromMenu: true },
+      selector,
+      rank: 3
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.openProjectLogs,
+      args: { fromMenu: true },
+      selector: ".jp-LittleWings-groupRow:not([data-group=''])",
+      rank: 0
+    });
+    app.contextMenu.addItem({
       command: CommandIDs.removeContainer,
       selector,
       rank: 35
@@ -504,6 +663,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const category = 'LittleWings';
       palette.addItem({ command: CommandIDs.openConsole, category });
       palette.addItem({ command: CommandIDs.openShell, category });
+      palette.addItem({ command: CommandIDs.openProjectLogs, category });
+      palette.addItem({ command: CommandIDs.openMergedLogs, category });
       palette.addItem({ command: CommandIDs.newContainer, category });
       palette.addItem({ command: CommandIDs.browseFiles, category });
       palette.addItem({ command: CommandIDs.showContainers, category });
@@ -519,12 +680,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
         args: widget => ({ id: widget.connection.serverId, activate: false }),
         name: widget => widget.connection.serverId
       });
+      void restorer.restore(mergedTracker, {
+        command: CommandIDs.openMergedLogs,
+        args: widget => ({ ...widget.target, activate: false }),
+        name: widget => groupKey(widget.target)
+      });
     }
 
     if (settingRegistry) {
       const apply = (loaded: ISettingRegistry.ISettings) => {
         settings = Private.readSettings(loaded.composite);
         tracker.forEach(widget => widget.updateSettings(settings));
+        mergedTracker.forEach(widget => widget.updateSettings(settings));
       };
       settingRegistry
         .load(PLUGIN_ID)
@@ -546,7 +713,7 @@ namespace Private {
    */
   export function addToShell(
     shell: JupyterFrontEnd.IShell,
-    widget: ContainerConsole
+    widget: ContainerConsole | MergedConsole
   ): void {
     for (const area of ['main', 'down', 'right'] as const) {
       shell.add(widget, area);

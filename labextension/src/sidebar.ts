@@ -50,6 +50,8 @@ export class ContainersPanel extends Widget {
     this._socket = options.socket;
     this._onOpen = options.onOpen;
     this._onShell = options.onShell ?? null;
+    this._onProjectLogs = options.onProjectLogs ?? null;
+    this._onMergedLogs = options.onMergedLogs ?? null;
 
     const header = document.createElement('header');
     header.className = 'jp-LittleWings-panelHeader';
@@ -107,6 +109,13 @@ export class ContainersPanel extends Widget {
     this._listNode.className = 'jp-LittleWings-list';
     this._listNode.setAttribute('role', 'tree');
     this._listNode.setAttribute('aria-label', 'Containers');
+    this._listNode.setAttribute('aria-multiselectable', 'true');
+    this._listNode.addEventListener('mousedown', event => {
+      // Shift-click extends the selection: not a text selection.
+      if (event.shiftKey) {
+        event.preventDefault();
+      }
+    });
     this._listNode.addEventListener('click', event => this._onClick(event));
     this._listNode.addEventListener('dblclick', event =>
       this._onDoubleClick(event)
@@ -116,13 +125,29 @@ export class ContainersPanel extends Widget {
       const item = (event.target as HTMLElement).closest<HTMLElement>(
         '.jp-LittleWings-item'
       );
+      const group = (event.target as HTMLElement).closest<HTMLElement>(
+        '.jp-LittleWings-groupRow'
+      );
       this._contextId = item?.dataset.id ?? null;
-      if (item) {
+      this._contextGroup = group?.dataset.group || null;
+      // A right-click inside the selection keeps it (its menu acts on all of it).
+      if (item && !this._selection.has(item.dataset.id!)) {
         this._select(item.dataset.id!);
       }
     });
 
-    this.node.append(header, filterBox, this._bannerNode, this._listNode);
+    this._selectionBar = document.createElement('div');
+    this._selectionBar.className = 'jp-LittleWings-selectionBar';
+    this._selectionBar.hidden = true;
+    this._selectionBar.setAttribute('role', 'status');
+
+    this.node.append(
+      header,
+      filterBox,
+      this._bannerNode,
+      this._listNode,
+      this._selectionBar
+    );
 
     this._socket.opened.connect(this._onSocketOpened, this);
     this._socket.messageReceived.connect(this._onMessage, this);
@@ -149,6 +174,28 @@ export class ContainersPanel extends Widget {
   get currentContainer(): IContainerSummary | null {
     const id = this._contextId ?? this._selectedId;
     return id ? (this._containers.get(id) ?? null) : null;
+  }
+
+  /** The selected containers (Ctrl/Cmd-click, Shift-click, Shift+arrows), in list order. */
+  get selectedContainers(): IContainerSummary[] {
+    return this._ordered().filter(c => this._selection.has(c.id));
+  }
+
+  /** The Compose project whose header the context menu was opened on. */
+  get currentProject(): string | null {
+    return this._contextGroup;
+  }
+
+  /** Select the containers with these ids (or names) and nothing else. */
+  selectContainers(ids: string[]): void {
+    this._selection = new Set(
+      ids
+        .map(id => this.find(id)?.id)
+        .filter((id): id is string => id !== undefined)
+    );
+    this._selectedId = [...this._selection].pop() ?? null;
+    this._anchorId = this._selectedId;
+    this._renderSelection();
   }
 
   /** Find a container by id, id prefix or name. */
@@ -343,6 +390,11 @@ export class ContainersPanel extends Widget {
     const button = target.closest<HTMLButtonElement>('button[data-action]');
     const group = target.closest<HTMLElement>('.jp-LittleWings-groupHeader');
     const item = target.closest<HTMLElement>('.jp-LittleWings-item');
+    if (button?.dataset.action === 'project-logs') {
+      event.stopPropagation();
+      this._onProjectLogs?.(button.dataset.group!);
+      return;
+    }
     if (button && item) {
       event.stopPropagation();
       const c = this._containers.get(item.dataset.id!);
@@ -372,7 +424,14 @@ export class ContainersPanel extends Widget {
       return;
     }
     if (item) {
-      this._select(item.dataset.id!);
+      this._select(
+        item.dataset.id!,
+        event.ctrlKey || event.metaKey
+          ? 'toggle'
+          : event.shiftKey
+            ? 'range'
+            : 'only'
+      );
     }
   }
 
@@ -396,21 +455,56 @@ export class ContainersPanel extends Widget {
       return;
     }
     const index = rows.indexOf(row);
+    const accel = event.ctrlKey || event.metaKey;
     switch (event.key) {
       case 'ArrowDown':
+      case 'ArrowUp': {
         event.preventDefault();
-        rows[Math.min(rows.length - 1, index + 1)]?.focus();
-        break;
-      case 'ArrowUp':
-        event.preventDefault();
-        if (index === 0) {
+        if (event.key === 'ArrowUp' && index === 0 && !event.shiftKey) {
           this._filterInput.focus();
-        } else {
-          rows[index - 1]?.focus();
+          break;
+        }
+        const next =
+          rows[
+            event.key === 'ArrowDown'
+              ? Math.min(rows.length - 1, index + 1)
+              : Math.max(0, index - 1)
+          ];
+        next?.focus();
+        // Shift+arrows extend the selection over the rows passed.
+        if (event.shiftKey && next?.dataset.id) {
+          if (!this._anchorId && row.dataset.id) {
+            this._anchorId = row.dataset.id;
+          }
+          this._select(next.dataset.id, 'range');
         }
         break;
-      case 'Enter':
+      }
+      case 'a':
+      case 'A':
+        if (accel) {
+          event.preventDefault();
+          this._selection = new Set(
+            rows.map(r => r.dataset.id).filter((id): id is string => !!id)
+          );
+          this._renderSelection();
+        }
+        break;
+      case 'Escape':
+        if (this._selection.size > 1) {
+          event.preventDefault();
+          this._select(row.dataset.id ?? this._selectedId ?? '', 'only');
+        }
+        break;
       case ' ':
+        // Ctrl/Cmd+Space adds the row to the selection or takes it out.
+        if (accel && row.dataset.id) {
+          event.preventDefault();
+          this._select(row.dataset.id, 'toggle');
+          break;
+        }
+      // falls through
+      case 'Enter':
         if (row.classList.contains('jp-LittleWings-item')) {
           event.preventDefault();
           const c = this._containers.get(row.dataset.id!);
@@ -424,16 +518,100 @@ export class ContainersPanel extends Widget {
     }
   }
 
-  private _select(id: string): void {
+  /**
+   * Select a row: only it, toggled in or out of the selection (Ctrl/Cmd), or the rows from the
+   * anchor to it (Shift).
+   */
+  private _select(
+    id: string,
+    mode: 'only' | 'toggle' | 'range' = 'only'
+  ): void {
+    if (!id) {
+      return;
+    }
+    if (mode === 'toggle') {
+      if (this._selection.has(id)) {
+        this._selection.delete(id);
+      } else {
+        this._selection.add(id);
+      }
+      this._anchorId = id;
+    } else if (mode === 'range' && this._anchorId) {
+      const ids = [
+        ...this._listNode.querySelectorAll<HTMLElement>('.jp-LittleWings-item')
+      ].map(node => node.dataset.id!);
+      const from = ids.indexOf(this._anchorId);
+      const to = ids.indexOf(id);
+      this._selection = new Set(
+        from < 0 || to < 0
+          ? [id]
+          : ids.slice(Math.min(from, to), Math.max(from, to) + 1)
+      );
+    } else {
+      this._selection = new Set([id]);
+      this._anchorId = id;
+    }
     this._selectedId = id;
+    this._renderSelection();
+  }
+
+  private _renderSelection(): void {
     for (const node of this._listNode.querySelectorAll<HTMLElement>(
       '.jp-LittleWings-item'
     )) {
-      const selected = node.dataset.id === id;
+      const selected = this._selection.has(node.dataset.id!);
       node.classList.toggle('jp-mod-selected', selected);
       node.setAttribute('aria-selected', String(selected));
     }
+    this._renderSelectionBar();
     this._changed.emit();
+  }
+
+  /** With several containers selected: how many, and a button for their merged logs. */
+  private _renderSelectionBar(): void {
+    const selected = this.selectedContainers;
+    const bar = this._selectionBar;
+    bar.hidden = selected.length < 2;
+    if (bar.hidden) {
+      bar.replaceChildren();
+      return;
+    }
+    const count = document.createElement('span');
+    count.className = 'jp-LittleWings-selectionCount';
+    count.textContent = `${selected.length} selected`;
+    const children: HTMLElement[] = [count];
+    if (this._onMergedLogs) {
+      const open = document.createElement('button');
+      open.type = 'button';
+      open.className = 'jp-LittleWings-button jp-LittleWings-openSelected';
+      open.title = 'Their logs in one view, interleaved in time';
+      open.append(iconNode('logs'), document.createTextNode('Open logs'));
+      const onMergedLogs = this._onMergedLogs;
+      open.addEventListener('click', () => onMergedLogs(selected));
+      children.push(open);
+    }
+    const clear = document.createElement('button');
+    clear.type = 'button';
+    clear.className = 'jp-LittleWings-button jp-LittleWings-clearSelection';
+    clear.title = 'Clear the selection (Escape)';
+    clear.setAttribute('aria-label', 'Clear the selection');
+    clear.appendChild(iconNode('close'));
+    clear.addEventListener('click', () =>
+      this._select(this._selectedId ?? '', 'only')
+    );
+    children.push(clear);
+    bar.replaceChildren(...children);
+  }
+
+  /** The containers in the order the list shows them (projects, then names). */
+  private _ordered(): IContainerSummary[] {
+    return [...this._containers.values()].sort(
+      (a, b) =>
+        Private.projectOrder(
+          a.compose_project || '',
+          b.compose_project || ''
+        ) || a.name.localeCompare(b.name)
+    );
   }
 
   /** Focus a row of the list (group headers count: ArrowUp from the first row comes back). */
@@ -479,6 +657,12 @@ export class ContainersPanel extends Widget {
     );
 
     const all = [...this._containers.values()];
+    for (const id of this._selection) {
+      if (!this._containers.has(id)) {
+        this._selection.delete(id);
+      }
+    }
+    this._renderSelectionBar();
     const running = all.filter(c => c.state === 'running').length;
     this._countNode.textContent = all.length
       ? `${running}/${all.length} running`
@@ -523,9 +707,7 @@ export class ContainersPanel extends Widget {
       const key = c.compose_project || '';
       groups.set(key, [...(groups.get(key) ?? []), c]);
     }
-    const keys = [...groups.keys()].sort((a, b) =>
-      a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)
-    );
+    const keys = [...groups.keys()].sort(Private.projectOrder);
     const grouped = keys.some(k => k !== '');
     const now = Date.now();
     for (const key of keys) {
@@ -595,10 +777,26 @@ export class ContainersPanel extends Widget {
     count.textContent = `${running}/${members.length}`;
     count.title = `${running} of ${members.length} running`;
     header.append(caret, name, count);
+    const row = document.createElement('div');
+    row.className = 'jp-LittleWings-groupRow';
+    row.dataset.group = key;
+    row.appendChild(header);
     if (key) {
       header.title = `Compose project ${key}`;
+      if (this._onProjectLogs) {
+        const logs = document.createElement('button');
+        logs.type = 'button';
+        logs.className = 'jp-LittleWings-button jp-LittleWings-projectLogs';
+        logs.dataset.action = 'project-logs';
+        logs.dataset.group = key;
+        logs.title = `Open project logs: every container of ${key}, merged`;
+        logs.setAttribute('aria-label', `Open project logs of ${key}`);
+        logs.tabIndex = -1;
+        logs.appendChild(iconNode('logs'));
+        row.appendChild(logs);
+      }
     }
-    return header;
+    return row;
   }
 
   private _itemNode(
@@ -612,14 +810,14 @@ export class ContainersPanel extends Widget {
     const item = document.createElement('div');
     item.className = 'jp-LittleWings-item';
     item.classList.toggle('jp-mod-indented', indented);
-    item.classList.toggle('jp-mod-selected', c.id === this._selectedId);
+    item.classList.toggle('jp-mod-selected', this._selection.has(c.id));
     item.classList.toggle('jp-mod-busy', busy);
     item.dataset.id = c.id;
     item.dataset.name = c.name;
     item.dataset.state = c.state ?? 'unknown';
     item.tabIndex = 0;
     item.setAttribute('role', 'treeitem');
-    item.setAttribute('aria-selected', String(c.id === this._selectedId));
+    item.setAttribute('aria-selected', String(this._selection.has(c.id)));
     item.title = [
       c.name,
       c.image ? `Image: ${c.image}` : '',
@@ -630,7 +828,8 @@ export class ContainersPanel extends Widget {
         : '',
       `ID: ${c.id.slice(0, 12)}`,
       '',
-      'Double-click or Enter: open the console'
+      'Double-click or Enter: open the console',
+      'Ctrl/Cmd-click or Shift-click: select several'
     ]
       .filter((line, i, lines) => line !== '' || i === lines.length - 2)
       .join('\n');
@@ -768,7 +967,13 @@ export class ContainersPanel extends Widget {
   private _loaded = false;
   private _refreshSerial = 0;
   private _selectedId: string | null = null;
+  private _selection = new Set<string>();
+  private _anchorId: string | null = null;
   private _contextId: string | null = null;
+  private _contextGroup: string | null = null;
+  private _onProjectLogs: ((project: string) => void) | null;
+  private _onMergedLogs: ((containers: IContainerSummary[]) => void) | null;
+  private _selectionBar: HTMLDivElement;
   private _collapsed = new Set<string>();
   private _busy = new Set<string>();
   private _ticker = 0;
@@ -791,10 +996,19 @@ export namespace ContainersPanel {
     onCreate?: () => void;
     /** Open a shell in a container (in its console). */
     onShell?: (container: IContainerSummary) => void;
+    /** Open the merged logs of a Compose project (a button on its group header). */
+    onProjectLogs?: (project: string) => void;
+    /** Open the merged logs of the selected containers (the selection bar's button). */
+    onMergedLogs?: (containers: IContainerSummary[]) => void;
   }
 }
 
 namespace Private {
+  /** Projects by name, the containers of no project last. */
+  export function projectOrder(a: string, b: string): number {
+    return a === b ? 0 : a === '' ? 1 : b === '' ? -1 : a.localeCompare(b);
+  }
+
   export function matches(c: IContainerSummary, term: string): boolean {
     return [
       c.name,
