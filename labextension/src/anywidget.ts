@@ -10,7 +10,9 @@ import {
   ContainerConsole,
   DEFAULT_CONSOLE_SETTINGS,
   IWidgetModel,
-  WidgetCommTransport
+  MergedConsole,
+  WidgetCommTransport,
+  groupTarget
 } from './console';
 
 /** What anywidget passes to `render`. */
@@ -32,26 +34,43 @@ function render({ model, el }: IRenderProps): () => void {
   const tail = Number(model.get('tail') ?? DEFAULT_CONSOLE_SETTINGS.tail);
   const stats = model.get('stats') !== false;
   const transport = new WidgetCommTransport(model);
-  const connection = new ConsoleConnection({
-    serverId: String(model.get('container')),
-    watch: { tail, timestamps: false, stats },
-    socket: transport
-  });
-  const instance = String(model.get('_instance') ?? '');
-  const view = new ContainerConsole({
-    connection,
-    // A view's shells run in the kernel: after a reload, this widget's new view takes them back.
-    shellStorageKey: instance
-      ? `littlewings:widget-shells:${instance}:${String(model.get('container'))}`
-      : null,
-    settings: {
-      scrollback: Number(
-        model.get('scrollback') ?? DEFAULT_CONSOLE_SETTINGS.scrollback
-      ),
-      tail,
-      stats
-    }
-  });
+  const scrollback = Number(
+    model.get('scrollback') ?? DEFAULT_CONSOLE_SETTINGS.scrollback
+  );
+  // `group` ({} for one container, else {project}, {label} or {server_ids}): merged logs.
+  const raw = model.get('group');
+  const group =
+    raw && typeof raw === 'object'
+      ? groupTarget(raw as { [key: string]: unknown })
+      : null;
+  let view: ContainerConsole | MergedConsole;
+  if (group) {
+    const connection = new ConsoleConnection({
+      group,
+      watch: { tail, timestamps: true, stats: false },
+      socket: transport
+    });
+    view = new MergedConsole({
+      connection,
+      settings: { scrollback, tail }
+    });
+  } else {
+    const connection = new ConsoleConnection({
+      serverId: String(model.get('container')),
+      watch: { tail, timestamps: false, stats },
+      socket: transport
+    });
+    const instance = String(model.get('_instance') ?? '');
+    view = new ContainerConsole({
+      connection,
+      // A view's shells run in the kernel: after a reload, this widget's new view takes them
+      // back.
+      shellStorageKey: instance
+        ? `littlewings:widget-shells:${instance}:${String(model.get('container'))}`
+        : null,
+      settings: { scrollback, tail, stats }
+    });
+  }
   view.title.closable = false;
 
   const onScrollback = () =>
