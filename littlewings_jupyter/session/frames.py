@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..docker.lines import STREAM_NAMES, Cursor, LogLine
 from . import protocol
@@ -13,7 +13,7 @@ MAX_FRAME_BYTES = 512 * 1024
 
 
 def log_frames(
-    lines: list[LogLine], timestamps: bool, history: bool
+    lines: list[LogLine], timestamps: bool, history: bool, container: str | None = None
 ) -> list[tuple[str, int, Cursor]]:
     """Encoded ``log`` frames for ``lines``: one per run of one stream, split when large.
 
@@ -34,14 +34,18 @@ def log_frames(
             return
         data = "\n".join(run) + ("" if partial else "\n")
         count = len(run) - 1 if partial else len(run)
-        frame: dict[str, Any] = {
-            "type": "log",
-            "stream": STREAM_NAMES.get(stream, "stdout"),
-            "data": data,
-            "lines": count,
-            "cursor": str(last.cursor),
-            "history": history,
-        }
+        frame: dict[str, Any] = {"type": "log"}
+        if container is not None:
+            frame["container"] = container
+        frame.update(
+            {
+                "stream": STREAM_NAMES.get(stream, "stdout"),
+                "data": data,
+                "lines": count,
+                "cursor": str(last.cursor),
+                "history": history,
+            }
+        )
         if partial:
             frame["partial"] = True
         frames.append((protocol.encode(frame), count, last.cursor))
@@ -82,4 +86,43 @@ class LogBatch:
         cached = self._frames.get(timestamps)
         if cached is None:
             cached = self._frames[timestamps] = log_frames(self.lines, timestamps, False)
+        return cached
+
+
+class MemberCursor(NamedTuple):
+    """Where a merged view's frame ends: the member (its name) and its cursor there."""
+
+    name: str
+    cursor: Cursor
+
+
+def run_frames(
+    runs: list[tuple[Any, list[LogLine]]], timestamps: bool, history: bool
+) -> list[tuple[str, int, MemberCursor]]:
+    """``log`` frames of a merged view's runs (``(member, lines)``, a member has a ``name``)."""
+    frames: list[tuple[str, int, MemberCursor]] = []
+    for member, lines in runs:
+        name = member.name
+        for text, count, cursor in log_frames(lines, timestamps, history, name):
+            frames.append((text, count, MemberCursor(name, cursor)))
+    return frames
+
+
+class MergedBatch:
+    """Runs of a merged view, flushed once for every session of the group, encoded once."""
+
+    def __init__(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+        self.runs = runs
+        self._frames: dict[bool, list[tuple[str, int, MemberCursor]]] = {}
+
+    @property
+    def line_count(self) -> int:
+        """How many lines (and pieces) the batch holds."""
+        return sum(len(lines) for _, lines in self.runs)
+
+    def frames(self, timestamps: bool) -> list[tuple[str, int, MemberCursor]]:
+        """The live ``log`` frames of this batch."""
+        cached = self._frames.get(timestamps)
+        if cached is None:
+            cached = self._frames[timestamps] = run_frames(self.runs, timestamps, False)
         return cached

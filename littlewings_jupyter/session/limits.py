@@ -63,6 +63,12 @@ class Limits(HasTraits):
         0.02, help="Seconds log lines are collected before going out as one frame."
     ).tag(config=True)
 
+    merge_window = Float(
+        0.1,
+        help="Seconds a merged view (a Compose project, a label, several containers) holds live "
+        "lines so that lines of different containers go out in timestamp order. 0: as they come.",
+    ).tag(config=True)
+
     max_message_size = Int(
         1024 * 1024, help="Largest client frame in bytes; larger ones close the socket (1009)."
     ).tag(config=True)

@@ -26,7 +26,9 @@ from ..streams.stdin import StdinWriters
 from . import protocol
 from .audit import AuditLog
 from .frames import LogBatch
+from .groups import LogGroup
 from .limits import Limits, OutputThrottle, TokenBucket
+from .protocol import GroupSelector
 from .session import ClientSession
 from .shells import ShellRun
 
@@ -165,6 +167,8 @@ class SessionManager:
         self.files = ContainerFiles(engine)
         # Shells whose connection went, waiting to be reattached (see session/shells.py).
         self.detached_shells: dict[str, ShellRun] = {}
+        # Merged views, one per selector, shared by the sessions watching it.
+        self.groups: dict[GroupSelector, LogGroup] = {}
         self._loop = loop
         self._closed = False
 
@@ -339,6 +343,38 @@ class SessionManager:
     def active_log_streams(self) -> int:
         """How many Docker log streams are open (for tests and the status endpoint)."""
         return sum(1 for f in self.followers.values() if f.alive and not f.stopped)
+
+    # -- merged views -------------------------------------------------------------------------
+
+    def join_group(self, selector: GroupSelector, session: Any, follow: bool = True) -> LogGroup:
+        """The shared merged view of ``selector``, started for its first session; with
+        ``follow=False`` a view of its own that only lists the members (for a history)."""
+        group = self.groups.get(selector) if follow else None
+        if group is None or group.closed:
+            group = LogGroup(self, selector)
+            if follow:
+                self.groups[selector] = group
+            self.loop.create_task(group.start(follow))
+        group.sessions.add(session)
+        return group
+
+    async def group_ready(self, group: LogGroup) -> None:
+        """Wait until the group's members are found and followed; raise what stopped it."""
+        await asyncio.shield(group.ready)
+        if group.error is not None:
+            raise group.error
+
+    def leave_group(self, group: LogGroup, session: Any) -> None:
+        """A session leaves; the last one out stops the group (and its members' followers)."""
+        group.sessions.discard(session)
+        if not group.sessions:
+            group.close()
+            if self.groups.get(group.selector) is group:
+                del self.groups[group.selector]
+
+    def _group_members(self, container_id: str) -> list[Any]:
+        """Members of running groups that are this container."""
+        return [g.members[container_id] for g in self.groups.values() if container_id in g.members]
 
     # -- stats -------------------------------------------------------------------------------
 
@@ -556,7 +592,14 @@ class SessionManager:
             frame.setdefault("health", summary["health"])
         if kind == "removed":
             self._forget_stdin(container_id)
-        for session in self.logs.of(container_id):
+        subscribers = self.logs.of(container_id)
+        # Members that appeared a moment ago are not subscribed yet: they hear it too.
+        subscribers += [m for m in self._group_members(container_id) if m not in subscribers]
+        if summary is not None and kind in ("created", "started", "restarted", "renamed"):
+            for group in list(self.groups.values()):
+                if container_id not in group.members and group.selector.matches(summary):
+                    self.loop.create_task(group.member_appeared(summary))
+        for session in subscribers:
             if kind == "removed":
                 session.container_removed(frame)
             else:
@@ -593,6 +636,9 @@ class SessionManager:
         for shell in list(self.detached_shells.values()):
             shell.close()
         self.detached_shells.clear()
+        for group in list(self.groups.values()):
+            group.close()
+        self.groups.clear()
         streams: list[Any] = [*self.logs.stop_all(), *self.stats.stop_all()]
         if self.event_watcher is not None:
             self.event_watcher.stop()

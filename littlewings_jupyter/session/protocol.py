@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Union
 
 from ..docker.lines import Cursor
-from ..docker.models import POWER_ACTIONS, check_terminal_size
+from ..docker.models import COMPOSE_PROJECT, POWER_ACTIONS, check_terminal_size
 from ..errors import InvalidJSON, InvalidMessage, UnknownType
 
 PROTOCOL_VERSION = 1
@@ -27,6 +27,8 @@ MAX_ID_LENGTH = 128
 MAX_SERVER_ID_LENGTH = 256
 MAX_COMMAND_LENGTH = 64 * 1024
 MAX_ARGV_ITEMS = 1024
+MAX_GROUP_REFS = 100
+_LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 RequestId = Union[str, int, None]
 
@@ -50,6 +52,33 @@ class Connect(Message):
     follow: bool = True
     cursor: Cursor | None = None
     stats: bool = False
+    # Several containers at once (merged logs): a project, a label, or a list of containers.
+    group: GroupSelector | None = None
+    cursors: dict[str, Cursor] | None = None
+
+
+@dataclass(frozen=True)
+class GroupSelector:
+    """Which containers a merged view shows: a Compose project, a label, or named containers."""
+
+    kind: str  # "project", "label" or "containers"
+    name: str  # the project, the label rule ("key=value" or "key"), or the names joined by ","
+    refs: tuple[str, ...] = ()
+
+    def matches(self, summary: dict[str, Any]) -> bool:
+        """Whether a container (its summary: id, name, labels) belongs to the group."""
+        labels = summary.get("labels") or {}
+        if self.kind == "project":
+            return labels.get(COMPOSE_PROJECT) == self.name
+        if self.kind == "label":
+            key, has_value, value = self.name.partition("=")
+            return key in labels and (not has_value or labels[key] == value)
+        name, cid = summary.get("name", ""), summary.get("id", "")
+        return any(ref == name or (len(ref) >= 4 and cid.startswith(ref)) for ref in self.refs)
+
+    def describe(self) -> dict[str, str]:
+        """The group as ``connected.group`` shows it."""
+        return {"kind": self.kind, "name": self.name}
 
 
 @dataclass
@@ -242,12 +271,86 @@ def parse_message(data: dict[str, Any]) -> Message:
     return parser(kind, request_id, data)
 
 
+def _check_ref(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidMessage(f"'{name}' must be a container name or id.")
+    if len(value) > MAX_SERVER_ID_LENGTH:
+        raise InvalidMessage(f"'{name}' is too long.")
+    return value.strip()
+
+
+def parse_group(data: dict[str, Any]) -> GroupSelector | None:
+    """The group a ``connect`` (or a REST query) names with ``project``, ``label`` or
+    ``server_ids``; None when it names one container."""
+    given = [key for key in ("server_id", "project", "label", "server_ids") if key in data]
+    if len(given) > 1:
+        raise InvalidMessage(
+            "Give one of 'server_id', 'project', 'label' or 'server_ids', not "
+            + " and ".join(given)
+            + "."
+        )
+    if "project" in data:
+        project = data["project"]
+        if not isinstance(project, str) or not project.strip() or len(project) > 256:
+            raise InvalidMessage("'project' must be a Compose project name.")
+        return GroupSelector("project", project.strip())
+    if "label" in data:
+        label = data["label"]
+        key = label.partition("=")[0] if isinstance(label, str) else ""
+        if not _LABEL_KEY_RE.match(key) or len(label) > 1024:
+            raise InvalidMessage(
+                "'label' must be 'key=value' or 'key' (as docker ps --filter label=)."
+            )
+        return GroupSelector("label", label)
+    if "server_ids" in data:
+        refs = data["server_ids"]
+        if not isinstance(refs, list) or not 1 <= len(refs) <= MAX_GROUP_REFS:
+            raise InvalidMessage(
+                f"'server_ids' must be a list of 1 to {MAX_GROUP_REFS} container names or ids."
+            )
+        names = tuple(dict.fromkeys(_check_ref(ref, "server_ids") for ref in refs))
+        return GroupSelector("containers", ",".join(names), names)
+    return None
+
+
+def _parse_cursors(data: dict[str, Any]) -> dict[str, Cursor] | None:
+    value = data.get("cursors")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) > 10_000:
+        raise InvalidMessage("'cursors' must be an object: container name → cursor.")
+    cursors = {}
+    for name, text in value.items():
+        try:
+            cursors[_check_ref(name, "cursors")] = Cursor.parse(
+                text if isinstance(text, str) else ""
+            )
+        except ValueError:
+            raise InvalidMessage(
+                f"'cursors' of {name[:64]!r} must be the cursor of a log frame, e.g. "
+                "'2026-11-26T03:07:11.123456789Z/0'."
+            ) from None
+    return cursors
+
+
 def _parse_connect(kind: str, request_id: RequestId, data: dict[str, Any]) -> Connect:
-    server_id = data.get("server_id")
-    if not isinstance(server_id, str) or not server_id.strip():
-        raise InvalidMessage("'connect' needs 'server_id': a container name or id.")
-    if len(server_id) > MAX_SERVER_ID_LENGTH:
-        raise InvalidMessage("'server_id' is too long.")
+    group = parse_group(data)
+    server_id = data.get("server_id", "")
+    if group is None:
+        if not isinstance(server_id, str) or not server_id.strip():
+            raise InvalidMessage(
+                "'connect' needs 'server_id': a container name or id (or 'project', 'label' "
+                "or 'server_ids' for several)."
+            )
+        server_id = _check_ref(server_id, "server_id")
+    elif "cursor" in data:
+        raise InvalidMessage(
+            "A group resumes with 'cursors' (container name → cursor), not 'cursor'."
+        )
+    elif data.get("stats"):
+        raise InvalidMessage("'stats' is per container: connect to one container for its stats.")
+    if group is None and "cursors" in data:
+        raise InvalidMessage("'cursors' resumes a group; one container resumes with 'cursor'.")
     tail_value = data.get("tail", 100)
     tail: int | None
     if tail_value == "all" or tail_value is None:
@@ -272,13 +375,15 @@ def _parse_connect(kind: str, request_id: RequestId, data: dict[str, Any]) -> Co
     return Connect(
         type=kind,
         id=request_id,
-        server_id=server_id.strip(),
+        server_id=server_id,
         tail=tail,
         since=None if since is None else parse_time(since, "since"),
         timestamps=_get(data, "timestamps", bool, False),
         follow=_get(data, "follow", bool, True),
         cursor=cursor,
         stats=_get(data, "stats", bool, False),
+        group=group,
+        cursors=_parse_cursors(data),
     )
 
 

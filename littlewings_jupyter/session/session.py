@@ -8,6 +8,7 @@ import logging
 import shlex
 import time
 from collections import deque
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
@@ -28,11 +29,13 @@ from ..errors import (
     TooManyCommands,
 )
 from . import protocol
-from .frames import LogBatch, footprint, log_frames
+from .frames import LogBatch, MemberCursor, MergedBatch, footprint, log_frames, run_frames
 from .limits import TokenBucket
+from .merge import merge_streams
 from .shells import ShellRun
 
 if TYPE_CHECKING:
+    from .groups import LogGroup, Member
     from .limits import Limits
     from .manager import Connection, SessionManager
 
@@ -68,6 +71,12 @@ class ClientSession:
         self.connection = connection
         self.limits = limits or manager.limits
         self.container: ContainerRef | None = None
+        # A merged view (several containers) instead of one container; see session/groups.py.
+        self.group: LogGroup | None = None
+        self.buffered_merged: list[MergedBatch] = []
+        self._group_watermarks: dict[str, Cursor] = {}  # member id -> its history's last line
+        self._written_cursors: dict[str, Cursor] = {}  # member name -> last line written
+        self._buffer_dropped_members: dict[str, Cursor] = {}
         self.timestamps = False
         self.live = False
         self.buffered: list[LogBatch] = []
@@ -84,7 +93,7 @@ class ClientSession:
         self.warned_idle = False
         self.closed = False
         self._connect_generation = 0
-        self._outbox: deque[tuple[str, int, Cursor | None]] = deque()
+        self._outbox: deque[tuple[str, int, Cursor | MemberCursor | None]] = deque()
         self._outbox_bytes = 0  # what the queued frames take in memory (see footprint)
         # The queue keeps 1/8 of max_outbox_bytes free for the allocator's slack: the bound
         # is on what a slow client costs the server in memory, not on characters.
@@ -223,7 +232,9 @@ class ClientSession:
         """Queue a frame for the client."""
         self.send_text(protocol.encode(frame))
 
-    def send_text(self, text: str, lines: int = 0, cursor: Cursor | None = None) -> None:
+    def send_text(
+        self, text: str, lines: int = 0, cursor: Cursor | MemberCursor | None = None
+    ) -> None:
         """Queue an encoded frame; log frames (``lines`` > 0) may be dropped for a slow client."""
         if self.closed:
             return
@@ -235,9 +246,10 @@ class ClientSession:
             self._writer = self.manager.loop.create_task(self._write_loop())
 
     def _drop_oldest_logs(self) -> None:
-        kept: deque[tuple[str, int, Cursor | None]] = deque()
+        kept: deque[tuple[str, int, Cursor | MemberCursor | None]] = deque()
         dropped_lines = 0
         last_dropped: Cursor | None = None
+        last_dropped_members: dict[str, Cursor] = {}
         target = self._outbox_budget // 2
         # The newest lines are kept whatever their size: they are what a console shows.
         newest = max((i for i, entry in enumerate(self._outbox) if entry[1]), default=-1)
@@ -248,26 +260,38 @@ class ClientSession:
             if lines and self._outbox_bytes > target and index != newest:
                 self._outbox_bytes -= footprint(text)
                 dropped_lines += lines
-                last_dropped = cursor
+                if isinstance(cursor, MemberCursor):
+                    last_dropped_members[cursor.name] = cursor.cursor
+                else:
+                    last_dropped = cursor
             else:
                 kept.append((text, lines, cursor))
         self._outbox = kept
         if dropped_lines:
             self._dropped_lines += dropped_lines
-            notice = protocol.encode(
-                protocol.reply(
-                    "dropped",
-                    lines=dropped_lines,
-                    resume_cursor=None
-                    if self._last_written_cursor is None
-                    else str(self._last_written_cursor),
-                    last_cursor=str(last_dropped) if last_dropped else None,
-                    message=(
-                        f"You read too slowly: {dropped_lines} log lines were dropped. "
-                        "Reconnect with resume_cursor to fetch them."
-                    ),
+            message = f"You read too slowly: {dropped_lines} log lines were dropped. "
+            if self.group is not None:
+                notice = protocol.encode(
+                    protocol.reply(
+                        "dropped",
+                        lines=dropped_lines,
+                        resume_cursors=self._resume_cursors(last_dropped_members),
+                        last_cursors={n: str(c) for n, c in last_dropped_members.items()},
+                        message=message + "Reconnect with cursors=resume_cursors to fetch them.",
+                    )
                 )
-            )
+            else:
+                notice = protocol.encode(
+                    protocol.reply(
+                        "dropped",
+                        lines=dropped_lines,
+                        resume_cursor=None
+                        if self._last_written_cursor is None
+                        else str(self._last_written_cursor),
+                        last_cursor=str(last_dropped) if last_dropped else None,
+                        message=message + "Reconnect with resume_cursor to fetch them.",
+                    )
+                )
             # The notice goes before the frames kept, i.e. exactly where the gap is.
             self._outbox.appendleft((notice, 0, None))
             self._outbox_bytes += footprint(notice)
@@ -283,7 +307,9 @@ class ClientSession:
                     # The client went away without a close frame: release its streams now.
                     self.release()
                     return
-                if cursor is not None:
+                if isinstance(cursor, MemberCursor):
+                    self._written_cursors[cursor.name] = cursor.cursor
+                elif cursor is not None:
                     self._last_written_cursor = cursor
         finally:
             self._writer = None
@@ -321,6 +347,54 @@ class ClientSession:
 
     def _send_live_lines(self, batch: LogBatch) -> None:
         """Live lines as ``log`` frames, encoded once for every session with these options."""
+        for text, count, cursor in batch.frames(self.timestamps):
+            self.send_text(text, count, cursor)
+
+    def _resume_cursors(self, members: dict[str, Cursor]) -> dict[str, str | None]:
+        """Where each of these members' missing lines start: after the last line written."""
+        written = self._written_cursors
+        return {name: str(written[name]) if name in written else None for name in members}
+
+    def deliver_merged(self, batch: MergedBatch) -> None:
+        """Live runs of the watched group: sent, or kept while the history is on its way."""
+        if not self.live:
+            self.buffered_merged.append(batch)
+            self._buffered_lines += batch.line_count
+            while self._buffered_lines > MAX_BUFFERED_LINES and len(self.buffered_merged) > 1:
+                gone = self.buffered_merged.pop(0)
+                self._buffered_lines -= gone.line_count
+                self._buffer_dropped += gone.line_count
+                for member, lines in gone.runs:
+                    self._buffer_dropped_members[member.name] = lines[-1].cursor
+            return
+        marks = self._group_watermarks
+        if marks:
+            # Lines the history already had may still be on their way from the followers.
+            runs = []
+            for member, lines in batch.runs:
+                mark = marks.get(member.id)
+                if mark is not None:
+                    if lines[-1].cursor <= mark:
+                        continue
+                    del marks[member.id]
+                    if lines[0].cursor <= mark:
+                        lines = [line for line in lines if line.cursor > mark]
+                runs.append((member, lines))
+            if len(runs) != len(batch.runs) or any(
+                a[1] is not b[1] for a, b in zip(runs, batch.runs)
+            ):
+                if not runs:
+                    return
+                batch = MergedBatch(runs)
+        self._send_live_batch(batch)
+
+    def _send_history_runs(self, runs: list[tuple[Member, list[LogLine]]]) -> None:
+        """A merged view's history runs as ``log`` frames (a kernel-side reader overrides it)."""
+        for text, count, cursor in run_frames(runs, self.timestamps, True):
+            self.send_text(text, count, cursor)
+
+    def _send_live_batch(self, batch: MergedBatch) -> None:
+        """A merged view's live runs, encoded once for every session with these options."""
         for text, count, cursor in batch.frames(self.timestamps):
             self.send_text(text, count, cursor)
 
@@ -365,6 +439,13 @@ class ClientSession:
             raise Forbidden(f"You are not allowed to {action} containers here (Authorizer).")
 
     def _require_container(self) -> ContainerRef:
+        if self.group is not None:
+            group = self.group.selector
+            what = "containers" if group.kind == "containers" else f"{group.kind} {group.name!r}"
+            raise NotConnected(
+                f"This connection watches the merged logs of the {what}: commands, power "
+                "actions, stats and shells act on one container; connect to it."
+            )
         if self.container is None:
             raise NotConnected("Send a 'connect' message with a 'server_id' first.")
         return self.container
@@ -417,6 +498,11 @@ class ClientSession:
         self.send(protocol.reply("events", message.id, enabled=message.enabled))
 
     async def _on_disconnect(self, message: protocol.Message) -> None:
+        if self.group is not None:
+            group = self.group.selector.describe()
+            self._leave()
+            self.send(protocol.reply("disconnected", message.id, group=group))
+            return
         container = self._require_container()
         self._leave()
         self.send(
@@ -431,6 +517,12 @@ class ClientSession:
         self.live = False
         self.buffered = []
         self._buffered_lines = 0
+        group, self.group = self.group, None
+        if group is not None:
+            self.buffered_merged = []
+            self._group_watermarks = {}
+            self._buffer_dropped_members = {}
+            self.manager.leave_group(group, self)
         if container is None:
             return
         self.manager.unsubscribe_logs(container.id, self)
@@ -446,8 +538,15 @@ class ClientSession:
             self.send(
                 protocol.reply("disconnected", server_id=previous.name, container=previous.id)
             )
+        elif self.group is not None:
+            group = self.group.selector.describe()
+            self._leave()
+            self.send(protocol.reply("disconnected", group=group))
         self._connect_generation += 1
         generation = self._connect_generation
+        if message.group is not None:
+            await self._connect_group(message, generation)
+            return
         ref = await self.manager.run(self.manager.engine.resolve, message.server_id)
         if generation != self._connect_generation or self.closed:
             return  # another connect (or a close) came while we looked the container up
@@ -549,6 +648,112 @@ class ClientSession:
             self._buffer_dropped = 0
         for batch in buffered:
             self.deliver_logs(batch)
+
+    # -- merged views ------------------------------------------------------------------------
+
+    async def _connect_group(self, message: protocol.Connect, generation: int) -> None:
+        assert message.group is not None
+        self.timestamps = message.timestamps
+        self.live = False
+        self.buffered_merged = []
+        self._buffered_lines = 0
+        self._written_cursors = dict(message.cursors or {})
+        group = self.group = self.manager.join_group(message.group, self, message.follow)
+        await self.manager.group_ready(group)
+        if generation != self._connect_generation or self.closed:
+            return
+        members = group.ordered_members()
+        self.send(
+            protocol.reply(
+                "connected",
+                message.id,
+                protocol=protocol.PROTOCOL_VERSION,
+                group=message.group.describe(),
+                members=[m.describe() for m in members],
+                status="success",
+                message="Group connected",
+            )
+        )
+        await self._send_group_history(message, members, generation)
+
+    async def _send_group_history(
+        self, message: protocol.Connect, members: list[Member], generation: int
+    ) -> None:
+        engine = self.manager.engine
+        resume = message.cursors
+        oldest = min(resume.values()) if resume else None
+        last: dict[str, Cursor] = {}
+        sources = []
+        since: str | None
+        for member in members:
+            after = resume.get(member.name) if resume else None
+            if after is not None:
+                last[member.name] = after
+                tail, since = None, after.docker_since()
+            elif resume:
+                tail, since = None, oldest.docker_since() if oldest else None
+            else:
+                tail = message.tail
+                since = None if message.since is None else f"{message.since:.9f}"
+            if tail != 0 or since is not None:
+                sources.append((member, _member_history(engine, member, tail, since, after)))
+        count = 0
+        if sources:
+            merged = merge_streams(sources)
+            ahead = asyncio.ensure_future(self.manager.run(next, merged, None))
+            try:
+                while True:
+                    runs = await ahead
+                    if runs is None:
+                        break
+                    ahead = asyncio.ensure_future(self.manager.run(next, merged, None))
+                    if generation != self._connect_generation or self.closed:
+                        return
+                    self._send_history_runs(runs)
+                    for member, lines in runs:
+                        count += sum(1 for line in lines if not line.partial)
+                        last[member.name] = lines[-1].cursor
+                    while self._outbox_bytes > self._outbox_budget // 2:
+                        if self.closed:
+                            return
+                        await asyncio.sleep(0.01)
+            finally:
+                with contextlib.suppress(Exception):
+                    await ahead
+
+                def close_all() -> None:
+                    merged.close()
+                    for _, source in sources:
+                        source.close()
+
+                await self.manager.run(close_all)
+        if generation != self._connect_generation or self.closed:
+            return
+        self.send(
+            protocol.reply(
+                "history_end", lines=count, cursors={name: str(c) for name, c in last.items()}
+            )
+        )
+        self._group_watermarks = {m.id: last[m.name] for m in members if m.name in last}
+        buffered, self.buffered_merged = self.buffered_merged, []
+        self._buffered_lines = 0
+        self.live = True
+        if self._buffer_dropped:
+            dropped = self._buffer_dropped_members
+            self.send(
+                protocol.reply(
+                    "dropped",
+                    lines=self._buffer_dropped,
+                    resume_cursors={n: str(last[n]) if n in last else None for n in dropped},
+                    last_cursors={n: str(c) for n, c in dropped.items()},
+                    message=f"{self._buffer_dropped} live lines came while the history was "
+                    "read and were dropped; fetch them from resume_cursors.",
+                )
+            )
+            self._buffer_dropped = 0
+            self._buffer_dropped_members = {}
+        for batch in buffered:
+            self.deliver_merged(batch)
 
     async def _on_stats(self, message: protocol.Toggle) -> None:
         await self._authorize("read")
@@ -758,6 +963,20 @@ class ClientSession:
 
     async def _on_shell_close(self, message: protocol.ShellMessage) -> None:
         self._require_shell(message).close()
+
+
+def _member_history(
+    engine: Any, member: Member, tail: int | None, since: str | None, after: Cursor | None
+) -> Generator[list[LogLine], None, None]:
+    """One member's history in batches, after ``after``; a member removed meanwhile just ends."""
+    try:
+        for batch in engine.iter_logs(member.id, member.ref.tty, tail=tail, since=since):
+            if after is not None:
+                batch = [line for line in batch if line.cursor > after]
+            if batch:
+                yield batch
+    except LittleWingsError as exc:
+        log.debug("LittleWings: history of %s ended: %s", member.name, exc.message)
 
 
 __all__ = ["ClientSession", "CommandRun"]
