@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import json
 import re
 import time
 import uuid
+import zipfile
 from typing import Any
 
 import pytest
+from tornado.httpclient import HTTPClientError
 
 pytestmark = pytest.mark.docker
 
@@ -340,3 +344,66 @@ class TestSlowReader:
         assert set(dropped["resume_cursors"]) == set(dropped["last_cursors"])
         assert "resume_cursor" not in dropped
         assert re.search(r"Reconnect with cursors", dropped["message"])
+
+
+async def test_merged_download_as_one_file_and_as_a_zip(jp_fetch, make_container, project):
+    for offset, name in enumerate(("api", "db")):
+        service(
+            make_container,
+            project,
+            name,
+            f"sleep {offset * 0.15}; for i in 1 2 3; do echo {name} $i; sleep 0.3; done; "
+            f"echo {name} oops >&2; sleep 3600",
+        )
+    await asyncio.sleep(1.5)
+    response = await jp_fetch("api", "littlewings", "logs", params={"project": project})
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{project}.log"'
+    text = response.body.decode()
+    width = len(f"{project}-api-1")
+    lines = text.splitlines()
+    assert len(lines) == 8
+    assert all(re.fullmatch(rf"{project}-(api|db)-1 +\| (api|db) (\d|oops)", ln) for ln in lines)
+    assert all(ln[width : width + 3] == " | " for ln in lines)
+    # In time order: each service's lines in its order, and the two interleaved.
+    assert [ln.split("| ")[1] for ln in lines if "api" in ln.split("| ")[1]] == [
+        "api 1",
+        "api 2",
+        "api 3",
+        "api oops",
+    ]
+    assert sum(1 for a, b in zip(lines, lines[1:]) if a[:width] != b[:width]) >= 4
+
+    stamped = await jp_fetch(
+        "api",
+        "littlewings",
+        "logs",
+        params={"project": project, "timestamps": "1", "stream": "stderr", "tail": "1"},
+    )
+    errors = [
+        re.fullmatch(r"(\S+) +\| (\S+Z) (.*)", ln).groups()  # type: ignore[union-attr]
+        for ln in stamped.body.decode().splitlines()
+    ]
+    assert sorted(text for _, _, text in errors) == ["api oops", "db oops"]
+    stamps = [stamp for _, stamp, _ in errors]
+    assert stamps == sorted(stamps)
+
+    zipped = await jp_fetch(
+        "api", "littlewings", "logs", params={"project": project, "format": "zip"}
+    )
+    assert zipped.headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(zipped.body)) as archive:
+        assert sorted(archive.namelist()) == [f"{project}-api-1.log", f"{project}-db-1.log"]
+        assert archive.read(f"{project}-db-1.log").decode() == "db 1\ndb 2\ndb 3\ndb oops\n"
+
+
+async def test_merged_download_refusals(jp_fetch):
+    for params, message in (
+        ({}, "Give 'project', 'label' or 'server_ids'"),
+        ({"project": "x", "label": "y"}, "not project and label"),
+        ({"project": "x", "format": "tar"}, "'format' must be text or zip"),
+        ({"project": "x", "tail": "-1"}, "'tail' must be"),
+    ):
+        with pytest.raises(HTTPClientError) as info:
+            await jp_fetch("api", "littlewings", "logs", params=params)
+        assert info.value.code == 400
+        assert message in json.loads(info.value.response.body)["message"], params

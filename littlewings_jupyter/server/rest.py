@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import tempfile
+import zipfile
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -17,7 +19,9 @@ from ..docker.lines import line_text
 from ..docker.models import POWER_ACTIONS, ContainerRef
 from ..errors import InvalidMessage, LittleWingsError
 from ..session import protocol
+from ..session.groups import compose_text, find_members, member_history
 from ..session.limits import TokenBucket
+from ..session.merge import merge_streams
 from .handlers import LittleWingsHandlerMixin
 
 _FILENAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -52,6 +56,26 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
             self.log.info("LittleWings %s: %s", value.code, value.message)
             return
         super().log_exception(typ, value, tb)
+
+    def log_arguments(self) -> tuple[int | None, str | None, str | None, bool, int | None]:
+        """``tail``, ``since``, ``until`` (as Docker takes them), ``timestamps`` and ``stream``
+        (1 stdout, 2 stderr, None both) of a logs download."""
+        tail_arg = self.get_argument("tail", "all")
+        if tail_arg == "all":
+            tail = None
+        elif tail_arg.isdigit():
+            tail = int(tail_arg)
+        else:
+            raise InvalidMessage("Query argument 'tail' must be a whole number or 'all'.")
+        since = self.get_argument("since", None)
+        until = self.get_argument("until", None)
+        since_s = None if since is None else f"{protocol.parse_time(since, 'since'):.9f}"
+        until_s = None if until is None else f"{protocol.parse_time(until, 'until'):.9f}"
+        only = self.get_argument("stream", None)
+        if only not in (None, "stdout", "stderr"):
+            raise InvalidMessage("Query argument 'stream' must be stdout or stderr.")
+        wanted = {"stdout": 1, "stderr": 2}.get(only or "")
+        return tail, since_s, until_s, self.get_flag("timestamps"), wanted
 
     @property
     def rate(self) -> TokenBucket:
@@ -178,21 +202,7 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
     @authorized
     async def get(self, ref: str) -> None:
         """``tail``, ``since``, ``until``, ``timestamps``; ``stream=stdout|stderr`` to pick one."""
-        tail_arg = self.get_argument("tail", "all")
-        if tail_arg == "all":
-            tail = None
-        elif tail_arg.isdigit():
-            tail = int(tail_arg)
-        else:
-            raise InvalidMessage("Query argument 'tail' must be a whole number or 'all'.")
-        since = self.get_argument("since", None)
-        until = self.get_argument("until", None)
-        since_s = None if since is None else f"{protocol.parse_time(since, 'since'):.9f}"
-        until_s = None if until is None else f"{protocol.parse_time(until, 'until'):.9f}"
-        timestamps = self.get_flag("timestamps")
-        only = self.get_argument("stream", None)
-        if only not in (None, "stdout", "stderr"):
-            raise InvalidMessage("Query argument 'stream' must be stdout or stderr.")
+        tail, since_s, until_s, timestamps, wanted = self.log_arguments()
         engine = self.manager.engine
         container = await self.manager.run(engine.resolve, ref)
         lines = await self.manager.run(
@@ -200,7 +210,6 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
                 container.id, container.tty, tail=tail, since=since_s, until=until_s
             )
         )
-        wanted = {"stdout": 1, "stderr": 2}.get(only or "")
         filename = _FILENAME_SAFE.sub("_", container.name) or container.id[:12]
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="{filename}.log"')
@@ -214,6 +223,89 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
                 chunk = []
                 await self.flush()
         self.finish("".join(chunk), set_content_type="text/plain; charset=utf-8")
+
+
+class GroupLogsHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/logs?project=…`` (or ``label=…``, ``server_ids=a,b``): the merged
+    logs of several containers as one download, or a zip of one file per container."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """``tail`` (per container), ``since``, ``until``, ``timestamps``, ``stream``,
+        ``format=text|zip``."""
+        query: dict[str, Any] = {}
+        for key in ("project", "label"):
+            if self.get_argument(key, None) is not None:
+                query[key] = self.get_argument(key)
+        if self.get_argument("server_ids", None) is not None:
+            query["server_ids"] = [r for r in self.get_argument("server_ids").split(",") if r]
+        selector = protocol.parse_group(query)
+        if selector is None:
+            raise InvalidMessage("Give 'project', 'label' or 'server_ids' (comma-separated).")
+        tail, since_s, until_s, timestamps, wanted = self.log_arguments()
+        fmt = self.get_argument("format", "text")
+        if fmt not in ("text", "zip"):
+            raise InvalidMessage("Query argument 'format' must be text or zip.")
+        manager = self.manager
+        engine = manager.engine
+        members = await manager.run(find_members, engine, selector)
+        filename = _FILENAME_SAFE.sub("_", selector.name)[:100] or selector.kind
+        if fmt == "zip":
+            data = await manager.run(
+                _zip_logs, engine, members, tail, since_s, until_s, timestamps, wanted
+            )
+            self.set_header("Content-Type", "application/zip")
+            self.set_header("Content-Disposition", f'attachment; filename="{filename}-logs.zip"')
+            self.finish(data, set_content_type="application/zip")
+            return
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}.log"')
+        width = max((len(ref.name) for ref, _ in members), default=0)
+        sources = [(ref, member_history(engine, ref, tail, since_s, until_s)) for ref, _ in members]
+        merged = merge_streams(sources)
+        try:
+            while True:
+                runs = await manager.run(next, merged, None)
+                if runs is None:
+                    break
+                self.write(compose_text(runs, width, timestamps, wanted))
+                await self.flush()
+        finally:
+
+            def close_all() -> None:
+                merged.close()
+                for _, source in sources:
+                    source.close()
+
+            await manager.run(close_all)
+        self.finish(set_content_type="text/plain; charset=utf-8")
+
+
+def _zip_logs(
+    engine: Any,
+    members: list[tuple[ContainerRef, dict[str, Any]]],
+    tail: int | None,
+    since: str | None,
+    until: str | None,
+    timestamps: bool,
+    wanted: int | None,
+) -> bytes:
+    """One ``<name>.log`` per member, zipped (in a worker thread; spooled to disk when large)."""
+    with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as spool:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+            for ref, _ in members:
+                name = (_FILENAME_SAFE.sub("_", ref.name) or ref.id[:12]) + ".log"
+                with archive.open(name, "w") as out:
+                    for batch in member_history(engine, ref, tail, since, until):
+                        text = "".join(
+                            line_text(line, timestamps)
+                            for line in batch
+                            if wanted is None or line.stream == wanted
+                        )
+                        out.write(text.encode("utf-8"))
+        spool.seek(0)
+        return spool.read()
 
 
 class PowerHandler(LittleWingsAPIHandler):
@@ -419,6 +511,7 @@ default_handlers = [
     (rf"/api/littlewings/containers/{_CONTAINER}/logs", ContainerLogsHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/power", PowerHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/files", FilesHandler),
+    (r"/api/littlewings/logs", GroupLogsHandler),
     (r"/api/littlewings/images", ImagesHandler),
     (r"/api/littlewings/audit", AuditHandler),
 ]

@@ -13,16 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from ..docker.lines import Cursor, LogLine
+from ..docker.lines import Cursor, LogLine, line_text
 from ..docker.models import ContainerRef
-from ..errors import LittleWingsError
+from ..errors import ContainerNotFound, LittleWingsError
 from . import protocol
 from .frames import LogBatch, MergedBatch
 from .merge import Reorderer
 
 if TYPE_CHECKING:
+    from ..docker.engine import DockerEngine
     from .manager import SessionManager
     from .protocol import GroupSelector
 
@@ -41,6 +43,54 @@ def member_order(summary: dict[str, Any]) -> tuple[str, int, str]:
         int(number) if number.isdigit() else 0,
         summary.get("name", ""),
     )
+
+
+def find_members(
+    engine: DockerEngine, selector: GroupSelector
+) -> list[tuple[ContainerRef, dict[str, Any]]]:
+    """The containers of a group now, in member order (blocking: a worker thread's call)."""
+    listed = engine.list_containers()
+    found = []
+    for summary in sorted((s for s in listed if selector.matches(s)), key=member_order):
+        try:
+            # A listed container does not say whether it has a TTY; reading its log needs it.
+            found.append((engine.resolve(summary["id"]), summary))
+        except ContainerNotFound:
+            continue  # gone since it was listed
+    return found
+
+
+def member_history(
+    engine: DockerEngine,
+    ref: ContainerRef,
+    tail: int | None,
+    since: str | None,
+    until: str | None = None,
+    after: Cursor | None = None,
+) -> Generator[list[LogLine], None, None]:
+    """One member's history in batches, after ``after``; a member removed meanwhile just ends."""
+    try:
+        for batch in engine.iter_logs(ref.id, ref.tty, tail=tail, since=since, until=until):
+            if after is not None:
+                batch = [line for line in batch if line.cursor > after]
+            if batch:
+                yield batch
+    except LittleWingsError as exc:
+        log.debug("LittleWings: history of %s ended: %s", ref.name, exc.message)
+
+
+def compose_text(
+    runs: list[tuple[Any, list[LogLine]]], width: int, timestamps: bool, only: int | None = None
+) -> str:
+    """Merged runs as ``docker compose logs`` prints them: ``name  | line`` (``only``: one
+    stream)."""
+    out = []
+    for member, lines in runs:
+        head = f"{member.name:<{width}} | "
+        for line in lines:
+            if only is None or line.stream == only:
+                out.append(("" if line.continued else head) + line_text(line, timestamps))
+    return "".join(out)
 
 
 class Member:
@@ -122,17 +172,11 @@ class LogGroup:
         only finds them (a view of the history alone)."""
         manager = self.manager
         try:
-            listed = await manager.run(manager.engine.list_containers)
-            matching = sorted((s for s in listed if self.selector.matches(s)), key=member_order)
-            members = [self._add(summary) for summary in matching]
-            results = await asyncio.gather(
-                *(self.resolve_and_follow(m, follow) for m in members), return_exceptions=True
-            )
-            for member, result in zip(members, results):
-                if isinstance(result, LittleWingsError):  # gone since it was listed
-                    self.members.pop(member.id, None)
-                elif isinstance(result, BaseException):
-                    raise result
+            found = await manager.run(find_members, manager.engine, self.selector)
+            for ref, summary in found:
+                member = self.members[ref.id] = Member(self, ref, summary)
+                if follow and not self.closed:
+                    manager.subscribe_logs(ref, member)
             followers = [manager.logs.followers.get(m.id) for m in self.members.values()]
             waits = [asyncio.shield(f.ready) for f in followers if f is not None]
             if follow and waits:
@@ -143,42 +187,24 @@ class LogGroup:
             if not self.ready.done():
                 self.ready.set_result(None)
 
-    def _add(self, summary: dict[str, Any]) -> Member:
-        ref = ContainerRef(
-            id=summary["id"],
-            name=summary["name"],
-            tty=bool(summary.get("tty")),
-            open_stdin=bool(summary.get("open_stdin")),
-            state=summary.get("state", ""),
-        )
-        member = self.members[ref.id] = Member(self, ref, summary)
-        return member
-
     def ordered_members(self) -> list[Member]:
         """The members, in the order they are listed."""
         return sorted(self.members.values(), key=lambda m: member_order(m.summary))
-
-    async def resolve_and_follow(self, member: Member, follow: bool = True) -> None:
-        """Look the member up (a listed container does not say whether it has a TTY, which the
-        follower needs) and subscribe it to the container's follower."""
-        manager = self.manager
-        ref = await manager.run(manager.engine.resolve, member.id)
-        member.ref = ref
-        if follow and not self.closed and member.id in self.members:
-            manager.subscribe_logs(ref, member)
 
     async def member_appeared(self, summary: dict[str, Any]) -> None:
         """A container that matches was created or started while the group runs."""
         if self.closed or summary["id"] in self.members:
             return
-        member = self._add(summary)
-        member.held = []
         manager = self.manager
         try:
-            await self.resolve_and_follow(member)
+            ref = await manager.run(manager.engine.resolve, summary["id"])
         except LittleWingsError:
-            self.members.pop(member.id, None)
+            return  # gone again
+        if self.closed or ref.id in self.members:
             return
+        member = self.members[ref.id] = Member(self, ref, summary)
+        member.held = []
+        manager.subscribe_logs(ref, member)
         self.broadcast(protocol.reply("member_added", container=summary))
         follower = manager.logs.followers.get(member.id)
         if follower is not None:

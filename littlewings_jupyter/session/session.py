@@ -8,7 +8,6 @@ import logging
 import shlex
 import time
 from collections import deque
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
@@ -30,6 +29,7 @@ from ..errors import (
 )
 from . import protocol
 from .frames import LogBatch, MemberCursor, MergedBatch, footprint, log_frames, run_frames
+from .groups import member_history
 from .limits import TokenBucket
 from .merge import merge_streams
 from .shells import ShellRun
@@ -696,7 +696,9 @@ class ClientSession:
                 tail = message.tail
                 since = None if message.since is None else f"{message.since:.9f}"
             if tail != 0 or since is not None:
-                sources.append((member, _member_history(engine, member, tail, since, after)))
+                sources.append(
+                    (member, member_history(engine, member.ref, tail, since, after=after))
+                )
         count = 0
         if sources:
             merged = merge_streams(sources)
@@ -963,20 +965,6 @@ class ClientSession:
 
     async def _on_shell_close(self, message: protocol.ShellMessage) -> None:
         self._require_shell(message).close()
-
-
-def _member_history(
-    engine: Any, member: Member, tail: int | None, since: str | None, after: Cursor | None
-) -> Generator[list[LogLine], None, None]:
-    """One member's history in batches, after ``after``; a member removed meanwhile just ends."""
-    try:
-        for batch in engine.iter_logs(member.id, member.ref.tty, tail=tail, since=since):
-            if after is not None:
-                batch = [line for line in batch if line.cursor > after]
-            if batch:
-                yield batch
-    except LittleWingsError as exc:
-        log.debug("LittleWings: history of %s ended: %s", member.name, exc.message)
 
 
 __all__ = ["ClientSession", "CommandRun"]
