@@ -585,7 +585,7 @@ export class ContainersPanel extends Widget {
       open.type = 'button';
       open.className = 'jp-LittleWings-button jp-LittleWings-openSelected';
       open.title = 'Their logs in one view, interleaved in time';
-      open.append(iconNode('logs'), document.createTextNode('Open logs'));
+      open.append(iconNode('merged'), document.createTextNode('Open logs'));
       const onMergedLogs = this._onMergedLogs;
       open.addEventListener('click', () => onMergedLogs(selected));
       children.push(open);
@@ -792,7 +792,7 @@ export class ContainersPanel extends Widget {
         logs.title = `Open project logs: every container of ${key}, merged`;
         logs.setAttribute('aria-label', `Open project logs of ${key}`);
         logs.tabIndex = -1;
-        logs.appendChild(iconNode('logs'));
+        logs.appendChild(iconNode('merged'));
         row.appendChild(logs);
       }
     }

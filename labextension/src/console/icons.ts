@@ -56,6 +56,9 @@ export const ICONS = {
   logs: svg(
     '<path fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" d="M2.5 4h11M2.5 8h11M2.5 12h7"/>'
   ),
+  merged: svg(
+    '<circle fill="currentColor" cx="3" cy="4" r="1.5"/><circle fill="currentColor" cx="3" cy="8" r="1.5" opacity=".7"/><circle fill="currentColor" cx="3" cy="12" r="1.5" opacity=".45"/><path fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" d="M6.5 4h7M6.5 8h5M6.5 12h6"/>'
+  ),
   plus: svg(
     '<path fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" d="M8 3v10M3 8h10"/>'
   ),

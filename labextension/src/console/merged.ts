@@ -176,6 +176,7 @@ export class MergedConsole extends Widget {
     const colors = memberColors(this.node);
     if (colors.join() !== this._colors.join()) {
       this._colors = colors;
+      this._prefixes.clear();
       this._renderMembers();
       this._redraw();
     }
@@ -214,6 +215,7 @@ export class MergedConsole extends Widget {
     super.onAfterAttach(msg);
     this._logView.open();
     this._colors = memberColors(this.node);
+    this._prefixes.clear();
     this._renderMembers();
     this._redraw();
     if (!this._resizeObserver && typeof ResizeObserver !== 'undefined') {
@@ -249,7 +251,7 @@ export class MergedConsole extends Widget {
     const header = document.createElement('div');
     header.className = 'jp-LittleWings-consoleHeader';
     const icon = iconNode(
-      'logs',
+      'merged',
       'jp-LittleWings-icon jp-LittleWings-mergedIcon'
     );
     const title = document.createElement('div');
@@ -492,12 +494,22 @@ export class MergedConsole extends Widget {
     if (line.container === null) {
       return `${DIM}${text}${RESET}`;
     }
-    const [r, g, b] = Private.channels(this.colorOf(line.container));
-    const prefix = `\x1b[38;2;${r};${g};${b}m${line.container.padEnd(this._width)} |${FG_OFF} `;
+    const prefix = this._prefix(line.container);
     const time =
       this._timestamps && stamp ? `${DIM}${stamp[1]}${DIM_OFF} ` : '';
     const body = line.stream === 'stderr' ? `${STDERR}${text}${RESET}` : text;
     return `${prefix}${time}${body}`;
+  }
+
+  /** A container's name, padded and in its colour, and the separator: once per name. */
+  private _prefix(name: string): string {
+    let prefix = this._prefixes.get(name);
+    if (prefix === undefined) {
+      const [r, g, b] = Private.channels(this.colorOf(name));
+      prefix = `\x1b[38;2;${r};${g};${b}m${name.padEnd(this._width)} |${FG_OFF} `;
+      this._prefixes.set(name, prefix);
+    }
+    return prefix;
   }
 
   /** Make room for a name; true when the names' column grew (the view is drawn again). */
@@ -506,22 +518,28 @@ export class MergedConsole extends Widget {
       return false;
     }
     this._width = name.length;
+    this._prefixes.clear();
     return this._lines.length > 0;
   }
 
-  /** The colour slot of a container: from a hash of its name, the next free one if taken. */
+  /**
+   * The colour slot of a container, kept for the view's life: from a hash of its name, the next
+   * free one if another member has it. The five base colours go first, their bright variants
+   * only once those are taken (as `docker compose` cycles through them).
+   */
   private _slot(name: string): number {
     let slot = this._slots.get(name);
     if (slot === undefined) {
       const taken = new Set(this._slots.values());
-      slot = Private.hash(name) % MEMBER_COLOR_COUNT;
-      for (
-        let i = 0;
-        i < MEMBER_COLOR_COUNT && taken.has(slot);
-        i++, slot = (slot + 1) % MEMBER_COLOR_COUNT
-      ) {
-        // probing for a colour no other member has
+      const half = MEMBER_COLOR_COUNT / 2;
+      const h = Private.hash(name);
+      const order: number[] = [];
+      for (const offset of [0, half]) {
+        for (let i = 0; i < half; i++) {
+          order.push(offset + ((h + i) % half));
+        }
       }
+      slot = order.find(s => !taken.has(s)) ?? h % MEMBER_COLOR_COUNT;
       this._slots.set(name, slot);
     }
     return slot;
@@ -728,6 +746,7 @@ export class MergedConsole extends Widget {
   private _pieces = new Map<string, string>();
   private _hidden = new Set<string>();
   private _slots = new Map<string, number>();
+  private _prefixes = new Map<string, string>();
   private _colors: string[] = new Array(MEMBER_COLOR_COUNT).fill('#888888');
   private _width = 0;
   private _wasConnected = false;
