@@ -49,6 +49,10 @@ _LAZY = {
     "default_client": "kernel.client",
     "images": "kernel.client",
     "run": "kernel.client",
+    "project": "kernel.client",
+    "group": "kernel.client",
+    "Group": "kernel.group",
+    "GroupFollow": "kernel.group",
     "ContainerConsole": "kernel.widget",
     "console": "kernel.widget",
     "CommandFailed": "errors",
@@ -84,9 +88,12 @@ if TYPE_CHECKING:
         container,
         containers,
         default_client,
+        group,
         images,
+        project,
         run,
     )
+    from .kernel.group import Group, GroupFollow
     from .kernel.widget import ContainerConsole, console
     from .session.limits import Limits
 
@@ -125,6 +132,8 @@ __all__ = [
     "EngineUnavailable",
     "ExecResult",
     "Forbidden",
+    "Group",
+    "GroupFollow",
     "InvalidMessage",
     "Limits",
     "Line",
@@ -138,6 +147,8 @@ __all__ = [
     "container",
     "containers",
     "default_client",
+    "group",
     "images",
+    "project",
     "run",
 ]

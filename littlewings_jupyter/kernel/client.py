@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from ..docker.engine import DockerEngine, Exec, ShellProcess, translate_docker_error
 from ..docker.files import ContainerFiles
@@ -61,6 +61,9 @@ from ..streams.stats import compute_stats
 from ..streams.stdin import StdinWriters
 from .runtime import KernelRuntime
 
+if TYPE_CHECKING:
+    from .group import Group
+
 T = TypeVar("T")
 
 _SETTINGS_HINT = "DOCKER_HOST, or lw.connect(base_url=...)"
@@ -92,6 +95,7 @@ class Line:
 
     ``str(line)`` is its text. ``cursor`` (Docker's nanosecond timestamp plus an ordinal among
     lines of the same nanosecond) orders lines and can be passed as ``since=`` to resume after it.
+    ``container``: whose line it is, in merged logs (:func:`project`); None otherwise.
     """
 
     text: str
@@ -99,9 +103,10 @@ class Line:
     cursor: Cursor
     partial: bool = False
     continued: bool = False
+    container: str | None = None
 
     @classmethod
-    def from_log_line(cls, line: LogLine) -> Line:
+    def from_log_line(cls, line: LogLine, container: str | None = None) -> Line:
         """The public form of a line made by the session core's ``LineAssembler``."""
         return cls(
             line.text,
@@ -109,6 +114,7 @@ class Line:
             line.cursor,
             line.partial,
             line.continued,
+            container,
         )
 
     @property
@@ -128,7 +134,8 @@ class Line:
 
     def __repr__(self) -> str:
         more = ", partial" if self.partial else ""
-        return f"Line({self.stream} {self.cursor}{more}: {self.text!r})"
+        who = f"{self.container} " if self.container else ""
+        return f"Line({who}{self.stream} {self.cursor}{more}: {self.text!r})"
 
 
 def _docker_time(value: Any, name: str) -> str | None:
@@ -208,6 +215,7 @@ class _LineBuffer:
         self.closed = False  # the consumer is done; nothing more is read
         self.reason: str | None = None
         self.error: LittleWingsError | None = None
+        self.dropped = 0  # lines let go by push_nowait because the consumer was far behind
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
 
     def push(self, lines: list[Line]) -> bool:
@@ -222,6 +230,21 @@ class _LineBuffer:
             waiters, self._waiters = self._waiters, []
         self._wake(waiters)
         return True
+
+    def push_nowait(self, lines: list[Line]) -> None:
+        """Add lines from an event loop, which must not wait: past ``max_lines`` the oldest go
+        (counted in :attr:`dropped`)."""
+        with self.cond:
+            if self.closed:
+                return
+            self.lines.extend(lines)
+            over = len(self.lines) - self.max_lines
+            for _ in range(max(over, 0)):
+                self.lines.popleft()
+            self.dropped += max(over, 0)
+            self.cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        self._wake(waiters)
 
     def end(self, reason: str, error: LittleWingsError | None = None) -> None:
         """No more lines will come (reader thread)."""
@@ -1287,6 +1310,18 @@ class Client:
             raise TypeError(f"A container is named by a string, not {type(ref).__name__}.")
         return Container(self, self.engine.describe(ref))
 
+    def project(self, name: str) -> Group:
+        """The containers of a Docker Compose project, as one merged log (see :func:`project`)."""
+        from .group import Group, selector_of
+
+        return Group(self, selector_of(project=name))
+
+    def group(self, *, label: str | None = None, containers: Iterable[Any] | None = None) -> Group:
+        """Containers with a label, or listed ones, as one merged log (see :func:`group`)."""
+        from .group import Group, selector_of
+
+        return Group(self, selector_of(label=label, containers=_as_refs(containers)))
+
     def _check_write(self, what: str) -> None:
         if self.read_only:
             raise Forbidden(f"This LittleWings client is read-only: {what} is refused.")
@@ -1418,6 +1453,31 @@ def containers(
     )
 
 
+def project(name: str) -> Group:
+    """A Docker Compose project's containers as one log, like ``docker compose logs``.
+
+    >>> shop = lw.project("shop")              # doctest: +SKIP
+    >>> print(shop.logs(tail=20))              # merged by timestamp, "name  | line"
+    >>> for line in shop.follow(timeout=60):   # live, members that appear included
+    ...     print(line.container, line.text)
+    """
+    return default_client().project(name)
+
+
+def group(*, label: str | None = None, containers: Iterable[Any] | None = None) -> Group:
+    """Containers with a label (``"team=data"``, or ``"key"`` for any value), or the listed
+    containers (names, ids or handles), as one merged log: see :func:`project`."""
+    return default_client().group(label=label, containers=containers)
+
+
+def _as_refs(containers: Iterable[Any] | None) -> list[str] | None:
+    if containers is None:
+        return None
+    if isinstance(containers, str):
+        raise TypeError("containers must be a list of names, ids or handles, not one string.")
+    return [str(getattr(c, "name", c)) for c in containers]
+
+
 def kernel_user() -> str:
     """Who runs this kernel (the user widgets and containers are recorded for)."""
     with contextlib.suppress(Exception):
@@ -1468,5 +1528,7 @@ __all__ = [
     "container",
     "containers",
     "default_client",
+    "group",
     "join_lines",
+    "project",
 ]

@@ -39,10 +39,11 @@ import traitlets
 from ..docker.lines import Cursor, LogLine
 from ..errors import LittleWingsError, NotConnected, from_wire
 from ..session import protocol
-from ..session.frames import LogBatch
+from ..session.frames import LogBatch, MergedBatch
 from ..session.session import ClientSession
-from .client import Container, ExecResult, Line, kernel_user
+from .client import Container, ExecResult, Line, default_client, kernel_user
 from .client import container as _lookup
+from .group import Group, _connect_fields, selector_of
 
 _STATIC = Path(__file__).parent.parent / "static"
 _MISSING_BUNDLE = """
@@ -144,6 +145,12 @@ class LineTap(ClientSession):
     def _send_live_lines(self, batch: LogBatch) -> None:
         self.widget._add_lines(batch.lines)
 
+    def _send_history_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+        self.widget._add_runs(runs)
+
+    def _send_live_batch(self, batch: MergedBatch) -> None:
+        self.widget._add_runs(batch.runs)
+
 
 class _PendingCommand:
     """A command typed from Python: the frames of its request id become an ExecResult."""
@@ -165,10 +172,18 @@ class ContainerConsole(anywidget.AnyWidget):
     waits for a line, :meth:`close` stops everything. The kernel follows the log on a loop of
     its own, so lines keep arriving while other cells run.
 
+    With a ``group`` (``lw.console(project="shop")``, ``label=…``, ``containers=[…]``) it is the
+    merged console of several containers instead, as JupyterLab's project logs: one coloured
+    name per container, show/hide per member; :attr:`lines` then carry
+    :attr:`~littlewings_jupyter.kernel.client.Line.container`, and :meth:`run` is refused
+    (commands go to one container).
+
     Parameters
     ----------
     container:
         A :class:`~littlewings_jupyter.kernel.client.Container` or a name, id or id prefix.
+    group:
+        A :class:`~littlewings_jupyter.kernel.group.Group` (instead of ``container``).
     tail:
         Lines of history shown when a view opens (and kept in :attr:`lines`).
     max_lines:
@@ -198,6 +213,9 @@ class ContainerConsole(anywidget.AnyWidget):
     scrollback = traitlets.Int(10_000, help="Lines xterm keeps above the screen.").tag(sync=True)
     tail = traitlets.Int(500, help="History lines a view shows when it opens.").tag(sync=True)
     stats = traitlets.Bool(True, help="Show CPU and memory sparklines.").tag(sync=True)
+    group = traitlets.Dict(
+        help="A merged view's group as connect names it ({} for one container)."
+    ).tag(sync=True)
     # Which widget this is, for the browser to take its views' shells back after a page reload.
     _instance = traitlets.Unicode().tag(sync=True)
 
@@ -207,8 +225,9 @@ class ContainerConsole(anywidget.AnyWidget):
 
     def __init__(
         self,
-        container: Container | str,
+        container: Container | str | None = None,
         *,
+        group: Group | None = None,
         tail: int = 500,
         max_lines: int = 10_000,
         scrollback: int = 10_000,
@@ -216,14 +235,30 @@ class ContainerConsole(anywidget.AnyWidget):
         stats: bool = True,
         exec_shell: Iterable[str] | None = None,
     ) -> None:
-        handle = container if isinstance(container, Container) else _lookup(container)
+        if (container is None) == (group is None):
+            raise ValueError("Give a container, or a group (project=, label= or containers=).")
         if tail < 0 or max_lines < 1:
             raise ValueError("tail must be ≥ 0 and max_lines ≥ 1.")
-        super().__init__(
-            container=handle.name, tail=tail, scrollback=scrollback, height=height, stats=stats
-        )
+        handle: Container | None = None
+        if group is not None:
+            client = group.client
+            super().__init__(
+                container=group.name,
+                group=_connect_fields(group.selector),
+                tail=tail,
+                scrollback=scrollback,
+                height=height,
+                stats=False,
+            )
+        else:
+            handle = container if isinstance(container, Container) else _lookup(container)
+            client = handle.client
+            super().__init__(
+                container=handle.name, tail=tail, scrollback=scrollback, height=height, stats=stats
+            )
         self.container_handle = handle
-        client = handle.client
+        self.group_handle = group
+        self._client = client
         limits = client.limits
         if exec_shell is not None:
             limits = limits.copy(exec_shell=list(exec_shell))
@@ -237,7 +272,7 @@ class ContainerConsole(anywidget.AnyWidget):
         self._closed = threading.Event()
         self._ids = itertools.count(1)
         self._pending: dict[str, _PendingCommand] = {}
-        self._summary = handle.refresh().info
+        self._summary = handle.refresh().info if handle is not None else {}
         self._command_via = "stdin" if self._summary.get("open_stdin") else "exec"
         # Touched on the runtime's loop only:
         self._views: dict[str, ClientSession] = {}
@@ -251,11 +286,12 @@ class ContainerConsole(anywidget.AnyWidget):
         self._runtime.submit(self._open_tap()).result(30)
 
         cell = _current_cell_id()
+        key = handle.id if handle is not None else f"group:{self.container}"
         with _registry_lock:
             _open_widgets.add(self)
-            previous = _by_cell.get((cell, handle.id)) if cell else None
+            previous = _by_cell.get((cell, key)) if cell else None
             if cell:
-                _by_cell[(cell, handle.id)] = self
+                _by_cell[(cell, key)] = self
         if previous is not None and previous is not self:
             previous.close()
 
@@ -319,6 +355,11 @@ class ContainerConsole(anywidget.AnyWidget):
         stdin open, else exec. Refusals raise, as the console shows them: read-only mode,
         the rate limit, a container that does not run.
         """
+        if self.group_handle is not None:
+            raise NotConnected(
+                "This console shows the merged logs of several containers: run commands in one "
+                "of them (lw.console(name).run(...), or lw.container(name).exec(...))."
+            )
         via = via or self.command_via
         if via not in protocol.COMMAND_VIA:
             raise ValueError('via must be "stdin" or "exec".')
@@ -358,7 +399,15 @@ class ContainerConsole(anywidget.AnyWidget):
         line is handed to the callbacks before :meth:`wait_for` and :attr:`lines` see it, and
         a slow callback never holds up the views.
         """
-        batch = [Line.from_log_line(line) for line in raw]
+        self._add([Line.from_log_line(line) for line in raw])
+
+    def _add_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+        """Lines of a merged view's session, marked with their container."""
+        self._add(
+            [Line.from_log_line(line, member.name) for member, lines in runs for line in lines]
+        )
+
+    def _add(self, batch: list[Line]) -> None:
         pool = self._callback_pool
         if pool is None:
             self._keep(batch)
@@ -390,17 +439,18 @@ class ContainerConsole(anywidget.AnyWidget):
         assert isinstance(tap, LineTap)
         tap.widget = self
         self._tap = tap
-        await tap.handle(
-            json.dumps(
-                {"type": "connect", "server_id": self.container_handle.id, "tail": self.tail}
-            )
-        )
+        if self.group_handle is not None:
+            target: dict[str, Any] = _connect_fields(self.group_handle.selector)
+        else:
+            assert self.container_handle is not None
+            target = {"server_id": self.container_handle.id}
+        await tap.handle(json.dumps({"type": "connect", **target, "tail": self.tail}))
 
     def _on_tap_frame(self, text: str) -> None:
         """A frame of the widget's own session: state changes, and the commands run from Python."""
         frame = json.loads(text)
         kind = frame.get("type")
-        if kind == "connected":
+        if kind == "connected" and "container" in frame:  # (a merged view has members)
             self._summary = frame["container"]
             self._command_via = frame["command_via"]
         elif kind == "status":
@@ -436,7 +486,7 @@ class ContainerConsole(anywidget.AnyWidget):
             "".join(pending.out["stderr"]),
             duration=time.monotonic() - pending.started,
             timed_out=timed_out,
-            container=self.container_handle.name,
+            container=self.container,
         )
 
     # -- views ------------------------------------------------------------------------------------
@@ -551,7 +601,7 @@ class ContainerConsole(anywidget.AnyWidget):
         else:
             with contextlib.suppress(Exception):
                 runtime.submit(self._shutdown()).result(10)
-        self.container_handle.client.release_runtime(runtime)
+        self._client.release_runtime(runtime)
         if pool is not None:
             # A callback may be what closes the widget: its own thread cannot wait for itself.
             in_pool = threading.current_thread().name.startswith(CALLBACK_THREADS)
@@ -560,16 +610,40 @@ class ContainerConsole(anywidget.AnyWidget):
             _open_widgets.discard(self)
 
     def __repr__(self) -> str:
+        if self.group_handle is not None:
+            state = "closed" if self.closed else self.group_handle.kind
+            return (
+                f"<ContainerConsole merged {self.container!r} ({state}), {len(self._lines)} lines>"
+            )
         state = "closed" if self.closed else self.state
         return f"<ContainerConsole {self.container!r} ({state}), {len(self._lines)} lines>"
 
 
-def console(container: Container | str, **options: Any) -> ContainerConsole:
+def console(
+    container: Container | str | None = None,
+    *,
+    project: str | None = None,
+    label: str | None = None,
+    containers: list[Any] | None = None,
+    **options: Any,
+) -> ContainerConsole:
     """A live console of a container for the notebook: see :class:`ContainerConsole`.
+
+    With ``project=`` (a Compose project), ``label=`` (``"key=value"``) or ``containers=[…]``
+    instead: the merged console of those containers.
 
     >>> w = lw.console("web")   # doctest: +SKIP
     >>> w                       # shows it; w.run("status"), w.lines, w.close()
+    >>> lw.console(project="shop")  # doctest: +SKIP
     """
+    if project is not None or label is not None or containers is not None:
+        if container is not None:
+            raise ValueError("Give a container or a group (project, label, containers), not both.")
+        client = default_client()
+        group = Group(client, selector_of(project, label, containers))
+        return ContainerConsole(group=group, **options)
+    if container is None:
+        raise ValueError("Give a container (a name or id), or project=, label= or containers=.")
     return ContainerConsole(container, **options)
 
 

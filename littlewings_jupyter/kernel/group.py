@@ -1,0 +1,336 @@
+"""Merged logs from notebook cells: a Compose project, a label, or chosen containers as one log.
+
+``lw.project("shop").logs()`` reads the members' histories merged by Docker's timestamp (the
+same functions as the server's download); ``.follow()`` runs the server's session core in the
+kernel (:mod:`littlewings_jupyter.kernel.runtime`) exactly as a merged WebSocket view does:
+members that appear are picked up, live lines are put in timestamp order.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..docker.lines import STREAM_NAMES, LogLine
+from ..errors import from_wire
+from ..session.frames import MergedBatch
+from ..session.groups import compose_text, find_members, member_history
+from ..session.merge import merge_streams
+from ..session.protocol import GroupSelector, parse_group
+from ..session.session import ClientSession
+from .client import (
+    Container,
+    ContainerList,
+    Line,
+    LogFollow,
+    _check_stream,
+    _containers_table,
+    _cursor_after,
+    _docker_time,
+    _LineBuffer,
+    kernel_user,
+)
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .runtime import KernelRuntime
+
+
+def selector_of(
+    project: str | None = None,
+    label: str | None = None,
+    containers: list[str] | None = None,
+) -> GroupSelector:
+    """The group named by exactly one of ``project``, ``label`` and ``containers``."""
+    query: dict[str, Any] = {}
+    if project is not None:
+        query["project"] = project
+    if label is not None:
+        query["label"] = label
+    if containers is not None:
+        query["server_ids"] = [getattr(c, "name", c) for c in containers]
+    selector = parse_group(query)
+    if selector is None:
+        raise ValueError("Name a group: project='shop', label='team=data' or containers=[...].")
+    return selector
+
+
+class Group:
+    """Several containers' logs as one: a Compose project, a label, or a list of containers.
+
+    Made by :func:`littlewings_jupyter.project` (or :func:`~littlewings_jupyter.group`). The
+    members are looked up on each call, so containers that appear later belong to the group.
+    """
+
+    def __init__(self, client: Client, selector: GroupSelector) -> None:
+        self.client = client
+        self.selector = selector
+
+    @property
+    def name(self) -> str:
+        """The project, the label rule, or the containers' names joined by commas."""
+        return self.selector.name
+
+    @property
+    def kind(self) -> str:
+        """``project``, ``label`` or ``containers``."""
+        return self.selector.kind
+
+    @property
+    def containers(self) -> ContainerList:
+        """The members now, by Compose service and number, then name."""
+        found = ContainerList()
+        for _ref, summary in self.client.engine.call(
+            lambda: find_members(self.client.engine, self.selector)
+        ):
+            found.append(Container(self.client, summary))
+        return found
+
+    def _runs(
+        self, tail: int | None, since: Any, until: Any
+    ) -> tuple[list[Any], Iterator[list[tuple[Any, list[LogLine]]]]]:
+        """The members and their histories merged, run by run (as the server's download)."""
+        engine = self.client.engine
+        docker_since = _docker_time(since, "since")
+        docker_until = _docker_time(until, "until")
+        after = _cursor_after(since)
+        members = [ref for ref, _ in engine.call(lambda: find_members(engine, self.selector))]
+        sources = [
+            (ref, member_history(engine, ref, tail, docker_since, docker_until, after))
+            for ref in members
+        ]
+        return members, merge_streams(sources)
+
+    def log_lines(
+        self,
+        tail: int | None = None,
+        since: Any = None,
+        until: Any = None,
+        stream: str | None = None,
+    ) -> list[Line]:
+        """Every member's log merged by Docker's timestamp, as :class:`Line` objects with
+        :attr:`~Line.container` set. ``tail`` counts per container, as
+        ``docker compose logs --tail`` does; ``since``/``until``/``stream`` as in
+        :meth:`Container.log_lines`."""
+        _check_stream(stream)
+        _, merged = self._runs(tail, since, until)
+        return [
+            Line.from_log_line(line, ref.name)
+            for runs in merged
+            for ref, batch in runs
+            for line in batch
+            if stream is None or STREAM_NAMES.get(line.stream) == stream
+        ]
+
+    def logs(
+        self,
+        tail: int | None = None,
+        since: Any = None,
+        until: Any = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+    ) -> str:
+        """The merged log as text, as ``docker compose logs`` prints it (``name  | line``)."""
+        _check_stream(stream)
+        members, merged = self._runs(tail, since, until)
+        width = max((len(ref.name) for ref in members), default=0)
+        only = {"stdout": 1, "stderr": 2}.get(stream or "")
+        return "".join(compose_text(runs, width, timestamps, only) for runs in merged)
+
+    def follow(
+        self,
+        tail: int | None = 0,
+        since: Any = None,
+        *,
+        timeout: float | None = None,
+        idle_timeout: float | None = None,
+        stream: str | None = None,
+        max_buffered_lines: int = 100_000,
+    ) -> GroupFollow:
+        """Follow the members live, merged: an iterator (and async iterator) of :class:`Line`
+        with :attr:`~Line.container`. ``tail`` lines of history per member first (0: only new
+        lines; None: all). Containers that join the group while you follow (a new Compose
+        service, a scaled one) are followed from their first line. It ends after ``timeout``
+        seconds, after ``idle_timeout`` seconds without a line, or on ``break``/:meth:`close`
+        (a member stopping does not end it)."""
+        _check_stream(stream)
+        return GroupFollow(
+            self,
+            tail=tail,
+            since=since,
+            timeout=timeout,
+            idle_timeout=idle_timeout,
+            only=stream,
+            max_buffered_lines=max_buffered_lines,
+        )
+
+    def console(self, **options: Any) -> Any:
+        """A merged console widget of the group (``lw.console(project=...)``)."""
+        from .widget import ContainerConsole
+
+        return ContainerConsole(group=self, **options)
+
+    def __repr__(self) -> str:
+        return f"<littlewings Group {self.kind} {self.name!r}>"
+
+    def _repr_html_(self) -> str:
+        title = f"<p><b>{html.escape(self.kind)}</b> {html.escape(self.name)}</p>"
+        return title + _containers_table(self.containers)
+
+
+class _TapConnection:
+    """The follow's session: the frames that are not lines (errors) reach the follow."""
+
+    holds_activity = True  # it sends no heartbeats and is never idle
+
+    def __init__(self, follow: GroupFollow) -> None:
+        self.follow = follow
+        self.user_name = kernel_user()
+
+    async def write_message(self, message: str) -> None:
+        """A frame of the session: a refusal of the connect ends the follow with its error."""
+        frame = json.loads(message)
+        if frame.get("type") == "error":
+            self.follow._buffer.end("error", from_wire(frame))
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """The runtime stops: the follow ends."""
+        self.follow._buffer.end("ended")
+
+    async def is_authorized(self, action: str) -> bool:
+        """The kernel's user owns the kernel."""
+        return True
+
+
+class _GroupTap(ClientSession):
+    """A session of the kernel's core whose merged lines go to a :class:`GroupFollow`."""
+
+    buffer: _LineBuffer
+    only: int | None
+
+    def _push(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+        only = self.only
+        lines = [
+            Line.from_log_line(line, member.name)
+            for member, batch in runs
+            for line in batch
+            if only is None or line.stream == only
+        ]
+        if lines:
+            self.buffer.push_nowait(lines)
+
+    def _send_history_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+        self._push(runs)
+
+    def _send_live_batch(self, batch: MergedBatch) -> None:
+        self._push(batch.runs)
+
+
+class _TapReader:
+    """What :class:`LogFollow` stops and waits for: here, a session on the kernel's runtime."""
+
+    def __init__(self, client: Client, runtime: KernelRuntime) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.session: _GroupTap | None = None
+        self.alive = True
+
+    def stop(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        session = self.session
+        if session is not None:
+            self.runtime.call(session.release)
+        self.client.release_runtime(self.runtime)
+
+    def join(self, timeout: float = 5) -> bool:
+        return True
+
+
+class GroupFollow(LogFollow):
+    """Live merged lines of a :class:`Group` (see :meth:`Group.follow`); ends as a
+    :class:`LogFollow` does, except that members stopping or going do not end it.
+
+    A consumer more than ``max_buffered_lines`` behind loses the oldest lines: :attr:`dropped`
+    counts them, and a warning says so (the kernel's event loop never waits for a cell).
+    """
+
+    def __init__(
+        self,
+        group: Group,
+        *,
+        tail: int | None,
+        since: Any,
+        timeout: float | None,
+        idle_timeout: float | None,
+        only: str | None,
+        max_buffered_lines: int,
+    ) -> None:
+        self.group = group
+        self.container = group  # type: ignore[assignment]  # what repr() names
+        self.timeout = timeout
+        self.idle_timeout = idle_timeout
+        now = time.monotonic()
+        self._deadline = None if timeout is None else now + timeout
+        self._last_activity = now
+        self._buffer = _LineBuffer(max_buffered_lines)
+        self._warned = 0
+        frame: dict[str, Any] = {"type": "connect", **_connect_fields(group.selector)}
+        frame["tail"] = "all" if tail is None else tail
+        if since is not None:
+            frame["since"] = _docker_time(since, "since")
+            if tail == 0:
+                frame["tail"] = "all"  # a start time asks for everything after it
+        client = group.client
+        runtime = client.acquire_runtime()
+        reader = _TapReader(client, runtime)
+        self._reader = reader  # type: ignore[assignment]
+        buffer = self._buffer
+        stream = {"stdout": 1, "stderr": 2}.get(only or "")
+
+        async def open_tap() -> None:
+            session = runtime.manager.open_session(_TapConnection(self), _GroupTap, client.limits)
+            assert isinstance(session, _GroupTap)
+            session.buffer = buffer
+            session.only = stream
+            reader.session = session
+            await session.handle(json.dumps(frame))
+
+        runtime.submit(open_tap())
+        client._follows.add(self)
+
+    @property
+    def dropped(self) -> int:
+        """Lines let go because the consumer was more than ``max_buffered_lines`` behind."""
+        return self._buffer.dropped
+
+    def _step(self) -> tuple[Line | None, float | None]:
+        dropped = self._buffer.dropped
+        if dropped > self._warned:
+            warnings.warn(
+                f"LittleWings: {dropped - self._warned} merged log lines were dropped: the "
+                "loop reading them is slower than the containers write (max_buffered_lines).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._warned = dropped
+        return super()._step()
+
+    def __repr__(self) -> str:
+        state = f"ended: {self.reason}" if self.reason else "following"
+        return f"<GroupFollow of {self.group.kind} {self.group.name!r} ({state})>"
+
+
+def _connect_fields(selector: GroupSelector) -> dict[str, Any]:
+    """The ``connect`` fields that name a group, back from its selector."""
+    if selector.kind == "containers":
+        return {"server_ids": list(selector.refs)}
+    return {selector.kind: selector.name}
+
+
+__all__ = ["Group", "GroupFollow", "selector_of"]
