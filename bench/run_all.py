@@ -35,6 +35,7 @@ BENCHMARKS = [
     "browser",
     "startup",
     "shell",
+    "structured",
 ]
 SCRIPTS = {name: HERE / f"bench_{name}.py" for name in BENCHMARKS}
 
