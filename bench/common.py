@@ -404,14 +404,19 @@ class Containers:
         self.prefix = f"lwbench-{uuid.uuid4().hex[:6]}"
 
     def create(
-        self, command: list[str], start: bool = True, stdin_open: bool = False, **kwargs: Any
+        self,
+        command: list[str],
+        start: bool = True,
+        stdin_open: bool = False,
+        labels: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> Any:
-        """Create (and start) a container."""
+        """Create (and start) a container (labelled ``littlewings.bench=1`` and ``labels``)."""
         container = self.client.containers.create(
             IMAGE,
             command,
             name=f"{self.prefix}-{uuid.uuid4().hex[:8]}",
-            labels={LABEL: "1"},
+            labels={**(labels or {}), LABEL: "1"},
             network_mode="none",
             stdin_open=stdin_open,
             **kwargs,
