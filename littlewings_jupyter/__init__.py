@@ -62,6 +62,7 @@ _LAZY = {
     "Forbidden": "errors",
     "InvalidMessage": "errors",
     "LittleWingsError": "errors",
+    "MissingDependency": "errors",
     "StdinNotOpen": "errors",
 }
 
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
         Forbidden,
         InvalidMessage,
         LittleWingsError,
+        MissingDependency,
         StdinNotOpen,
     )
     from .kernel.client import (
@@ -139,6 +141,7 @@ __all__ = [
     "Line",
     "LittleWingsError",
     "LogFollow",
+    "MissingDependency",
     "Shell",
     "StdinNotOpen",
     "__version__",

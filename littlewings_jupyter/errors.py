@@ -184,6 +184,20 @@ class IdleTimeout(LittleWingsError):
     http_status = 408
 
 
+class MissingDependency(LittleWingsError, ImportError):
+    """An optional extra is not installed (pandas for DataFrames); the message says what to install.
+
+    An ``ImportError`` too, so that code catching that keeps working.
+    """
+
+    code = "missing_dependency"
+    http_status = 500
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 class InternalError(LittleWingsError):
     """A bug of ours: the client is told, the server log has the traceback."""
 

@@ -1110,6 +1110,42 @@ class Container:
             docker_stream.close()
         return compute_stats(sample)
 
+    # -- logs and stats as data --------------------------------------------------------------
+
+    def logs_frame(
+        self,
+        tail: int | None = None,
+        since: Any = None,
+        until: Any = None,
+        stream: str | None = None,
+        *,
+        max_fields: int = 50,
+    ) -> Any:
+        """The log as a pandas DataFrame, one row a line (arguments as in :meth:`log_lines`).
+
+        Columns: ``time`` (Docker's, UTC), ``stream``, ``container``, ``level`` (trace … fatal,
+        ordered, guessed from JSON/logfmt keys or the text), ``message``, ``log_time`` (the
+        line's own time, if it has one), then the fields of JSON and logfmt lines, nested ones
+        with dotted names (the ``max_fields`` most common; ``frame.attrs["dropped_fields"]``
+        names the rest). Needs pandas: ``pip install "littlewings-jupyter[frames]"``.
+        """
+        from .dataframes import logs_frame
+
+        return logs_frame(self, tail, since, until, stream, max_fields)
+
+    def stats_frame(self, duration: float = 10, interval: float = 1.0) -> Any:
+        """The running container's stats sampled for ``duration`` seconds, as a pandas DataFrame.
+
+        One row every ``interval`` seconds (Docker samples about once a second): ``time``,
+        ``cpu_percent``, ``memory_usage``, ``memory_limit``, ``memory_percent``,
+        ``network_rx_bytes``/``_tx_bytes``, ``block_read_bytes``/``_write_bytes``, ``pids``,
+        computed as :meth:`stats` does. Blocks for ``duration`` seconds (less if the container
+        stops). Needs pandas: ``pip install "littlewings-jupyter[frames]"``.
+        """
+        from .dataframes import stats_frame
+
+        return stats_frame(self, duration, interval)
+
     # -- display -----------------------------------------------------------------------------
 
     def __eq__(self, other: object) -> bool:
