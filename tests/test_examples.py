@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,21 @@ def test_example_notebook_runs(path: Path, docker_client: Any) -> None:
         assert "widget threads left: []" in text
         assert any(
             "application/vnd.jupyter.widget-view+json" in output.get("data", {})
+            for cell in nb.cells
+            for output in cell.get("outputs", [])
+        )
+    if path.name == "littlewings-logs-as-data.ipynb":
+        text = outputs_text(nb)
+        memory = re.search(r"memory (\d+) MiB at the start, (\d+) MiB at the end", text)
+        assert memory is not None, text
+        assert int(memory.group(2)) >= int(memory.group(1)) + 20  # 2 MiB more a second
+        assert "{'trace': 0, 'debug': 0, 'info': 90, 'warn': 20, 'error': 90, 'fatal': 0}" in text
+        shares = re.search(r"errors per 10 s \(% of lines\): \[([\d, ]+)\]", text)
+        assert shares is not None, text
+        per_10s = [int(share) for share in shares.group(1).split(",")]
+        assert len(per_10s) >= 2 and per_10s == sorted(per_10s) and per_10s[-1] > per_10s[0]
+        assert any(  # the plot
+            "image/png" in output.get("data", {})
             for cell in nb.cells
             for output in cell.get("outputs", [])
         )
