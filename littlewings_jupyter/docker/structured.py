@@ -297,8 +297,9 @@ def text_level(text: str) -> str | None:
         before = head.split()
         if len(before) >= _PREFIX_WORDS:
             return None
-        # (Most heads have no lowercase letter at all: times, numbers, brackets.)
-        if head.upper() == head or sum(w.isalpha() and w.islower() for w in before) <= 1:
+        # (Most heads have no lowercase letter at all: times, numbers, brackets.) The words
+        # counted in C: map and filter call str's methods without a Python frame.
+        if head.upper() == head or sum(map(str.islower, filter(str.isalpha, before))) <= 1:
             return _LEVEL_WORDS[word]
         return None
     if "=" in prefix and ("vel=" in prefix or "lvl=" in prefix or "rity=" in prefix):
