@@ -170,6 +170,13 @@ class EngineUnavailable(LittleWingsError):
     http_status = 503
 
 
+class EngineNotFound(LittleWingsError):
+    """No Docker engine of that name is configured."""
+
+    code = "engine_not_found"
+    http_status = 404
+
+
 class DockerError(LittleWingsError):
     """Docker refused a request for a reason of its own."""
 

@@ -70,6 +70,9 @@ def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
         if status >= 500 and "connection" in explanation.lower():
             return EngineUnavailable(f"The Docker engine does not answer: {explanation}")
         return DockerError(f"Docker refused: {explanation}")
+    if isinstance(exc, requests.exceptions.SSLError):
+        reason = _ssl_reason(exc)
+        return EngineUnavailable(f"The TLS handshake with the Docker engine failed: {reason}")
     if isinstance(exc, (requests.exceptions.ConnectionError, ConnectionError, socket.error)):
         return EngineUnavailable(f"The Docker engine does not answer ({exc.__class__.__name__}).")
     if isinstance(exc, requests.exceptions.Timeout):
@@ -77,6 +80,26 @@ def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
     if isinstance(exc, docker.errors.DockerException):
         return EngineUnavailable(f"The Docker engine is not reachable: {exc}")
     return DockerError(f"Docker request failed: {exc}")
+
+
+def _ssl_reason(exc: Exception) -> str:
+    """The certificate problem an SSLError is about, in a few words (no paths, no keys)."""
+    text = str(exc)
+    for pattern, said in (
+        ("CERTIFICATE_VERIFY_FAILED", "the engine's certificate is not signed by the CA given"),
+        ("certificate verify failed", "the engine's certificate is not signed by the CA given"),
+        ("WRONG_VERSION_NUMBER", "the endpoint does not speak TLS"),
+        ("bad certificate", "the engine refused the client certificate"),
+        ("BAD_CERTIFICATE", "the engine refused the client certificate"),
+        ("CERTIFICATE_REQUIRED", "the engine wants a client certificate"),
+        ("certificate required", "the engine wants a client certificate"),
+        ("unknown ca", "the engine does not know the client certificate's CA"),
+        ("UNKNOWN_CA", "the engine does not know the client certificate's CA"),
+        ("hostname", "the engine's certificate is for another host name"),
+    ):
+        if pattern in text:
+            return said
+    return "see the server log"
 
 
 class DockerEngine:
@@ -90,7 +113,12 @@ class DockerEngine:
         max_pool_size: int = 64,
         max_line_bytes: int = 64 * 1024,
         settings_hint: str = "DOCKER_HOST or c.LittleWings.docker_url",
+        name: str = "default",
+        tls: Any = None,
     ) -> None:
+        self.name = name
+        # A docker.tls.TLSConfig, or the paths to make one of: {"ca", "cert", "key", "verify"}.
+        self.tls = tls
         self.base_url = base_url or None
         self.settings_hint = settings_hint
         self.timeout = timeout
@@ -119,6 +147,7 @@ class DockerEngine:
                             base_url=self.base_url,
                             timeout=int(self.timeout),
                             max_pool_size=self.max_pool_size,
+                            tls=self._tls_config(),
                         )
                     else:
                         self._client = docker.from_env(
@@ -130,6 +159,18 @@ class DockerEngine:
                         f"and may this process use its socket ({self.settings_hint})?"
                     ) from None
             return self._client
+
+    def _tls_config(self) -> Any:
+        tls = self.tls
+        if not tls or not isinstance(tls, dict):
+            return tls or False
+        import docker.tls
+
+        cert = (tls["cert"], tls["key"]) if tls.get("cert") else None
+        verify = tls.get("verify", True)
+        return docker.tls.TLSConfig(
+            client_cert=cert, ca_cert=tls.get("ca"), verify=tls.get("ca", True) if verify else False
+        )
 
     @property
     def api(self) -> docker.APIClient:
@@ -167,7 +208,7 @@ class DockerEngine:
     def list_containers(self, all: bool = True) -> list[dict[str, Any]]:
         """Summaries of every visible container."""
         items = self.call(lambda: self.api.containers(all=all))
-        summaries = [summarize_listed(item) for item in items]
+        summaries = [summarize_listed(item, self.name) for item in items]
         return [s for s in summaries if self.visibility.allows(s["name"], s["labels"])]
 
     def inspect(self, ref: str) -> dict[str, Any]:
@@ -182,7 +223,7 @@ class DockerEngine:
 
     def describe(self, ref: str) -> dict[str, Any]:
         """The detailed summary of a visible container."""
-        return summarize_inspected(self.inspect(ref))
+        return summarize_inspected(self.inspect(ref), self.name)
 
     def resolve(self, ref: str) -> ContainerRef:
         """What the session manager needs to follow a visible container."""
@@ -195,6 +236,7 @@ class DockerEngine:
             open_stdin=bool(config.get("OpenStdin")),
             state=(info.get("State") or {}).get("Status", ""),
             started_at=(info.get("State") or {}).get("StartedAt", ""),
+            engine=self.name,
         )
 
     def power(self, ref: str, action: str) -> dict[str, Any]:
@@ -212,7 +254,7 @@ class DockerEngine:
             "unpause": lambda: api.unpause(cid),
         }
         self.call(calls[action], ref)
-        return summarize_inspected(self.call(lambda: api.inspect_container(cid), ref))
+        return summarize_inspected(self.call(lambda: api.inspect_container(cid), ref), self.name)
 
     # -- creating and removing -----------------------------------------------------------------
 
@@ -297,7 +339,7 @@ class DockerEngine:
                     f"The container could not start and was removed: {text}",
                     **({"field": field} if field else {}),
                 ) from None
-        return summarize_inspected(self.call(lambda: api.inspect_container(cid), cid))
+        return summarize_inspected(self.call(lambda: api.inspect_container(cid), cid), self.name)
 
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> dict[str, Any]:
         """Remove a visible container (``force`` stops a running one first); what it was."""

@@ -58,9 +58,10 @@ class ContainerRef:
     open_stdin: bool
     state: str
     started_at: str = ""
+    engine: str = ""  # the engine's name (its SessionManager slot); "" the default one
 
 
-def summarize_listed(item: dict[str, Any]) -> dict[str, Any]:
+def summarize_listed(item: dict[str, Any], engine: str = "default") -> dict[str, Any]:
     """A container summary from one entry of ``GET /containers/json``."""
     labels = item.get("Labels") or {}
     status = item.get("Status") or ""
@@ -86,10 +87,11 @@ def summarize_listed(item: dict[str, Any]) -> dict[str, Any]:
         "compose_project": labels.get(COMPOSE_PROJECT),
         "compose_service": labels.get(COMPOSE_SERVICE),
         "labels": labels,
+        "engine": engine,
     }
 
 
-def summarize_inspected(info: dict[str, Any]) -> dict[str, Any]:
+def summarize_inspected(info: dict[str, Any], engine: str = "default") -> dict[str, Any]:
     """A container summary (with details) from ``GET /containers/{id}/json``."""
     state = info.get("State") or {}
     config = info.get("Config") or {}
@@ -115,6 +117,7 @@ def summarize_inspected(info: dict[str, Any]) -> dict[str, Any]:
         "open_stdin": bool(config.get("OpenStdin")),
         "tty": bool(config.get("Tty")),
         "command": [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])],
+        "engine": engine,
     }
 
 

@@ -153,9 +153,11 @@ class Member:
 class LogGroup:
     """The merged log of one selector, shared by the sessions that watch it."""
 
-    def __init__(self, manager: SessionManager, selector: GroupSelector) -> None:
+    def __init__(self, manager: SessionManager, selector: GroupSelector, engine: str = "") -> None:
         self.manager = manager
         self.selector = selector
+        self.engine = engine  # the engine's name (its members are all on it)
+        self.slot = manager.slot(engine)
         self.members: dict[str, Member] = {}
         self.sessions: set[Any] = set()
         self.reorder: Reorderer[Member] = Reorderer(
@@ -172,12 +174,12 @@ class LogGroup:
         only finds them (a view of the history alone)."""
         manager = self.manager
         try:
-            found = await manager.run(find_members, manager.engine, self.selector)
+            found = await manager.run(find_members, self.slot.engine, self.selector)
             for ref, summary in found:
                 member = self.members[ref.id] = Member(self, ref, summary)
                 if follow and not self.closed:
                     manager.subscribe_logs(ref, member)
-            followers = [manager.logs.followers.get(m.id) for m in self.members.values()]
+            followers = [self.slot.logs.followers.get(m.id) for m in self.members.values()]
             waits = [asyncio.shield(f.ready) for f in followers if f is not None]
             if follow and waits:
                 await asyncio.wait(waits, timeout=30)
@@ -197,7 +199,7 @@ class LogGroup:
             return
         manager = self.manager
         try:
-            ref = await manager.run(manager.engine.resolve, summary["id"])
+            ref = await manager.run(self.slot.engine.resolve, summary["id"])
         except LittleWingsError:
             return  # gone again
         if self.closed or ref.id in self.members:
@@ -206,13 +208,13 @@ class LogGroup:
         member.held = []
         manager.subscribe_logs(ref, member)
         self.broadcast(protocol.reply("member_added", container=summary))
-        follower = manager.logs.followers.get(member.id)
+        follower = self.slot.logs.followers.get(member.id)
         if follower is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(follower.ready), 30)
         # Its lines from its very first one: the follower began at the moment it subscribed.
         try:
-            engine = manager.engine
+            engine = self.slot.engine
             lines = await manager.run(lambda: engine.read_logs(member.id, member.ref.tty))
         except LittleWingsError as exc:
             log.debug("LittleWings: no history of new member %s: %s", member.name, exc.message)
@@ -231,7 +233,7 @@ class LogGroup:
         member.removed = True
         self.reorder.flush()
         self.members.pop(member.id, None)
-        self.manager.unsubscribe_logs(member.id, member)
+        self.manager.unsubscribe_logs(member.ref, member)
         self.broadcast({**frame, "name": member.name})
 
     # -- sessions ----------------------------------------------------------------------------
@@ -254,5 +256,5 @@ class LogGroup:
         self.closed = True
         self.reorder.close()
         for member in list(self.members.values()):
-            self.manager.unsubscribe_logs(member.id, member)
+            self.manager.unsubscribe_logs(member.ref, member)
         self.members.clear()

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Generic, Protocol, TypeVar
 
 from ..docker.engine import DockerEngine
+from ..docker.engines import redact_url
 from ..docker.files import ContainerFiles
 from ..docker.lines import LogLine
 from ..docker.models import ContainerRef, summarize_inspected
 from ..docker.spec import check_policy, parse_spec
-from ..errors import EngineUnavailable, Forbidden, LittleWingsError, RateLimited, TooManyCommands
+from ..errors import (
+    EngineNotFound,
+    EngineUnavailable,
+    Forbidden,
+    LittleWingsError,
+    RateLimited,
+    TooManyCommands,
+)
 from ..streams.events import EventWatcher
 from ..streams.logs import LogFollower
 from ..streams.stats import StatsFollower
@@ -129,8 +138,50 @@ class SharedStreams(Generic[F]):
         return followers
 
 
+class EngineSlot:
+    """One Docker engine of a manager: its client, and the streams read from it.
+
+    Containers are known by id within their engine; a :class:`ContainerRef` names its engine
+    (``ref.engine``), and the manager finds the slot from it.
+    """
+
+    def __init__(
+        self, engine: DockerEngine, stdin: StdinWriters | None = None, spec: Any = None
+    ) -> None:
+        self.name = engine.name
+        self.engine = engine
+        self.spec = spec  # the EngineSpec it was made from (url to show, source), if any
+        self.logs: SharedStreams[LogFollower] = SharedStreams()
+        self.stats: SharedStreams[StatsFollower] = SharedStreams()
+        self.throttles: dict[str, OutputThrottle] = {}
+        # A kernel shares its client's stdin attachments (they must outlive the widgets).
+        self.stdin = stdin or StdinWriters(engine)
+        self.owns_stdin = stdin is None
+        self.files = ContainerFiles(engine)
+        self.event_watcher: EventWatcher | None = None
+        self.available: bool | None = None
+        self.reason: str | None = None  # why it did not answer, last time
+        self.groups: dict[GroupSelector, LogGroup] = {}
+
+    @property
+    def spec_problem(self) -> str | None:
+        """A configuration of this engine that cannot work, if so."""
+        return getattr(self.spec, "problem", None)
+
+    def describe(self) -> dict[str, Any]:
+        """The engine as the browser may see it (no credentials)."""
+        if self.spec is not None:
+            return dict(self.spec.describe())
+        url = redact_url(self.engine.base_url) if self.engine.base_url else "(environment)"
+        return {"name": self.name, "url": url, "source": "environment", "tls": False}
+
+
 class SessionManager:
-    """Owns every Docker stream of the server and shares them between client sessions."""
+    """Owns every Docker stream of the server and shares them between client sessions.
+
+    ``engine`` is the default engine; ``engines`` more of them (each its own
+    :class:`EngineSlot`, by the engine's name).
+    """
 
     def __init__(
         self,
@@ -139,8 +190,15 @@ class SessionManager:
         max_workers: int = 16,
         loop: asyncio.AbstractEventLoop | None = None,
         stdin: StdinWriters | None = None,
+        engines: list[tuple[DockerEngine, Any]] | None = None,
+        spec: Any = None,
     ) -> None:
         self.engine = engine
+        self.slots: dict[str, EngineSlot] = {engine.name: EngineSlot(engine, stdin, spec)}
+        for other, other_spec in engines or []:
+            if other.name not in self.slots:
+                self.slots[other.name] = EngineSlot(other, None, other_spec)
+        self.default_slot = self.slots[engine.name]
         self.limits = limits or Limits()
         # Quick Docker calls, and apart from them the readers of command output, which may
         # take as long as a command runs: both bounded, so neither starves the other.
@@ -153,22 +211,11 @@ class SessionManager:
         )
         self.running_readers = 0
         self.sessions: set[ClientSession] = set()
-        self.logs: SharedStreams[LogFollower] = SharedStreams()
-        self.stats: SharedStreams[StatsFollower] = SharedStreams()
-        # A kernel shares its client's stdin attachments (they must outlive the widgets).
-        self.stdin = stdin or StdinWriters(engine)
-        self._owns_stdin = stdin is None
         self.user_rates: dict[str, TokenBucket] = {}
         self.event_subscribers: set[ClientSession] = set()
-        self.event_watcher: EventWatcher | None = None
-        self.engine_available: bool | None = None
         self.audit: AuditLog | None = None
-        self.throttles: dict[str, OutputThrottle] = {}
-        self.files = ContainerFiles(engine)
         # Shells whose connection went, waiting to be reattached (see session/shells.py).
         self.detached_shells: dict[str, ShellRun] = {}
-        # Merged views, one per selector, shared by the sessions watching it.
-        self.groups: dict[GroupSelector, LogGroup] = {}
         self._loop = loop
         self._closed = False
 
@@ -177,15 +224,110 @@ class SessionManager:
         """Whether :meth:`close` began: sessions then end their shells rather than detach them."""
         return self._closed
 
+    # -- engines -----------------------------------------------------------------------------
+
+    def slot(self, name: str | None = None) -> EngineSlot:
+        """The engine called ``name`` (the default one for None or "")."""
+        if not name:
+            return self.default_slot
+        slot = self.slots.get(name)
+        if slot is None:
+            raise EngineNotFound(
+                f"No Docker engine {name[:64]!r} here; the engines are: {', '.join(self.slots)}."
+            )
+        return slot
+
+    def slot_of(self, ref: ContainerRef) -> EngineSlot:
+        """The engine a container is on."""
+        return self.slot(ref.engine)
+
+    def engine_for(self, ref: ContainerRef) -> DockerEngine:
+        """The Docker client of the engine a container is on."""
+        return self.slot(ref.engine).engine
+
+    async def resolve(self, engine: str | None, server_id: str) -> ContainerRef:
+        """A container by name, id or id prefix on an engine (the default one for None)."""
+        return await self.run(self.slot(engine).engine.resolve, server_id)
+
+    async def list_all(
+        self, names: list[str] | None = None, include_all: bool = True, timeout: float = 10
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Every visible container of every engine (or of ``names``), asked in parallel, and
+        each engine's state: an engine that does not answer within ``timeout`` seconds is
+        reported unreachable, with the reason, and never holds up the others."""
+        slots = [self.slot(name) for name in names] if names else list(self.slots.values())
+        tasks = [
+            asyncio.ensure_future(self.run(slot.engine.list_containers, include_all))
+            for slot in slots
+        ]
+        done, _ = await asyncio.wait(tasks, timeout=timeout) if tasks else (set(), set())
+        containers: list[dict[str, Any]] = []
+        engines: list[dict[str, Any]] = []
+        for slot, task in zip(slots, tasks):
+            state = slot.describe()
+            if task in done and task.exception() is None:
+                listed = task.result()
+                containers.extend(listed)
+                running = sum(1 for c in listed if c["state"] == "running")
+                state.update(reachable=True, containers=len(listed), running=running)
+                if slot.available is False:
+                    self.set_engine_available(True, slot)
+            else:
+                if task in done:
+                    error = task.exception()
+                    reason = getattr(error, "message", None) or str(error)
+                else:
+                    reason = f"no answer within {timeout:g} s"
+                    task.add_done_callback(lambda t: t.exception())  # consumed, not logged
+                state.update(reachable=False, error=slot.spec_problem or reason)
+                slot.reason = slot.spec_problem or reason
+            engines.append(state)
+        return containers, engines
+
+    @property
+    def logs(self) -> SharedStreams[LogFollower]:
+        """The default engine's log followers."""
+        return self.default_slot.logs
+
+    @property
+    def stats(self) -> SharedStreams[StatsFollower]:
+        """The default engine's stats followers."""
+        return self.default_slot.stats
+
+    @property
+    def files(self) -> ContainerFiles:
+        """The default engine's file access."""
+        return self.default_slot.files
+
+    @property
+    def stdin(self) -> StdinWriters:
+        """The default engine's stdin attachments."""
+        return self.default_slot.stdin
+
+    @property
+    def engine_available(self) -> bool | None:
+        """Whether the default engine answered last time (None: not asked yet)."""
+        return self.default_slot.available
+
+    @property
+    def event_watcher(self) -> EventWatcher | None:
+        """The default engine's event stream."""
+        return self.default_slot.event_watcher
+
+    @property
+    def groups(self) -> dict[GroupSelector, LogGroup]:
+        """The default engine's merged views."""
+        return self.default_slot.groups
+
     @property
     def followers(self) -> dict[str, LogFollower]:
-        """The running log follower of each watched container."""
-        return self.logs.followers
+        """The running log follower of each watched container (of the default engine)."""
+        return self.default_slot.logs.followers
 
     @property
     def log_subscribers(self) -> dict[str, set[Any]]:
-        """The sessions watching each container's log."""
-        return self.logs.subscribers
+        """The sessions watching each container's log (of the default engine)."""
+        return self.default_slot.logs.subscribers
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -236,33 +378,45 @@ class SessionManager:
         self.event_subscribers.discard(session)
 
     def _ensure_event_watcher(self) -> None:
-        if self.event_watcher is None and not self._closed:
-            self.event_watcher = EventWatcher(
-                self.engine, self.loop, self._on_docker_event, self._engine_state_threadsafe
-            )
-            self.event_watcher.start()
+        for slot in self.slots.values():
+            if slot.event_watcher is None and not self._closed:
+                slot.event_watcher = EventWatcher(
+                    slot.engine,
+                    self.loop,
+                    functools.partial(self._on_docker_event, slot),
+                    functools.partial(self._engine_state_threadsafe, slot),
+                )
+                slot.event_watcher.start()
 
     # -- engine state ------------------------------------------------------------------------
 
-    def _engine_state_threadsafe(self, available: bool) -> None:
+    def _engine_state_threadsafe(self, slot: EngineSlot, available: bool) -> None:
         with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self.set_engine_available, available)
+            self.loop.call_soon_threadsafe(self.set_engine_available, available, slot)
 
-    def set_engine_available(self, available: bool) -> None:
-        """Record whether the engine answers, telling every client when that changes."""
-        if available == self.engine_available:
+    def set_engine_available(self, available: bool, slot: EngineSlot | None = None) -> None:
+        """Record whether an engine answers, telling every client when that changes."""
+        slot = slot or self.default_slot
+        if available == slot.available:
             return
-        previous, self.engine_available = self.engine_available, available
+        previous, slot.available = slot.available, available
+        if available:
+            slot.reason = None
+        elif slot.event_watcher is not None and slot.event_watcher.last_error:
+            slot.reason = slot.event_watcher.last_error
         if previous is None and available:
             return
+        name = slot.name
         if available:
-            log.info("LittleWings: the Docker engine answers again")
-            for follower in self.followers.values():
+            log.info("LittleWings: the Docker engine %r answers again", name)
+            for follower in slot.logs.followers.values():
                 follower.wake()
         else:
-            log.warning("LittleWings: the Docker engine does not answer; retrying")
+            log.warning("LittleWings: the Docker engine %r does not answer; retrying", name)
         event = "engine_available" if available else "engine_unavailable"
-        frame = protocol.reply("status", event=event, time=time.time())
+        frame = protocol.reply("status", event=event, engine=name, time=time.time())
+        if not available and slot.reason:
+            frame["reason"] = slot.reason
         for session in list(self.sessions):
             session.send(frame)
 
@@ -271,89 +425,99 @@ class SessionManager:
     def subscribe_logs(self, ref: ContainerRef, session: Any) -> LogFollower:
         """Add a subscriber to the container's follower, starting the follower if needed."""
         cid = ref.id
+        slot = self.slot_of(ref)
 
         def start() -> LogFollower:
             follower = LogFollower(
-                self.engine,
+                slot.engine,
                 ref,
                 self.loop,
-                deliver=lambda lines: self._deliver_logs(cid, lines),
-                on_engine=self._engine_state_threadsafe,
-                on_gone=lambda: self._gone_threadsafe(cid),
+                deliver=lambda lines: self._deliver_logs(slot, cid, lines),
+                on_engine=lambda available: self._engine_state_threadsafe(slot, available),
+                on_gone=lambda: self._gone_threadsafe(slot, cid),
                 batch_interval=self.limits.batch_interval,
             )
             follower.start()
             return follower
 
-        return self.logs.add(cid, session, start)
+        return slot.logs.add(cid, session, start)
 
-    def unsubscribe_logs(self, container_id: str, session: Any) -> None:
+    def unsubscribe_logs(self, ref: ContainerRef, session: Any) -> None:
         """Remove a subscriber; the last one out stops the follower and closes its stream.
 
         The stdin attachment stays (see :class:`~littlewings_jupyter.streams.stdin.StdinWriters`).
         """
-        if self.logs.remove(container_id, session):
-            self.throttles.pop(container_id, None)
+        slot = self.slot_of(ref)
+        if slot.logs.remove(ref.id, session):
+            slot.throttles.pop(ref.id, None)
 
-    def _deliver_logs(self, container_id: str, lines: list[LogLine]) -> None:
+    def _deliver_logs(self, slot: EngineSlot, container_id: str, lines: list[LogLine]) -> None:
         if self.limits.throttle_lines > 0:
-            throttle = self.throttles.get(container_id)
+            throttle = slot.throttles.get(container_id)
             if throttle is None:
-                throttle = self.throttles[container_id] = OutputThrottle(
+                throttle = slot.throttles[container_id] = OutputThrottle(
                     self.limits.throttle_lines, self.limits.throttle_interval
                 )
             lines, notice = throttle.admit(lines)
             if notice is not None:
-                self._throttle_notice(container_id, notice)
-                self.loop.call_later(throttle.interval, self._throttle_check, container_id)
+                self._throttle_notice(slot, container_id, notice)
+                self.loop.call_later(throttle.interval, self._throttle_check, slot, container_id)
             if not lines:
                 return
         batch = LogBatch(lines)
-        for session in self.logs.of(container_id):
+        for session in slot.logs.of(container_id):
             session.deliver_logs(batch)
 
-    def _throttle_check(self, container_id: str) -> None:
-        throttle = self.throttles.get(container_id)
+    def _throttle_check(self, slot: EngineSlot, container_id: str) -> None:
+        throttle = slot.throttles.get(container_id)
         if throttle is None:
             return
         notice = throttle.release()
         if notice is None:
-            self.loop.call_later(throttle.interval, self._throttle_check, container_id)
+            self.loop.call_later(throttle.interval, self._throttle_check, slot, container_id)
         else:
-            self._throttle_notice(container_id, notice)
+            self._throttle_notice(slot, container_id, notice)
 
-    def _throttle_notice(self, container_id: str, notice: dict[str, Any]) -> None:
+    def _throttle_notice(self, slot: EngineSlot, container_id: str, notice: dict[str, Any]) -> None:
         frame = protocol.reply("throttled", container=container_id, **notice)
-        for session in self.logs.of(container_id):
+        for session in slot.logs.of(container_id):
             session.send(frame)
 
-    def _gone_threadsafe(self, container_id: str) -> None:
+    def _gone_threadsafe(self, slot: EngineSlot, container_id: str) -> None:
         with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self._container_gone, container_id)
+            self.loop.call_soon_threadsafe(self._container_gone, slot, container_id)
 
-    def _forget_stdin(self, container_id: str) -> None:
-        self.executor.submit(self.stdin.forget, container_id)
+    def _forget_stdin(self, slot: EngineSlot, container_id: str) -> None:
+        self.executor.submit(slot.stdin.forget, container_id)
 
-    def _container_gone(self, container_id: str) -> None:
-        self._forget_stdin(container_id)
+    def _container_gone(self, slot: EngineSlot, container_id: str) -> None:
+        self._forget_stdin(slot, container_id)
         frame = protocol.reply("status", event="removed", container=container_id, time=time.time())
-        for session in self.logs.of(container_id):
+        for session in slot.logs.of(container_id):
             session.container_removed(frame)
 
     def active_log_streams(self) -> int:
-        """How many Docker log streams are open (for tests and the status endpoint)."""
-        return sum(1 for f in self.followers.values() if f.alive and not f.stopped)
+        """How many Docker log streams are open, over every engine (for tests and status)."""
+        return sum(
+            1
+            for slot in self.slots.values()
+            for f in slot.logs.followers.values()
+            if f.alive and not f.stopped
+        )
 
     # -- merged views -------------------------------------------------------------------------
 
-    def join_group(self, selector: GroupSelector, session: Any, follow: bool = True) -> LogGroup:
-        """The shared merged view of ``selector``, started for its first session; with
-        ``follow=False`` a view of its own that only lists the members (for a history)."""
-        group = self.groups.get(selector) if follow else None
+    def join_group(
+        self, selector: GroupSelector, session: Any, follow: bool = True, engine: str = ""
+    ) -> LogGroup:
+        """The shared merged view of ``selector`` on an engine, started for its first session;
+        with ``follow=False`` a view of its own that only lists the members (for a history)."""
+        slot = self.slot(engine)
+        group = slot.groups.get(selector) if follow else None
         if group is None or group.closed:
-            group = LogGroup(self, selector)
+            group = LogGroup(self, selector, slot.name)
             if follow:
-                self.groups[selector] = group
+                slot.groups[selector] = group
             self.loop.create_task(group.start(follow))
         group.sessions.add(session)
         return group
@@ -369,47 +533,50 @@ class SessionManager:
         group.sessions.discard(session)
         if not group.sessions:
             group.close()
-            if self.groups.get(group.selector) is group:
-                del self.groups[group.selector]
+            groups = self.slot(group.engine).groups
+            if groups.get(group.selector) is group:
+                del groups[group.selector]
 
-    def _group_members(self, container_id: str) -> list[Any]:
+    def _group_members(self, slot: EngineSlot, container_id: str) -> list[Any]:
         """Members of running groups that are this container."""
-        return [g.members[container_id] for g in self.groups.values() if container_id in g.members]
+        return [g.members[container_id] for g in slot.groups.values() if container_id in g.members]
 
     # -- stats -------------------------------------------------------------------------------
 
-    def subscribe_stats(self, container_id: str, session: Any) -> None:
+    def subscribe_stats(self, ref: ContainerRef, session: Any) -> None:
         """Send the container's stats to ``session`` about once a second."""
         loop = self.loop
+        slot = self.slot_of(ref)
+        container_id = ref.id
 
         def deliver(frame: dict[str, Any]) -> bool:
             try:
-                loop.call_soon_threadsafe(self._deliver_stats, container_id, frame)
+                loop.call_soon_threadsafe(self._deliver_stats, slot, container_id, frame)
             except RuntimeError:  # the loop is closed: the server is stopping
                 return False
             return True
 
         def start() -> StatsFollower:
-            follower = StatsFollower(self.engine, container_id, deliver)
+            follower = StatsFollower(slot.engine, container_id, deliver)
             follower.start()
             return follower
 
-        self.stats.add(container_id, session, start)
+        slot.stats.add(container_id, session, start)
 
-    def unsubscribe_stats(self, container_id: str, session: Any) -> None:
+    def unsubscribe_stats(self, ref: ContainerRef, session: Any) -> None:
         """Stop sending stats to ``session``; the last one out closes the stream."""
-        self.stats.remove(container_id, session)
+        self.slot_of(ref).stats.remove(ref.id, session)
 
-    def _deliver_stats(self, container_id: str, stats: dict[str, Any]) -> None:
+    def _deliver_stats(self, slot: EngineSlot, container_id: str, stats: dict[str, Any]) -> None:
         frame = protocol.encode({"type": "stats", "container": container_id, **stats})
-        for session in self.stats.of(container_id):
+        for session in slot.stats.of(container_id):
             session.send_text(frame)
 
     # -- stdin -------------------------------------------------------------------------------
 
     async def write_stdin(self, ref: ContainerRef, text: str) -> None:
         """Type ``text`` on the container's stdin."""
-        await self.run(self.stdin.send, ref.id, text)
+        await self.run(self.slot_of(ref).stdin.send, ref.id, text)
 
     # -- changes: one check, one audit, for the WebSocket and REST alike -----------------------
 
@@ -483,7 +650,7 @@ class SessionManager:
         entry = self.audit_start(actor, container, "power", action, via)
         try:
             await self.check_write(actor, f"'{action}'")
-            summary = await self.run(self.engine.power, container.id, action)
+            summary = await self.run(self.engine_for(container).power, container.id, action)
         except LittleWingsError as exc:
             self.audit_failure(entry, exc)
             raise
@@ -500,18 +667,23 @@ class SessionManager:
                 f"{what}."
             )
 
-    async def create(self, actor: Actor, data: Any, via: str | None = None) -> dict[str, Any]:
+    async def create(
+        self, actor: Actor, data: Any, via: str | None = None, engine: str = ""
+    ) -> dict[str, Any]:
         """Create (and start) a container for ``actor`` from a JSON description: checked
         against the server's policy, labelled with its creator, audited; its summary."""
+        slot = self.slot(engine)
         spec = parse_spec(data)
         name = spec.name or "(new)"
-        pending = ContainerRef(id="", name=name, tty=spec.tty, open_stdin=spec.stdin_open, state="")
+        pending = ContainerRef(
+            id="", name=name, tty=spec.tty, open_stdin=spec.stdin_open, state="", engine=slot.name
+        )
         entry = self.audit_start(actor, pending, "create", spec.summary(), via)
         try:
             await self._check_manage(actor, "creating a container")
             check_policy(spec, self.limits.policy())
             labels = {CREATED_BY_LABEL: actor.user_name}
-            summary = await self.run(self.engine.create, spec, labels)
+            summary = await self.run(slot.engine.create, spec, labels)
         except LittleWingsError as exc:
             self.audit_failure(entry, exc)
             raise
@@ -532,7 +704,9 @@ class SessionManager:
         entry = self.audit_start(actor, container, "remove", detail or "-", via)
         try:
             await self._check_manage(actor, "removing a container")
-            removed = await self.run(self.engine.remove, container.id, force, volumes)
+            removed = await self.run(
+                self.engine_for(container).remove, container.id, force, volumes
+            )
         except LittleWingsError as exc:
             self.audit_failure(entry, exc)
             raise
@@ -564,26 +738,33 @@ class SessionManager:
 
     # -- events ------------------------------------------------------------------------------
 
-    def _on_docker_event(self, event: dict[str, Any]) -> None:
+    def _on_docker_event(self, slot: EngineSlot, event: dict[str, Any]) -> None:
         frame = protocol.status_frame(event)
         if frame is None:
             return
         attributes = (event.get("Actor") or {}).get("Attributes") or {}
-        if not self.engine.visibility.allows(frame["name"], attributes):
+        if not slot.engine.visibility.allows(frame["name"], attributes):
             return
         container_id, kind = frame["container"], frame["event"]
+        if len(self.slots) > 1:
+            frame["engine"] = slot.name
         if kind in ("started", "restarted", "unpaused"):
-            follower = self.logs.followers.get(container_id)
+            follower = slot.logs.followers.get(container_id)
             if follower is not None:
                 follower.wake()
-        self.loop.create_task(self._publish_event(container_id, kind, frame))
+        self.loop.create_task(self._publish_event(slot, container_id, kind, frame))
 
-    async def _publish_event(self, container_id: str, kind: str, frame: dict[str, Any]) -> None:
+    async def _publish_event(
+        self, slot: EngineSlot, container_id: str, kind: str, frame: dict[str, Any]
+    ) -> None:
         summary: dict[str, Any] | None = None
+        engine = slot.engine
         if kind != "removed":
             try:
                 summary = await self.run(
-                    lambda: summarize_inspected(self.engine.api.inspect_container(container_id))
+                    lambda: summarize_inspected(
+                        engine.api.inspect_container(container_id), slot.name
+                    )
                 )
             except Exception:
                 summary = None
@@ -591,12 +772,12 @@ class SessionManager:
             frame.setdefault("state", summary["state"])
             frame.setdefault("health", summary["health"])
         if kind == "removed":
-            self._forget_stdin(container_id)
-        subscribers = self.logs.of(container_id)
+            self._forget_stdin(slot, container_id)
+        subscribers = slot.logs.of(container_id)
         # Members that appeared a moment ago are not subscribed yet: they hear it too.
-        subscribers += [m for m in self._group_members(container_id) if m not in subscribers]
+        subscribers += [m for m in self._group_members(slot, container_id) if m not in subscribers]
         if summary is not None and kind in ("created", "started", "restarted", "renamed"):
-            for group in list(self.groups.values()):
+            for group in list(slot.groups.values()):
                 if container_id not in group.members and group.selector.matches(summary):
                     self.loop.create_task(group.member_appeared(summary))
         for session in subscribers:
@@ -608,7 +789,8 @@ class SessionManager:
             event_frame = protocol.reply(
                 "container_event",
                 event=kind,
-                container=summary or {"id": container_id, "name": frame["name"]},
+                container=summary
+                or {"id": container_id, "name": frame["name"], "engine": slot.name},
                 time=frame["time"],
             )
             for key in ("exit_code", "health"):
@@ -622,9 +804,11 @@ class SessionManager:
 
     def threads(self) -> list[Any]:
         """Every stream thread still alive (for tests and leak checks)."""
-        candidates: list[Any] = [*self.logs.all(), *self.stats.all()]
-        if self.event_watcher is not None:
-            candidates.append(self.event_watcher)
+        candidates: list[Any] = []
+        for slot in self.slots.values():
+            candidates += [*slot.logs.all(), *slot.stats.all()]
+            if slot.event_watcher is not None:
+                candidates.append(slot.event_watcher)
         return [c for c in candidates if c.alive]
 
     async def close(self) -> None:
@@ -636,15 +820,17 @@ class SessionManager:
         for shell in list(self.detached_shells.values()):
             shell.close()
         self.detached_shells.clear()
-        for group in list(self.groups.values()):
-            group.close()
-        self.groups.clear()
-        streams: list[Any] = [*self.logs.stop_all(), *self.stats.stop_all()]
-        if self.event_watcher is not None:
-            self.event_watcher.stop()
-            streams.append(self.event_watcher)
-        if self._owns_stdin:
-            self.stdin.close()
+        streams: list[Any] = []
+        for slot in self.slots.values():
+            for group in list(slot.groups.values()):
+                group.close()
+            slot.groups.clear()
+            streams += [*slot.logs.stop_all(), *slot.stats.stop_all()]
+            if slot.event_watcher is not None:
+                slot.event_watcher.stop()
+                streams.append(slot.event_watcher)
+            if slot.owns_stdin:
+                slot.stdin.close()
 
         def join_all() -> None:
             for stream in streams:
@@ -653,6 +839,7 @@ class SessionManager:
         await self.loop.run_in_executor(None, join_all)
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.readers.shutdown(wait=False, cancel_futures=True)
-        self.engine.reset()
+        for slot in self.slots.values():
+            slot.engine.reset()
         if self.audit is not None:
             self.audit.close()

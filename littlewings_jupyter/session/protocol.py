@@ -39,6 +39,8 @@ class Message:
 
     type: str
     id: RequestId = None
+    # The Docker engine it is about, by name ("": the default one; see c.LittleWings.engines).
+    engine: str = ""
 
 
 @dataclass
@@ -254,6 +256,16 @@ def decode_frame(raw: str | bytes) -> dict[str, Any]:
     return data
 
 
+def parse_engine(data: dict[str, Any]) -> str:
+    """The ``engine`` a message names ("" when it names none: the default engine)."""
+    engine = data.get("engine", "")
+    if engine is None:
+        return ""
+    if not isinstance(engine, str) or len(engine) > 64:
+        raise InvalidMessage("'engine' must be the name of a Docker engine (GET …/engines).")
+    return engine.strip()
+
+
 def parse_message(data: dict[str, Any]) -> Message:
     """Validate a decoded client frame into a :class:`Message`."""
     kind = data.get("type")
@@ -268,7 +280,9 @@ def parse_message(data: dict[str, Any]) -> Message:
     if parser is None:
         known = ", ".join(sorted(_PARSERS))
         raise UnknownType(f"Unknown message type {kind[:64]!r}; known types: {known}.")
-    return parser(kind, request_id, data)
+    message = parser(kind, request_id, data)
+    message.engine = parse_engine(data)
+    return message
 
 
 def _check_ref(value: Any, name: str) -> str:
@@ -480,7 +494,7 @@ def _parse_shell_message(kind: str, request_id: RequestId, data: dict[str, Any])
 
 
 def _parse_create(kind: str, request_id: RequestId, data: dict[str, Any]) -> Create:
-    spec = {k: v for k, v in data.items() if k not in ("type", "id")}
+    spec = {k: v for k, v in data.items() if k not in ("type", "id", "engine")}
     return Create(type=kind, id=request_id, spec=spec)
 
 

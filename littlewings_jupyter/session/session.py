@@ -143,8 +143,14 @@ class ClientSession:
                 },
             )
         )
-        if self.manager.engine_available is False:
-            self.send(protocol.reply("status", event="engine_unavailable", time=time.time()))
+        for slot in self.manager.slots.values():
+            if slot.available is False:
+                frame = protocol.reply(
+                    "status", event="engine_unavailable", engine=slot.name, time=time.time()
+                )
+                if slot.reason:
+                    frame["reason"] = slot.reason
+                self.send(frame)
         self._schedule_idle_check()
 
     def _schedule_idle_check(self) -> None:
@@ -463,22 +469,23 @@ class ClientSession:
 
     async def _on_list(self, message: protocol.Message) -> None:
         await self._authorize("read")
-        containers = await self.manager.run(self.manager.engine.list_containers)
-        self.send(protocol.reply("containers", message.id, containers=containers))
+        names = [message.engine] if message.engine else None
+        containers, engines = await self.manager.list_all(names)
+        self.send(protocol.reply("containers", message.id, containers=containers, engines=engines))
 
     async def _on_images(self, message: protocol.Message) -> None:
         await self._authorize("read")
-        images = await self.manager.run(self.manager.engine.list_images)
+        images = await self.manager.run(self.manager.slot(message.engine).engine.list_images)
         self.send(protocol.reply("images", message.id, images=images))
 
     async def _on_create(self, message: protocol.Create) -> None:
         await self._authorize("read")
-        summary = await self.manager.create(self, message.spec, via="ws")
+        summary = await self.manager.create(self, message.spec, via="ws", engine=message.engine)
         self.send(protocol.reply("created", message.id, container=summary))
 
     async def _on_remove(self, message: protocol.Remove) -> None:
         await self._authorize("read")
-        ref = await self.manager.run(self.manager.engine.resolve, message.server_id)
+        ref = await self.manager.resolve(message.engine, message.server_id)
         removed = await self.manager.remove(
             self, ref, force=message.force, volumes=message.volumes, via="ws"
         )
@@ -525,9 +532,9 @@ class ClientSession:
             self.manager.leave_group(group, self)
         if container is None:
             return
-        self.manager.unsubscribe_logs(container.id, self)
+        self.manager.unsubscribe_logs(container, self)
         if self.stats:
-            self.manager.unsubscribe_stats(container.id, self)
+            self.manager.unsubscribe_stats(container, self)
             self.stats = False
 
     async def _on_connect(self, message: protocol.Connect) -> None:
@@ -547,7 +554,7 @@ class ClientSession:
         if message.group is not None:
             await self._connect_group(message, generation)
             return
-        ref = await self.manager.run(self.manager.engine.resolve, message.server_id)
+        ref = await self.manager.resolve(message.engine, message.server_id)
         if generation != self._connect_generation or self.closed:
             return  # another connect (or a close) came while we looked the container up
         self.container = ref
@@ -555,7 +562,7 @@ class ClientSession:
         self.live = False
         self.buffered = []
         follower = self.manager.subscribe_logs(ref, self) if message.follow else None
-        detail = await self.manager.run(self.manager.engine.describe, ref.id)
+        detail = await self.manager.run(self.manager.engine_for(ref).describe, ref.id)
         if generation != self._connect_generation or self.closed:
             return
         self.send(
@@ -564,6 +571,7 @@ class ClientSession:
                 message.id,
                 protocol=protocol.PROTOCOL_VERSION,
                 server_id=message.server_id,
+                engine=ref.engine,
                 container=detail,
                 command_via="stdin" if ref.open_stdin and self.limits.stdin_enabled else "exec",
                 status="success",
@@ -572,7 +580,7 @@ class ClientSession:
         )
         if message.stats:
             self.stats = True
-            self.manager.subscribe_stats(ref.id, self)
+            self.manager.subscribe_stats(ref, self)
         if follower is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(follower.ready), 30)
@@ -593,7 +601,8 @@ class ClientSession:
         count = 0
         last_cursor = cursor
         if tail != 0 or cursor is not None:
-            batches = self.manager.engine.iter_logs(ref.id, ref.tty, tail=tail, since=since)
+            engine = self.manager.engine_for(ref)
+            batches = engine.iter_logs(ref.id, ref.tty, tail=tail, since=since)
             # The next batch is read from Docker while this one is encoded and sent.
             ahead = asyncio.ensure_future(self.manager.run(next, batches, None))
             try:
@@ -658,7 +667,9 @@ class ClientSession:
         self.buffered_merged = []
         self._buffered_lines = 0
         self._written_cursors = dict(message.cursors or {})
-        group = self.group = self.manager.join_group(message.group, self, message.follow)
+        group = self.group = self.manager.join_group(
+            message.group, self, message.follow, message.engine
+        )
         await self.manager.group_ready(group)
         if generation != self._connect_generation or self.closed:
             return
@@ -669,6 +680,7 @@ class ClientSession:
                 message.id,
                 protocol=protocol.PROTOCOL_VERSION,
                 group=message.group.describe(),
+                engine=group.engine,
                 members=[m.describe() for m in members],
                 status="success",
                 message="Group connected",
@@ -679,7 +691,7 @@ class ClientSession:
     async def _send_group_history(
         self, message: protocol.Connect, members: list[Member], generation: int
     ) -> None:
-        engine = self.manager.engine
+        engine = self.manager.slot(message.engine).engine
         resume = message.cursors
         oldest = min(resume.values()) if resume else None
         last: dict[str, Cursor] = {}
@@ -761,9 +773,9 @@ class ClientSession:
         await self._authorize("read")
         container = self._require_container()
         if message.enabled and not self.stats:
-            self.manager.subscribe_stats(container.id, self)
+            self.manager.subscribe_stats(container, self)
         elif not message.enabled and self.stats:
-            self.manager.unsubscribe_stats(container.id, self)
+            self.manager.unsubscribe_stats(container, self)
         self.stats = message.enabled
         self.send(protocol.reply("stats_enabled", message.id, enabled=message.enabled))
 
@@ -833,7 +845,10 @@ class ClientSession:
         self._exec_counter += 1
         key = self._exec_counter
         run = CommandRun(
-            Exec(self.manager.engine, container.id, argv), message.id, message.text, entry
+            Exec(self.manager.engine_for(container), container.id, argv),
+            message.id,
+            message.text,
+            entry,
         )
         self.execs[key] = run
         try:
@@ -886,7 +901,12 @@ class ClientSession:
         manager = self.manager
         argv = message.command or list(self.limits.shell_command) or None
         process = ShellProcess(
-            manager.engine, container.id, argv, message.rows, message.cols, message.user
+            manager.engine_for(container),
+            container.id,
+            argv,
+            message.rows,
+            message.cols,
+            message.user,
         )
         detail = " ".join(process.argv) + (f" (user {message.user})" if message.user else "")
         entry = manager.audit_start(self, container, "shell", detail, None)

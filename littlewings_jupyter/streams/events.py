@@ -29,6 +29,7 @@ class EventWatcher(JSONLinesThread):
         self.on_event = on_event
         self.on_engine = on_engine
         self.connected = threading.Event()
+        self.last_error: str | None = None  # why the engine did not answer, last time
 
     def _handle(self, event: dict[str, Any]) -> None:
         try:
@@ -41,7 +42,8 @@ class EventWatcher(JSONLinesThread):
         while not self.stopped:
             try:
                 stream = self.engine.open_events()
-            except LittleWingsError:
+            except LittleWingsError as exc:
+                self.last_error = exc.message
                 self.connected.clear()
                 self.on_engine(False)
                 self._sleep(backoff)
@@ -50,6 +52,7 @@ class EventWatcher(JSONLinesThread):
             if not self._set_stream(stream):
                 return
             backoff = 0.5
+            self.last_error = None
             self.connected.set()
             self.on_engine(True)
             self._read_json(stream, self._handle)
@@ -58,6 +61,7 @@ class EventWatcher(JSONLinesThread):
             self.connected.clear()
             if not self.stopped:
                 # The stream only ends when the engine goes away (or restarts).
+                self.last_error = "the engine closed its event stream"
                 self.engine.reset()
                 self.on_engine(False)
                 self._sleep(backoff)
