@@ -25,12 +25,12 @@ The rules, so that a level is only guessed where a reader would see one:
   ``ERRO[0001]`` …, after a space, bracket, ``|`` or ``.`` as in Monolog's ``app.ERROR:``, before
   a space, bracket, ``|``, ``:``, ``,``, ``/`` or ``!``), a level word of **any case in
   brackets** (``[error]``, ``[Warning]``, Apache's ``[core:error]``, MySQL's ``[Note]``,
-  structlog's ``[info     ]``, NetworkManager's ``<warn>``), ``level=…`` inside a line, a
-  line that **starts** with ``error:``/``Warning:``…, PostgreSQL's ``LOG:``, and the line heads
-  of glog/klog (``E1203 12:34:56.789012 …``) and Redis (``1:M 01 Jan 2024 … # …``). A lowercase
-  word in a sentence never counts (``no errors found``, ``error rate 0%``, ``an error
-  occurred`` have no level), nor does a capital word after the prefix or after the words of a
-  sentence (``Set the log level to DEBUG``). Colour codes are ignored.
+  structlog's ``[info     ]``, NetworkManager's ``<warn>``), ``level=…`` inside a line, a line
+  that **starts** with ``error:``, ``Warning:``, ``panic:`` and the like, PostgreSQL's ``LOG:``,
+  and the line heads of glog/klog (``E1203 12:34:56.789012 …``) and Redis (``1:M 01 Jan 2024 …
+  # …``). A lowercase word in a sentence never counts (``no errors found``, ``error rate 0%``,
+  ``an error occurred`` have no level), nor does a capital word after the prefix or after the
+  words of a sentence (``Set the log level to DEBUG``). Colour codes are ignored.
 """
 
 from __future__ import annotations
@@ -137,6 +137,24 @@ _ANY_CASE_WORDS = (
     "|alert|emerg|fatal|panic"
 )
 _ANY_CASE_SET = frozenset(_ANY_CASE_WORDS.split("|"))
+# A line's first word before ": " is a level only if it is one of these: "Note: …" or
+# "Alert: …" opening a line is more often prose than a level.
+_START_WORDS = frozenset(
+    [
+        "trace",
+        "debug",
+        "info",
+        "notice",
+        "warn",
+        "warning",
+        "error",
+        "err",
+        "crit",
+        "critical",
+        "fatal",
+        "panic",
+    ]
+)
 
 
 def _capitals_pattern(words: str, after: str) -> str:
@@ -268,7 +286,7 @@ def text_level(text: str) -> str | None:
         colon = prefix.find(":", 3, 13)  # "Error: …", "warning: …"
         if colon != -1 and prefix[colon + 1 : colon + 2].isspace():
             word = prefix[:colon].lower()
-            if word in _ANY_CASE_SET:
+            if word in _START_WORDS:
                 return _LEVEL_WORDS[word]
     elif start.isdigit():
         colon = prefix.find(":", 1, 8)  # Redis: "1:M 02 Jan 2024 …"
