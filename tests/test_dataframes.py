@@ -281,3 +281,21 @@ def test_importing_the_api_does_not_import_pandas() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_flatten_names_nested_fields_with_dots_down_to_a_depth() -> None:
+    from littlewings_jupyter.kernel.dataframes import MAX_DEPTH, flatten
+
+    assert flatten({"a": 1, "req": {"id": 7, "h": {"ua": "x"}}, "e": {}, "l": [1, {"b": 2}]}) == {
+        "a": 1,
+        "req.id": 7,
+        "req.h.ua": "x",
+        "e": {},  # an empty object stays a value
+        "l": [1, {"b": 2}],  # arrays are values
+    }
+    deep: dict[str, object] = {"x": 1}
+    for _ in range(MAX_DEPTH + 5):
+        deep = {"k": deep}
+    flat = flatten(deep)
+    ((name, value),) = flat.items()
+    assert name == ".".join(["k"] * (MAX_DEPTH + 1)) and isinstance(value, dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -486,6 +487,26 @@ def test_what_counts_as_json(line: str, kind: str) -> None:
     assert parse_line(line).format == kind
 
 
+def test_json_nested_too_deep_to_decode_is_text() -> None:
+    line = '{"a":' + "[" * 100_000 + "]" * 100_000 + "}"
+    parsed = parse_line(line)
+    assert parsed.format == "text" and parsed.level is None
+
+
+def test_lines_that_make_a_regular_expression_backtrack_stay_fast() -> None:
+    lines = [
+        "a=b " * 20_000 + "x",  # logfmt, but for the last word
+        'a="' + "\\x" * 20_000,  # a quote that never closes
+        "a=" * 30_000,
+        "[" * 50_000 + "ERROR",
+        "x" * 100_000,
+    ]
+    for line in lines:
+        started = time.perf_counter()
+        assert parse_line(line).format == "text"
+        assert time.perf_counter() - started < 0.5, line[:20]
+
+
 def test_text_lines_share_no_mutable_fields() -> None:
     fields = parse_line("plain").fields
     with pytest.raises(TypeError):
@@ -542,6 +563,8 @@ def test_json_that_is_not_an_object_keeps_its_text_level() -> None:
         (True, None),
         (None, None),
         (["error"], None),
+        ("²²", None),  # digits, not ASCII ones
+        ("9" * 5000, None),  # too long for int() to take
     ],
 )
 def test_normalize_level(value: object, level: str | None) -> None:
@@ -574,6 +597,7 @@ def test_normalize_level(value: object, level: str | None) -> None:
         (float("inf"), None),
         (-5, None),
         (0, None),
+        (10**400, None),  # too large for a float
         (True, None),
         (None, None),
         ({"$date": "2024-01-02T03:04:05Z"}, None),

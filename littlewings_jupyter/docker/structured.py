@@ -222,7 +222,7 @@ def parse_line(text: str) -> StructuredLine:
         if stripped[-1:] == "}":
             try:
                 value = json.loads(stripped)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
                 value = None
             if type(value) is dict:
                 return _from_object(value)
@@ -251,7 +251,7 @@ def normalize_level(value: Any) -> str | None:
             return level
         if len(word) == 1:
             return _LEVEL_LETTERS.get(word)
-        if word.isdigit():
+        if word.isdigit() and word.isascii() and len(word) <= 3:  # "30"; not "²", not 5,000 digits
             return _numeric_level(int(word))
         offset = _SLOG_OFFSET_RE.match(word)
         return _LEVEL_WORDS.get(offset.group(1)) if offset else None
@@ -519,14 +519,14 @@ def parse_time(value: Any) -> datetime | None:
             return _parse_time_text(text)
     if not isinstance(value, (int, float)) or value != value or value <= 0:
         return None
-    for scale in (1, 1000, 1_000_000, 1_000_000_000):  # the first that lands before year 5138
-        if value / scale < 1e11:
-            try:
+    try:
+        for scale in (1, 1000, 1_000_000, 1_000_000_000):  # the first before the year 5138
+            if value / scale < 1e11:
                 if isinstance(value, int):  # exact: a float has no nanoseconds at this size
                     return _EPOCH + timedelta(microseconds=value * 1_000_000 // scale)
                 return _EPOCH + timedelta(seconds=value / scale)
-            except OverflowError:
-                return None
+    except OverflowError:  # an int too large for a float
+        pass
     return None
 
 

@@ -41,6 +41,7 @@ STATS_COLUMNS = (
     "pids",
 )
 MAX_FIELDS = 50
+MAX_DEPTH = 16  # nesting flattened into dotted names; deeper objects stay values
 # Docker writes a zero time as the "read" of a sample of a container that does not run.
 _ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -147,13 +148,16 @@ def whole_lines(lines: Iterable[Line]) -> Iterator[Line]:
     yield from pending.values()
 
 
-def flatten(fields: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested objects as one level of dotted names: ``{"req": {"id": 1}}`` → ``{"req.id": 1}``."""
+def flatten(fields: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """Nested objects as one level of dotted names: ``{"req": {"id": 1}}`` → ``{"req.id": 1}``.
+
+    Below ``MAX_DEPTH`` levels an object stays one value.
+    """
     flat: dict[str, Any] = {}
     for key, value in fields.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            flat.update(flatten(value, f"{name}."))
+        if isinstance(value, dict) and value and depth < MAX_DEPTH:
+            flat.update(flatten(value, f"{name}.", depth + 1))
         else:
             flat[name] = value
     return flat
