@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from littlewings_jupyter.docker.structured import (
+    FORMATS,
+    LEVEL_KEYS,
     LEVELS,
+    MESSAGE_KEYS,
+    TIME_KEYS,
     StructuredLine,
     normalize_level,
     parse_line,
@@ -613,3 +620,57 @@ def test_times_of_real_lines_parse() -> None:
         if when is not None:
             parsed = parse_time(when)
             assert parsed is not None and parsed.tzinfo is timezone.utc, param.id
+
+
+# -- any input -----------------------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+KEYS = st.sampled_from(["level", "lvl", "severity", "@l", "log", "time", "ts", "@t", "msg", "@mt"])
+
+
+def check_record(parsed: StructuredLine) -> None:
+    assert parsed.format in FORMATS
+    assert parsed.level is None or parsed.level in LEVELS
+    assert isinstance(parsed.message, str)
+    assert parsed.time is None or type(parsed.time) in (str, int, float)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.binary().map(lambda b: b.decode("latin-1")))
+def test_any_text_parses(text: str) -> None:
+    check_record(parse_line(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(KEYS | st.text(max_size=5), JSON_VALUES, max_size=8))
+def test_any_json_object_parses_as_json(obj: dict) -> None:
+    parsed = parse_line(json.dumps(obj))
+    check_record(parsed)
+    assert parsed.format == "json"
+    # Nothing else is lost: a key is a field, or it gave the level, the time or the message.
+    taken = set(obj) - set(parsed.fields)
+    assert len(taken & {*LEVEL_KEYS, "log"}) <= (parsed.level is not None)
+    assert len(taken & set(TIME_KEYS)) == (parsed.time is not None)
+    assert len(taken & set(MESSAGE_KEYS)) <= 1
+    assert not taken - {*LEVEL_KEYS, "log", *TIME_KEYS, *MESSAGE_KEYS}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.text("abcdefghijklmnopqrstuvwxyz._@", min_size=1, max_size=8),
+        st.text(max_size=12),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_logfmt_with_quoted_values_parses_back(pairs: dict) -> None:
+    line = " ".join(
+        f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in pairs.items()
+    )
+    parsed = parse_logfmt(line)
+    assert parsed == pairs
