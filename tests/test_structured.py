@@ -484,6 +484,10 @@ def test_a_level_word_far_into_a_long_line_does_not_count() -> None:
         ("[1, 2, 3]", "text"),
         ('"a string"', "text"),
         ("{not json}", "text"),
+        ('{"a":1} {"b":2}', "text"),  # two objects
+        ('{"a":1}}', "text"),
+        ('{"a":1,}', "text"),
+        ('{ "a" : 1 }', "json"),
         ("{}", "json"),
         ('{"level":"info"}\n', "json"),
         ('{"level":"info"}\r\n', "json"),

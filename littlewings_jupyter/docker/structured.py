@@ -59,6 +59,9 @@ FORMATS = ("json", "logfmt", "text")
 _JSON_KEYS = frozenset((*LEVEL_KEYS, *TIME_KEYS, *MESSAGE_KEYS, "log"))
 _NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 _new = tuple.__new__  # a NamedTuple without its Python-level __new__ (once per line)
+# json.loads's decoding without two Python-level calls around it (json.loads and
+# JSONDecoder.decode, 0.5 µs a line): the rest of the line is checked here.
+_decode_json = json.JSONDecoder().raw_decode
 
 # Every spelling of a level seen in the wild (lowercase) and what it means here. "critical",
 # "alert", "emerg" and "panic" are above "error": they are the scale's top, "fatal".
@@ -221,10 +224,10 @@ def parse_line(text: str) -> StructuredLine:
     if stripped[:1] == "{":
         if stripped[-1:] == "}":
             try:
-                value = json.loads(stripped)
-            except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
-                value = None
-            if type(value) is dict:
+                value, end = _decode_json(stripped)
+            except (ValueError, RecursionError):  # not JSON, or nested too deep
+                value = end = None
+            if type(value) is dict and end == len(stripped):
                 return _from_object(value)
     elif "=" in stripped:
         # logfmt is pairs only: its first word has an "=" (most text lines end here).
