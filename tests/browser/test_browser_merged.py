@@ -305,7 +305,7 @@ def test_lines_of_three_containers_in_time_order_with_names_and_colours(
 
 
 def test_members_restart_join_and_leave_while_watched(
-    lab: Any, make_container: Callable[..., Any], project: str
+    lab_server: Any, make_page: Callable[..., Any], make_container: Callable[..., Any], project: str
 ) -> None:
     """Opened from the group header's context menu: a member restarted goes on with its new
     lines, a container that starts with the project's label joins, a removed one is marked and
@@ -315,9 +315,11 @@ def test_members_restart_join_and_leave_while_watched(
         project,
         "web",
         1,
-        command=numbered(f"{project}-web-1", 0.5, first=f"{project}-web-1 line boot"),
+        command=numbered(f"{project}-web-1", 0.5, 20, first=f"{project}-web-1 line boot"),
     )
-    db = member(make_container, project, "db", 1)
+    db = member(make_container, project, "db", 1, command=numbered(f"{project}-db-1", 0.5, 20))
+    # A tall page: every line of the test stays on screen (the test reads what xterm draws).
+    lab = make_page(lab_server, height=2200)
     lab.show_containers()
     header = lab.page.locator(f".jp-LittleWings-groupHeader[data-group='{project}']")
     header.click(button="right")
@@ -338,7 +340,9 @@ def test_members_restart_join_and_leave_while_watched(
     assert web_rows.count(f"{web.name} line 1") == 2, web_rows  # it counts from 1 again
 
     # A new service joins the project while watched: a chip, a colour, its lines.
-    worker = member(make_container, project, "worker", 1)
+    worker = member(
+        make_container, project, "worker", 1, command=numbered(f"{project}-worker-1", 0.3, 25)
+    )
     expect(swatch(console, worker.name)).to_be_visible(timeout=15000)
     expect(console.locator(".jp-LittleWings-mergedMeta")).to_contain_text("3 containers")
     wait_for_line(console, worker.name, 2)
@@ -350,7 +354,7 @@ def test_members_restart_join_and_leave_while_watched(
     db.remove(force=True)
     expect(swatch(console, db.name)).to_have_class(re.compile("jp-mod-removed"), timeout=15000)
     expect(swatch(console, db.name)).to_contain_text("removed")
-    wait_for_line(console, worker.name, max(numbers_of(rows(console), worker.name)) + 2)
+    wait_for_line(console, worker.name, 25)
     after = numbers_of(rows(console), db.name)
     assert after[: len(before)] == before and after, (before, after)
     expect(console.locator(".jp-LittleWings-connection")).to_contain_text("Live")
@@ -368,7 +372,8 @@ def test_reconnect_loses_and_doubles_nothing_across_members(
 ) -> None:
     """The socket drops and stays down for a while; members keep writing and one starts meanwhile:
     after the reconnect every member's lines are there once each, those of the gap included."""
-    lab = make_page(lab_server, height=1800)
+    # A tall page: every line of the test stays on screen (the test reads what xterm draws).
+    lab = make_page(lab_server, height=2200)
     page = lab.page
     # Keep the page's WebSockets, to drop them as a network would and to refuse new ones a while.
     page.evaluate(
@@ -387,8 +392,8 @@ def test_reconnect_loses_and_doubles_nothing_across_members(
             };
         }"""
     )
-    a = member(make_container, project, "a", 1, command=numbered(f"{project}-a-1", 0.3))
-    b = member(make_container, project, "b", 1, command=numbered(f"{project}-b-1", 0.3))
+    a = member(make_container, project, "a", 1, command=numbered(f"{project}-a-1", 0.3, 30))
+    b = member(make_container, project, "b", 1, command=numbered(f"{project}-b-1", 0.3, 30))
     console = open_project_logs(lab, project)
     wait_for_line(console, a.name, 3)
     wait_for_line(console, b.name, 3)
@@ -400,25 +405,26 @@ def test_reconnect_loses_and_doubles_nothing_across_members(
     expect(console.locator(".jp-LittleWings-connection")).to_contain_text("Reconnecting")
     before = {n: max(numbers_of(rows(console), n)) for n in (a.name, b.name)}
     # A member that starts while the view is away: all its lines must come after the reconnect.
-    late = member(make_container, project, "late", 1, command=numbered(f"{project}-late-1", 0.3))
+    late = member(
+        make_container, project, "late", 1, command=numbered(f"{project}-late-1", 0.3, 12)
+    )
     time.sleep(3)
+    written = {
+        box.name: len(re.findall(rf"^{box.name} line \d+$", box.logs().decode(), re.M))
+        for box in (a, b)
+    }
     page.evaluate("() => { window.__refuse = false; }")
     expect(console.locator(".jp-LittleWings-connection")).to_contain_text("Live", timeout=30000)
     wait_for(lambda: "reconnected" in screen(console), 15, lambda: screen(console))
-
-    written = {
-        box.name: len(re.findall(rf"^{box.name} line \d+$", box.logs().decode(), re.M))
-        for box in (a, b, late)
-    }
-    for box in (a, b, late):
-        wait_for_line(console, box.name, written[box.name] + 2)
-    found = rows(console)
-    for box in (a, b, late):
-        numbers = numbers_of(found, box.name)
-        # From the first line on, consecutive: nothing missing, nothing twice.
-        assert numbers == list(range(1, numbers[-1] + 1)), (box.name, numbers)
     for name, last in before.items():
         assert last + 5 < written[name], (name, last, written)  # the gap held lines
+
+    wait_for_line(console, a.name, 30)
+    wait_for_line(console, b.name, 30)
+    found = wait_for_line(console, late.name, 12)
+    # Every line of each member once, in order: nothing missing, nothing twice.
+    for box, count in ((a, 30), (b, 30), (late, 12)):
+        assert numbers_of(found, box.name) == list(range(1, count + 1)), screen(console)
     shown = screen(console)
     assert "connection lost" in shown
     lab.screenshot("merged-logs-reconnected")
