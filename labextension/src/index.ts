@@ -177,7 +177,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     commands.addCommand(CommandIDs.openConsole, {
-      label: args => (args.id ? 'Open Console' : 'LittleWings: Open console…'),
+      label: args =>
+        args.id || args.fromMenu
+          ? 'Open Console'
+          : 'LittleWings: Open console…',
       caption: 'Open the log view and command box of a container',
       icon: args => (args.isPalette ? undefined : consoleIcon),
       execute: async args => {
