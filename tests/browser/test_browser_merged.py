@@ -478,6 +478,8 @@ def test_multi_selection_download_and_reload(
     expect(bar).to_contain_text("2 selected")
 
     lab.row(two.name).click(button="right")
+    expect(page.locator(".lm-Menu").get_by_text("Open Logs of 2 Containers")).to_be_visible()
+    lab.screenshot("merged-selection")
     page.locator(".lm-Menu").get_by_text("Open Logs of 2 Containers").click()
     title = f"{one.name}, {two.name}"
     console = merged(lab, title)
