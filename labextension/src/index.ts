@@ -327,18 +327,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: async args => {
         let group = groupTarget(args);
         const selected = panel.selectedContainers;
-        if (!group && selected.length > 1) {
+        if (!group && selected.length > 1 && !args.isPalette) {
           group = { server_ids: selected.map(c => c.name || c.id) };
         }
         if (!group) {
           const result = await InputDialog.getText({
             title: 'Open the merged logs of containers',
-            label: 'Container names or ids, separated by commas or spaces',
+            label:
+              'Container names or ids, separated by commas (or label:key=value)',
             text: selected.map(c => c.name).join(', ')
           });
-          group = result.button.accept
-            ? groupTarget({ server_ids: result.value ?? '' })
-            : null;
+          const text = result.button.accept ? (result.value ?? '').trim() : '';
+          group = text.startsWith('label:')
+            ? groupTarget({ label: text.slice(6).trim() })
+            : groupTarget({ server_ids: text });
         }
         return group ? openMerged(group, args.activate !== false) : null;
       }
@@ -664,12 +666,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     if (palette) {
       const category = 'LittleWings';
+      // JupyterLab's palette does not tell a command it runs from there: its items say so.
       palette.addItem({ command: CommandIDs.openConsole, category });
       palette.addItem({ command: CommandIDs.openShell, category });
-      palette.addItem({ command: CommandIDs.openProjectLogs, category });
-      palette.addItem({ command: CommandIDs.openMergedLogs, category });
-      palette.addItem({ command: CommandIDs.newContainer, category });
-      palette.addItem({ command: CommandIDs.browseFiles, category });
+      palette.addItem({
+        command: CommandIDs.openProjectLogs,
+        category,
+        args: { isPalette: true }
+      });
+      palette.addItem({
+        command: CommandIDs.openMergedLogs,
+        category,
+        args: { isPalette: true }
+      });
+      palette.addItem({
+        command: CommandIDs.newContainer,
+        category,
+        args: { isPalette: true }
+      });
+      palette.addItem({
+        command: CommandIDs.browseFiles,
+        category,
+        args: { isPalette: true }
+      });
       palette.addItem({ command: CommandIDs.showContainers, category });
       palette.addItem({ command: CommandIDs.refresh, category });
       palette.addItem({ command: CommandIDs.toggleTimestamps, category });
