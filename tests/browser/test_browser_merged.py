@@ -525,6 +525,48 @@ def test_multi_selection_download_and_reload(
     assert not lab.errors
 
 
+def run_palette(lab: Any, label: str) -> Any:
+    """Run a command from JupyterLab's command palette; returns the dialog it opens."""
+    page = lab.page
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill(label.rstrip("…"))
+    page.locator(".lm-CommandPalette-item", has_text=label).first.click()
+    return page.locator(".jp-Dialog")
+
+
+def test_palette_opens_a_project_and_a_label(
+    lab: Any, make_container: Callable[..., Any], project: str
+) -> None:
+    """`LittleWings: Open project logs…` asks for a project (the ones listed); `Open merged logs
+    of containers…` takes names or ``label:key=value``."""
+    web = member(make_container, project, "web", 1, command=numbered(f"{project}-web-1", 0.3, 5))
+    lone = make_container(
+        numbered("lone", 0.3, 5), labels={"lw.team": project}, name=f"{project}-lone"
+    )
+    lab.show_containers()
+    expect(lab.row(web.name)).to_be_visible()
+
+    dialog = run_palette(lab, "LittleWings: Open project logs…")
+    expect(dialog).to_contain_text("Open the logs of a Compose project")
+    dialog.locator("input").fill(project)
+    dialog.locator(".jp-mod-accept").click()
+    console = merged(lab, project)
+    wait_for_line(console, web.name, 5)
+
+    dialog = run_palette(lab, "LittleWings: Open merged logs of containers…")
+    dialog.locator("input").fill(f"label:lw.team={project}")
+    dialog.locator(".jp-mod-accept").click()
+    console = merged(lab, f"lw.team={project}")
+    found = wait_for(
+        lambda: (r := rows(console)) and "lone line 5" in {row["text"] for row in r} and r,
+        20,
+        lambda: screen(console),
+    )
+    assert {row["name"] for row in found} == {lone.name}
+    expect(console.locator(".jp-LittleWings-mergedMeta")).to_contain_text("Label · 1 container")
+    assert not lab.errors
+
+
 def test_merged_console_widget_in_a_notebook(
     lab_server: Any, browser: Any, make_container: Callable[..., Any], project: str
 ) -> None:
