@@ -225,3 +225,221 @@ def post_power(jp_fetch: Any) -> Any:
         )
 
     return post
+
+
+# ---- a second real Docker engine (tests of several engines) ---------------------------------
+
+
+class SecondEngine:
+    """A second dockerd on this machine: its own socket, data-root, exec-root, pidfile and bridge
+    (never ``--bridge=none`` beside another daemon: it deletes docker0), and a TCP endpoint with
+    mutual TLS from certificates made here with openssl. The test image is copied into it."""
+
+    BRIDGE = "lwbr2"
+    BIP = "172.30.99.1/24"
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.dir = tempfile.mkdtemp(prefix="lw-e2-", dir="/tmp")
+        self.socket = f"{self.dir}/docker.sock"
+        self.port = _free_port()
+        self.tcp = f"tcp://127.0.0.1:{self.port}"
+        self.process: Any = None
+        self.certs = self._make_certs()
+
+    # -- certificates ---------------------------------------------------------------------------
+
+    def _openssl(self, *args: str) -> None:
+        import subprocess
+
+        subprocess.run(["openssl", *args], cwd=self.dir, check=True, capture_output=True)
+
+    def _signed(self, ca: str, name: str, cn: str, usage: str, san: str = "") -> tuple[str, str]:
+        key, csr, cert = f"{name}-key.pem", f"{name}.csr", f"{name}-cert.pem"
+        self._openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            csr,
+            "-subj",
+            f"/CN={cn}",
+        )
+        ext = f"{name}.ext"
+        with open(f"{self.dir}/{ext}", "w") as out:
+            out.write(f"extendedKeyUsage={usage}\n" + (f"subjectAltName={san}\n" if san else ""))
+        self._openssl(
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            f"{ca}.pem",
+            "-CAkey",
+            f"{ca}-key.pem",
+            "-CAcreateserial",
+            "-out",
+            cert,
+            "-days",
+            "2",
+            "-extfile",
+            ext,
+        )
+        return f"{self.dir}/{cert}", f"{self.dir}/{key}"
+
+    def _make_certs(self) -> dict[str, str]:
+        for ca in ("ca", "other-ca"):
+            self._openssl(
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                f"{ca}-key.pem",
+                "-out",
+                f"{ca}.pem",
+                "-days",
+                "2",
+                "-subj",
+                f"/CN=littlewings test {ca}",
+            )
+        server_cert, server_key = self._signed(
+            "ca", "server", "localhost", "serverAuth", "IP:127.0.0.1,DNS:localhost"
+        )
+        client_cert, client_key = self._signed("ca", "client", "client", "clientAuth")
+        stranger_cert, stranger_key = self._signed("other-ca", "stranger", "x", "clientAuth")
+        return {
+            "ca": f"{self.dir}/ca.pem",
+            "other_ca": f"{self.dir}/other-ca.pem",
+            "server_cert": server_cert,
+            "server_key": server_key,
+            "cert": client_cert,
+            "key": client_key,
+            "stranger_cert": stranger_cert,
+            "stranger_key": stranger_key,
+        }
+
+    def tls(self, **overrides: str) -> dict[str, str]:
+        """The client side of the TLS endpoint, as c.LittleWings.engines takes it."""
+        return {
+            "ca": self.certs["ca"],
+            "cert": self.certs["cert"],
+            "key": self.certs["key"],
+            **overrides,
+        }
+
+    # -- the daemon -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        import subprocess
+
+        if subprocess.run(["ip", "link", "show", self.BRIDGE], capture_output=True).returncode:
+            subprocess.run(["ip", "link", "add", self.BRIDGE, "type", "bridge"], check=True)
+            subprocess.run(["ip", "addr", "add", self.BIP, "dev", self.BRIDGE], check=True)
+        subprocess.run(["ip", "link", "set", self.BRIDGE, "up"], check=True)
+        log = open(f"{self.dir}/dockerd.log", "ab")  # noqa: SIM115 - the daemon keeps it
+        self.process = subprocess.Popen(
+            [
+                "dockerd",
+                f"--host=unix://{self.socket}",
+                f"--host={self.tcp}",
+                "--tlsverify",
+                f"--tlscacert={self.certs['ca']}",
+                f"--tlscert={self.certs['server_cert']}",
+                f"--tlskey={self.certs['server_key']}",
+                f"--data-root={self.dir}/data",
+                f"--exec-root={self.dir}/exec",
+                f"--pidfile={self.dir}/docker.pid",
+                f"--bridge={self.BRIDGE}",
+                "--iptables=false",
+                "--ip-masq=false",
+            ],
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        self.wait_until(True)
+
+    def client(self) -> Any:
+        import docker
+
+        return docker.DockerClient(base_url=f"unix://{self.socket}", timeout=30)
+
+    def wait_until(self, up: bool, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                client = self.client()
+                client.ping()
+                client.close()
+                if up:
+                    return
+            except Exception:
+                if not up:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(
+            f"the second dockerd did not come {'up' if up else 'down'}: see {self.dir}/dockerd.log"
+        )
+
+    def stop(self) -> None:
+        import signal as _signal
+
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(_signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except Exception:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+
+    def load_image(self) -> None:
+        import subprocess
+
+        save = subprocess.Popen(["docker", "save", IMAGE], stdout=subprocess.PIPE)
+        subprocess.run(
+            ["docker", "-H", f"unix://{self.socket}", "load", "-q"],
+            stdin=save.stdout,
+            check=True,
+            capture_output=True,
+        )
+        save.wait(60)
+
+    def cleanup(self) -> None:
+        import shutil
+        import subprocess
+
+        with contextlib.suppress(Exception):
+            client = self.client()
+            for c in client.containers.list(all=True, filters={"label": TEST_LABEL}):
+                c.remove(force=True)
+            client.close()
+        self.stop()
+        subprocess.run(["umount", "-R", f"{self.dir}/exec"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def second_engine() -> Iterator[SecondEngine]:
+    """A second real dockerd (socket + TLS TCP endpoint) with the test image; stopped at the end."""
+    engine = SecondEngine()
+    try:
+        engine.start()
+        engine.load_image()
+        yield engine
+    finally:
+        engine.cleanup()

@@ -494,7 +494,7 @@ class TestEngineUnreachable:
     @pytest.fixture
     def littlewings_config(self, tmp_path) -> dict[str, Any]:
         self.socket_path = tmp_path / "docker-proxy.sock"
-        return {"docker_url": f"unix://{self.socket_path}"}
+        return {"docker_url": f"unix://{self.socket_path}", "use_docker_contexts": False}
 
     async def test_clear_error_then_recovery_when_the_engine_returns(
         self, lw_client, make_container, jp_fetch

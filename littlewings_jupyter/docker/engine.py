@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import urlsplit
 
 from ..errors import (
     Conflict,
@@ -89,10 +90,10 @@ def _ssl_reason(exc: Exception) -> str:
         ("CERTIFICATE_VERIFY_FAILED", "the engine's certificate is not signed by the CA given"),
         ("certificate verify failed", "the engine's certificate is not signed by the CA given"),
         ("WRONG_VERSION_NUMBER", "the endpoint does not speak TLS"),
-        ("bad certificate", "the engine refused the client certificate"),
-        ("BAD_CERTIFICATE", "the engine refused the client certificate"),
         ("CERTIFICATE_REQUIRED", "the engine wants a client certificate"),
         ("certificate required", "the engine wants a client certificate"),
+        ("bad certificate", "the engine refused the client certificate"),
+        ("BAD_CERTIFICATE", "the engine refused the client certificate"),
         ("unknown ca", "the engine does not know the client certificate's CA"),
         ("UNKNOWN_CA", "the engine does not know the client certificate's CA"),
         ("hostname", "the engine's certificate is for another host name"),
@@ -105,6 +106,17 @@ def _ssl_reason(exc: Exception) -> str:
 class DockerEngine:
     """A docker-py client made on first use and remade after the engine went away."""
 
+    @classmethod
+    def from_spec(cls, spec: Any, **options: Any) -> DockerEngine:
+        """The engine an :class:`~littlewings_jupyter.docker.engines.EngineSpec` describes."""
+        return cls(
+            base_url=spec.url,
+            name=spec.name,
+            tls=spec.tls_config if spec.tls_config is not None else (spec.tls or None),
+            problem=spec.problem,
+            **options,
+        )
+
     def __init__(
         self,
         base_url: str | None = None,
@@ -115,8 +127,11 @@ class DockerEngine:
         settings_hint: str = "DOCKER_HOST or c.LittleWings.docker_url",
         name: str = "default",
         tls: Any = None,
+        problem: str | None = None,
     ) -> None:
         self.name = name
+        # A configuration that cannot work: said on every call instead of connecting.
+        self.problem = problem
         # A docker.tls.TLSConfig, or the paths to make one of: {"ca", "cert", "key", "verify"}.
         self.tls = tls
         self.base_url = base_url or None
@@ -136,29 +151,62 @@ class DockerEngine:
         client = self._client
         if client is not None:
             return client
+        if self.problem:
+            raise EngineUnavailable(f"The engine {self.name!r} is misconfigured: {self.problem}.")
         import docker
         import docker.errors
 
         with self._lock:
             if self._client is None:
                 try:
-                    if self.base_url:
+                    if self.base_url and self.tls:
+                        self._client = self._tls_client()
+                    elif self.base_url:
                         self._client = docker.DockerClient(
                             base_url=self.base_url,
                             timeout=int(self.timeout),
                             max_pool_size=self.max_pool_size,
-                            tls=self._tls_config(),
                         )
                     else:
                         self._client = docker.from_env(
                             timeout=int(self.timeout), max_pool_size=self.max_pool_size
                         )
                 except docker.errors.DockerException as exc:
+                    text = str(exc)
+                    if "SSLError" in text or "SSL:" in text:
+                        raise EngineUnavailable(
+                            f"The TLS handshake with the Docker engine {self.name!r} failed: "
+                            f"{_ssl_reason(exc)}."
+                        ) from None
                     raise EngineUnavailable(
-                        f"The Docker engine is not reachable: {_short(exc)}. Is dockerd running, "
-                        f"and may this process use its socket ({self.settings_hint})?"
+                        self.scrub(
+                            f"The Docker engine is not reachable: {_short(exc)}. Is dockerd "
+                            f"running, and may this process use its socket ({self.settings_hint})?"
+                        )
                     ) from None
             return self._client
+
+    def _tls_client(self) -> docker.DockerClient:
+        import docker
+        import docker.constants
+
+        # The API version is asked only after trust_env is off: requests puts
+        # REQUESTS_CA_BUNDLE (set on many machines, this one too) above the session's own CA
+        # (psf/requests#3829), and the engine's CA must win.
+        client = docker.DockerClient(
+            base_url=self.base_url,
+            timeout=int(self.timeout),
+            max_pool_size=self.max_pool_size,
+            tls=self._tls_config(),
+            version=docker.constants.MINIMUM_DOCKER_API_VERSION,
+        )
+        client.api.trust_env = False
+        try:
+            client.api._version = client.api._retrieve_server_version()
+        except Exception:
+            client.close()
+            raise
+        return client
 
     def _tls_config(self) -> Any:
         tls = self.tls
@@ -185,6 +233,15 @@ class DockerEngine:
             with contextlib.suppress(Exception):
                 client.close()
 
+    def scrub(self, text: str) -> str:
+        """``text`` without the endpoint's password (docker-py and requests quote URLs)."""
+        if self.base_url and "@" in self.base_url:
+            with contextlib.suppress(ValueError):
+                password = urlsplit(self.base_url).password
+                if password:
+                    text = text.replace(password, "***")
+        return text
+
     def call(self, fn: Callable[[], Any], what: str = "") -> Any:
         """Run ``fn`` and translate its Docker errors; forget the client if the engine went away."""
         try:
@@ -197,6 +254,8 @@ class DockerEngine:
             error = translate_docker_error(exc, what)
             if isinstance(error, EngineUnavailable):
                 self.reset()
+            error.message = self.scrub(error.message)
+            error.args = (error.message,)
             raise error from None
 
     def version(self) -> dict[str, Any]:

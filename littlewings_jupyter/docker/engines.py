@@ -18,6 +18,7 @@ from ..errors import InvalidMessage
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SCHEMES = ("unix", "tcp", "ssh", "npipe", "http", "https")
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
 
 @dataclass
@@ -61,9 +62,10 @@ def redact_url(url: str) -> str:
     except ValueError:
         return "(an endpoint that is not a URL)"
     netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        netloc = f"{userinfo.partition(':')[0]}@{host}"
+    if "@" not in netloc and not parts.query:
+        return url
+    userinfo, _, host = netloc.rpartition("@")
+    netloc = f"{userinfo.partition(':')[0]}@{host}" if userinfo else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
@@ -125,8 +127,10 @@ def docker_contexts() -> list[EngineSpec]:
     specs = []
     for context in sorted(contexts, key=lambda c: c.Name != current.Name):
         if context.Name == "default":
-            # The CLI's "default" is the environment's engine (DOCKER_HOST, or the socket).
-            specs.append(EngineSpec("default", None, "environment"))
+            # The CLI's "default" context is DOCKER_HOST, or the local socket: not docker-py's
+            # from_env(), which goes to the *current* context (listed apart, here).
+            url = None if os.environ.get("DOCKER_HOST") else DEFAULT_SOCKET
+            specs.append(EngineSpec("default", url, "environment"))
             continue
         host = context.Host
         if not host:
@@ -152,7 +156,7 @@ def engine_specs(
         for spec in docker_contexts():
             if spec.name in names:
                 continue
-            if spec.source == "environment" and any(s.url is None for s in specs):
+            if spec.source == "environment" and any(s.url in (None, spec.url) for s in specs):
                 continue
             specs.append(spec)
             names.add(spec.name)

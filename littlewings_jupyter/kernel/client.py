@@ -20,14 +20,18 @@ import html
 import re
 import threading
 import time
+import warnings
 import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from ..docker.engine import DockerEngine, Exec, ShellProcess, translate_docker_error
+from ..docker.engines import EngineSpec, engine_specs
 from ..docker.files import ContainerFiles
 from ..docker.framing import DockerStream
 from ..docker.lines import (
@@ -48,6 +52,7 @@ from ..errors import (
     Conflict,
     ContainerNotFound,
     DockerError,
+    EngineNotFound,
     Forbidden,
     InvalidMessage,
     LittleWingsError,
@@ -391,7 +396,7 @@ class LogFollow:
         self._last_activity = now
         self._buffer = _LineBuffer(max_buffered_lines)
         self._reader = _LogReader(
-            container.client.engine,
+            container.engine,
             container.id,
             stream,
             container.tty,
@@ -725,7 +730,7 @@ class Files:
 
     def __init__(self, container: Container) -> None:
         self.container = container
-        self._files = ContainerFiles(container.client.engine)
+        self._files = ContainerFiles(container.engine)
 
     @property
     def _max(self) -> int:
@@ -795,6 +800,16 @@ class Container:
         return str(self._summary.get("name", self.id[:12]))
 
     @property
+    def engine(self) -> DockerEngine:
+        """The Docker engine the container is on (see :meth:`Client.engines`)."""
+        return self.client.engine_named(self._summary.get("engine"))
+
+    @property
+    def engine_name(self) -> str:
+        """The name of the engine the container is on."""
+        return self.engine.name
+
+    @property
     def short_id(self) -> str:
         """The first 12 characters of the id, as Docker shows it."""
         return self.id[:12]
@@ -823,7 +838,7 @@ class Container:
 
     def refresh(self) -> Container:
         """Ask Docker for the container's current details (:attr:`info`); returns the handle."""
-        self._summary = self._call(self.client.engine.describe, self.id)
+        self._summary = self._call(self.engine.describe, self.id)
         return self
 
     @property
@@ -861,7 +876,7 @@ class Container:
         docker_since = _docker_time(since, "since")
         docker_until = _docker_time(until, "until")
         raw = self._call(
-            self.client.engine.read_logs,
+            self.engine.read_logs,
             self.id,
             self.tty,
             tail=tail,
@@ -909,7 +924,7 @@ class Container:
         docker_since = _docker_time(since, "since")
         self.tty  # noqa: B018 - know it before the stream opens (a listed handle asks Docker)
         docker_stream = self._call(
-            self.client.engine.open_logs, self.id, follow=True, tail=tail, since=docker_since
+            self.engine.open_logs, self.id, follow=True, tail=tail, since=docker_since
         )
         follow = LogFollow(
             self,
@@ -950,7 +965,7 @@ class Container:
             argv = [str(arg) for arg in command]
             if not argv:
                 raise ValueError("The command is empty.")
-        ref = self._call(self.client.engine.resolve, self.id)
+        ref = self._call(self.engine.resolve, self.id)
         if ref.state != "running":
             raise Conflict(
                 f"Cannot run a command in {self.name!r}: it is {ref.state}.", state=ref.state
@@ -962,7 +977,7 @@ class Container:
             options["environment"] = dict(env)
         if user is not None:
             options["user"] = user
-        run = Exec(self.client.engine, self.id, argv, **options)
+        run = Exec(self.engine, self.id, argv, **options)
         out: dict[int, list[str]] = {STDOUT: [], STDERR: []}
         try:
             exit_code = run.run(lambda kind, text: out[kind].append(text), timeout)
@@ -999,10 +1014,10 @@ class Container:
             argv: list[str] | None = ["/bin/sh", "-c", command]
         else:
             argv = None if command is None else [str(arg) for arg in command]
-        ref = self._call(self.client.engine.resolve, self.id)
+        ref = self._call(self.engine.resolve, self.id)
         if ref.state != "running":
             raise Conflict(f"Cannot open a shell in {self.name!r}: it is {ref.state}.")
-        process = ShellProcess(self.client.engine, self.id, argv, rows, cols, user)
+        process = ShellProcess(self.engine, self.id, argv, rows, cols, user)
         try:
             process.start()
         except (Conflict, DockerError) as exc:
@@ -1020,7 +1035,7 @@ class Container:
         if newline and not text.endswith("\n"):
             text += "\n"
         try:
-            self._call(self.client.stdin.send, self.id, text)
+            self._call(self.client.stdin_for(self.engine.name).send, self.id, text)
         except StdinNotOpen:
             raise StdinNotOpen(
                 f"Container {self.name!r} was not started with stdin open (docker run -i, "
@@ -1031,7 +1046,7 @@ class Container:
 
     def _power(self, action: str) -> Container:
         self.client._check_write(f"'{action}'")
-        self._summary = self._call(self.client.engine.power, self.id, action)
+        self._summary = self._call(self.engine.power, self.id, action)
         return self
 
     def start(self) -> Container:
@@ -1067,7 +1082,7 @@ class Container:
         """Remove the container (``force``: even a running one, which is killed first;
         ``volumes``: its anonymous volumes too)."""
         self.client._check_manage("removing a container")
-        self._call(self.client.engine.remove, self.id, force, volumes)
+        self._call(self.engine.remove, self.id, force, volumes)
 
     def wait(self, timeout: float | None = None, interval: float = 0.25) -> int | None:
         """Wait until the container is no longer running; its exit code (None on timeout)."""
@@ -1089,7 +1104,7 @@ class Container:
         CPU needs two samples from Docker, so this takes about a second or two for a running
         container; a container that does not run gives zeros at once.
         """
-        engine = self.client.engine
+        engine = self.engine
         # Docker sends a single sample for a container that does not run (and may then keep the
         # stream open): do not wait for a second one.
         running = self.status == "running"
@@ -1266,11 +1281,14 @@ def _as_list(value: str | Iterable[str] | None) -> list[str]:
 
 
 class Client:
-    """A connection to one Docker engine, with LittleWings' visibility rules.
+    """A connection to Docker engines, with LittleWings' visibility rules.
 
     Nothing contacts Docker until the first call. ``base_url`` as in docker-py
-    (``unix:///var/run/docker.sock``, ``tcp://host:2376``); empty means the environment
-    (``DOCKER_HOST``, ``DOCKER_TLS_VERIFY``…), like the docker CLI. ``visible_names`` (shell
+    (``unix:///var/run/docker.sock``, ``tcp://host:2376``): that one engine. Without it, the
+    environment's engine (``DOCKER_HOST``, or the local socket) and the docker CLI's contexts,
+    the current one first (``use_docker_contexts``). ``engines`` names engines as
+    ``c.LittleWings.engines`` does (``{"gpu-box": {"url": …, "tls": {"ca", "cert", "key"}}}``);
+    the first is the default one, which calls without ``engine=`` use. ``visible_names`` (shell
     patterns) and ``visible_labels`` (``key`` or ``key=value``) hide other containers exactly
     as the server extension's settings do: a hidden container is "not found". ``read_only``
     refuses commands, stdin and power actions. ``engine`` shares an existing
@@ -1290,14 +1308,25 @@ class Client:
         read_only: bool = False,
         engine: DockerEngine | None = None,
         limits: Limits | None = None,
+        engines: dict[str, Any] | None = None,
+        use_docker_contexts: bool | None = None,
     ) -> None:
+        if use_docker_contexts is None:
+            # A client of one named endpoint is that endpoint's; otherwise the CLI's contexts
+            # come too, as in the server.
+            use_docker_contexts = not base_url and not engines
+        visibility = Visibility(list(visible_names or []), list(visible_labels or []))
+        self._engines: dict[str, DockerEngine] = {}
+        self._specs: dict[str, EngineSpec] = {}
         if engine is None:
-            engine = DockerEngine(
-                base_url=base_url,
-                timeout=timeout,
-                visibility=Visibility(list(visible_names or []), list(visible_labels or [])),
-                settings_hint=_SETTINGS_HINT,
-            )
+            for spec in engine_specs(engines or {}, use_docker_contexts, base_url or ""):
+                self._specs[spec.name] = spec
+                self._engines[spec.name] = DockerEngine.from_spec(
+                    spec, timeout=timeout, visibility=visibility, settings_hint=_SETTINGS_HINT
+                )
+            engine = next(iter(self._engines.values()))
+        else:
+            self._engines[engine.name] = engine
         self.engine = engine
         self.read_only = read_only
         self.limits = limits or Limits(idle_timeout=VIEW_IDLE_TIMEOUT)
@@ -1306,12 +1335,77 @@ class Client:
         self._runtime: KernelRuntime | None = None
         self._runtime_users = 0
         self.stdin = StdinWriters(engine)
+        self._stdin: dict[str, StdinWriters] = {engine.name: self.stdin}
         self._lock = threading.Lock()
         self._follows: weakref.WeakSet[LogFollow] = weakref.WeakSet()
 
     def version(self) -> dict[str, Any]:
         """The Docker engine's version information (a quick check that it answers)."""
         return dict(self.engine.version())
+
+    # -- engines -------------------------------------------------------------------------------
+
+    def engine_named(self, name: str | None = None) -> DockerEngine:
+        """The engine called ``name`` (the default one for None)."""
+        if not name:
+            return self.engine
+        engine = self._engines.get(name)
+        if engine is None:
+            raise EngineNotFound(
+                f"No Docker engine {name!r}; the engines are: {', '.join(self._engines)}."
+            )
+        return engine
+
+    def stdin_for(self, name: str) -> StdinWriters:
+        """The stdin attachments of the engine called ``name``."""
+        with self._lock:
+            writers = self._stdin.get(name)
+            if writers is None:
+                writers = self._stdin[name] = StdinWriters(self.engine_named(name))
+            return writers
+
+    def engines(self, timeout: float = 10) -> list[dict[str, Any]]:
+        """Every engine, the default first: ``name``, ``url`` (no password), ``source``,
+        ``tls``, ``reachable``, ``version``, ``containers`` and ``running`` counts, or the
+        ``error`` that kept it from answering (asked in parallel: one engine down does not
+        hold up the others)."""
+
+        def ask(engine: DockerEngine) -> dict[str, Any]:
+            spec = self._specs.get(engine.name)
+            state: dict[str, Any] = (
+                spec.describe() if spec else {"name": engine.name, "url": engine.base_url}
+            )
+            try:
+                version = engine.version()
+                listed = engine.list_containers()
+            except LittleWingsError as exc:
+                return {**state, "reachable": False, "error": exc.message}
+            running = sum(1 for c in listed if c["state"] == "running")
+            return {
+                **state,
+                "reachable": True,
+                "version": version.get("Version"),
+                "containers": len(listed),
+                "running": running,
+            }
+
+        engines = list(self._engines.values())
+        with ThreadPoolExecutor(len(engines), thread_name_prefix="littlewings-engines") as pool:
+            futures = [pool.submit(ask, engine) for engine in engines]
+            answers = []
+            for engine, future in zip(engines, futures):
+                try:
+                    answers.append(future.result(timeout))
+                except FutureTimeout:
+                    answers.append(
+                        {
+                            "name": engine.name,
+                            "reachable": False,
+                            "error": f"no answer in {timeout:g} s",
+                        }
+                    )
+            pool.shutdown(wait=False, cancel_futures=True)
+        return answers
 
     def containers(
         self,
@@ -1322,12 +1416,13 @@ class Client:
         project: str | None = None,
         image: str | None = None,
         all: bool = True,
+        engine: str | None = None,
     ) -> ContainerList:
         """The visible containers, newest first, filtered (see :func:`containers`)."""
         wanted = Visibility(_as_list(name), _as_list(label))
         states = set(_as_list(state))
         found = ContainerList()
-        for summary in self.engine.list_containers(all=all):
+        for summary in self._list(all, engine):
             if not wanted.allows(summary["name"], summary["labels"]):
                 continue
             if states and summary["state"] not in states:
@@ -1339,24 +1434,50 @@ class Client:
             found.append(Container(self, summary))
         return found
 
-    def container(self, ref: Any) -> Container:
-        """A handle on a visible container by name, id or id prefix (or a docker-py object)."""
+    def _list(self, all: bool, engine: str | None) -> list[dict[str, Any]]:
+        """Summaries of one engine, or of every engine that answers (a warning for the others)."""
+        if engine is not None or len(self._engines) == 1:
+            return list(self.engine_named(engine).list_containers(all=all))
+        engines = list(self._engines.values())
+        summaries: list[dict[str, Any]] = []
+        with ThreadPoolExecutor(len(engines), thread_name_prefix="littlewings-engines") as pool:
+            futures = [pool.submit(e.list_containers, all) for e in engines]
+            for one, future in zip(engines, futures):
+                try:
+                    summaries.extend(future.result())
+                except LittleWingsError as exc:
+                    warnings.warn(
+                        f"LittleWings: engine {one.name!r} left out: {exc.message}",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
+        return summaries
+
+    def container(self, ref: Any, engine: str | None = None) -> Container:
+        """A handle on a visible container by name, id or id prefix (or a docker-py object),
+        on ``engine`` (the default one when None)."""
         ref = getattr(ref, "id", ref)
         if not isinstance(ref, str):
             raise TypeError(f"A container is named by a string, not {type(ref).__name__}.")
-        return Container(self, self.engine.describe(ref))
+        return Container(self, self.engine_named(engine).describe(ref))
 
-    def project(self, name: str) -> Group:
+    def project(self, name: str, engine: str | None = None) -> Group:
         """The containers of a Docker Compose project, as one merged log (see :func:`project`)."""
         from .group import Group, selector_of
 
-        return Group(self, selector_of(project=name))
+        return Group(self, selector_of(project=name), engine)
 
-    def group(self, *, label: str | None = None, containers: Iterable[Any] | None = None) -> Group:
+    def group(
+        self,
+        *,
+        label: str | None = None,
+        containers: Iterable[Any] | None = None,
+        engine: str | None = None,
+    ) -> Group:
         """Containers with a label, or listed ones, as one merged log (see :func:`group`)."""
         from .group import Group, selector_of
 
-        return Group(self, selector_of(label=label, containers=_as_refs(containers)))
+        return Group(self, selector_of(label=label, containers=_as_refs(containers)), engine)
 
     def _check_write(self, what: str) -> None:
         if self.read_only:
@@ -1383,7 +1504,14 @@ class Client:
         """The session core of this client's widgets, started by the first widget."""
         with self._lock:
             if self._runtime is None or not self._runtime.alive:
-                self._runtime = KernelRuntime(self.engine, self.limits, stdin=self.stdin)
+                others = [
+                    (e, self._specs.get(e.name))
+                    for e in self._engines.values()
+                    if e is not self.engine
+                ]
+                self._runtime = KernelRuntime(
+                    self.engine, self.limits, stdin=self.stdin, engines=others
+                )
                 self._runtime_users = 0
             self._runtime_users += 1
             return self._runtime
@@ -1407,8 +1535,10 @@ class Client:
             runtime, self._runtime = self._runtime, None
         if runtime is not None:
             runtime.close()
-        self.stdin.close()
-        self.engine.reset()
+        for writers in self._stdin.values():
+            writers.close()
+        for engine in self._engines.values():
+            engine.reset()
 
     def __enter__(self) -> Client:
         return self
@@ -1476,6 +1606,7 @@ def containers(
     project: str | None = None,
     image: str | None = None,
     all: bool = True,
+    engine: str | None = None,
 ) -> ContainerList:
     """The visible containers, newest first, as a :class:`ContainerList` (a table in notebooks).
 
@@ -1483,13 +1614,21 @@ def containers(
     several (``"running"``, ``["exited", "dead"]``). ``label``: ``"key"`` or ``"key=value"``, or
     several (all must match). ``project``: a Docker Compose project. ``image``: a shell pattern
     of the image name. ``all=False``: running containers only, like ``docker ps``.
+    ``engine``: one engine's (see :func:`engines`); by default every engine's, each container
+    saying which (an engine that does not answer is left out, with a warning).
     """
     return default_client().containers(
-        name, state=state, label=label, project=project, image=image, all=all
+        name, state=state, label=label, project=project, image=image, all=all, engine=engine
     )
 
 
-def project(name: str) -> Group:
+def engines() -> list[dict[str, Any]]:
+    """The Docker engines, the default first: the environment's and the docker CLI's contexts
+    (the current one first), with whether each answers: see :meth:`Client.engines`."""
+    return default_client().engines()
+
+
+def project(name: str, engine: str | None = None) -> Group:
     """A Docker Compose project's containers as one log, like ``docker compose logs``.
 
     >>> shop = lw.project("shop")              # doctest: +SKIP
@@ -1497,13 +1636,18 @@ def project(name: str) -> Group:
     >>> for line in shop.follow(timeout=60):   # live, members that appear included
     ...     print(line.container, line.text)
     """
-    return default_client().project(name)
+    return default_client().project(name, engine)
 
 
-def group(*, label: str | None = None, containers: Iterable[Any] | None = None) -> Group:
+def group(
+    *,
+    label: str | None = None,
+    containers: Iterable[Any] | None = None,
+    engine: str | None = None,
+) -> Group:
     """Containers with a label (``"team=data"``, or ``"key"`` for any value), or the listed
     containers (names, ids or handles), as one merged log: see :func:`project`."""
-    return default_client().group(label=label, containers=containers)
+    return default_client().group(label=label, containers=containers, engine=engine)
 
 
 def _as_refs(containers: Iterable[Any] | None) -> list[str] | None:
@@ -1542,13 +1686,14 @@ def run(image: str, command: str | list[str] | None = None, **fields: Any) -> Co
     return default_client().run(image, command, **fields)
 
 
-def container(ref: Any) -> Container:
-    """A handle on one visible container, by name, id or id prefix.
+def container(ref: Any, engine: str | None = None) -> Container:
+    """A handle on one visible container, by name, id or id prefix (on ``engine``: see
+    :func:`engines`; the default one when None).
 
     Raises :class:`~littlewings_jupyter.errors.ContainerNotFound` when there is none (or it is
     hidden) and :class:`~littlewings_jupyter.errors.EngineUnavailable` when Docker does not answer.
     """
-    return default_client().container(ref)
+    return default_client().container(ref, engine)
 
 
 __all__ = [
@@ -1564,6 +1709,7 @@ __all__ = [
     "container",
     "containers",
     "default_client",
+    "engines",
     "group",
     "join_lines",
     "project",

@@ -199,7 +199,7 @@ def sample_stats(container: Container, duration: float, interval: float) -> list
     sample of a stream has no earlier CPU reading to compare with and is left out, as are
     samples after the container stopped.
     """
-    engine = container.client.engine
+    engine = container.engine
     docker_stream = container._call(engine.open_stats, container.id)
     timer = threading.Timer(duration, docker_stream.close)
     timer.daemon = True

@@ -66,9 +66,10 @@ class Group:
     members are looked up on each call, so containers that appear later belong to the group.
     """
 
-    def __init__(self, client: Client, selector: GroupSelector) -> None:
+    def __init__(self, client: Client, selector: GroupSelector, engine: str | None = None) -> None:
         self.client = client
         self.selector = selector
+        self.engine = client.engine_named(engine)  # its members are all on one engine
 
     @property
     def name(self) -> str:
@@ -84,9 +85,7 @@ class Group:
     def containers(self) -> ContainerList:
         """The members now, by Compose service and number, then name."""
         found = ContainerList()
-        for _ref, summary in self.client.engine.call(
-            lambda: find_members(self.client.engine, self.selector)
-        ):
+        for _ref, summary in self.engine.call(lambda: find_members(self.engine, self.selector)):
             found.append(Container(self.client, summary))
         return found
 
@@ -94,7 +93,7 @@ class Group:
         self, tail: int | None, since: Any, until: Any
     ) -> tuple[list[Any], Iterator[list[tuple[Any, list[LogLine]]]]]:
         """The members and their histories merged, run by run (as the server's download)."""
-        engine = self.client.engine
+        engine = self.engine
         docker_since = _docker_time(since, "since")
         docker_until = _docker_time(until, "until")
         after = _cursor_after(since)
@@ -281,6 +280,7 @@ class GroupFollow(LogFollow):
         self._buffer = _LineBuffer(max_buffered_lines)
         self._warned = 0
         frame: dict[str, Any] = {"type": "connect", **_connect_fields(group.selector)}
+        frame["engine"] = group.engine.name
         frame["tail"] = "all" if tail is None else tail
         if since is not None:
             frame["since"] = _docker_time(since, "since")

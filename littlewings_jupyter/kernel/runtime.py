@@ -35,10 +35,11 @@ class KernelRuntime:
         limits: Limits,
         stdin: StdinWriters | None = None,
         max_workers: int = 8,
+        engines: list[tuple[DockerEngine, Any]] | None = None,
     ) -> None:
         self.loop = asyncio.new_event_loop()
         self.manager = SessionManager(
-            engine, limits, max_workers=max_workers, loop=self.loop, stdin=stdin
+            engine, limits, max_workers=max_workers, loop=self.loop, stdin=stdin, engines=engines
         )
         self.cell_running = False
         self._unregister: Callable[[], None] | None = None

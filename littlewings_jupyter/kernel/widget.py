@@ -213,6 +213,9 @@ class ContainerConsole(anywidget.AnyWidget):
     scrollback = traitlets.Int(10_000, help="Lines xterm keeps above the screen.").tag(sync=True)
     tail = traitlets.Int(500, help="History lines a view shows when it opens.").tag(sync=True)
     stats = traitlets.Bool(True, help="Show CPU and memory sparklines.").tag(sync=True)
+    engine = traitlets.Unicode(
+        "", help="The Docker engine the container is on ('' for the default one)."
+    ).tag(sync=True)
     group = traitlets.Dict(
         help="A merged view's group as connect names it ({} for one container)."
     ).tag(sync=True)
@@ -242,8 +245,10 @@ class ContainerConsole(anywidget.AnyWidget):
         handle: Container | None = None
         if group is not None:
             client = group.client
+            default = client.engine.name
             super().__init__(
                 container=group.name,
+                engine="" if group.engine.name == default else group.engine.name,
                 group=_connect_fields(group.selector),
                 tail=tail,
                 scrollback=scrollback,
@@ -253,8 +258,14 @@ class ContainerConsole(anywidget.AnyWidget):
         else:
             handle = container if isinstance(container, Container) else _lookup(container)
             client = handle.client
+            default = handle.client.engine.name
             super().__init__(
-                container=handle.name, tail=tail, scrollback=scrollback, height=height, stats=stats
+                container=handle.name,
+                engine="" if handle.engine_name == default else handle.engine_name,
+                tail=tail,
+                scrollback=scrollback,
+                height=height,
+                stats=stats,
             )
         self.container_handle = handle
         self.group_handle = group
@@ -441,9 +452,10 @@ class ContainerConsole(anywidget.AnyWidget):
         self._tap = tap
         if self.group_handle is not None:
             target: dict[str, Any] = _connect_fields(self.group_handle.selector)
+            target["engine"] = self.group_handle.engine.name
         else:
             assert self.container_handle is not None
-            target = {"server_id": self.container_handle.id}
+            target = {"server_id": self.container_handle.id, "engine": self.engine}
         await tap.handle(json.dumps({"type": "connect", **target, "tail": self.tail}))
 
     def _on_tap_frame(self, text: str) -> None:
@@ -625,6 +637,7 @@ def console(
     project: str | None = None,
     label: str | None = None,
     containers: list[Any] | None = None,
+    engine: str | None = None,
     **options: Any,
 ) -> ContainerConsole:
     """A live console of a container for the notebook: see :class:`ContainerConsole`.
@@ -640,10 +653,12 @@ def console(
         if container is not None:
             raise ValueError("Give a container or a group (project, label, containers), not both.")
         client = default_client()
-        group = Group(client, selector_of(project, label, containers))
+        group = Group(client, selector_of(project, label, containers), engine)
         return ContainerConsole(group=group, **options)
     if container is None:
         raise ValueError("Give a container (a name or id), or project=, label= or containers=.")
+    if isinstance(container, str):
+        container = _lookup(container, engine)
     return ContainerConsole(container, **options)
 
 

@@ -6,9 +6,10 @@ import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, List, Type, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Type, Unicode
 
 from ..docker.engine import DockerEngine
+from ..docker.engines import engine_specs
 from ..docker.models import Visibility
 from ..session.audit import AuditLog
 from ..session.limits import Limits
@@ -34,6 +35,19 @@ class LittleWings(ExtensionApp, Limits):
         "Empty: from the environment (DOCKER_HOST, DOCKER_TLS_VERIFY…), like the docker CLI.",
     ).tag(config=True)
     docker_timeout = Float(30.0, help="Seconds to wait for one Docker API call.").tag(config=True)
+
+    engines = Dict(
+        default_value={},
+        help="Named Docker engines, the default first: {'gpu-box': {'url': "
+        "'tcp://10.0.0.5:2376', 'tls': {'ca': '/path/ca.pem', 'cert': '/path/cert.pem', 'key': "
+        "'/path/key.pem'}}, 'build': 'ssh://me@build'}. TLS verification is on unless 'verify': "
+        "False. Empty: the environment's engine (docker_url, DOCKER_HOST...).",
+    ).tag(config=True)
+    use_docker_contexts = Bool(
+        True,
+        help="Show the docker CLI's contexts (~/.docker/contexts) as engines too, the current "
+        "one first.",
+    ).tag(config=True)
 
     visible_names = List(
         Unicode(),
@@ -77,13 +91,29 @@ class LittleWings(ExtensionApp, Limits):
 
     def initialize_settings(self) -> None:
         """Build the engine and session manager; no Docker call happens here."""
-        engine = DockerEngine(
-            base_url=self.docker_url or None,
-            timeout=self.docker_timeout,
-            visibility=Visibility(list(self.visible_names), list(self.visible_labels)),
-            max_line_bytes=self.max_line_bytes,
+        visibility = Visibility(list(self.visible_names), list(self.visible_labels))
+        specs = engine_specs(dict(self.engines), self.use_docker_contexts, self.docker_url)
+        engines = [
+            (
+                DockerEngine.from_spec(
+                    spec,
+                    timeout=self.docker_timeout,
+                    visibility=visibility,
+                    max_line_bytes=self.max_line_bytes,
+                ),
+                spec,
+            )
+            for spec in specs
+        ]
+        for spec in specs:
+            if spec.problem:
+                self.log.error("LittleWings: engine %r: %s", spec.name, spec.problem)
+            else:
+                self.log.info("LittleWings: engine %r at %s", spec.name, spec.display_url)
+        (engine, spec), others = engines[0], engines[1:]
+        self.manager = self.manager_class(
+            engine, self.limits(), max_workers=self.worker_threads, engines=others, spec=spec
         )
-        self.manager = self.manager_class(engine, self.limits(), max_workers=self.worker_threads)
         if self.audit_enabled:
             data_dir = self.serverapp.data_dir if self.serverapp else self.data_dir
             path = self.audit_path or os.path.join(data_dir, "littlewings", "audit.sqlite")

@@ -17,7 +17,7 @@ from .._version import __version__
 from ..docker.files import normalize
 from ..docker.lines import line_text
 from ..docker.models import POWER_ACTIONS, ContainerRef
-from ..errors import InvalidMessage, LittleWingsError
+from ..errors import EngineUnavailable, InvalidMessage, LittleWingsError
 from ..session import protocol
 from ..session.groups import compose_text, find_members, member_history
 from ..session.limits import TokenBucket
@@ -56,6 +56,15 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
             self.log.info("LittleWings %s: %s", value.code, value.message)
             return
         super().log_exception(typ, value, tb)
+
+    @property
+    def engine_name(self) -> str:
+        """The ``engine`` query argument ("" for the default engine)."""
+        return protocol.parse_engine({"engine": self.get_argument("engine", "")})
+
+    async def container(self, ref: str) -> ContainerRef:
+        """The container ``ref`` on the request's engine."""
+        return await self.manager.resolve(self.engine_name, ref)
 
     def log_arguments(self) -> tuple[int | None, str | None, str | None, bool, int | None]:
         """``tail``, ``since``, ``until`` (as Docker takes them), ``timestamps`` and ``stream``
@@ -111,7 +120,7 @@ class StatusHandler(LittleWingsAPIHandler):
         """The engine's availability and version, and the user's permissions."""
         engine: dict[str, Any] = {"available": False}
         try:
-            version = await self.manager.run(self.manager.engine.version)
+            version = await self.manager.run(self.manager.slot(self.engine_name).engine.version)
             engine = {
                 "available": True,
                 "version": version.get("Version"),
@@ -136,6 +145,17 @@ class StatusHandler(LittleWingsAPIHandler):
         )
 
 
+class EnginesHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/engines``: every Docker engine, whether it answers, its version and
+    container counts (never a credential: no key, certificate or password)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Each engine: name, url, source, tls, reachable, version, containers, running, error."""
+        self.finish({"engines": await self.manager.engines_status()})
+
+
 class ContainersHandler(LittleWingsAPIHandler):
     """``GET api/littlewings/containers``: every visible container."""
 
@@ -144,8 +164,12 @@ class ContainersHandler(LittleWingsAPIHandler):
     async def get(self) -> None:
         """The summaries, running and stopped (``?all=false`` for running only)."""
         include_all = self.get_flag("all", True)
-        containers = await self.manager.run(self.manager.engine.list_containers, include_all)
-        self.finish({"containers": containers})
+        names = [self.engine_name] if self.engine_name else None
+        containers, engines = await self.manager.list_all(names, include_all)
+        if not any(e["reachable"] for e in engines):
+            # Nothing to show: the one engine asked (or every one) does not answer.
+            raise EngineUnavailable(engines[0]["error"] if engines else "No engine is configured.")
+        self.finish({"containers": containers, "engines": engines})
 
     @web.authenticated
     async def post(self) -> None:
@@ -153,7 +177,9 @@ class ContainersHandler(LittleWingsAPIHandler):
         201 and its summary. Checked, refused and audited in ``SessionManager.create``."""
         if not await self.is_authorized("read"):
             raise web.HTTPError(403)
-        summary = await self.manager.create(self, self.json_body(), via="rest")
+        summary = await self.manager.create(
+            self, self.json_body(), via="rest", engine=self.engine_name
+        )
         self.set_status(201)
         self.finish({"ok": True, "container": summary})
 
@@ -165,7 +191,8 @@ class ContainerHandler(LittleWingsAPIHandler):
     @authorized
     async def get(self, ref: str) -> None:
         """The detailed summary."""
-        self.finish(await self.manager.run(self.manager.engine.describe, ref))
+        container = await self.container(ref)
+        self.finish(await self.manager.run(self.manager.engine_for(container).describe, ref))
 
     @web.authenticated
     async def delete(self, ref: str) -> None:
@@ -173,7 +200,7 @@ class ContainerHandler(LittleWingsAPIHandler):
         volumes too)."""
         if not await self.is_authorized("read"):
             raise web.HTTPError(403)
-        container = await self.manager.run(self.manager.engine.resolve, ref)
+        container = await self.container(ref)
         removed = await self.manager.remove(
             self,
             container,
@@ -191,7 +218,7 @@ class ImagesHandler(LittleWingsAPIHandler):
     @authorized
     async def get(self) -> None:
         """Id, tags, size and creation time of each local image; nothing is pulled."""
-        images = await self.manager.run(self.manager.engine.list_images)
+        images = await self.manager.run(self.manager.slot(self.engine_name).engine.list_images)
         self.finish({"images": images})
 
 
@@ -203,8 +230,8 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
     async def get(self, ref: str) -> None:
         """``tail``, ``since``, ``until``, ``timestamps``; ``stream=stdout|stderr`` to pick one."""
         tail, since_s, until_s, timestamps, wanted = self.log_arguments()
-        engine = self.manager.engine
-        container = await self.manager.run(engine.resolve, ref)
+        container = await self.container(ref)
+        engine = self.manager.engine_for(container)
         lines = await self.manager.run(
             lambda: engine.read_logs(
                 container.id, container.tty, tail=tail, since=since_s, until=until_s
@@ -248,7 +275,7 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         if fmt not in ("text", "zip"):
             raise InvalidMessage("Query argument 'format' must be text or zip.")
         manager = self.manager
-        engine = manager.engine
+        engine = manager.slot(self.engine_name).engine
         members = await manager.run(find_members, engine, selector)
         filename = _FILENAME_SAFE.sub("_", selector.name)[:100] or selector.kind
         if fmt == "zip":
@@ -326,7 +353,7 @@ class PowerHandler(LittleWingsAPIHandler):
         action = body.get("action") if isinstance(body, dict) else None
         if action not in POWER_ACTIONS:
             raise InvalidMessage(f"'action' must be one of {', '.join(POWER_ACTIONS)}.")
-        container = await self.manager.run(self.manager.engine.resolve, ref)
+        container = await self.container(ref)
         summary = await self.manager.power(self, container, action, via="rest")
         self.finish({"ok": True, "action": action, "state": summary["state"], "container": summary})
 
@@ -349,7 +376,7 @@ class FilesHandler(LittleWingsAPIHandler):
         """
         if not await self.is_authorized("read"):
             raise web.HTTPError(403)
-        container = await self.manager.run(self.manager.engine.resolve, ref)
+        container = await self.container(ref)
         return container, normalize(self.get_argument("path", "/"))
 
     @web.authenticated
@@ -358,7 +385,7 @@ class FilesHandler(LittleWingsAPIHandler):
         """An entry, a listing, a content or a download."""
         manager = self.manager
         container, path = await self._target(ref)
-        files = manager.files
+        files = manager.slot_of(container).files
         entry = await manager.run(files.resolve, container.id, path)
         if entry["type"] == "directory":
             self.finish(await manager.run(files.listdir, container.id, path))
@@ -390,7 +417,7 @@ class FilesHandler(LittleWingsAPIHandler):
             raise InvalidMessage("The body is a JSON object.")
         if body.get("type") == "directory":
             entry = await manager.change_file(
-                self, container, "mkdir", path, "rest", manager.files.mkdir, path
+                self, container, "mkdir", path, "rest", manager.slot_of(container).files.mkdir, path
             )
             self.set_status(201)
             self.finish(entry)
@@ -412,7 +439,7 @@ class FilesHandler(LittleWingsAPIHandler):
             "file_write",
             path,
             "rest",
-            manager.files.write,
+            manager.slot_of(container).files.write,
             path,
             data,
             manager.limits.max_file_size,
@@ -435,7 +462,7 @@ class FilesHandler(LittleWingsAPIHandler):
             "file_rename",
             f"{path} -> {normalize(new_path)}",
             "rest",
-            manager.files.rename,
+            manager.slot_of(container).files.rename,
             path,
             new_path,
         )
@@ -447,7 +474,13 @@ class FilesHandler(LittleWingsAPIHandler):
         manager = self.manager
         container, path = await self._target(ref)
         await manager.change_file(
-            self, container, "file_delete", path, "rest", manager.files.delete, path
+            self,
+            container,
+            "file_delete",
+            path,
+            "rest",
+            manager.slot_of(container).files.delete,
+            path,
         )
         self.set_status(204)
         self.finish()
@@ -506,6 +539,7 @@ _CONTAINER = r"(?P<ref>[^/]+)"
 
 default_handlers = [
     (r"/api/littlewings/status", StatusHandler),
+    (r"/api/littlewings/engines", EnginesHandler),
     (r"/api/littlewings/containers", ContainersHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}", ContainerHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/logs", ContainerLogsHandler),

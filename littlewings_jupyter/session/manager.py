@@ -284,6 +284,20 @@ class SessionManager:
             engines.append(state)
         return containers, engines
 
+    async def engines_status(self, timeout: float = 10) -> list[dict[str, Any]]:
+        """Every engine's state (as :meth:`list_all` gives it) with its Docker version."""
+        slots = list(self.slots.values())
+        versions = [asyncio.ensure_future(self.run(slot.engine.version)) for slot in slots]
+        _, engines = await self.list_all(None, True, timeout)
+        await asyncio.wait(versions, timeout=1)
+        for state, task in zip(engines, versions):
+            version = task.result() if task.done() and not task.exception() else None
+            if not task.done():
+                task.add_done_callback(lambda t: t.exception())
+            state["version"] = (version or {}).get("Version")
+            state["api_version"] = (version or {}).get("ApiVersion")
+        return engines
+
     @property
     def logs(self) -> SharedStreams[LogFollower]:
         """The default engine's log followers."""
