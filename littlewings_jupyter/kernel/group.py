@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..docker.lines import STREAM_NAMES, LogLine
 from ..errors import from_wire
 from ..session.frames import MergedBatch
-from ..session.groups import compose_text, find_members, member_history
-from ..session.merge import merge_streams
+from ..session.groups import compose_text, container_history, find_members
 from ..session.protocol import GroupSelector, parse_group
 from ..session.session import ClientSession
 from .client import (
@@ -98,11 +97,9 @@ class Group:
         docker_until = _docker_time(until, "until")
         after = _cursor_after(since)
         members = [ref for ref, _ in engine.call(lambda: find_members(engine, self.selector))]
-        sources = [
-            (ref, member_history(engine, ref, tail, docker_since, docker_until, after))
-            for ref in members
-        ]
-        return members, merge_streams(sources)
+        resume = {ref.name: after for ref in members} if after is not None else None
+        pairs = [(ref, ref) for ref in members]
+        return members, container_history(engine, pairs, tail, docker_since, docker_until, resume)
 
     def log_lines(
         self,

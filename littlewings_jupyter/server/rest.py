@@ -19,9 +19,8 @@ from ..docker.lines import line_text
 from ..docker.models import POWER_ACTIONS, ContainerRef
 from ..errors import EngineUnavailable, InvalidMessage, LittleWingsError
 from ..session import protocol
-from ..session.groups import compose_text, find_members, member_history
+from ..session.groups import compose_text, container_history, find_members, member_history
 from ..session.limits import TokenBucket
-from ..session.merge import merge_streams
 from .handlers import LittleWingsHandlerMixin
 
 _FILENAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -289,8 +288,8 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="{filename}.log"')
         width = max((len(ref.name) for ref, _ in members), default=0)
-        sources = [(ref, member_history(engine, ref, tail, since_s, until_s)) for ref, _ in members]
-        merged = merge_streams(sources)
+        pairs = [(ref, ref) for ref, _ in members]
+        merged = container_history(engine, pairs, tail, since_s, until_s)
         try:
             while True:
                 runs = await manager.run(next, merged, None)
@@ -299,13 +298,7 @@ class GroupLogsHandler(LittleWingsAPIHandler):
                 self.write(compose_text(runs, width, timestamps, wanted))
                 await self.flush()
         finally:
-
-            def close_all() -> None:
-                merged.close()
-                for _, source in sources:
-                    source.close()
-
-            await manager.run(close_all)
+            await manager.run(merged.close)
         self.finish(set_content_type="text/plain; charset=utf-8")
 
 

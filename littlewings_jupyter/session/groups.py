@@ -21,7 +21,7 @@ from ..docker.models import ContainerRef
 from ..errors import ContainerNotFound, LittleWingsError
 from . import protocol
 from .frames import LogBatch, MergedBatch
-from .merge import Reorderer
+from .merge import Reorderer, merge_streams
 
 if TYPE_CHECKING:
     from ..docker.engine import DockerEngine
@@ -77,6 +77,41 @@ def member_history(
                 yield batch
     except LittleWingsError as exc:
         log.debug("LittleWings: history of %s ended: %s", ref.name, exc.message)
+
+
+def container_history(
+    engine: DockerEngine,
+    members: list[tuple[Any, ContainerRef]],
+    tail: int | None,
+    since: str | None,
+    until: str | None = None,
+    resume: dict[str, Cursor] | None = None,
+) -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
+    """The members' histories merged by timestamp, as lists of runs keyed by each member's
+    ``key`` (blocking: read in a worker thread).
+
+    ``tail`` counts per member. ``resume`` (member name → cursor): a member with a cursor
+    resumes right after it; one without gets its lines since the oldest cursor given.
+    """
+    oldest = min(resume.values()) if resume else None
+    sources = []
+    for key, ref in members:
+        after = resume.get(ref.name) if resume else None
+        member_tail, member_since = tail, since
+        if after is not None:
+            member_tail, member_since = None, after.docker_since()
+        elif resume:
+            member_tail, member_since = None, oldest.docker_since() if oldest else None
+        if member_tail != 0 or member_since is not None:
+            history = member_history(engine, ref, member_tail, member_since, until, after)
+            sources.append((key, history))
+    merged = merge_streams(sources)
+    try:
+        yield from merged
+    finally:
+        merged.close()
+        for _, source in sources:
+            source.close()
 
 
 def compose_text(
@@ -188,6 +223,17 @@ class LogGroup:
         finally:
             if not self.ready.done():
                 self.ready.set_result(None)
+
+    def history(
+        self,
+        members: list[Member],
+        tail: int | None,
+        since: str | None,
+        resume: dict[str, Cursor] | None,
+    ) -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
+        """The merged history of these members (a snapshot of :attr:`members`), run by run."""
+        pairs = [(member, member.ref) for member in members]
+        return container_history(self.slot.engine, pairs, tail, since, None, resume)
 
     def ordered_members(self) -> list[Member]:
         """The members, in the order they are listed."""

@@ -29,9 +29,7 @@ from ..errors import (
 )
 from . import protocol
 from .frames import LogBatch, MemberCursor, MergedBatch, footprint, log_frames, run_frames
-from .groups import member_history
 from .limits import TokenBucket
-from .merge import merge_streams
 from .shells import ShellRun
 
 if TYPE_CHECKING:
@@ -691,56 +689,35 @@ class ClientSession:
     async def _send_group_history(
         self, message: protocol.Connect, members: list[Member], generation: int
     ) -> None:
-        engine = self.manager.slot(message.engine).engine
         resume = message.cursors
-        oldest = min(resume.values()) if resume else None
         last: dict[str, Cursor] = {}
-        sources = []
-        since: str | None
-        for member in members:
-            after = resume.get(member.name) if resume else None
-            if after is not None:
-                last[member.name] = after
-                tail, since = None, after.docker_since()
-            elif resume:
-                tail, since = None, oldest.docker_since() if oldest else None
-            else:
-                tail = message.tail
-                since = None if message.since is None else f"{message.since:.9f}"
-            if tail != 0 or since is not None:
-                sources.append(
-                    (member, member_history(engine, member.ref, tail, since, after=after))
-                )
+        if resume:
+            last = {m.name: resume[m.name] for m in members if m.name in resume}
+        since = None if message.since is None else f"{message.since:.9f}"
         count = 0
-        if sources:
-            merged = merge_streams(sources)
-            ahead = asyncio.ensure_future(self.manager.run(next, merged, None))
-            try:
-                while True:
-                    runs = await ahead
-                    if runs is None:
-                        break
-                    ahead = asyncio.ensure_future(self.manager.run(next, merged, None))
-                    if generation != self._connect_generation or self.closed:
+        assert self.group is not None
+        merged = self.group.history(members, message.tail, since, resume)
+        ahead = asyncio.ensure_future(self.manager.run(next, merged, None))
+        try:
+            while True:
+                runs = await ahead
+                if runs is None:
+                    break
+                ahead = asyncio.ensure_future(self.manager.run(next, merged, None))
+                if generation != self._connect_generation or self.closed:
+                    return
+                self._send_history_runs(runs)
+                for member, lines in runs:
+                    count += sum(1 for line in lines if not line.partial)
+                    last[member.name] = lines[-1].cursor
+                while self._outbox_bytes > self._outbox_budget // 2:
+                    if self.closed:
                         return
-                    self._send_history_runs(runs)
-                    for member, lines in runs:
-                        count += sum(1 for line in lines if not line.partial)
-                        last[member.name] = lines[-1].cursor
-                    while self._outbox_bytes > self._outbox_budget // 2:
-                        if self.closed:
-                            return
-                        await asyncio.sleep(0.01)
-            finally:
-                with contextlib.suppress(Exception):
-                    await ahead
-
-                def close_all() -> None:
-                    merged.close()
-                    for _, source in sources:
-                        source.close()
-
-                await self.manager.run(close_all)
+                    await asyncio.sleep(0.01)
+        finally:
+            with contextlib.suppress(Exception):
+                await ahead
+            await self.manager.run(merged.close)
         if generation != self._connect_generation or self.closed:
             return
         self.send(
