@@ -49,6 +49,8 @@ _LAZY = {
     "default_client": "kernel.client",
     "images": "kernel.client",
     "engines": "kernel.client",
+    "service": "kernel.client",
+    "services": "kernel.client",
     "run": "kernel.client",
     "project": "kernel.client",
     "group": "kernel.client",
@@ -96,6 +98,8 @@ if TYPE_CHECKING:
         images,
         project,
         run,
+        service,
+        services,
     )
     from .kernel.group import Group, GroupFollow
     from .kernel.widget import ContainerConsole, console
@@ -157,4 +161,6 @@ __all__ = [
     "images",
     "project",
     "run",
+    "service",
+    "services",
 ]

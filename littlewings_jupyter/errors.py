@@ -177,6 +177,23 @@ class EngineNotFound(LittleWingsError):
     http_status = 404
 
 
+class NotSwarmManager(LittleWingsError):
+    """Services were asked of an engine that is not a Docker Swarm manager."""
+
+    code = "not_swarm_manager"
+    http_status = 409
+
+
+class ServiceNotFound(LittleWingsError):
+    """No such Swarm service."""
+
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No service {name!r} on this swarm.")
+
+
 class DockerError(LittleWingsError):
     """Docker refused a request for a reason of its own."""
 

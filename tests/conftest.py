@@ -399,6 +399,29 @@ class SecondEngine:
                 self.process.wait(5)
         self.process = None
 
+    def init_swarm(self) -> None:
+        """Make the second engine a single-node Swarm manager (once)."""
+        import subprocess
+
+        client = self.client()
+        try:
+            if client.info()["Swarm"]["LocalNodeState"] != "active":
+                subprocess.run(
+                    [
+                        "docker",
+                        "-H",
+                        f"unix://{self.socket}",
+                        "swarm",
+                        "init",
+                        "--advertise-addr",
+                        "127.0.0.1",
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
+        finally:
+            client.close()
+
     def load_image(self) -> None:
         import subprocess
 
@@ -417,6 +440,8 @@ class SecondEngine:
 
         with contextlib.suppress(Exception):
             client = self.client()
+            for service in client.services.list(filters={"label": TEST_LABEL}):
+                service.remove()
             for c in client.containers.list(all=True, filters={"label": TEST_LABEL}):
                 c.remove(force=True)
             client.close()

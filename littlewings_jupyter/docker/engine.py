@@ -23,6 +23,8 @@ from ..errors import (
     EngineUnavailable,
     InvalidField,
     LittleWingsError,
+    NotSwarmManager,
+    ServiceNotFound,
     StdinNotOpen,
 )
 from .framing import DockerStream, read_exec_output, response_socket
@@ -34,6 +36,7 @@ from .models import (
     check_terminal_size,
     summarize_inspected,
     summarize_listed,
+    summarize_service,
 )
 from .spec import ContainerSpec
 
@@ -412,6 +415,98 @@ class DockerEngine:
         self.call(lambda: self.api.remove_container(info["Id"], force=force, v=volumes), ref)
         return {"id": info["Id"], "name": info.get("Name", "").lstrip("/")}
 
+    # -- Swarm -------------------------------------------------------------------------------
+
+    def swarm_role(self) -> str | None:
+        """``"manager"`` or ``"worker"`` when the engine is a Swarm node, else None."""
+        swarm = (self.call(lambda: self.api.info()) or {}).get("Swarm") or {}
+        if swarm.get("LocalNodeState") != "active":
+            return None
+        return "manager" if swarm.get("ControlAvailable") else "worker"
+
+    def _require_manager(self) -> None:
+        if self.swarm_role() != "manager":
+            raise NotSwarmManager(
+                f"The engine {self.name!r} is not a Docker Swarm manager: it has no services."
+            )
+
+    def list_services(self) -> list[dict[str, Any]]:
+        """The swarm's services: replicas wanted and running, image, update state."""
+        self._require_manager()
+        services = self.call(lambda: self.api.services())
+        tasks = self.call(lambda: self.api.tasks())
+        running: dict[str, int] = {}
+        for task in tasks:
+            if (task.get("Status") or {}).get("State") == "running":
+                running[task.get("ServiceID", "")] = running.get(task.get("ServiceID", ""), 0) + 1
+        return sorted(
+            (summarize_service(s, running.get(s["ID"], 0), self.name) for s in services),
+            key=lambda s: s["name"],
+        )
+
+    def resolve_service(self, ref: str) -> dict[str, Any]:
+        """A service by name, id or id prefix: its summary."""
+        self._require_manager()
+        if not isinstance(ref, str) or not _CONTAINER_REF_RE.match(ref):
+            raise ServiceNotFound(str(ref)[:80])
+        import docker.errors
+
+        try:
+            service = self.call(lambda: self.api.inspect_service(ref))
+        except (ContainerNotFound, docker.errors.NotFound):
+            raise ServiceNotFound(ref) from None
+        tasks = self.service_tasks(service["ID"])
+        return summarize_service(
+            service, sum(1 for t in tasks if t["state"] == "running"), self.name
+        )
+
+    def service_tasks(self, service_id: str) -> list[dict[str, Any]]:
+        """The tasks of a service (newest state of each slot first): id, name (``web.1``),
+        slot, node, state, desired state."""
+        name = ""
+        with contextlib.suppress(LittleWingsError):
+            name = self.call(lambda: self.api.inspect_service(service_id))["Spec"]["Name"]
+        tasks = self.call(lambda: self.api.tasks(filters={"service": service_id}))
+        out = []
+        for task in tasks:
+            slot = task.get("Slot")
+            node = task.get("NodeID", "")
+            out.append(
+                {
+                    "id": task["ID"],
+                    "name": f"{name}.{slot}" if slot else f"{name}.{node[:12]}",
+                    "slot": slot,
+                    "node": node,
+                    "state": (task.get("Status") or {}).get("State", ""),
+                    "desired_state": task.get("DesiredState", ""),
+                    "created": task.get("CreatedAt"),
+                }
+            )
+        out.sort(key=lambda t: (t["slot"] or 0, t["node"], t["created"] or ""), reverse=False)
+        return out
+
+    def open_service_logs(
+        self,
+        service_id: str,
+        *,
+        follow: bool,
+        tail: int | None = None,
+        since: str | None = None,
+    ) -> DockerStream:
+        """A service's log stream over its tasks (``docker service logs --details``): each
+        line starts with its task's attributes."""
+        params: dict[str, Any] = {
+            "stdout": 1,
+            "stderr": 1,
+            "timestamps": 1,
+            "details": 1,
+            "follow": 1 if follow else 0,
+            "tail": "all" if tail is None else str(tail),
+        }
+        if since is not None:
+            params["since"] = since
+        return self._stream("/services/{0}/logs", service_id, params)
+
     # -- streams -----------------------------------------------------------------------------
 
     def _stream(self, path: str, ref: str, params: dict[str, Any]) -> DockerStream:
@@ -491,6 +586,23 @@ class DockerEngine:
             batch.extend(assembler.flush())
             if batch:
                 yield batch
+        finally:
+            stream.close()
+
+    def iter_service_logs(
+        self, service_id: str, *, tail: int | None = None, since: str | None = None
+    ) -> Generator[list[LogLine], None, None]:
+        """A service's history (every task's, with their attributes) in batches of lines."""
+        stream = self.open_service_logs(service_id, follow=False, tail=tail, since=since)
+        assembler = LineAssembler(self.max_line_bytes, False)
+        try:
+            for block in stream:
+                lines = assembler.feed(block)
+                if lines:
+                    yield lines
+            rest = assembler.flush()
+            if rest:
+                yield rest
         finally:
             stream.close()
 

@@ -121,6 +121,28 @@ def summarize_inspected(info: dict[str, Any], engine: str = "default") -> dict[s
     }
 
 
+def summarize_service(service: dict[str, Any], running: int, engine: str) -> dict[str, Any]:
+    """A Swarm service's summary from ``GET /services``: replicas, image, update state."""
+    spec = service.get("Spec") or {}
+    mode = spec.get("Mode") or {}
+    image = ((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Image", "")
+    update = service.get("UpdateStatus") or {}
+    return {
+        "id": service["ID"],
+        "name": spec.get("Name", service["ID"][:12]),
+        "image": image.split("@sha256:")[0],
+        "mode": "replicated" if "Replicated" in mode else "global" if "Global" in mode else "",
+        "replicas": (mode.get("Replicated") or {}).get("Replicas"),
+        "running": running,
+        "update_state": update.get("State"),
+        "update_message": update.get("Message"),
+        "created": service.get("CreatedAt"),
+        "updated": service.get("UpdatedAt"),
+        "labels": spec.get("Labels") or {},
+        "engine": engine,
+    }
+
+
 def _docker_time(value: str | None) -> str | None:
     return None if not value or value.startswith("0001-") else value
 

@@ -1479,6 +1479,16 @@ class Client:
 
         return Group(self, selector_of(label=label, containers=_as_refs(containers)), engine)
 
+    def services(self, engine: str | None = None) -> list[dict[str, Any]]:
+        """A Swarm manager's services (see :func:`services`)."""
+        return list(self.engine_named(engine).list_services())
+
+    def service(self, name: str, engine: str | None = None) -> Group:
+        """A Swarm service's tasks as one merged log (see :func:`service`)."""
+        from .group import Group, selector_of
+
+        return Group(self, selector_of(service=name), engine)
+
     def _check_write(self, what: str) -> None:
         if self.read_only:
             raise Forbidden(f"This LittleWings client is read-only: {what} is refused.")
@@ -1650,6 +1660,19 @@ def group(
     return default_client().group(label=label, containers=containers, engine=engine)
 
 
+def services(engine: str | None = None) -> list[dict[str, Any]]:
+    """The services of an engine that is a Docker Swarm manager: name, image, mode, replicas
+    (wanted) and running, update state. Another engine raises ``NotSwarmManager``."""
+    return default_client().services(engine)
+
+
+def service(name: str, engine: str | None = None) -> Group:
+    """A Swarm service's logs over all its tasks, like ``docker service logs``: ``.logs()``,
+    ``.log_lines()`` and ``.follow()`` as for :func:`project`, each line's ``container`` being
+    its task (``web.1``); ``.tasks`` lists them."""
+    return default_client().service(name, engine)
+
+
 def _as_refs(containers: Iterable[Any] | None) -> list[str] | None:
     if containers is None:
         return None
@@ -1713,4 +1736,6 @@ __all__ = [
     "group",
     "join_lines",
     "project",
+    "service",
+    "services",
 ]

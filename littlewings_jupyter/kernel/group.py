@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..docker.lines import STREAM_NAMES, LogLine
+from ..docker.models import ContainerRef
 from ..errors import from_wire
 from ..session.frames import MergedBatch
-from ..session.groups import compose_text, container_history, find_members
+from ..session.groups import compose_text, container_history, find_members, service_history
 from ..session.protocol import GroupSelector, parse_group
 from ..session.session import ClientSession
 from .client import (
@@ -43,9 +44,12 @@ def selector_of(
     project: str | None = None,
     label: str | None = None,
     containers: list[str] | None = None,
+    service: str | None = None,
 ) -> GroupSelector:
-    """The group named by exactly one of ``project``, ``label`` and ``containers``."""
+    """The group named by exactly one of ``project``, ``label``, ``containers``, ``service``."""
     query: dict[str, Any] = {}
+    if service is not None:
+        query["service"] = service
     if project is not None:
         query["project"] = project
     if label is not None:
@@ -81,8 +85,19 @@ class Group:
         return self.selector.kind
 
     @property
+    def tasks(self) -> list[dict[str, Any]]:
+        """A service's tasks now (id, name ``web.1``, slot, node, state, desired state)."""
+        if self.kind != "service":
+            raise ValueError("Only a Swarm service has tasks; this group has containers.")
+        engine = self.engine
+        service = engine.resolve_service(self.name)
+        return list(engine.service_tasks(service["id"]))
+
+    @property
     def containers(self) -> ContainerList:
         """The members now, by Compose service and number, then name."""
+        if self.kind == "service":
+            raise ValueError("A Swarm service's members are tasks (maybe on other nodes): .tasks")
         found = ContainerList()
         for _ref, summary in self.engine.call(lambda: find_members(self.engine, self.selector)):
             found.append(Container(self.client, summary))
@@ -96,6 +111,21 @@ class Group:
         docker_since = _docker_time(since, "since")
         docker_until = _docker_time(until, "until")
         after = _cursor_after(since)
+        if self.kind == "service":
+            service = engine.resolve_service(self.name)
+            tasks = {
+                t["id"]: ContainerRef(t["id"], t["name"], False, False, "")
+                for t in engine.service_tasks(service["id"])
+            }
+            resume = {t.name: after for t in tasks.values()} if after is not None else None
+
+            def stranger(task_id: str) -> ContainerRef:
+                return ContainerRef(task_id, f"{self.name}.{task_id[:12]}", False, False, "")
+
+            merged = service_history(
+                engine, service["id"], tasks, tail, docker_since, resume, stranger
+            )
+            return list(tasks.values()), merged
         members = [ref for ref, _ in engine.call(lambda: find_members(engine, self.selector))]
         resume = {ref.name: after for ref in members} if after is not None else None
         pairs = [(ref, ref) for ref in members]
@@ -175,6 +205,11 @@ class Group:
 
     def _repr_html_(self) -> str:
         title = f"<p><b>{html.escape(self.kind)}</b> {html.escape(self.name)}</p>"
+        if self.kind == "service":
+            rows = "".join(
+                f"<li>{html.escape(t['name'])}: {html.escape(t['state'])}</li>" for t in self.tasks
+            )
+            return f"{title}<ul>{rows}</ul>"
         return title + _containers_table(self.containers)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import tempfile
@@ -19,7 +20,13 @@ from ..docker.lines import line_text
 from ..docker.models import POWER_ACTIONS, ContainerRef
 from ..errors import EngineUnavailable, InvalidMessage, LittleWingsError
 from ..session import protocol
-from ..session.groups import compose_text, container_history, find_members, member_history
+from ..session.groups import (
+    compose_text,
+    container_history,
+    find_members,
+    member_history,
+    service_history,
+)
 from ..session.limits import TokenBucket
 from .handlers import LittleWingsHandlerMixin
 
@@ -261,22 +268,27 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         """``tail`` (per container), ``since``, ``until``, ``timestamps``, ``stream``,
         ``format=text|zip``."""
         query: dict[str, Any] = {}
-        for key in ("project", "label"):
+        for key in ("project", "label", "service"):
             if self.get_argument(key, None) is not None:
                 query[key] = self.get_argument(key)
         if self.get_argument("server_ids", None) is not None:
             query["server_ids"] = [r for r in self.get_argument("server_ids").split(",") if r]
         selector = protocol.parse_group(query)
         if selector is None:
-            raise InvalidMessage("Give 'project', 'label' or 'server_ids' (comma-separated).")
+            raise InvalidMessage(
+                "Give 'project', 'label', 'service' or 'server_ids' (comma-separated)."
+            )
         tail, since_s, until_s, timestamps, wanted = self.log_arguments()
         fmt = self.get_argument("format", "text")
         if fmt not in ("text", "zip"):
             raise InvalidMessage("Query argument 'format' must be text or zip.")
         manager = self.manager
         engine = manager.slot(self.engine_name).engine
-        members = await manager.run(find_members, engine, selector)
         filename = _FILENAME_SAFE.sub("_", selector.name)[:100] or selector.kind
+        if selector.kind == "service":
+            await self._service_logs(engine, selector, fmt, filename)
+            return
+        members = await manager.run(find_members, engine, selector)
         if fmt == "zip":
             data = await manager.run(
                 _zip_logs, engine, members, tail, since_s, until_s, timestamps, wanted
@@ -300,6 +312,60 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         finally:
             await manager.run(merged.close)
         self.finish(set_content_type="text/plain; charset=utf-8")
+
+    async def _service_logs(self, engine: Any, selector: Any, fmt: str, filename: str) -> None:
+        """A Swarm service's logs over its tasks (Docker's service log has no ``until``)."""
+        tail, since_s, _until, timestamps, wanted = self.log_arguments()
+        manager = self.manager
+        service = await manager.run(engine.resolve_service, selector.name)
+        tasks = await manager.run(engine.service_tasks, service["id"])
+        members = {t["id"]: ContainerRef(t["id"], t["name"], False, False, "") for t in tasks}
+        merged = service_history(
+            engine,
+            service["id"],
+            members,
+            tail,
+            since_s,
+            None,
+            lambda task_id: ContainerRef(
+                task_id, f"{selector.name}.{task_id[:12]}", False, False, ""
+            ),
+        )
+        chunks: list[list[tuple[Any, list[Any]]]] = await manager.run(list, merged)
+        runs = [run for chunk in chunks for run in chunk]
+        if fmt == "zip":
+            files: dict[str, list[str]] = {}
+            for member, lines in runs:
+                files.setdefault(member.name, []).extend(
+                    line_text(line, timestamps)
+                    for line in lines
+                    if wanted is None or line.stream == wanted
+                )
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, texts in files.items():
+                    archive.writestr(_FILENAME_SAFE.sub("_", name) + ".log", "".join(texts))
+            self.set_header("Content-Disposition", f'attachment; filename="{filename}-logs.zip"')
+            self.finish(buffer.getvalue(), set_content_type="application/zip")
+            return
+        width = max((len(m.name) for m in members.values()), default=0)
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}.log"')
+        self.finish(
+            compose_text(runs, width, timestamps, wanted),
+            set_content_type="text/plain; charset=utf-8",
+        )
+
+
+class ServicesHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/services?engine=…``: a Swarm manager's services."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Each service: name, image, mode, replicas wanted and running, update state."""
+        slot = self.manager.slot(self.engine_name)
+        services = await self.manager.run(slot.engine.list_services)
+        self.finish({"engine": slot.name, "services": services})
 
 
 def _zip_logs(
@@ -539,6 +605,7 @@ default_handlers = [
     (rf"/api/littlewings/containers/{_CONTAINER}/power", PowerHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/files", FilesHandler),
     (r"/api/littlewings/logs", GroupLogsHandler),
+    (r"/api/littlewings/services", ServicesHandler),
     (r"/api/littlewings/images", ImagesHandler),
     (r"/api/littlewings/audit", AuditHandler),
 ]

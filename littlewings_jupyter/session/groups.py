@@ -14,11 +14,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..docker.lines import Cursor, LogLine, line_text
 from ..docker.models import ContainerRef
 from ..errors import ContainerNotFound, LittleWingsError
+from ..streams.service import ServiceLogFollower, task_lines
 from . import protocol
 from .frames import LogBatch, MergedBatch
 from .merge import Reorderer, merge_streams
@@ -195,7 +196,7 @@ class LogGroup:
         self.slot = manager.slot(engine)
         self.members: dict[str, Member] = {}
         self.sessions: set[Any] = set()
-        self.reorder: Reorderer[Member] = Reorderer(
+        self.reorder: Reorderer[Any] = Reorderer(
             manager.loop, manager.limits.merge_window, self._emit
         )
         self.ready: asyncio.Future[None] = manager.loop.create_future()
@@ -304,3 +305,163 @@ class LogGroup:
         for member in list(self.members.values()):
             self.manager.unsubscribe_logs(member.ref, member)
         self.members.clear()
+
+
+class TaskMember:
+    """One task of a Swarm service in a service's merged view (its lines: ``web.1``)."""
+
+    def __init__(self, group: ServiceGroup, task: dict[str, Any]) -> None:
+        self.group = group
+        self.task = task
+        self.summary = {**task, "labels": {}}
+
+    @property
+    def id(self) -> str:
+        """The task's id."""
+        return str(self.task["id"])
+
+    @property
+    def name(self) -> str:
+        """``<service>.<slot>`` (``<service>.<node>`` for a global service)."""
+        return str(self.task["name"])
+
+    def describe(self) -> dict[str, Any]:
+        """The task, as ``connected.members`` lists it."""
+        return {**self.task, "engine": self.group.engine}
+
+
+class ServiceGroup(LogGroup):
+    """The merged view of a Swarm service: Docker's service log stream (every node's tasks),
+    split by task, shared by the sessions watching it."""
+
+    def __init__(self, manager: SessionManager, selector: GroupSelector, engine: str = "") -> None:
+        super().__init__(manager, selector, engine)
+        self.tasks: dict[str, TaskMember] = {}
+        self.service: dict[str, Any] = {}
+        self.follower: ServiceLogFollower | None = None
+        self._unknown: list[tuple[str, LogLine]] = []
+        self._refreshing = False
+
+    async def start(self, follow: bool = True) -> None:
+        """Find the service and its tasks, and follow its log (``follow=False``: only find)."""
+        manager = self.manager
+        engine = self.slot.engine
+        try:
+            self.service = await manager.run(engine.resolve_service, self.selector.name)
+            for task in await manager.run(engine.service_tasks, self.service["id"]):
+                self.tasks[task["id"]] = TaskMember(self, task)
+            if follow and not self.closed:
+                self.follower = ServiceLogFollower(
+                    engine,
+                    self.service["id"],
+                    manager.loop,
+                    self._deliver,
+                    manager.limits.batch_interval,
+                )
+                self.follower.start()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self.follower.ready), 30)
+        except LittleWingsError as exc:
+            self.error = exc
+        finally:
+            if not self.ready.done():
+                self.ready.set_result(None)
+
+    def ordered_members(self) -> list[Any]:
+        """The tasks, by slot (or node)."""
+        return sorted(self.tasks.values(), key=lambda t: (t.task.get("slot") or 0, t.name))
+
+    def _deliver(self, items: list[tuple[str, LogLine]]) -> None:
+        by_task: dict[str, list[LogLine]] = {}
+        for task_id, line in items:
+            if task_id in self.tasks:
+                by_task.setdefault(task_id, []).append(line)
+            else:
+                self._unknown.append((task_id, line))
+        for task_id, lines in by_task.items():
+            self.reorder.add(self.tasks[task_id], lines)
+        if self._unknown and not self._refreshing:
+            self._refreshing = True
+            self.manager.loop.create_task(self._refresh_tasks())
+
+    async def _refresh_tasks(self) -> None:
+        """Lines of a task not seen yet (the service scaled or updated): look it up, tell the
+        sessions, then hand its lines on."""
+        try:
+            tasks = await self.manager.run(self.slot.engine.service_tasks, self.service["id"])
+        except LittleWingsError:
+            tasks = []
+        finally:
+            self._refreshing = False
+        for task in tasks:
+            if task["id"] not in self.tasks:
+                self.tasks[task["id"]] = member = TaskMember(self, task)
+                self.broadcast(protocol.reply("member_added", container=member.describe()))
+        held, self._unknown = self._unknown, []
+        for task_id, line in held:
+            found = self.tasks.get(task_id)
+            if found is None:  # gone from the task list already: named by its id
+                found = self.tasks[task_id] = TaskMember(
+                    self, {"id": task_id, "name": f"{self.selector.name}.{task_id[:12]}"}
+                )
+                self.broadcast(protocol.reply("member_added", container=found.describe()))
+            self.reorder.add(found, [line])
+
+    def history(
+        self,
+        members: list[Any],
+        tail: int | None,
+        since: str | None,
+        resume: dict[str, Cursor] | None,
+    ) -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
+        """The service's history over its tasks (``tail`` per task), merged by timestamp."""
+        return service_history(
+            self.slot.engine,
+            self.service["id"],
+            {m.id: m for m in members},
+            tail,
+            since,
+            resume,
+            lambda task_id: TaskMember(self, {"id": task_id, "name": task_id[:12]}),
+        )
+
+    def close(self) -> None:
+        """The last session left: stop the service's stream."""
+        self.closed = True
+        self.reorder.close()
+        if self.follower is not None:
+            self.follower.stop()
+
+
+def service_history(
+    engine: DockerEngine,
+    service_id: str,
+    members: dict[str, Any],
+    tail: int | None,
+    since: str | None,
+    resume: dict[str, Cursor] | None,
+    stranger: Callable[[str], Any],
+) -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
+    """A service's history read from Docker's service log (which interleaves its tasks as they
+    answer), each task's lines in order and the tasks merged by timestamp.
+
+    ``members``: task id → member; a task not among them (ended long ago) gets
+    ``stranger(task id)``. ``resume``: as for :func:`container_history`, by task name.
+    """
+    if resume:
+        since = min(resume.values()).docker_since()
+        tail = None
+    per_task: dict[str, list[LogLine]] = {}
+    for batch in engine.iter_service_logs(service_id, tail=tail, since=since):
+        for task_id, line in task_lines(batch):
+            per_task.setdefault(task_id, []).append(line)
+    sources = []
+    for task_id, lines in per_task.items():
+        member = members.get(task_id) or stranger(task_id)
+        after = resume.get(member.name) if resume else None
+        if after is not None:
+            lines = [line for line in lines if line.cursor > after]
+        lines.sort(key=lambda line: line.cursor)
+        if lines:
+            sources.append((member, iter([lines])))
+    yield from merge_streams(sources)

@@ -35,7 +35,7 @@ from ..streams.stdin import StdinWriters
 from . import protocol
 from .audit import AuditLog
 from .frames import LogBatch
-from .groups import LogGroup
+from .groups import LogGroup, ServiceGroup
 from .limits import Limits, OutputThrottle, TokenBucket
 from .protocol import GroupSelector
 from .session import ClientSession
@@ -260,16 +260,22 @@ class SessionManager:
             asyncio.ensure_future(self.run(slot.engine.list_containers, include_all))
             for slot in slots
         ]
+        roles = [asyncio.ensure_future(self.run(slot.engine.swarm_role)) for slot in slots]
         done, _ = await asyncio.wait(tasks, timeout=timeout) if tasks else (set(), set())
+        await asyncio.wait(roles, timeout=0.5)
         containers: list[dict[str, Any]] = []
         engines: list[dict[str, Any]] = []
-        for slot, task in zip(slots, tasks):
+        for slot, task, role in zip(slots, tasks, roles):
             state = slot.describe()
+            if not role.done():
+                role.add_done_callback(lambda t: t.exception())
             if task in done and task.exception() is None:
                 listed = task.result()
                 containers.extend(listed)
                 running = sum(1 for c in listed if c["state"] == "running")
                 state.update(reachable=True, containers=len(listed), running=running)
+                if role.done() and role.exception() is None and role.result():
+                    state["swarm"] = role.result()
                 if slot.available is False:
                     self.set_engine_available(True, slot)
             else:
@@ -529,7 +535,8 @@ class SessionManager:
         slot = self.slot(engine)
         group = slot.groups.get(selector) if follow else None
         if group is None or group.closed:
-            group = LogGroup(self, selector, slot.name)
+            kind = ServiceGroup if selector.kind == "service" else LogGroup
+            group = kind(self, selector, slot.name)
             if follow:
                 slot.groups[selector] = group
             self.loop.create_task(group.start(follow))

@@ -63,13 +63,15 @@ class Connect(Message):
 class GroupSelector:
     """Which containers a merged view shows: a Compose project, a label, or named containers."""
 
-    kind: str  # "project", "label" or "containers"
+    kind: str  # "project", "label", "containers" or "service"
     name: str  # the project, the label rule ("key=value" or "key"), or the names joined by ","
     refs: tuple[str, ...] = ()
 
     def matches(self, summary: dict[str, Any]) -> bool:
         """Whether a container (its summary: id, name, labels) belongs to the group."""
         labels = summary.get("labels") or {}
+        if self.kind == "service":
+            return False  # a service's members are its tasks, not containers seen here
         if self.kind == "project":
             return labels.get(COMPOSE_PROJECT) == self.name
         if self.kind == "label":
@@ -296,13 +298,20 @@ def _check_ref(value: Any, name: str) -> str:
 def parse_group(data: dict[str, Any]) -> GroupSelector | None:
     """The group a ``connect`` (or a REST query) names with ``project``, ``label`` or
     ``server_ids``; None when it names one container."""
-    given = [key for key in ("server_id", "project", "label", "server_ids") if key in data]
+    given = [
+        key for key in ("server_id", "project", "label", "server_ids", "service") if key in data
+    ]
     if len(given) > 1:
         raise InvalidMessage(
-            "Give one of 'server_id', 'project', 'label' or 'server_ids', not "
+            "Give one of 'server_id', 'project', 'label', 'server_ids' or 'service', not "
             + " and ".join(given)
             + "."
         )
+    if "service" in data:
+        service = data["service"]
+        if not isinstance(service, str) or not service.strip() or len(service) > 256:
+            raise InvalidMessage("'service' must be a Swarm service's name or id.")
+        return GroupSelector("service", service.strip())
     if "project" in data:
         project = data["project"]
         if not isinstance(project, str) or not project.strip() or len(project) > 256:
@@ -519,6 +528,7 @@ def _parse_plain(kind: str, request_id: RequestId, data: dict[str, Any]) -> Mess
 
 _PARSERS = {
     "connect": _parse_connect,
+    "services": _parse_plain,
     "command": _parse_command,
     "power": _parse_power,
     "stats": _parse_toggle,

@@ -471,6 +471,12 @@ class ClientSession:
         containers, engines = await self.manager.list_all(names)
         self.send(protocol.reply("containers", message.id, containers=containers, engines=engines))
 
+    async def _on_services(self, message: protocol.Message) -> None:
+        await self._authorize("read")
+        slot = self.manager.slot(message.engine)
+        services = await self.manager.run(slot.engine.list_services)
+        self.send(protocol.reply("services", message.id, engine=slot.name, services=services))
+
     async def _on_images(self, message: protocol.Message) -> None:
         await self._authorize("read")
         images = await self.manager.run(self.manager.slot(message.engine).engine.list_images)

@@ -1,0 +1,107 @@
+"""A Docker Swarm service's log stream over all its tasks (``docker service logs``), shared."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Callable
+
+from ..docker.engine import DockerEngine
+from ..docker.lines import LineAssembler, LogLine
+from ..errors import EngineUnavailable, LittleWingsError
+from .base import StreamThread, log
+from .logs import LoopHandoff
+
+_TASK_KEY = "com.docker.swarm.task.id="
+
+
+def split_task(line: LogLine) -> tuple[str, LogLine]:
+    """A line of a service log (``--details``): its task id, and the line without the
+    attributes Docker puts before the text."""
+    attributes, _, text = line.text.partition(" ")
+    start = attributes.find(_TASK_KEY)
+    if start < 0:
+        return "", line
+    task = attributes[start + len(_TASK_KEY) :].split(",", 1)[0]
+    return task, line._replace(text=text)
+
+
+def task_lines(lines: list[LogLine]) -> list[tuple[str, LogLine]]:
+    """Each line of a service log with its task id."""
+    return [split_task(line) for line in lines]
+
+
+class ServiceLogFollower(StreamThread):
+    """One followed service log stream; lines go to the loop as ``(task id, line)`` batches.
+
+    The stream is opened again after an engine outage, from the last line read.
+    """
+
+    name = "littlewings-service-logs"
+
+    def __init__(
+        self,
+        engine: DockerEngine,
+        service_id: str,
+        loop: asyncio.AbstractEventLoop,
+        deliver: Callable[[list[tuple[str, LogLine]]], None],
+        batch_interval: float,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.service_id = service_id
+        self.handoff = LoopHandoff(loop, deliver, batch_interval)
+        self.loop = loop
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.last: LogLine | None = None
+
+    def _set_ready(self) -> None:
+        def resolve() -> None:
+            if not self.ready.done():
+                self.ready.set_result(None)
+
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(resolve)
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self.stopped:
+            since = self.last.cursor.docker_since() if self.last else None
+            try:
+                stream = self.engine.open_service_logs(
+                    self.service_id, follow=True, tail=0 if since is None else None, since=since
+                )
+            except EngineUnavailable:
+                self._set_ready()
+                self._sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            except LittleWingsError as exc:
+                log.info("LittleWings: the service log of %s ended: %s", self.service_id, exc)
+                self._set_ready()
+                return
+            if not self._set_stream(stream):
+                return
+            backoff = 0.5
+            self._set_ready()
+            assembler = LineAssembler(self.engine.max_line_bytes, False)
+            last = self.last
+            for block in stream:
+                lines = assembler.feed(block)
+                if last is not None:
+                    lines = [line for line in lines if line.cursor > last.cursor]
+                if lines:
+                    last = self.last = lines[-1]
+                    self.handoff.push(task_lines(lines))
+            self._set_stream(None)
+            stream.close()
+            if not self.stopped:
+                self._sleep(1.0)  # the stream ended (the service was removed, or the engine)
+
+    def stop(self) -> None:
+        """Close the stream and end the thread."""
+        super().stop()
+        self.handoff.close()
+
+
+__all__ = ["ServiceLogFollower", "split_task", "task_lines"]
