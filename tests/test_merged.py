@@ -407,3 +407,33 @@ async def test_merged_download_refusals(jp_fetch):
             await jp_fetch("api", "littlewings", "logs", params=params)
         assert info.value.code == 400
         assert message in json.loads(info.value.response.body)["message"], params
+
+
+async def test_members_starting_while_the_group_starts_are_followed_once(
+    lw_client, make_container, project, jp_serverapp
+):
+    # The event watcher runs (another socket is open) while containers of the project start
+    # and a merged view opens at once: their start events and the group's listing race.
+    watcher = await lw_client()
+    await watcher.request({"type": "events", "enabled": True}, "events")
+    boxes = [
+        service(make_container, project, f"s{i}", f"seq 1 2000 | sed 's/^/s{i} /'; sleep 3600")
+        for i in range(4)
+    ]
+    client = await lw_client()
+    await client.request({"type": "connect", "project": project, "tail": "all"}, "connected")
+    await client.until("history_end")
+    await asyncio.sleep(1.5)
+    await read_until(client, lambda: len(merged_lines(client.received)) >= 8000, timeout=15)
+    await asyncio.sleep(0.5)
+    with contextlib.suppress(asyncio.TimeoutError):
+        while True:
+            await client.recv(0.3)
+    lines = merged_lines(client.received)
+    for box in boxes:
+        seen = counters(lines, box.name)
+        assert seen == list(range(1, 2001)), f"{box.name}: {len(seen)} lines"
+    manager = manager_of(jp_serverapp)
+    group = next(iter(manager.groups.values()))
+    assert len(group.members) == 4
+    assert all(len(manager.log_subscribers[b.id]) == 1 for b in boxes)

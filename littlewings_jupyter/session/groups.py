@@ -212,6 +212,8 @@ class LogGroup:
         try:
             found = await manager.run(find_members, self.slot.engine, self.selector)
             for ref, summary in found:
+                if ref.id in self.members:
+                    continue  # its start event came while we listed: it joined already
                 member = self.members[ref.id] = Member(self, ref, summary)
                 if follow and not self.closed:
                     manager.subscribe_logs(ref, member)
