@@ -1,4 +1,4 @@
-"""9. Merged logs: one merged view of 10 flooding containers vs 10 single relays.
+"""10. Merged logs: one merged view of 10 flooding containers vs 10 single relays.
 
 The same scene twice, interleaved and repeated (the best of the repeats counts): 10 containers of
 one Compose project each print ``seq 1 N`` as fast as the engine takes it, all starting together.
@@ -127,7 +127,7 @@ def body(results: Results) -> None:
     per_line = {name: min(cpu for _, cpu in values) / total * 1e6 for name, values in runs.items()}
     results.extra.update(runs=runs, frames=frames, lines=total, members=MEMBERS)
     results.add(
-        "9 merged",
+        "10 merged",
         f"{MEMBERS} flooding containers: merged lines/s vs sum of single relays",
         rate["merged"],
         "lines/s",
@@ -138,7 +138,7 @@ def body(results: Results) -> None:
         note=f"best of {REPEATS}; {total} lines; frames of the merged view {frames}",
     )
     results.add(
-        "9 merged",
+        "10 merged",
         "server CPU per line: merged vs single relays",
         per_line["merged"],
         "µs/line",
