@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -427,9 +428,15 @@ class Containers:
         return container
 
     @staticmethod
-    def open_gate(container: Any) -> None:
+    def open_gate(container: Any, gate: str = "/tmp/go") -> None:
         """Let a gated command start printing."""
-        container.exec_run(["touch", "/tmp/go"])
+        container.exec_run(["touch", gate])
+
+    @classmethod
+    def open_gates(cls, boxes: list[Any], gate: str = "/tmp/go") -> None:
+        """Let several containers start printing, as much at once as exec allows."""
+        with ThreadPoolExecutor(len(boxes)) as pool:
+            list(pool.map(lambda box: cls.open_gate(box, gate), boxes))
 
     def remove_all(self) -> None:
         """Force-remove every container this object created."""

@@ -33,6 +33,7 @@ BENCHMARKS = [
     "slow_consumer",
     "idle",
     "browser",
+    "browser_merged",
     "startup",
     "shell",
     "structured",
