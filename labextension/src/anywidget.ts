@@ -43,10 +43,13 @@ function render({ model, el }: IRenderProps): () => void {
     raw && typeof raw === 'object'
       ? groupTarget(raw as { [key: string]: unknown })
       : null;
+  // The Docker engine ('' for the default one): the kernel's handle knows it as well.
+  const engine = String(model.get('engine') ?? '');
   let view: ContainerConsole | MergedConsole;
   if (group) {
     const connection = new ConsoleConnection({
       group,
+      engine,
       watch: { tail, timestamps: true, stats: false },
       socket: transport
     });
@@ -57,6 +60,7 @@ function render({ model, el }: IRenderProps): () => void {
   } else {
     const connection = new ConsoleConnection({
       serverId: String(model.get('container')),
+      engine,
       watch: { tail, timestamps: false, stats },
       socket: transport
     });

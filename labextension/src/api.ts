@@ -1,6 +1,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IEngineState, IServiceSummary } from './containerlist';
 import {
   GroupTarget,
   IContainerSummary,
@@ -125,22 +126,45 @@ export function parseStatus(raw: Record<string, unknown>): IEngineStatus {
   };
 }
 
-/** The visible containers. */
-export async function fetchContainers(): Promise<IContainerSummary[]> {
-  const body = await requestAPI<unknown>('containers');
+/** The visible containers, of every engine (or of one: `engine`), and each engine's state. */
+export async function fetchContainers(engine = ''): Promise<{
+  containers: IContainerSummary[];
+  engines: IEngineState[];
+}> {
+  const body = await requestAPI<unknown>(
+    `containers${Private.engineQuery(engine)}`
+  );
   if (Array.isArray(body)) {
-    return body as IContainerSummary[];
+    return { containers: body as IContainerSummary[], engines: [] };
   }
-  return ((body as { containers?: IContainerSummary[] })?.containers ??
-    []) as IContainerSummary[];
+  const answer = (body ?? {}) as {
+    containers?: IContainerSummary[];
+    engines?: IEngineState[];
+  };
+  return {
+    containers: answer.containers ?? [],
+    engines: answer.engines ?? []
+  };
+}
+
+/** The Swarm services of an engine that is a Swarm manager. */
+export async function fetchServices(
+  engine: string
+): Promise<IServiceSummary[]> {
+  const body = await requestAPI<{ services?: IServiceSummary[] }>(
+    `services${Private.engineQuery(engine)}`
+  );
+  return body?.services ?? [];
 }
 
 /** Start, stop… a container. */
 export async function powerContainer(
   id: string,
-  action: PowerAction
+  action: PowerAction,
+  engine = ''
 ): Promise<unknown> {
-  return requestAPI(`containers/${encodeURIComponent(id)}/power`, {
+  const query = Private.engineQuery(engine);
+  return requestAPI(`containers/${encodeURIComponent(id)}/power${query}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ action })
@@ -150,10 +174,17 @@ export async function powerContainer(
 /** Download the logs of a container as a text file. */
 export async function downloadLogs(
   container: string,
-  timestamps: boolean
+  timestamps: boolean,
+  engine = ''
 ): Promise<void> {
+  const query = new URLSearchParams({
+    timestamps: timestamps ? 'true' : 'false'
+  });
+  if (engine) {
+    query.set('engine', engine);
+  }
   const response = await requestRaw(
-    `containers/${encodeURIComponent(container)}/logs?timestamps=${timestamps ? 'true' : 'false'}`
+    `containers/${encodeURIComponent(container)}/logs?${query.toString()}`
   );
   await Private.save(response, `${container.replace(/[^\w.-]+/g, '_')}.log`);
 }
@@ -165,11 +196,15 @@ export async function downloadLogs(
 export async function downloadMergedLogs(
   target: GroupTarget,
   format: 'text' | 'zip',
-  timestamps: boolean
+  timestamps: boolean,
+  engine = ''
 ): Promise<void> {
   const query = new URLSearchParams();
   let name: string;
-  if ('project' in target) {
+  if ('service' in target) {
+    query.set('service', target.service);
+    name = target.service;
+  } else if ('project' in target) {
     query.set('project', target.project);
     name = target.project;
   } else if ('label' in target) {
@@ -181,6 +216,9 @@ export async function downloadMergedLogs(
   }
   query.set('format', format);
   query.set('timestamps', timestamps ? '1' : '0');
+  if (engine) {
+    query.set('engine', engine);
+  }
   const response = await requestRaw(`logs?${query.toString()}`);
   await Private.save(
     response,
@@ -189,6 +227,11 @@ export async function downloadMergedLogs(
 }
 
 namespace Private {
+  /** `?engine=<name>`, or nothing for the default engine. */
+  export function engineQuery(engine: string): string {
+    return engine ? `?engine=${encodeURIComponent(engine)}` : '';
+  }
+
   /** Save a response as a file: the server's file name, else `fallback`. */
   export async function save(
     response: Response,

@@ -29,9 +29,11 @@ interface IEntry {
 export class ContainerDrive implements Contents.IDrive {
   constructor(
     readonly container: string,
-    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
+    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+    /** The container's engine ('' for the default one); the drive is then `name@engine`. */
+    readonly engine = ''
   ) {
-    this.name = container;
+    this.name = engine ? `${container}@${engine}` : container;
   }
 
   readonly name: string;
@@ -76,6 +78,9 @@ export class ContainerDrive implements Contents.IDrive {
       path: Private.absolute(localPath),
       raw: '1'
     };
+    if (this.engine) {
+      query.engine = this.engine;
+    }
     if (this.serverSettings.token) {
       query.token = this.serverSettings.token;
     }
@@ -277,7 +282,11 @@ export class ContainerDrive implements Contents.IDrive {
     query: Record<string, string>,
     init: RequestInit = {}
   ): Promise<T> {
-    const search = URLExt.objectToQueryString({ path, ...query });
+    const search = URLExt.objectToQueryString({
+      path,
+      ...query,
+      ...(this.engine ? { engine: this.engine } : {})
+    });
     return requestAPI<T>(
       `containers/${encodeURIComponent(this.container)}/files${search}`,
       {

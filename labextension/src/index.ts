@@ -113,19 +113,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
       namespace: 'littlewings-merged'
     });
 
-    const panel = new ContainersPanel({
+    // A container is named by its name (or id) and its engine ('' for the default one).
+    const containerArgs = (c: IContainerSummary) => ({
+      id: c.name || c.id,
+      engine: panel.engineOf(c)
+    });
+    const panel: ContainersPanel = new ContainersPanel({
       socket: new LittleWingsSocket({ url: () => websocketUrl() }),
       onOpen: c =>
-        void commands.execute(CommandIDs.openConsole, { id: c.name || c.id }),
+        void commands.execute(CommandIDs.openConsole, containerArgs(c)),
       onShell: c =>
-        void commands.execute(CommandIDs.openShell, { id: c.name || c.id }),
-      onCreate: () => void commands.execute(CommandIDs.newContainer),
-      onProjectLogs: project =>
-        void commands.execute(CommandIDs.openProjectLogs, { project }),
+        void commands.execute(CommandIDs.openShell, containerArgs(c)),
+      onCreate: engine =>
+        void commands.execute(CommandIDs.newContainer, { engine }),
+      onProjectLogs: (project, engine) =>
+        void commands.execute(CommandIDs.openProjectLogs, { project, engine }),
       onMergedLogs: containers =>
         void commands.execute(CommandIDs.openMergedLogs, {
-          server_ids: containers.map(c => c.name || c.id)
-        })
+          server_ids: containers.map(c => c.name || c.id),
+          engine: panel.engineOf(containers[0])
+        }),
+      onServiceLogs: (service, engine) =>
+        void commands.execute(CommandIDs.openMergedLogs, { service, engine })
     });
     panel.id = 'littlewings-containers';
     panel.title.icon = containersIcon;
@@ -133,12 +142,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
     shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, 'littlewings-containers');
 
-    const findConsole = (idOrName: string): ContainerConsole | undefined =>
+    /** The `engine` argument of a command ('' for the default engine). */
+    const engineArg = (args: Record<string, unknown>): string =>
+      typeof args.engine === 'string' && args.engine !== panel.defaultEngine
+        ? args.engine
+        : '';
+
+    const findConsole = (
+      idOrName: string,
+      engine: string
+    ): ContainerConsole | undefined =>
       tracker.find(w => {
         const c = w.connection.container;
         return (
-          w.connection.serverId === idOrName ||
-          (!!c && (c.name === idOrName || c.id === idOrName))
+          w.connection.engine === engine &&
+          (w.connection.serverId === idOrName ||
+            (!!c && (c.name === idOrName || c.id === idOrName)))
         );
       });
 
@@ -148,7 +167,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ): IContainerSummary | null => {
       const id = typeof args.id === 'string' ? args.id : '';
       if (id) {
-        return panel.find(id);
+        return panel.find(id, engineArg(args) || panel.defaultEngine);
       }
       return panel.currentContainer;
     };
@@ -185,14 +204,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       icon: args => (args.isPalette ? undefined : consoleIcon),
       execute: async args => {
         let id = typeof args.id === 'string' ? args.id : '';
+        let engine = engineArg(args);
         if (!id) {
           const current = args.fromMenu ? panel.currentContainer : null;
+          engine = current ? panel.engineOf(current) : '';
           id = current?.name ?? (await askForContainer()) ?? '';
         }
         if (!id) {
           return null;
         }
-        const existing = findConsole(id);
+        const existing = findConsole(id, engine);
         if (existing) {
           if (args.activate !== false) {
             shell.activateById(existing.id);
@@ -201,6 +222,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
         const connection = new ConsoleConnection({
           serverId: id,
+          engine,
           watch: {
             tail: settings.tail,
             timestamps: settings.timestamps,
@@ -211,7 +233,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const widget = new ContainerConsole({
           connection,
           settings,
-          downloadLogs
+          downloadLogs: (name, timestamps) =>
+            downloadLogs(name, timestamps, engine)
         });
         widget.id = `littlewings-console-${++counter}-${id.replace(/[^\w-]/g, '_')}`;
         widget.title.icon = consoleIcon;
@@ -228,10 +251,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     /** Open (or show) the merged logs of a group. */
     const openMerged = (
       group: GroupTarget,
+      engine: string,
       activate: boolean
     ): MergedConsole => {
-      const key = groupKey(group);
-      const existing = mergedTracker.find(w => groupKey(w.target) === key);
+      const key = groupKey(group, engine);
+      const existing = mergedTracker.find(
+        w => groupKey(w.target, w.connection.engine) === key
+      );
       if (existing) {
         if (activate) {
           shell.activateById(existing.id);
@@ -240,15 +266,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       const connection = new ConsoleConnection({
         group,
+        engine,
         watch: { tail: settings.tail, timestamps: true, stats: false },
         socketOptions: { url: () => websocketUrl() }
       });
       const widget = new MergedConsole({
         connection,
         settings,
-        downloadLogs: downloadMergedLogs,
-        openContainer: name =>
-          void commands.execute(CommandIDs.openConsole, { id: name })
+        downloadLogs: (target, format, timestamps) =>
+          downloadMergedLogs(target, format, timestamps, engine),
+        // A Swarm service's members are tasks, not containers of this engine's list.
+        openContainer:
+          'service' in group
+            ? undefined
+            : name =>
+                void commands.execute(CommandIDs.openConsole, {
+                  id: name,
+                  engine
+                })
       });
       widget.id = `littlewings-merged-${++counter}`;
       widget.title.icon = consoleIcon;
@@ -296,14 +331,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isVisible: args => !args.fromMenu || !!panel.currentProject,
       execute: async args => {
         let project = typeof args.project === 'string' ? args.project : '';
+        let engine = engineArg(args);
         if (!project && args.fromMenu) {
-          project = panel.currentProject ?? '';
+          const ref = panel.currentProjectRef;
+          project = ref?.project ?? '';
+          engine = ref && ref.engine !== panel.defaultEngine ? ref.engine : '';
         }
         if (!project) {
           project = (await askForProject()) ?? '';
         }
         return project
-          ? openMerged({ project }, args.activate !== false)
+          ? openMerged({ project }, engine, args.activate !== false)
           : null;
       }
     });
@@ -326,9 +364,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isVisible: args => !args.fromMenu || panel.selectedContainers.length > 1,
       execute: async args => {
         let group = groupTarget(args);
+        let engine = engineArg(args);
         const selected = panel.selectedContainers;
         if (!group && selected.length > 1 && !args.isPalette) {
           group = { server_ids: selected.map(c => c.name || c.id) };
+          engine = panel.engineOf(selected[0]);
+        }
+        if (group && 'server_ids' in group && !args.engine) {
+          const engines = new Set(selected.map(c => String(c.engine ?? '')));
+          if (selected.length > 1 && engines.size > 1) {
+            await showErrorMessage(
+              'Containers of several engines',
+              'Merged logs show containers of one Docker engine: select containers of one engine.'
+            );
+            return null;
+          }
         }
         if (!group) {
           const result = await InputDialog.getText({
@@ -342,7 +392,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
             ? groupTarget({ label: text.slice(6).trim() })
             : groupTarget({ server_ids: text });
         }
-        return group ? openMerged(group, args.activate !== false) : null;
+        return group
+          ? openMerged(group, engine, args.activate !== false)
+          : null;
       }
     });
 
@@ -369,9 +421,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         args.isPalette ? 'LittleWings: New container…' : 'New Container…',
       caption: 'Create and start a container from a local image',
       isEnabled: () => panel.permissions.write,
-      execute: async () => {
+      execute: async args => {
         try {
-          const made = await newContainerDialog();
+          const made = await newContainerDialog({}, engineArg(args));
           if (made) {
             await panel.refresh();
           }
@@ -396,7 +448,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           return false;
         }
         try {
-          const removed = await removeContainerDialog(c);
+          const removed = await removeContainerDialog(c, panel.engineOf(c));
           if (removed) {
             await panel.refresh();
           }
@@ -426,34 +478,39 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (!browserFactory) {
           return null;
         }
-        let name = target(args)?.name ?? '';
+        const chosen = target(args);
+        let name = chosen?.name ?? '';
+        const engine = panel.engineOf(chosen);
         if (!name && args.isPalette) {
           name = (await askForContainer()) ?? '';
         }
         if (!name) {
           return null;
         }
-        if (!drives.has(name)) {
+        // A container of another engine has its own drive: `name@engine:path`.
+        const driveName = engine ? `${name}@${engine}` : name;
+        if (!drives.has(driveName)) {
           const drive = new ContainerDrive(
             name,
-            app.serviceManager.serverSettings
+            app.serviceManager.serverSettings,
+            engine
           );
           app.serviceManager.contents.addDrive(drive);
-          drives.set(name, drive);
+          drives.set(driveName, drive);
         }
-        const id = `littlewings-files-${name.replace(/[^\w-]/g, '_')}`;
+        const id = `littlewings-files-${driveName.replace(/[^\w-]/g, '_')}`;
         const open = browserFactory.tracker.find(b => b.id === id);
         if (open) {
           shell.activateById(open.id);
           return open;
         }
         const browser = browserFactory.createFileBrowser(id, {
-          driveName: name,
+          driveName,
           restore: false,
           refreshInterval: 10000
         });
-        browser.title.label = `${name}:/`;
-        browser.title.caption = `Files inside ${name} (Docker's archive API)`;
+        browser.title.label = `${driveName}:/`;
+        browser.title.caption = `Files inside ${name}${engine ? ` on ${engine}` : ''} (Docker's archive API)`;
         browser.title.icon = folderIcon;
         browser.title.closable = true;
         browser.addClass('jp-LittleWings-files');
@@ -513,7 +570,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return (
           !!c &&
           panel.permissions.write &&
-          !panel.isBusy(c.id) &&
+          !panel.isBusy(c) &&
           actionAllowed(args.action as PowerAction, c.state)
         );
       },
@@ -697,15 +754,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     if (restorer) {
+      // A console of another engine than the default one comes back on its engine.
       void restorer.restore(tracker, {
         command: CommandIDs.openConsole,
-        args: widget => ({ id: widget.connection.serverId, activate: false }),
-        name: widget => widget.connection.serverId
+        args: widget => ({
+          id: widget.connection.serverId,
+          engine: widget.connection.engine,
+          activate: false
+        }),
+        name: widget =>
+          widget.connection.engine
+            ? `${widget.connection.engine}/${widget.connection.serverId}`
+            : widget.connection.serverId
       });
       void restorer.restore(mergedTracker, {
         command: CommandIDs.openMergedLogs,
-        args: widget => ({ ...widget.target, activate: false }),
-        name: widget => groupKey(widget.target)
+        args: widget => ({
+          ...widget.target,
+          engine: widget.connection.engine,
+          activate: false
+        }),
+        name: widget => groupKey(widget.target, widget.connection.engine)
       });
     }
 

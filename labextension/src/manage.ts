@@ -16,17 +16,25 @@ export interface IImage {
   created: number;
 }
 
-export async function fetchImages(): Promise<IImage[]> {
-  const body = await requestAPI<{ images?: IImage[] }>('images');
+/** `?engine=<name>`, or nothing for the default engine. */
+function engineQuery(engine: string, glue = '?'): string {
+  return engine ? `${glue}engine=${encodeURIComponent(engine)}` : '';
+}
+
+export async function fetchImages(engine = ''): Promise<IImage[]> {
+  const body = await requestAPI<{ images?: IImage[] }>(
+    `images${engineQuery(engine)}`
+  );
   return body?.images ?? [];
 }
 
 /** `POST api/littlewings/containers`: the new container's summary. */
 export async function createContainer(
-  spec: Record<string, unknown>
+  spec: Record<string, unknown>,
+  engine = ''
 ): Promise<IContainerSummary> {
   const body = await requestAPI<{ container: IContainerSummary }>(
-    'containers',
+    `containers${engineQuery(engine)}`,
     {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -39,9 +47,10 @@ export async function createContainer(
 /** `DELETE api/littlewings/containers/{id}`. */
 export async function removeContainer(
   id: string,
-  options: { force: boolean; volumes: boolean }
+  options: { force: boolean; volumes: boolean },
+  engine = ''
 ): Promise<void> {
-  const query = `force=${options.force ? 1 : 0}&volumes=${options.volumes ? 1 : 0}`;
+  const query = `force=${options.force ? 1 : 0}&volumes=${options.volumes ? 1 : 0}${engineQuery(engine, '&')}`;
   await requestAPI(`containers/${encodeURIComponent(id)}?${query}`, {
     method: 'DELETE'
   });
@@ -399,9 +408,10 @@ export class NewContainerForm extends Widget {
  * server opens the dialog again with what was typed and the server's words at the field.
  */
 export async function newContainerDialog(
-  initial: Partial<INewContainerValues> = {}
+  initial: Partial<INewContainerValues> = {},
+  engine = ''
 ): Promise<IContainerSummary | null> {
-  const images = await fetchImages();
+  const images = await fetchImages(engine);
   let values: INewContainerValues = {
     ...EMPTY,
     image: images.find(i => i.tags.length)?.tags[0] ?? '',
@@ -411,7 +421,7 @@ export async function newContainerDialog(
   for (;;) {
     const form = new NewContainerForm(images, values, error);
     const result = await showDialog({
-      title: 'New container',
+      title: engine ? `New container on ${engine}` : 'New container',
       body: form,
       buttons: [
         Dialog.cancelButton(),
@@ -424,7 +434,7 @@ export async function newContainerDialog(
     }
     values = result.value;
     try {
-      return await createContainer(toSpec(values));
+      return await createContainer(toSpec(values), engine);
     } catch (err) {
       if (err instanceof LittleWingsAPIError) {
         error = { field: err.field, message: err.message };
@@ -437,7 +447,8 @@ export async function newContainerDialog(
 
 /** Confirm and remove a container; true when it was removed. */
 export async function removeContainerDialog(
-  container: IContainerSummary
+  container: IContainerSummary,
+  engine = ''
 ): Promise<boolean> {
   const running = ['running', 'paused', 'restarting'].includes(
     container.state ?? ''
@@ -458,7 +469,7 @@ export async function removeContainerDialog(
   );
   body.append(text, wrap);
   const result = await showDialog({
-    title: 'Remove container',
+    title: engine ? `Remove container on ${engine}` : 'Remove container',
     body: new Widget({ node: body }),
     buttons: [
       Dialog.cancelButton(),
@@ -469,10 +480,11 @@ export async function removeContainerDialog(
   if (!result.button.accept) {
     return false;
   }
-  await removeContainer(container.id, {
-    force: running,
-    volumes: volumes.checked
-  });
+  await removeContainer(
+    container.id,
+    { force: running, volumes: volumes.checked },
+    engine
+  );
   return true;
 }
 

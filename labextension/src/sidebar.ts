@@ -7,12 +7,13 @@ import {
   IEngineStatus,
   LittleWingsAPIError,
   fetchContainers,
+  fetchServices,
   fetchStatus,
   powerContainer
 } from './api';
 import {
-  IConnectionStatus,
   IContainerSummary,
+  IConnectionStatus,
   IPermissions,
   LittleWingsSocket,
   PowerAction,
@@ -28,9 +29,20 @@ import {
   stateNode,
   statusText
 } from './console';
+import {
+  IEngineState,
+  IServiceSummary,
+  ListRow,
+  ROW_HEIGHTS,
+  VirtualList,
+  buildRows,
+  containerKey,
+  sortContainers
+} from './containerlist';
 
-/** The rows of the list the keyboard moves through: containers and Compose group headers. */
-const ROWS = '.jp-LittleWings-item, .jp-LittleWings-groupHeader';
+/** The focusable part of a row: a container or a service, or a header's button. */
+const FOCUSABLE =
+  '.jp-LittleWings-item, .jp-LittleWings-service, .jp-LittleWings-groupHeader';
 
 /** Why the list cannot be shown. */
 type Problem =
@@ -39,9 +51,17 @@ type Problem =
   | { kind: 'server'; detail: string }
   | null;
 
+/** A Compose project of an engine (the context menu's, or a header's). */
+export interface IProjectRef {
+  project: string;
+  engine: string;
+}
+
 /**
- * The Containers sidebar: every visible container grouped by Compose project, live from Docker's
- * events, with a filter, inline power buttons and a context menu (added by the plugin).
+ * The Containers sidebar: every visible container of every Docker engine, grouped by engine
+ * (when there are several), then by Compose project, live from Docker's events, with a
+ * filter, inline power buttons and a context menu (added by the plugin). The list is
+ * virtualized: only the rows in view are in the DOM.
  */
 export class ContainersPanel extends Widget {
   constructor(options: ContainersPanel.IOptions) {
@@ -52,6 +72,8 @@ export class ContainersPanel extends Widget {
     this._onShell = options.onShell ?? null;
     this._onProjectLogs = options.onProjectLogs ?? null;
     this._onMergedLogs = options.onMergedLogs ?? null;
+    this._onServiceLogs = options.onServiceLogs ?? null;
+    this._onCreate = options.onCreate ?? null;
 
     const header = document.createElement('header');
     header.className = 'jp-LittleWings-panelHeader';
@@ -70,15 +92,15 @@ export class ContainersPanel extends Widget {
     refresh.appendChild(iconNode('restart'));
     refresh.addEventListener('click', () => void this.refresh());
     header.append(title, this._countNode, this._liveNode);
-    if (options.onCreate) {
+    if (this._onCreate) {
       const create = document.createElement('button');
       create.type = 'button';
       create.className = 'jp-LittleWings-button jp-LittleWings-newContainer';
       create.title = 'New container…';
       create.setAttribute('aria-label', 'New container');
       create.appendChild(iconNode('plus'));
-      const onCreate = options.onCreate;
-      create.addEventListener('click', () => onCreate());
+      const onCreate = this._onCreate;
+      create.addEventListener('click', () => onCreate(''));
       header.appendChild(create);
     }
     header.appendChild(refresh);
@@ -89,11 +111,16 @@ export class ContainersPanel extends Widget {
       label: 'Filter containers'
     });
     this._filterInput = filterInput;
-    this._filterInput.addEventListener('input', () => this._render());
+    this._filterInput.addEventListener('input', () => {
+      // A new filter shows its matches from the top.
+      this._listNode.scrollTop = 0;
+      this._scheduleRender();
+    });
     this._filterInput.addEventListener('keydown', event => {
       if (event.key === 'ArrowDown') {
         event.preventDefault();
-        this._focusItem(0);
+        this._render();
+        this._focusIndex(this._nextFocusable(-1, 1));
       } else if (event.key === 'Escape' && this._filterInput.value) {
         event.preventDefault();
         this._filterInput.value = '';
@@ -110,6 +137,13 @@ export class ContainersPanel extends Widget {
     this._listNode.setAttribute('role', 'tree');
     this._listNode.setAttribute('aria-label', 'Containers');
     this._listNode.setAttribute('aria-multiselectable', 'true');
+    this._list = new VirtualList<ListRow>({
+      node: this._listNode,
+      heightOf: row => ROW_HEIGHTS[row.kind],
+      render: row => this._rowNode(row),
+      same: (a, b) => Private.sameRow(a, b),
+      overscan: 10
+    });
     this._listNode.addEventListener('mousedown', event => {
       // Shift-click extends the selection: not a text selection.
       if (event.shiftKey) {
@@ -121,18 +155,30 @@ export class ContainersPanel extends Widget {
       this._onDoubleClick(event)
     );
     this._listNode.addEventListener('keydown', event => this._onKeyDown(event));
+    // The row with the keyboard focus stays in the DOM when it scrolls out of view.
+    this._listNode.addEventListener('focusin', event => {
+      const key = Private.rowKeyOf(event.target as HTMLElement);
+      this._list.pinned = key;
+    });
+    this._listNode.addEventListener('focusout', event => {
+      const next = event.relatedTarget as Node | null;
+      if (!next || !this._listNode.contains(next)) {
+        this._list.pinned = null;
+      }
+    });
     this._listNode.addEventListener('contextmenu', event => {
-      const item = (event.target as HTMLElement).closest<HTMLElement>(
-        '.jp-LittleWings-item'
-      );
-      const group = (event.target as HTMLElement).closest<HTMLElement>(
-        '.jp-LittleWings-groupRow'
-      );
-      this._contextId = item?.dataset.id ?? null;
-      this._contextGroup = group?.dataset.group || null;
+      const target = event.target as HTMLElement;
+      const item = target.closest<HTMLElement>('.jp-LittleWings-item');
+      const group = target.closest<HTMLElement>('.jp-LittleWings-groupRow');
+      const engineRow = target.closest<HTMLElement>('[data-engine]');
+      this._contextKey = item?.dataset.key ?? null;
+      this._contextGroup = group?.dataset.group
+        ? { project: group.dataset.group, engine: group.dataset.engine ?? '' }
+        : null;
+      this._contextEngine = engineRow?.dataset.engine ?? null;
       // A right-click inside the selection keeps it (its menu acts on all of it).
-      if (item && !this._selection.has(item.dataset.id!)) {
-        this._select(item.dataset.id!);
+      if (item && !this._selection.has(item.dataset.key!)) {
+        this._select(item.dataset.key!);
       }
     });
 
@@ -153,7 +199,8 @@ export class ContainersPanel extends Widget {
     this._socket.messageReceived.connect(this._onMessage, this);
     this._socket.statusChanged.connect(this._onSocketStatus, this);
     this._onSocketStatus(this._socket, this._socket.status);
-    this._ticker = window.setInterval(() => this._render(), 30000);
+    // Uptimes ("Up 5 minutes") move on: every row is drawn again now and then.
+    this._ticker = window.setInterval(() => this._render(true), 30000);
   }
 
   /** Emitted when the list or a container changes (commands re-check their enabled state). */
@@ -170,51 +217,91 @@ export class ContainersPanel extends Widget {
     return [...this._containers.values()];
   }
 
+  /** The Docker engines, the default first, as last known. */
+  get engines(): IEngineState[] {
+    return [...this._engines];
+  }
+
+  /** The name of the default engine ('' before the list came). */
+  get defaultEngine(): string {
+    return this._engines[0]?.name ?? '';
+  }
+
+  /** The engine to name in a request for this container: '' for the default engine. */
+  engineOf(c: Pick<IContainerSummary, 'engine'> | null | undefined): string {
+    const name = String(c?.engine ?? '');
+    return name && name !== this.defaultEngine ? name : '';
+  }
+
   /** The container the context menu was opened on, or the selected one. */
   get currentContainer(): IContainerSummary | null {
-    const id = this._contextId ?? this._selectedId;
-    return id ? (this._containers.get(id) ?? null) : null;
+    const key = this._contextKey ?? this._selectedKey;
+    return key ? (this._containers.get(key) ?? null) : null;
   }
 
   /** The selected containers (Ctrl/Cmd-click, Shift-click, Shift+arrows), in list order. */
   get selectedContainers(): IContainerSummary[] {
-    return this._ordered().filter(c => this._selection.has(c.id));
+    return this._ordered().filter(c => this._selection.has(containerKey(c)));
   }
 
   /** The Compose project whose header the context menu was opened on. */
   get currentProject(): string | null {
+    return this._contextGroup?.project ?? null;
+  }
+
+  /** The Compose project (and its engine) whose header the context menu was opened on. */
+  get currentProjectRef(): IProjectRef | null {
     return this._contextGroup;
+  }
+
+  /** The engine of the row the context menu was opened on (null: none). */
+  get currentEngine(): string | null {
+    return this._contextEngine;
   }
 
   /** Select the containers with these ids (or names) and nothing else. */
   selectContainers(ids: string[]): void {
     this._selection = new Set(
       ids
-        .map(id => this.find(id)?.id)
-        .filter((id): id is string => id !== undefined)
+        .map(id => this.find(id))
+        .filter((c): c is IContainerSummary => c !== null)
+        .map(c => containerKey(c))
     );
-    this._selectedId = [...this._selection].pop() ?? null;
-    this._anchorId = this._selectedId;
+    this._selectedKey = [...this._selection].pop() ?? null;
+    this._anchorKey = this._selectedKey;
     this._renderSelection();
   }
 
-  /** Find a container by id, id prefix or name. */
-  find(idOrName: string): IContainerSummary | null {
+  /**
+   * Find a container by id, id prefix or name; on `engine` ('' or absent: any engine, the
+   * default one first).
+   */
+  find(idOrName: string, engine?: string): IContainerSummary | null {
+    const wanted = engine || '';
+    let found: IContainerSummary | null = null;
     for (const c of this._containers.values()) {
+      if (wanted && String(c.engine ?? '') !== wanted) {
+        continue;
+      }
       if (
         c.id === idOrName ||
         c.name === idOrName ||
         c.id.startsWith(idOrName)
       ) {
-        return c;
+        if (wanted || !found || this.engineOf(c) === '') {
+          found = c;
+        }
+        if (wanted || this.engineOf(c) === '') {
+          return found;
+        }
       }
     }
-    return null;
+    return found;
   }
 
   /** Whether an action is in flight for this container. */
-  isBusy(id: string): boolean {
-    return this._busy.has(id);
+  isBusy(c: IContainerSummary): boolean {
+    return this._busy.has(containerKey(c));
   }
 
   /** Load the status and the list from the server. */
@@ -232,27 +319,23 @@ export class ContainersPanel extends Widget {
           kind: 'forbidden',
           detail: 'You are not allowed to see containers on this server.'
         };
-        this._containers.clear();
-      } else if (!status.available) {
-        this._problem = { kind: 'engine', detail: status.error || '' };
-        this._containers.clear();
+        this._setContainers([], []);
       } else {
+        // Every engine is asked, even when the default one is down: another may answer.
         const list = await fetchContainers();
         if (serial !== this._refreshSerial) {
           return;
         }
         this._problem = null;
-        const now = Date.now();
-        this._containers = new Map(
-          list.map(c => [c.id, { ...c, listed_at: now }])
-        );
+        this._setContainers(list.containers, list.engines);
+        this._loadServices();
       }
     } catch (error) {
       if (serial !== this._refreshSerial) {
         return;
       }
       this._problem = Private.problemOf(error);
-      this._containers.clear();
+      this._setContainers([], this._engines);
     } finally {
       if (serial === this._refreshSerial) {
         this._loaded = true;
@@ -275,25 +358,32 @@ export class ContainersPanel extends Widget {
     container: IContainerSummary,
     action: PowerAction
   ): Promise<void> {
-    this._busy.add(container.id);
-    this._render();
+    const key = containerKey(container);
+    this._busy.add(key);
+    this._render(true);
     try {
-      const reply = (await powerContainer(container.id, action)) as {
+      const reply = (await powerContainer(
+        container.id,
+        action,
+        this.engineOf(container)
+      )) as {
         state?: string;
         container?: IContainerSummary;
       } | null;
-      const known = this._containers.get(container.id);
+      const known = this._containers.get(key);
       if (known && reply?.state) {
         // The reply carries the detailed summary: keep the listed fields it lacks.
-        this._containers.set(container.id, {
+        this._containers.set(key, {
           ...known,
           ...(reply.container ?? {}),
+          engine: known.engine,
           state: reply.state
         });
+        this._sorted = null;
       }
     } finally {
-      this._busy.delete(container.id);
-      this._render();
+      this._busy.delete(key);
+      this._render(true);
     }
   }
 
@@ -303,6 +393,10 @@ export class ContainersPanel extends Widget {
     }
     window.clearInterval(this._ticker);
     window.clearTimeout(this._retryTimer);
+    if (this._frame) {
+      cancelAnimationFrame(this._frame);
+    }
+    this._list.dispose();
     this._socket.opened.disconnect(this._onSocketOpened, this);
     this._socket.messageReceived.disconnect(this._onMessage, this);
     this._socket.statusChanged.disconnect(this._onSocketStatus, this);
@@ -317,9 +411,125 @@ export class ContainersPanel extends Widget {
     }
   }
 
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    // Hidden, the list had no height: the rows in view are known only now.
+    this._list.update();
+  }
+
   protected onActivateRequest(msg: Message): void {
     super.onActivateRequest(msg);
     this._filterInput.focus();
+  }
+
+  // ---- the model ----------------------------------------------------------------------------
+
+  private _setContainers(
+    containers: IContainerSummary[],
+    engines: IEngineState[]
+  ): void {
+    const now = Date.now();
+    this._engines = engines.length
+      ? engines
+      : Private.enginesOf(containers, this._engines);
+    const fallback = this._engines[0]?.name ?? '';
+    this._containers = new Map();
+    for (const c of containers) {
+      const summary = { ...c, engine: c.engine ?? fallback, listed_at: now };
+      this._containers.set(containerKey(summary), summary);
+    }
+    this._sorted = null;
+  }
+
+  /** Replace the containers and the state of one engine. */
+  private _setEngine(
+    name: string,
+    state: IEngineState,
+    containers: IContainerSummary[] | null
+  ): void {
+    const index = this._engines.findIndex(e => e.name === name);
+    if (index < 0) {
+      this._engines = [...this._engines, state];
+    } else {
+      this._engines = this._engines.map((e, i) => (i === index ? state : e));
+    }
+    if (containers !== null || !state.reachable) {
+      for (const [key, c] of this._containers) {
+        if (c.engine === name) {
+          this._containers.delete(key);
+        }
+      }
+      const now = Date.now();
+      for (const c of containers ?? []) {
+        const summary = { ...c, engine: c.engine ?? name, listed_at: now };
+        this._containers.set(containerKey(summary), summary);
+      }
+      if (!state.reachable) {
+        this._services.delete(name);
+      }
+      this._sorted = null;
+    }
+    this._scheduleRender();
+  }
+
+  /** Ask one engine for its containers again (it came back, or it is retried). */
+  private async _refreshEngine(name: string): Promise<void> {
+    if (this._engineRefreshes.has(name)) {
+      return;
+    }
+    this._engineRefreshes.add(name);
+    const before = this._engines.find(e => e.name === name);
+    try {
+      const list = await fetchContainers(name);
+      const state = list.engines.find(e => e.name === name) ?? {
+        ...(before ?? { name }),
+        reachable: true,
+        error: null
+      };
+      this._setEngine(name, state, list.containers);
+      this._loadServices([name]);
+    } catch (error) {
+      const reason =
+        error instanceof Error ? error.message : String(error ?? '');
+      this._setEngine(
+        name,
+        { ...(before ?? { name }), reachable: false, error: reason },
+        null
+      );
+    } finally {
+      this._engineRefreshes.delete(name);
+      this._scheduleRetry();
+    }
+  }
+
+  /** The services of the engines that are Swarm managers (refreshed with the list). */
+  private _loadServices(names?: string[]): void {
+    for (const engine of this._engines) {
+      if (names && !names.includes(engine.name)) {
+        continue;
+      }
+      if (engine.swarm !== 'manager' || !engine.reachable) {
+        if (this._services.delete(engine.name)) {
+          this._scheduleRender();
+        }
+        continue;
+      }
+      const name = engine.name;
+      fetchServices(name)
+        .then(services => {
+          this._services.set(
+            name,
+            services.map(s => ({ ...s, engine: s.engine ?? name }))
+          );
+          this._scheduleRender();
+        })
+        .catch(reason => {
+          console.warn(
+            `littlewings-jupyter: no services of engine ${name}`,
+            reason
+          );
+        });
+    }
   }
 
   // ---- live updates -----------------------------------------------------------------------
@@ -350,19 +560,41 @@ export class ContainersPanel extends Widget {
       if (!c || !c.id) {
         return;
       }
+      const summary = { ...c, engine: c.engine ?? this.defaultEngine };
+      const key = containerKey(summary);
       if (message.event === 'removed' || message.event === 'destroy') {
-        this._containers.delete(c.id);
+        this._containers.delete(key);
       } else {
-        const known = this._containers.get(c.id);
-        this._containers.set(c.id, { ...known, ...c });
+        const known = this._containers.get(key);
+        this._containers.set(key, { ...known, ...summary });
       }
-      this._render();
+      this._sorted = null;
+      // A burst of events (a compose up, 5,000 creates) is drawn once per frame.
+      this._scheduleRender();
     } else if (message.type === 'status') {
       if (
-        message.event === 'engine_available' ||
-        message.event === 'engine_unavailable'
+        message.event !== 'engine_available' &&
+        message.event !== 'engine_unavailable'
       ) {
+        return;
+      }
+      const name = message.engine;
+      if (!name || this._engines.length < 2 || this._problem) {
         void this.refresh();
+      } else if (message.event === 'engine_available') {
+        void this._refreshEngine(name);
+      } else {
+        const before = this._engines.find(e => e.name === name);
+        this._setEngine(
+          name,
+          {
+            ...(before ?? { name }),
+            reachable: false,
+            error: message.reason || 'The engine does not answer.'
+          },
+          null
+        );
+        this._scheduleRetry();
       }
     } else if (
       message.type === 'error' &&
@@ -370,8 +602,11 @@ export class ContainersPanel extends Widget {
     ) {
       void this.refresh();
     } else if (message.type === 'containers') {
-      this._containers = new Map(message.containers.map(c => [c.id, c]));
-      this._render();
+      this._setContainers(
+        message.containers,
+        (message.engines as IEngineState[] | undefined) ?? this._engines
+      );
+      this._scheduleRender();
     }
   }
 
@@ -380,6 +615,15 @@ export class ContainersPanel extends Widget {
     // No engine (or no server extension yet): look again now and then, the user may fix it.
     if (this._problem && this._problem.kind !== 'forbidden') {
       this._retryTimer = window.setTimeout(() => void this.refresh(), 5000);
+    } else if (!this._problem && this._engines.some(e => !e.reachable)) {
+      // An engine down: the others stay as they are; it alone is asked again.
+      this._retryTimer = window.setTimeout(() => {
+        for (const engine of this._engines) {
+          if (!engine.reachable) {
+            void this._refreshEngine(engine.name);
+          }
+        }
+      }, 5000);
     }
   }
 
@@ -388,20 +632,39 @@ export class ContainersPanel extends Widget {
   private _onClick(event: MouseEvent): void {
     const target = event.target as HTMLElement;
     const button = target.closest<HTMLButtonElement>('button[data-action]');
-    const group = target.closest<HTMLElement>('.jp-LittleWings-groupHeader');
+    const header = target.closest<HTMLElement>('.jp-LittleWings-groupHeader');
     const item = target.closest<HTMLElement>('.jp-LittleWings-item');
-    if (button?.dataset.action === 'project-logs') {
+    const service = target.closest<HTMLElement>('.jp-LittleWings-service');
+    const action = button?.dataset.action;
+    if (action === 'project-logs') {
       event.stopPropagation();
-      this._onProjectLogs?.(button.dataset.group!);
+      this._onProjectLogs?.(
+        button!.dataset.group!,
+        button!.dataset.engine ?? ''
+      );
+      return;
+    }
+    if (action === 'create') {
+      event.stopPropagation();
+      this._onCreate?.(this._requestEngine(button!.dataset.engine ?? ''));
+      return;
+    }
+    if (action === 'service-logs' || (service && !button)) {
+      event.stopPropagation();
+      const node = service ?? button!;
+      if (action === 'service-logs') {
+        this._openService(node);
+      } else {
+        node.focus();
+      }
       return;
     }
     if (button && item) {
       event.stopPropagation();
-      const c = this._containers.get(item.dataset.id!);
+      const c = this._containers.get(item.dataset.key!);
       if (!c) {
         return;
       }
-      const action = button.dataset.action!;
       if (action === 'console') {
         this._onOpen(c);
       } else if (action === 'shell') {
@@ -413,19 +676,21 @@ export class ContainersPanel extends Widget {
       }
       return;
     }
-    if (group) {
-      const key = group.dataset.group!;
-      if (this._collapsed.has(key)) {
-        this._collapsed.delete(key);
-      } else {
-        this._collapsed.add(key);
+    if (header) {
+      const key = Private.rowKeyOf(header);
+      if (key) {
+        if (this._collapsed.has(key)) {
+          this._collapsed.delete(key);
+        } else {
+          this._collapsed.add(key);
+        }
+        this._render();
       }
-      this._render();
       return;
     }
     if (item) {
       this._select(
-        item.dataset.id!,
+        item.dataset.key!,
         event.ctrlKey || event.metaKey
           ? 'toggle'
           : event.shiftKey
@@ -440,44 +705,78 @@ export class ContainersPanel extends Widget {
     if (target.closest('button')) {
       return;
     }
+    const service = target.closest<HTMLElement>('.jp-LittleWings-service');
+    if (service) {
+      this._openService(service);
+      return;
+    }
     const item = target.closest<HTMLElement>('.jp-LittleWings-item');
-    const c = item && this._containers.get(item.dataset.id!);
+    const c = item && this._containers.get(item.dataset.key!);
     if (c) {
       this._onOpen(c);
     }
   }
 
+  private _openService(node: HTMLElement): void {
+    const name = node.dataset.service;
+    if (name && this._onServiceLogs) {
+      this._onServiceLogs(name, this._requestEngine(node.dataset.engine ?? ''));
+    }
+  }
+
+  /** An engine's name as a request names it: '' for the default one. */
+  private _requestEngine(name: string): string {
+    return name && name !== this.defaultEngine ? name : '';
+  }
+
   private _onKeyDown(event: KeyboardEvent): void {
     const target = event.target as HTMLElement;
-    const rows = [...this._listNode.querySelectorAll<HTMLElement>(ROWS)];
-    const row = target.closest<HTMLElement>(ROWS);
-    if (!row || target.closest('button:not(.jp-LittleWings-groupHeader)')) {
+    const focusable = target.closest<HTMLElement>(FOCUSABLE);
+    if (
+      !focusable ||
+      target.closest('button:not(.jp-LittleWings-groupHeader)') ||
+      !this._listNode.contains(focusable)
+    ) {
       return;
     }
-    const index = rows.indexOf(row);
+    const key = Private.rowKeyOf(focusable);
+    const index = key ? this._list.indexOf(key) : -1;
+    if (index < 0) {
+      return;
+    }
+    const row = this._list.rows[index];
     const accel = event.ctrlKey || event.metaKey;
     switch (event.key) {
       case 'ArrowDown':
       case 'ArrowUp': {
         event.preventDefault();
-        if (event.key === 'ArrowUp' && index === 0 && !event.shiftKey) {
-          this._filterInput.focus();
+        const step = event.key === 'ArrowDown' ? 1 : -1;
+        const next = this._nextFocusable(index, step);
+        if (next < 0) {
+          if (step < 0 && !event.shiftKey) {
+            this._filterInput.focus();
+          }
           break;
         }
-        const next =
-          rows[
-            event.key === 'ArrowDown'
-              ? Math.min(rows.length - 1, index + 1)
-              : Math.max(0, index - 1)
-          ];
-        next?.focus();
+        this._focusIndex(next);
         // Shift+arrows extend the selection over the rows passed.
-        if (event.shiftKey && next?.dataset.id) {
-          if (!this._anchorId && row.dataset.id) {
-            this._anchorId = row.dataset.id;
+        const nextRow = this._list.rows[next];
+        if (event.shiftKey && nextRow.kind === 'container') {
+          if (!this._anchorKey && row.kind === 'container') {
+            this._anchorKey = row.key;
           }
-          this._select(next.dataset.id, 'range');
+          this._select(nextRow.key, 'range');
         }
+        break;
+      }
+      case 'Home':
+      case 'End': {
+        event.preventDefault();
+        const at =
+          event.key === 'Home'
+            ? this._nextFocusable(-1, 1)
+            : this._nextFocusable(this._list.rows.length, -1);
+        this._focusIndex(at);
         break;
       }
       case 'a':
@@ -485,7 +784,7 @@ export class ContainersPanel extends Widget {
         if (accel) {
           event.preventDefault();
           this._selection = new Set(
-            rows.map(r => r.dataset.id).filter((id): id is string => !!id)
+            this._list.rows.filter(r => r.kind === 'container').map(r => r.key)
           );
           this._renderSelection();
         }
@@ -493,24 +792,30 @@ export class ContainersPanel extends Widget {
       case 'Escape':
         if (this._selection.size > 1) {
           event.preventDefault();
-          this._select(row.dataset.id ?? this._selectedId ?? '', 'only');
+          this._select(
+            row.kind === 'container' ? row.key : (this._selectedKey ?? ''),
+            'only'
+          );
         }
         break;
       case ' ':
         // Ctrl/Cmd+Space adds the row to the selection or takes it out.
-        if (accel && row.dataset.id) {
+        if (accel && row.kind === 'container') {
           event.preventDefault();
-          this._select(row.dataset.id, 'toggle');
+          this._select(row.key, 'toggle');
           break;
         }
       // falls through
       case 'Enter':
-        if (row.classList.contains('jp-LittleWings-item')) {
+        if (row.kind === 'container') {
           event.preventDefault();
-          const c = this._containers.get(row.dataset.id!);
+          const c = this._containers.get(row.key);
           if (c) {
             this._onOpen(c);
           }
+        } else if (row.kind === 'service') {
+          event.preventDefault();
+          this._openService(focusable);
         }
         break;
       default:
@@ -518,50 +823,74 @@ export class ContainersPanel extends Widget {
     }
   }
 
+  /** The index of the next row the keyboard stops at (notes are skipped); -1 at the end. */
+  private _nextFocusable(from: number, step: 1 | -1): number {
+    const rows = this._list.rows;
+    for (let i = from + step; i >= 0 && i < rows.length; i += step) {
+      if (rows[i].kind !== 'note') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Scroll a row into view and give it the keyboard focus. */
+  private _focusIndex(index: number): void {
+    const row = this._list.rows[index];
+    if (!row) {
+      return;
+    }
+    this._list.pinned = row.key;
+    this._list.scrollToIndex(index);
+    const node = this._list.nodeOf(row.key);
+    const focusable = node?.matches(FOCUSABLE)
+      ? node
+      : node?.querySelector<HTMLElement>(FOCUSABLE);
+    focusable?.focus({ preventScroll: true });
+  }
+
   /**
    * Select a row: only it, toggled in or out of the selection (Ctrl/Cmd), or the rows from the
    * anchor to it (Shift).
    */
   private _select(
-    id: string,
+    key: string,
     mode: 'only' | 'toggle' | 'range' = 'only'
   ): void {
-    if (!id) {
+    if (!key) {
       return;
     }
     if (mode === 'toggle') {
-      if (this._selection.has(id)) {
-        this._selection.delete(id);
+      if (this._selection.has(key)) {
+        this._selection.delete(key);
       } else {
-        this._selection.add(id);
+        this._selection.add(key);
       }
-      this._anchorId = id;
-    } else if (mode === 'range' && this._anchorId) {
-      const ids = [
-        ...this._listNode.querySelectorAll<HTMLElement>('.jp-LittleWings-item')
-      ].map(node => node.dataset.id!);
-      const from = ids.indexOf(this._anchorId);
-      const to = ids.indexOf(id);
+      this._anchorKey = key;
+    } else if (mode === 'range' && this._anchorKey) {
+      const keys = this._list.rows
+        .filter(r => r.kind === 'container')
+        .map(r => r.key);
+      const from = keys.indexOf(this._anchorKey);
+      const to = keys.indexOf(key);
       this._selection = new Set(
         from < 0 || to < 0
-          ? [id]
-          : ids.slice(Math.min(from, to), Math.max(from, to) + 1)
+          ? [key]
+          : keys.slice(Math.min(from, to), Math.max(from, to) + 1)
       );
     } else {
-      this._selection = new Set([id]);
-      this._anchorId = id;
+      this._selection = new Set([key]);
+      this._anchorKey = key;
     }
-    this._selectedId = id;
+    this._selectedKey = key;
     this._renderSelection();
   }
 
   private _renderSelection(): void {
-    for (const node of this._listNode.querySelectorAll<HTMLElement>(
-      '.jp-LittleWings-item'
-    )) {
-      const selected = this._selection.has(node.dataset.id!);
-      node.classList.toggle('jp-mod-selected', selected);
-      node.setAttribute('aria-selected', String(selected));
+    for (const node of this._list.renderedNodes) {
+      if (node.classList.contains('jp-LittleWings-item')) {
+        Private.markSelected(node, this._selection.has(node.dataset.key!));
+      }
     }
     this._renderSelectionBar();
     this._changed.emit();
@@ -597,26 +926,21 @@ export class ContainersPanel extends Widget {
     clear.setAttribute('aria-label', 'Clear the selection');
     clear.appendChild(iconNode('close'));
     clear.addEventListener('click', () =>
-      this._select(this._selectedId ?? '', 'only')
+      this._select(this._selectedKey ?? '', 'only')
     );
     children.push(clear);
     bar.replaceChildren(...children);
   }
 
-  /** The containers in the order the list shows them (projects, then names). */
+  /** The containers in the order the list shows them (engines, projects, then names). */
   private _ordered(): IContainerSummary[] {
-    return [...this._containers.values()].sort(
-      (a, b) =>
-        Private.projectOrder(
-          a.compose_project || '',
-          b.compose_project || ''
-        ) || a.name.localeCompare(b.name)
-    );
-  }
-
-  /** Focus a row of the list (group headers count: ArrowUp from the first row comes back). */
-  private _focusItem(index: number): void {
-    this._listNode.querySelectorAll<HTMLElement>(ROWS)[index]?.focus();
+    if (!this._sorted) {
+      this._sorted = sortContainers(
+        [...this._containers.values()],
+        this._engines
+      );
+    }
+    return this._sorted;
   }
 
   private _showActionError(
@@ -640,47 +964,64 @@ export class ContainersPanel extends Widget {
 
   // ---- rendering --------------------------------------------------------------------------
 
-  private _render(): void {
-    // The list is rebuilt: remember which row has the keyboard focus, to give it back.
-    const active = (
-      document.activeElement as HTMLElement | null
-    )?.closest<HTMLElement>(ROWS);
-    const focusedRow =
-      active && this._listNode.contains(active) ? active : undefined;
-    const focusedId = focusedRow?.dataset.id;
-    const focusedGroup = focusedRow?.dataset.group;
+  /** Draw on the next animation frame: many changes in one frame cost one drawing. */
+  private _scheduleRender(): void {
+    if (!this._frame) {
+      this._frame = requestAnimationFrame(() => {
+        this._frame = 0;
+        this._render();
+      });
+    }
+  }
+
+  /** Draw now; `rebuild` draws every row again (uptimes moved on, a busy state). */
+  private _render(rebuild = false): void {
+    if (this._frame) {
+      cancelAnimationFrame(this._frame);
+      this._frame = 0;
+    }
     this._renderBanner();
     // No permission: nothing to filter and no live updates to come, so neither is shown.
     this.node.classList.toggle(
       'jp-mod-forbidden',
       this._problem?.kind === 'forbidden'
     );
+    this.node.classList.toggle('jp-mod-engines', this._engines.length > 1);
 
-    const all = [...this._containers.values()];
-    for (const id of this._selection) {
-      if (!this._containers.has(id)) {
-        this._selection.delete(id);
+    const all = this._ordered();
+    for (const key of this._selection) {
+      if (!this._containers.has(key)) {
+        this._selection.delete(key);
       }
     }
     this._renderSelectionBar();
-    const running = all.filter(c => c.state === 'running').length;
+    let running = 0;
+    for (const c of all) {
+      if (c.state === 'running') {
+        running++;
+      }
+    }
     this._countNode.textContent = all.length
       ? `${running}/${all.length} running`
       : '';
 
     const list = this._listNode;
-    list.replaceChildren();
+    const several = this._engines.length > 1;
     if (this._problem) {
-      list.appendChild(this._problemNode(this._problem));
+      this._list.setRows([], true);
+      list.replaceChildren(this._problemNode(this._problem));
       this._changed.emit();
       return;
     }
     if (!this._loaded) {
-      list.appendChild(Private.empty('Loading containers…', ''));
+      this._list.setRows([], true);
+      list.replaceChildren(Private.empty('Loading containers…', ''));
       return;
     }
-    if (!all.length) {
-      list.appendChild(
+    const hasServices = [...this._services.values()].some(s => s.length);
+    if (!all.length && !several && !hasServices) {
+      this._list.setRows([], true);
+      list.replaceChildren(
         Private.empty(
           'No containers',
           'Containers appear here as soon as Docker creates them, e.g. with docker run -d --name web nginx.'
@@ -690,9 +1031,19 @@ export class ContainersPanel extends Widget {
       return;
     }
     const term = this._filterInput.value.trim().toLowerCase();
-    const shown = term ? all.filter(c => Private.matches(c, term)) : all;
-    if (!shown.length) {
-      list.appendChild(
+    const rows = buildRows({
+      containers: all,
+      engines: this._engines,
+      services: this._services,
+      term,
+      collapsed: this._collapsed
+    });
+    if (
+      term &&
+      !rows.some(r => r.kind === 'container' || r.kind === 'service')
+    ) {
+      this._list.setRows([], true);
+      list.replaceChildren(
         Private.empty(
           `No container matches “${this._filterInput.value.trim()}”`,
           ''
@@ -701,47 +1052,16 @@ export class ContainersPanel extends Widget {
       this._changed.emit();
       return;
     }
-
-    const groups = new Map<string, IContainerSummary[]>();
-    for (const c of shown) {
-      const key = c.compose_project || '';
-      groups.set(key, [...(groups.get(key) ?? []), c]);
-    }
-    const keys = [...groups.keys()].sort(Private.projectOrder);
-    const grouped = keys.some(k => k !== '');
-    const now = Date.now();
-    for (const key of keys) {
-      const members = groups
-        .get(key)!
-        .sort((a, b) => a.name.localeCompare(b.name));
-      if (grouped) {
-        list.appendChild(this._groupNode(key, members));
-        if (this._collapsed.has(key)) {
-          continue;
-        }
-      }
-      for (const c of members) {
-        list.appendChild(this._itemNode(c, now, grouped));
-      }
-    }
-    if (focusedId) {
-      list
-        .querySelector<HTMLElement>(
-          `.jp-LittleWings-item[data-id="${CSS.escape(focusedId)}"]`
-        )
-        ?.focus();
-    } else if (focusedGroup !== undefined) {
-      list
-        .querySelector<HTMLElement>(
-          `.jp-LittleWings-groupHeader[data-group="${CSS.escape(focusedGroup)}"]`
-        )
-        ?.focus();
-    }
+    this._now = Date.now();
+    this._list.setRows(rows, rebuild);
     this._changed.emit();
   }
 
   private _renderBanner(): void {
     const banner = this._bannerNode;
+    if (banner.dataset.kind === 'error' && !banner.hidden) {
+      return;
+    }
     if (!this._problem && this._status && !this._status.permissions.write) {
       banner.hidden = false;
       banner.dataset.kind = 'info';
@@ -759,28 +1079,128 @@ export class ContainersPanel extends Widget {
     }
   }
 
-  private _groupNode(key: string, members: IContainerSummary[]): HTMLElement {
-    const collapsed = this._collapsed.has(key);
+  /** A row's DOM node (the list places it). */
+  private _rowNode(row: ListRow): HTMLElement {
+    let node: HTMLElement;
+    switch (row.kind) {
+      case 'engine':
+        node = this._engineNode(row);
+        break;
+      case 'project':
+        node = this._groupNode(row);
+        break;
+      case 'services':
+        node = this._servicesNode(row);
+        break;
+      case 'service':
+        node = this._serviceNode(row);
+        break;
+      case 'container':
+        node = this._itemNode(row.container, this._now, row.depth);
+        break;
+      default: {
+        node = document.createElement('div');
+        node.className = 'jp-LittleWings-note';
+        node.textContent = row.text;
+        Private.indent(node, row.depth);
+      }
+    }
+    node.classList.add('jp-LittleWings-vrow');
+    node.dataset.key = row.key;
+    node.style.height = `${ROW_HEIGHTS[row.kind]}px`;
+    return node;
+  }
+
+  private _engineNode(row: Extract<ListRow, { kind: 'engine' }>): HTMLElement {
+    const engine = row.engine;
+    const header = document.createElement('button');
+    header.type = 'button';
+    header.className = 'jp-LittleWings-groupHeader jp-LittleWings-engineHeader';
+    header.dataset.engine = engine.name;
+    header.setAttribute('role', 'treeitem');
+    header.setAttribute('aria-expanded', String(!row.collapsed));
+    const caret = iconNode('down', 'jp-LittleWings-icon jp-LittleWings-caret');
+    const text = document.createElement('span');
+    text.className = 'jp-LittleWings-engineText';
+    const name = document.createElement('span');
+    name.className = 'jp-LittleWings-engineName';
+    name.textContent = engine.name;
+    const detail = document.createElement('span');
+    detail.className = 'jp-LittleWings-engineDetail';
+    if (engine.reachable) {
+      detail.textContent = [
+        engine.url,
+        engine.swarm ? `swarm ${engine.swarm}` : ''
+      ]
+        .filter(Boolean)
+        .join(' · ');
+    } else {
+      detail.classList.add('jp-mod-unreachable');
+      detail.textContent = `unreachable: ${engine.error || 'no answer'}`;
+    }
+    text.append(name, detail);
+    const count = document.createElement('span');
+    count.className = 'jp-LittleWings-groupCount';
+    if (engine.reachable) {
+      count.textContent = `${row.running}/${row.shown}`;
+      count.title = `${row.running} of ${row.shown} running`;
+    }
+    header.append(caret, text, count);
+    header.title = [
+      `Docker engine ${engine.name}`,
+      engine.url ? `URL: ${engine.url}` : '',
+      engine.source ? `From: ${engine.source}` : '',
+      engine.tls ? 'TLS' : '',
+      engine.reachable
+        ? ''
+        : `Unreachable: ${engine.error || 'no answer'} (retried by itself)`
+    ]
+      .filter(Boolean)
+      .join('\n');
+    const node = document.createElement('div');
+    node.className = 'jp-LittleWings-engineRow';
+    node.dataset.engine = engine.name;
+    node.dataset.reachable = String(engine.reachable);
+    node.appendChild(header);
+    if (this._onCreate && engine.reachable && this.permissions.write) {
+      const create = document.createElement('button');
+      create.type = 'button';
+      create.className = 'jp-LittleWings-button jp-LittleWings-engineCreate';
+      create.dataset.action = 'create';
+      create.dataset.engine = engine.name;
+      create.title = `New container on ${engine.name}…`;
+      create.setAttribute('aria-label', `New container on ${engine.name}`);
+      create.tabIndex = -1;
+      create.appendChild(iconNode('plus'));
+      node.appendChild(create);
+    }
+    return node;
+  }
+
+  private _groupNode(row: Extract<ListRow, { kind: 'project' }>): HTMLElement {
+    const key = row.project;
     const header = document.createElement('button');
     header.type = 'button';
     header.className = 'jp-LittleWings-groupHeader';
     header.dataset.group = key;
+    header.dataset.engine = row.engine;
     header.setAttribute('role', 'treeitem');
-    header.setAttribute('aria-expanded', String(!collapsed));
+    header.setAttribute('aria-expanded', String(!row.collapsed));
     const caret = iconNode('down', 'jp-LittleWings-icon jp-LittleWings-caret');
     const name = document.createElement('span');
     name.className = 'jp-LittleWings-groupName';
     name.textContent = key || 'Other containers';
     const count = document.createElement('span');
     count.className = 'jp-LittleWings-groupCount';
-    const running = members.filter(c => c.state === 'running').length;
-    count.textContent = `${running}/${members.length}`;
-    count.title = `${running} of ${members.length} running`;
+    count.textContent = `${row.running}/${row.shown}`;
+    count.title = `${row.running} of ${row.shown} running`;
     header.append(caret, name, count);
-    const row = document.createElement('div');
-    row.className = 'jp-LittleWings-groupRow';
-    row.dataset.group = key;
-    row.appendChild(header);
+    const node = document.createElement('div');
+    node.className = 'jp-LittleWings-groupRow';
+    node.dataset.group = key;
+    node.dataset.engine = row.engine;
+    Private.indent(node, row.depth);
+    node.appendChild(header);
     if (key) {
       header.title = `Compose project ${key}`;
       if (this._onProjectLogs) {
@@ -789,35 +1209,143 @@ export class ContainersPanel extends Widget {
         logs.className = 'jp-LittleWings-button jp-LittleWings-projectLogs';
         logs.dataset.action = 'project-logs';
         logs.dataset.group = key;
+        logs.dataset.engine = this._requestEngine(row.engine);
         logs.title = `Open project logs: every container of ${key}, merged`;
         logs.setAttribute('aria-label', `Open project logs of ${key}`);
         logs.tabIndex = -1;
         logs.appendChild(iconNode('merged'));
-        row.appendChild(logs);
+        node.appendChild(logs);
       }
     }
-    return row;
+    return node;
+  }
+
+  private _servicesNode(
+    row: Extract<ListRow, { kind: 'services' }>
+  ): HTMLElement {
+    const header = document.createElement('button');
+    header.type = 'button';
+    header.className =
+      'jp-LittleWings-groupHeader jp-LittleWings-servicesHeader';
+    header.dataset.engine = row.engine;
+    header.setAttribute('role', 'treeitem');
+    header.setAttribute('aria-expanded', String(!row.collapsed));
+    header.title = `Docker Swarm services of ${row.engine}`;
+    const caret = iconNode('down', 'jp-LittleWings-icon jp-LittleWings-caret');
+    const name = document.createElement('span');
+    name.className = 'jp-LittleWings-groupName';
+    name.textContent = 'Services';
+    const count = document.createElement('span');
+    count.className = 'jp-LittleWings-groupCount';
+    count.textContent = String(row.services.length);
+    header.append(caret, name, count);
+    const node = document.createElement('div');
+    node.className = 'jp-LittleWings-servicesRow';
+    node.dataset.engine = row.engine;
+    Private.indent(node, row.depth);
+    node.appendChild(header);
+    return node;
+  }
+
+  private _serviceNode(
+    row: Extract<ListRow, { kind: 'service' }>
+  ): HTMLElement {
+    const s = row.service;
+    const node = document.createElement('div');
+    node.className = 'jp-LittleWings-service';
+    node.dataset.service = s.name;
+    node.dataset.engine = row.engine;
+    node.tabIndex = 0;
+    node.setAttribute('role', 'treeitem');
+    Private.indent(node, row.depth);
+    const desired = s.replicas ?? null;
+    const running = s.running ?? 0;
+    const healthy = desired === null ? running > 0 : running >= desired;
+    const replicas =
+      desired === null
+        ? `${running} running (global)`
+        : `${running}/${desired}`;
+    node.title = [
+      `Swarm service ${s.name}`,
+      s.image ? `Image: ${s.image}` : '',
+      `Tasks: ${replicas}`,
+      s.update_state ? `Update: ${s.update_state}` : '',
+      s.update_message ?? '',
+      '',
+      "Double-click or Enter: its tasks' logs, merged"
+    ]
+      .filter((line, i, lines) => line !== '' || i === lines.length - 2)
+      .join('\n');
+    const main = document.createElement('div');
+    main.className = 'jp-LittleWings-itemMain';
+    const name = document.createElement('span');
+    name.className = 'jp-LittleWings-itemName';
+    name.textContent = s.name;
+    const detail = document.createElement('span');
+    detail.className = 'jp-LittleWings-itemDetail';
+    const image = document.createElement('span');
+    image.className = 'jp-LittleWings-itemImage';
+    image.textContent = shortImage(s.image);
+    const status = document.createElement('span');
+    status.className =
+      'jp-LittleWings-itemStatus jp-LittleWings-serviceReplicas';
+    status.textContent = replicas;
+    detail.append(image, status);
+    if (s.update_state) {
+      const update = document.createElement('span');
+      update.className = 'jp-LittleWings-serviceUpdate';
+      update.dataset.state = s.update_state;
+      update.textContent = s.update_state;
+      detail.appendChild(update);
+    }
+    main.append(name, detail);
+    const actions = document.createElement('div');
+    actions.className = 'jp-LittleWings-itemActions';
+    if (this._onServiceLogs) {
+      const logs = document.createElement('button');
+      logs.type = 'button';
+      logs.className = 'jp-LittleWings-button jp-LittleWings-serviceLogs';
+      logs.dataset.action = 'service-logs';
+      logs.dataset.service = s.name;
+      logs.dataset.engine = row.engine;
+      logs.title = `Open the logs of ${s.name}'s tasks, merged`;
+      logs.setAttribute('aria-label', `Open the logs of service ${s.name}`);
+      logs.tabIndex = -1;
+      logs.appendChild(iconNode('merged'));
+      actions.appendChild(logs);
+    }
+    node.append(
+      stateNode(
+        healthy ? 'running' : 'starting',
+        healthy ? 'All tasks running' : 'Tasks missing'
+      ),
+      main,
+      actions
+    );
+    return node;
   }
 
   private _itemNode(
     c: IContainerSummary,
     now: number,
-    indented: boolean
+    depth: number
   ): HTMLElement {
     const state = displayState(c);
-    const busy = this._busy.has(c.id);
+    const key = containerKey(c);
+    const busy = this._busy.has(key);
     const canWrite = this.permissions.write;
     const item = document.createElement('div');
     item.className = 'jp-LittleWings-item';
-    item.classList.toggle('jp-mod-indented', indented);
-    item.classList.toggle('jp-mod-selected', this._selection.has(c.id));
+    item.classList.toggle('jp-mod-indented', depth > 0);
+    Private.indent(item, depth);
     item.classList.toggle('jp-mod-busy', busy);
     item.dataset.id = c.id;
     item.dataset.name = c.name;
+    item.dataset.engine = String(c.engine ?? '');
     item.dataset.state = c.state ?? 'unknown';
     item.tabIndex = 0;
     item.setAttribute('role', 'treeitem');
-    item.setAttribute('aria-selected', String(this._selection.has(c.id)));
+    Private.markSelected(item, this._selection.has(key));
     item.title = [
       c.name,
       c.image ? `Image: ${c.image}` : '',
@@ -826,6 +1354,7 @@ export class ContainersPanel extends Widget {
       c.compose_project
         ? `Compose: ${c.compose_project} / ${c.compose_service ?? ''}`
         : '',
+      this._engines.length > 1 ? `Engine: ${String(c.engine ?? '')}` : '',
       `ID: ${c.id.slice(0, 12)}`,
       '',
       'Double-click or Enter: open the console',
@@ -961,28 +1490,38 @@ export class ContainersPanel extends Widget {
   private _socket: LittleWingsSocket;
   private _onOpen: (c: IContainerSummary) => void;
   private _onShell: ((c: IContainerSummary) => void) | null;
+  private _onProjectLogs: ((project: string, engine: string) => void) | null;
+  private _onMergedLogs: ((containers: IContainerSummary[]) => void) | null;
+  private _onServiceLogs: ((service: string, engine: string) => void) | null;
+  private _onCreate: ((engine: string) => void) | null;
   private _containers = new Map<string, IContainerSummary>();
+  private _sorted: IContainerSummary[] | null = null;
+  private _engines: IEngineState[] = [];
+  private _services = new Map<string, IServiceSummary[]>();
+  private _engineRefreshes = new Set<string>();
   private _status: IEngineStatus | null = null;
   private _problem: Problem = null;
   private _loaded = false;
   private _refreshSerial = 0;
-  private _selectedId: string | null = null;
+  private _selectedKey: string | null = null;
   private _selection = new Set<string>();
-  private _anchorId: string | null = null;
-  private _contextId: string | null = null;
-  private _contextGroup: string | null = null;
-  private _onProjectLogs: ((project: string) => void) | null;
-  private _onMergedLogs: ((containers: IContainerSummary[]) => void) | null;
+  private _anchorKey: string | null = null;
+  private _contextKey: string | null = null;
+  private _contextGroup: IProjectRef | null = null;
+  private _contextEngine: string | null = null;
   private _selectionBar: HTMLDivElement;
   private _collapsed = new Set<string>();
   private _busy = new Set<string>();
   private _ticker = 0;
   private _retryTimer = 0;
+  private _frame = 0;
+  private _now = Date.now();
   private _countNode: HTMLSpanElement;
   private _liveNode: HTMLSpanElement;
   private _filterInput: HTMLInputElement;
   private _bannerNode: HTMLDivElement;
   private _listNode: HTMLDivElement;
+  private _list: VirtualList<ListRow>;
   private _changed = new Signal<this, void>(this);
 }
 
@@ -992,34 +1531,89 @@ export namespace ContainersPanel {
     socket: LittleWingsSocket;
     /** Open the console of a container. */
     onOpen: (container: IContainerSummary) => void;
-    /** Ask for a new container (the header's "+" button). */
-    onCreate?: () => void;
+    /** Ask for a new container (the header's "+": engine ''; an engine header's: its name). */
+    onCreate?: (engine: string) => void;
     /** Open a shell in a container (in its console). */
     onShell?: (container: IContainerSummary) => void;
-    /** Open the merged logs of a Compose project (a button on its group header). */
-    onProjectLogs?: (project: string) => void;
+    /** Open the merged logs of a Compose project of an engine ('' the default one). */
+    onProjectLogs?: (project: string, engine: string) => void;
     /** Open the merged logs of the selected containers (the selection bar's button). */
     onMergedLogs?: (containers: IContainerSummary[]) => void;
+    /** Open the merged logs of a Swarm service's tasks. */
+    onServiceLogs?: (service: string, engine: string) => void;
   }
 }
 
 namespace Private {
-  /** Projects by name, the containers of no project last. */
-  export function projectOrder(a: string, b: string): number {
-    return a === b ? 0 : a === '' ? 1 : b === '' ? -1 : a.localeCompare(b);
+  /** Whether a row drawn before can stay for this one (the list reuses its node). */
+  export function sameRow(a: ListRow, b: ListRow): boolean {
+    if (a.kind !== b.kind || a.key !== b.key) {
+      return false;
+    }
+    switch (a.kind) {
+      case 'container': {
+        const other = b as typeof a;
+        return a.container === other.container && a.depth === other.depth;
+      }
+      case 'engine': {
+        const other = b as typeof a;
+        return (
+          a.engine === other.engine &&
+          a.shown === other.shown &&
+          a.running === other.running &&
+          a.collapsed === other.collapsed
+        );
+      }
+      case 'project': {
+        const other = b as typeof a;
+        return (
+          a.shown === other.shown &&
+          a.running === other.running &&
+          a.collapsed === other.collapsed &&
+          a.depth === other.depth
+        );
+      }
+      case 'services': {
+        const other = b as typeof a;
+        return a.services === other.services && a.collapsed === other.collapsed;
+      }
+      case 'service':
+        return a.service === (b as typeof a).service;
+      default:
+        return a.text === (b as typeof a).text;
+    }
   }
 
-  export function matches(c: IContainerSummary, term: string): boolean {
-    return [
-      c.name,
-      c.image,
-      c.compose_project,
-      c.compose_service,
-      c.id.slice(0, 12),
-      c.state
-    ]
-      .filter(Boolean)
-      .some(value => String(value).toLowerCase().includes(term));
+  /** The key of the row a node is in. */
+  export function rowKeyOf(node: HTMLElement | null): string | null {
+    return node?.closest<HTMLElement>('[data-key]')?.dataset.key ?? null;
+  }
+
+  /** Indent a row by its depth (engine > project > container). */
+  export function indent(node: HTMLElement, depth: number): void {
+    if (depth > 0) {
+      node.style.setProperty('--jp-LittleWings-depth', String(depth));
+    }
+  }
+
+  export function markSelected(node: HTMLElement, selected: boolean): void {
+    node.classList.toggle('jp-mod-selected', selected);
+    node.setAttribute('aria-selected', String(selected));
+  }
+
+  /** Engines named by the containers (an older server says nothing of its engines). */
+  export function enginesOf(
+    containers: IContainerSummary[],
+    known: IEngineState[]
+  ): IEngineState[] {
+    if (known.length) {
+      return known;
+    }
+    const names = [...new Set(containers.map(c => String(c.engine ?? '')))];
+    return (names.length ? names : ['']).map(name => ({
+      name,
+      reachable: true
+    }));
   }
 
   export function text(tag: string, content: string): HTMLElement {

@@ -65,6 +65,7 @@ export type LossNotice = IDroppedMessage | IThrottledMessage;
 export class ConsoleConnection implements IDisposable {
   constructor(options: ConsoleConnection.IOptions) {
     this.group = options.group ?? null;
+    this.engine = options.engine ?? '';
     this.serverId =
       options.serverId ?? (this.group ? groupKey(this.group) : '');
     this._watch = { ...options.watch };
@@ -86,6 +87,14 @@ export class ConsoleConnection implements IDisposable {
 
   /** The group watched, or null for one container. */
   readonly group: GroupTarget | null;
+
+  /** The Docker engine asked for ('' for the server's default one). */
+  readonly engine: string;
+
+  /** The engine the server says the container (or group) is on, from `connected`. */
+  get engineName(): string {
+    return this._engineName || this.engine;
+  }
 
   /** How the server names the group (from `connected`). */
   get groupInfo(): IGroupInfo | null {
@@ -351,6 +360,9 @@ export class ConsoleConnection implements IDisposable {
       timestamps: this._watch.timestamps,
       tail: this._watch.tail
     };
+    if (this.engine) {
+      message.engine = this.engine;
+    }
     if (this._cursor) {
       message.cursor = this._cursor;
     }
@@ -365,6 +377,9 @@ export class ConsoleConnection implements IDisposable {
       timestamps: this._watch.timestamps,
       tail: this._watch.tail
     };
+    if (this.engine) {
+      message.engine = this.engine;
+    }
     // Members removed meanwhile are left out: their lines are all shown already.
     const cursors: Record<string, string> = {};
     for (const [name, cursor] of this._cursors) {
@@ -419,6 +434,9 @@ export class ConsoleConnection implements IDisposable {
         }
         this._connected = true;
         this._awaitingConnected = false;
+        if (typeof (message as { engine?: unknown }).engine === 'string') {
+          this._engineName = (message as { engine?: string }).engine!;
+        }
         this._commandVia = message.command_via ?? null;
         if (message.container) {
           this._container = message.container;
@@ -464,6 +482,14 @@ export class ConsoleConnection implements IDisposable {
         this._historyEnded.emit();
         break;
       case 'status':
+        if (
+          message.engine &&
+          this.engineName &&
+          message.engine !== this.engineName
+        ) {
+          // Another engine's news (it went away or came back): not this console's.
+          return;
+        }
         if (this.group) {
           this._onMemberStatus(message);
         } else {
@@ -607,6 +633,7 @@ export class ConsoleConnection implements IDisposable {
   }
 
   private _watch: IWatchOptions;
+  private _engineName = '';
   private _ownsSocket: boolean;
   private _cursor: string | null = null;
   private _cursors = new Map<string, string>();
@@ -643,6 +670,8 @@ export namespace ConsoleConnection {
     serverId?: string;
     /** Several containers, their logs merged (docs/protocol.md, "merged logs"). */
     group?: GroupTarget;
+    /** The Docker engine of the container or group (default: the server's first engine). */
+    engine?: string;
     watch: IWatchOptions;
     /** A channel to share (not disposed with the connection); when absent a WebSocket is
      * made from `socketOptions` and owned. */

@@ -60,8 +60,11 @@ export class MergedConsole extends Widget {
     this._downloadLogs = options.downloadLogs ?? null;
     this._openContainer = options.openContainer ?? null;
     this._timestamps = this._settings.timestamps;
-    this.title.label = Private.targetLabel(this.target);
-    this.title.caption = `Merged logs of ${Private.targetCaption(this.target)}`;
+    this.title.label = Private.withEngine(
+      Private.targetLabel(this.target),
+      this.connection.engine
+    );
+    this.title.caption = `Merged logs of ${Private.targetCaption(this.target)}${this.connection.engine ? ` on ${this.connection.engine}` : ''}`;
     this.title.closable = true;
 
     this._logView = new LogView({ scrollback: this._settings.scrollback });
@@ -262,7 +265,15 @@ export class MergedConsole extends Widget {
     this._metaNode = document.createElement('span');
     this._metaNode.className =
       'jp-LittleWings-consoleMeta jp-LittleWings-mergedMeta';
-    title.append(this._nameNode, this._metaNode);
+    title.append(this._nameNode);
+    if (this.connection.engine) {
+      const engine = document.createElement('span');
+      engine.className = 'jp-LittleWings-consoleEngine';
+      engine.textContent = this.connection.engine;
+      engine.title = `On the Docker engine ${this.connection.engine}`;
+      title.append(engine);
+    }
+    title.append(this._metaNode);
 
     this._connectionNode = document.createElement('button');
     this._connectionNode.type = 'button';
@@ -561,7 +572,7 @@ export class MergedConsole extends Widget {
           ? Private.targetLabel(this.target)
           : info.name;
       this._nameNode.textContent = label;
-      this.title.label = label;
+      this.title.label = Private.withEngine(label, this.connection.engine);
     }
   }
 
@@ -659,8 +670,11 @@ export class MergedConsole extends Widget {
         ? 'Compose project'
         : kind === 'label'
           ? 'Label'
-          : 'Containers';
-    this._metaNode.textContent = `${what} · ${count} container${count === 1 ? '' : 's'}, ${running} running`;
+          : kind === 'service'
+            ? 'Swarm service'
+            : 'Containers';
+    const unit = kind === 'service' ? 'task' : 'container';
+    this._metaNode.textContent = `${what} · ${count} ${unit}${count === 1 ? '' : 's'}, ${running} running`;
 
     const focused = (
       document.activeElement as HTMLElement | null
@@ -786,16 +800,26 @@ export namespace MergedConsole {
 namespace Private {
   export function kindOf(
     target: GroupTarget
-  ): 'project' | 'label' | 'containers' {
-    return 'project' in target
-      ? 'project'
-      : 'label' in target
-        ? 'label'
-        : 'containers';
+  ): 'project' | 'label' | 'containers' | 'service' {
+    return 'service' in target
+      ? 'service'
+      : 'project' in target
+        ? 'project'
+        : 'label' in target
+          ? 'label'
+          : 'containers';
+  }
+
+  /** A tab label: the group's, and the engine when it is not the default one. */
+  export function withEngine(label: string, engine: string): string {
+    return engine ? `${label} @ ${engine}` : label;
   }
 
   /** The tab's label: the project, the label, or the names listed. */
   export function targetLabel(target: GroupTarget): string {
+    if ('service' in target) {
+      return target.service;
+    }
     if ('project' in target) {
       return target.project;
     }
@@ -807,6 +831,9 @@ namespace Private {
   }
 
   export function targetCaption(target: GroupTarget): string {
+    if ('service' in target) {
+      return `the tasks of Swarm service ${target.service}`;
+    }
     if ('project' in target) {
       return `Compose project ${target.project}`;
     }

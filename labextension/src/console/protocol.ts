@@ -29,6 +29,8 @@ export interface IContainerSummary {
   listed_at?: number;
   tty?: boolean;
   labels?: Record<string, string>;
+  /** The Docker engine the container is on (docs/protocol.md, "Several engines"). */
+  engine?: string;
   [key: string]: unknown;
 }
 
@@ -88,16 +90,30 @@ export interface IConnectedMessage {
 
 /** What a merged view watches: a Compose project, a label, or listed containers. */
 export type GroupTarget =
-  { project: string } | { label: string } | { server_ids: string[] };
+  | { project: string }
+  | { label: string }
+  | { server_ids: string[] }
+  | { service: string };
 
 /** How the server names a group in `connected`. */
 export interface IGroupInfo {
-  kind: 'project' | 'label' | 'containers';
+  kind: 'project' | 'label' | 'containers' | 'service';
   name: string;
 }
 
-/** A short stable key of a group target (tracker names, storage keys). */
-export function groupKey(target: GroupTarget): string {
+/**
+ * A short stable key of a group target (tracker names, storage keys); a group of another
+ * engine than the default one is `<engine>/<key>`.
+ */
+export function groupKey(target: GroupTarget, engine = ''): string {
+  const key = baseGroupKey(target);
+  return engine ? `${engine}/${key}` : key;
+}
+
+function baseGroupKey(target: GroupTarget): string {
+  if ('service' in target) {
+    return `service:${target.service}`;
+  }
   if ('project' in target) {
     return `project:${target.project}`;
   }
@@ -111,6 +127,9 @@ export function groupKey(target: GroupTarget): string {
 export function groupTarget(args: {
   [key: string]: unknown;
 }): GroupTarget | null {
+  if (typeof args.service === 'string' && args.service) {
+    return { service: args.service };
+  }
   if (typeof args.project === 'string' && args.project) {
     return { project: args.project };
   }
@@ -174,6 +193,10 @@ export interface IStatusMessage {
   container?: string;
   /** The container's name (status frames of a group's members). */
   name?: string;
+  /** The engine the frame is about (with several engines; always on engine_* frames). */
+  engine?: string;
+  /** Why an engine does not answer (`engine_unavailable`). */
+  reason?: string;
   time?: number;
 }
 
@@ -231,6 +254,8 @@ export interface IContainerEventMessage {
 export interface IContainersMessage {
   type: 'containers';
   containers: IContainerSummary[];
+  /** Each engine's state (name, url, reachable, error, counts, swarm). */
+  engines?: { name: string; reachable: boolean; [key: string]: unknown }[];
 }
 
 export interface IErrorMessage {

@@ -62,14 +62,22 @@ export class ContainerConsole extends Widget {
     this._settings = { ...DEFAULT_CONSOLE_SETTINGS, ...options.settings };
     this._downloadLogs = options.downloadLogs ?? null;
     this._timestamps = this.connection.watchOptions.timestamps;
-    this._historyKey = `littlewings:history:${this.connection.serverId}`;
+    // A container of another engine than the default one has keys of its own.
+    const engine = this.connection.engine;
+    const storageName = engine
+      ? `${engine}/${this.connection.serverId}`
+      : this.connection.serverId;
+    this._historyKey = `littlewings:history:${storageName}`;
     this._shellsKey =
       options.shellStorageKey === undefined
-        ? `littlewings:shells:${this.connection.serverId}`
+        ? `littlewings:shells:${storageName}`
         : options.shellStorageKey;
     this._history = Private.loadHistory(this._historyKey);
     this._historyIndex = this._history.length;
-    this.title.label = this.connection.serverId;
+    this.title.label = Private.withEngine(
+      this.connection.serverId,
+      this.connection.engine
+    );
     this.title.closable = true;
 
     this._logView = new LogView({ scrollback: this._settings.scrollback });
@@ -442,7 +450,16 @@ export class ContainerConsole extends Widget {
     this._nameNode.className = 'jp-LittleWings-consoleName';
     this._metaNode = document.createElement('span');
     this._metaNode.className = 'jp-LittleWings-consoleMeta';
-    title.append(this._nameNode, this._metaNode);
+    title.append(this._nameNode);
+    if (this.connection.engine) {
+      // Not the default engine: say which one (the same name may be on several).
+      const engine = document.createElement('span');
+      engine.className = 'jp-LittleWings-consoleEngine';
+      engine.textContent = this.connection.engine;
+      engine.title = `On the Docker engine ${this.connection.engine}`;
+      title.append(engine);
+    }
+    title.append(this._metaNode);
 
     this._statsNode = document.createElement('div');
     this._statsNode.className = 'jp-LittleWings-consoleStats';
@@ -815,9 +832,15 @@ export class ContainerConsole extends Widget {
     container: IContainerSummary
   ): void {
     if (container.name) {
-      this.title.label = container.name;
+      this.title.label = Private.withEngine(
+        container.name,
+        this.connection.engine
+      );
     }
-    this.title.caption = `Console of ${container.name || container.id}${container.image ? ` (${container.image})` : ''}`;
+    const engine = this.connection.engine
+      ? ` on ${this.connection.engine}`
+      : '';
+    this.title.caption = `Console of ${container.name || container.id}${engine}${container.image ? ` (${container.image})` : ''}`;
     if (container.state !== 'running') {
       this._cpu.clear();
       this._memory.clear();
@@ -1190,6 +1213,11 @@ export namespace ContainerConsole {
 }
 
 namespace Private {
+  /** A tab label: the name, and the engine when it is not the default one. */
+  export function withEngine(name: string, engine: string): string {
+    return engine ? `${name} @ ${engine}` : name;
+  }
+
   export function iconButton(
     icon: IconName,
     title: string,

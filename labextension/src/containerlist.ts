@@ -1,0 +1,548 @@
+/**
+ * The machinery of the Containers sidebar's list: the rows it shows (engines, then Compose
+ * projects, Swarm services and containers, in natural order) and a virtualized view that puts
+ * only the rows in sight (and a few more) in the DOM, so that 5,000 containers scroll and filter
+ * as smoothly as 50.
+ */
+import { IContainerSummary } from './console';
+
+/** An engine as `list` / `GET api/littlewings/containers` describe it (`engines`). */
+export interface IEngineState {
+  name: string;
+  url?: string;
+  source?: string;
+  tls?: boolean;
+  reachable: boolean;
+  error?: string | null;
+  containers?: number;
+  running?: number;
+  /** `manager` or `worker` on a Swarm node. */
+  swarm?: string | null;
+  [key: string]: unknown;
+}
+
+/** A Swarm service as `services` / `GET api/littlewings/services` list it. */
+export interface IServiceSummary {
+  id: string;
+  name: string;
+  image?: string;
+  mode?: string;
+  /** Desired tasks; null for a global service. */
+  replicas?: number | null;
+  running?: number;
+  update_state?: string | null;
+  update_message?: string | null;
+  engine?: string;
+  [key: string]: unknown;
+}
+
+/** One row of the list. */
+export type ListRow =
+  | {
+      kind: 'engine';
+      key: string;
+      engine: IEngineState;
+      shown: number;
+      running: number;
+      collapsed: boolean;
+    }
+  | {
+      kind: 'project';
+      key: string;
+      engine: string;
+      project: string;
+      shown: number;
+      running: number;
+      collapsed: boolean;
+      depth: number;
+    }
+  | {
+      kind: 'services';
+      key: string;
+      engine: string;
+      services: IServiceSummary[];
+      collapsed: boolean;
+      depth: number;
+    }
+  | {
+      kind: 'service';
+      key: string;
+      engine: string;
+      service: IServiceSummary;
+      depth: number;
+    }
+  | {
+      kind: 'container';
+      key: string;
+      container: IContainerSummary;
+      depth: number;
+    }
+  | { kind: 'note'; key: string; text: string; depth: number };
+
+/** Heights in pixels (fixed per kind: the offsets of 5,000 rows are a sum, not a layout). */
+export const ROW_HEIGHTS: Record<ListRow['kind'], number> = {
+  engine: 40,
+  project: 30,
+  services: 30,
+  service: 40,
+  container: 40,
+  note: 28
+};
+
+/** Names in natural order: `web-2` before `web-10`, case and accents aside. */
+export const naturalCollator = new Intl.Collator(undefined, {
+  numeric: true,
+  sensitivity: 'base'
+});
+
+/** Compare two names naturally (ties broken by code units, so the order is total). */
+export function naturalCompare(a: string, b: string): number {
+  return naturalCollator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The key of a container in the list: its engine and its id (ids are per engine). */
+export function containerKey(
+  c: Pick<IContainerSummary, 'id' | 'engine'>
+): string {
+  return `c:${String(c.engine ?? '')}:${c.id}`;
+}
+
+/** The collapse key of an engine, a project of an engine, an engine's services. */
+export function engineKey(engine: string): string {
+  return `e:${engine}`;
+}
+export function projectKey(engine: string, project: string): string {
+  return `p:${engine}:${project}`;
+}
+export function servicesKey(engine: string): string {
+  return `s:${engine}`;
+}
+
+/** What the rows are made of. */
+export interface IRowsInput {
+  /** Every container, already in list order (see `sortContainers`). */
+  containers: IContainerSummary[];
+  /** The engines in the server's order, the default first. */
+  engines: IEngineState[];
+  /** The services of engines that are Swarm managers. */
+  services: Map<string, IServiceSummary[]>;
+  /** The filter, lower case and trimmed ('' for none). */
+  term: string;
+  /** Collapsed engines, projects and service groups (by key). */
+  collapsed: Set<string>;
+}
+
+/** Sort containers as the list shows them: engine order, project (no project last), name. */
+export function sortContainers(
+  containers: IContainerSummary[],
+  engines: IEngineState[]
+): IContainerSummary[] {
+  const rank = new Map(engines.map((e, i) => [e.name, i]));
+  const engineRank = (c: IContainerSummary) =>
+    rank.get(String(c.engine ?? '')) ?? engines.length;
+  return [...containers].sort(
+    (a, b) =>
+      engineRank(a) - engineRank(b) ||
+      projectOrder(a.compose_project || '', b.compose_project || '') ||
+      naturalCompare(a.name, b.name) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+/** Projects by name, the containers of no project last. */
+export function projectOrder(a: string, b: string): number {
+  return a === b ? 0 : a === '' ? 1 : b === '' ? -1 : naturalCompare(a, b);
+}
+
+const haystacks = new WeakMap<IContainerSummary, string>();
+
+/** Whether a container matches the filter (name, image, project, service, short id, state). */
+export function matches(c: IContainerSummary, term: string): boolean {
+  let hay = haystacks.get(c);
+  if (hay === undefined) {
+    hay = [
+      c.name,
+      c.image,
+      c.compose_project,
+      c.compose_service,
+      c.id.slice(0, 12),
+      c.state
+    ]
+      .filter(Boolean)
+      .map(v => String(v).toLowerCase())
+      .join('\n');
+    haystacks.set(c, hay);
+  }
+  return hay.includes(term);
+}
+
+function serviceMatches(s: IServiceSummary, term: string): boolean {
+  return [s.name, s.image, s.update_state]
+    .filter(Boolean)
+    .some(v => String(v).toLowerCase().includes(term));
+}
+
+/**
+ * The rows of the list. With one engine there is no engine header (the list looks as it did
+ * before engines); with several each engine heads its projects, services and containers.
+ */
+export function buildRows(input: IRowsInput): ListRow[] {
+  const { engines, term, collapsed } = input;
+  const several = engines.length > 1;
+  const byEngine = new Map<string, IContainerSummary[]>();
+  for (const e of engines) {
+    byEngine.set(e.name, []);
+  }
+  for (const c of input.containers) {
+    if (term && !matches(c, term)) {
+      continue;
+    }
+    const name = String(c.engine ?? '');
+    // A container of an engine the list does not know (older server): the first engine's.
+    const key = byEngine.has(name) ? name : (engines[0]?.name ?? name);
+    if (!byEngine.has(key)) {
+      byEngine.set(key, []);
+    }
+    byEngine.get(key)!.push(c);
+  }
+  const rows: ListRow[] = [];
+  const states = new Map(engines.map(e => [e.name, e]));
+  for (const [name, members] of byEngine) {
+    const engine = states.get(name) ?? { name, reachable: true };
+    const services = (input.services.get(name) ?? []).filter(
+      s => !term || serviceMatches(s, term)
+    );
+    let depth = 0;
+    if (several) {
+      const key = engineKey(name);
+      const isCollapsed = collapsed.has(key);
+      rows.push({
+        kind: 'engine',
+        key,
+        engine,
+        shown: members.length,
+        running: members.filter(c => c.state === 'running').length,
+        collapsed: isCollapsed
+      });
+      if (isCollapsed || !engine.reachable) {
+        continue;
+      }
+      depth = 1;
+      if (!members.length && !services.length) {
+        rows.push({
+          kind: 'note',
+          key: `n:${name}`,
+          text: term ? 'No container matches' : 'No containers',
+          depth
+        });
+        continue;
+      }
+    }
+    if (services.length) {
+      const key = servicesKey(name);
+      const isCollapsed = collapsed.has(key);
+      rows.push({
+        kind: 'services',
+        key,
+        engine: name,
+        services,
+        collapsed: isCollapsed,
+        depth
+      });
+      if (!isCollapsed) {
+        for (const service of services) {
+          rows.push({
+            kind: 'service',
+            key: `v:${name}:${service.id || service.name}`,
+            engine: name,
+            service,
+            depth: depth + 1
+          });
+        }
+      }
+    }
+    const grouped =
+      members.some(c => !!c.compose_project) || services.length > 0;
+    let i = 0;
+    while (i < members.length) {
+      const project = members[i].compose_project || '';
+      let j = i;
+      let running = 0;
+      while (
+        j < members.length &&
+        (members[j].compose_project || '') === project
+      ) {
+        if (members[j].state === 'running') {
+          running++;
+        }
+        j++;
+      }
+      let isCollapsed = false;
+      if (grouped) {
+        const key = projectKey(name, project);
+        isCollapsed = collapsed.has(key);
+        rows.push({
+          kind: 'project',
+          key,
+          engine: name,
+          project,
+          shown: j - i,
+          running,
+          collapsed: isCollapsed,
+          depth
+        });
+      }
+      if (!isCollapsed) {
+        const childDepth = grouped ? depth + 1 : depth;
+        for (let k = i; k < j; k++) {
+          rows.push({
+            kind: 'container',
+            key: containerKey(members[k]),
+            container: members[k],
+            depth: childDepth
+          });
+        }
+      }
+      i = j;
+    }
+  }
+  return rows;
+}
+
+/**
+ * A list that keeps only the rows in view (plus `overscan` rows above and below, and a row
+ * that has the keyboard focus) in the DOM. Rows have a fixed height per kind; their offsets are
+ * a running sum, so a window of 5,000 rows is found by binary search.
+ */
+export class VirtualList<R extends { key: string }> {
+  constructor(options: VirtualList.IOptions<R>) {
+    this.node = options.node;
+    this._heightOf = options.heightOf;
+    this._render = options.render;
+    this._same = options.same;
+    this._overscan = options.overscan ?? 8;
+    this._sizer = document.createElement('div');
+    this._sizer.className = 'jp-LittleWings-listSizer';
+    this._sizer.setAttribute('role', 'presentation');
+    this.node.addEventListener('scroll', () => this.scheduleUpdate(), {
+      passive: true
+    });
+    if (typeof ResizeObserver !== 'undefined') {
+      this._resize = new ResizeObserver(() => this.scheduleUpdate());
+      this._resize.observe(this.node);
+    }
+  }
+
+  /** The scrolling element (it holds the sizer, which holds the rows). */
+  readonly node: HTMLElement;
+
+  /** Every row, shown or not. */
+  get rows(): readonly R[] {
+    return this._rows;
+  }
+
+  /** The row a key names, with its index; null if it is not in the list. */
+  indexOf(key: string): number {
+    return this._index.get(key) ?? -1;
+  }
+
+  /** The DOM node of a row, when it is in the DOM. */
+  nodeOf(key: string): HTMLElement | undefined {
+    return this._nodes.get(key)?.node;
+  }
+
+  /** The DOM nodes of the rows in the DOM. */
+  get renderedNodes(): HTMLElement[] {
+    return [...this._nodes.values()].map(entry => entry.node);
+  }
+
+  /** A row kept in the DOM even out of view (the one with the keyboard focus). */
+  set pinned(key: string | null) {
+    this._pinned = key;
+  }
+
+  /** Attach the list's sizer to the scrolling element (after something replaced its children). */
+  mount(): void {
+    if (this._sizer.parentNode !== this.node) {
+      this.node.replaceChildren(this._sizer);
+    }
+  }
+
+  /** Replace the rows; the rows in view are drawn at once. `rebuild` draws every row again. */
+  setRows(rows: R[], rebuild = false): void {
+    this._rows = rows;
+    this._index = new Map();
+    this._offsets = new Float64Array(rows.length + 1);
+    let y = 0;
+    for (let i = 0; i < rows.length; i++) {
+      this._index.set(rows[i].key, i);
+      this._offsets[i] = y;
+      y += this._heightOf(rows[i]);
+    }
+    this._offsets[rows.length] = y;
+    this._sizer.style.height = `${y}px`;
+    if (rebuild) {
+      for (const entry of this._nodes.values()) {
+        entry.node.remove();
+      }
+      this._nodes.clear();
+    }
+    this.mount();
+    this.update();
+  }
+
+  /** Draw the rows in view on the next animation frame (scroll, resize). */
+  scheduleUpdate(): void {
+    if (!this._frame) {
+      this._frame = requestAnimationFrame(() => {
+        this._frame = 0;
+        this.update();
+      });
+    }
+  }
+
+  /** Scroll so that a row is in view (the least scroll that does it), and draw. */
+  scrollToIndex(index: number): void {
+    if (index < 0 || index >= this._rows.length) {
+      return;
+    }
+    const top = this._offsets[index];
+    const bottom = this._offsets[index + 1];
+    const view = this.node.clientHeight;
+    const pad = this._padTop();
+    if (top + pad < this.node.scrollTop) {
+      this.node.scrollTop = top + pad;
+    } else if (bottom + pad > this.node.scrollTop + view) {
+      this.node.scrollTop = bottom + pad - view;
+    }
+    this.update();
+  }
+
+  /** Draw the rows in view now. */
+  update(): void {
+    const count = this._rows.length;
+    const pad = this._padTop();
+    const top = Math.max(0, this.node.scrollTop - pad);
+    const height = this.node.clientHeight || 800;
+    let first = this._find(top);
+    let last = this._find(top + height);
+    first = Math.max(0, first - this._overscan);
+    last = Math.min(count - 1, last + this._overscan);
+    const wanted = new Set<number>();
+    for (let i = first; i <= last; i++) {
+      wanted.add(i);
+    }
+    const pinned = this._pinned === null ? -1 : this.indexOf(this._pinned);
+    if (pinned >= 0) {
+      wanted.add(pinned);
+    }
+    // Rows gone or out of view leave; rows that changed are drawn again.
+    for (const [key, entry] of this._nodes) {
+      const i = this._index.get(key);
+      if (i === undefined || !wanted.has(i)) {
+        entry.node.remove();
+        this._nodes.delete(key);
+      } else if (!this._same(entry.row, this._rows[i])) {
+        const node = this._render(this._rows[i]);
+        const active = document.activeElement as HTMLElement | null;
+        const focused = !!active && entry.node.contains(active);
+        entry.node.replaceWith(node);
+        if (focused) {
+          Private.refocus(entry.node, node, active!);
+        }
+        entry.node = node;
+        entry.row = this._rows[i];
+      }
+    }
+    for (const i of wanted) {
+      const row = this._rows[i];
+      let entry = this._nodes.get(row.key);
+      if (!entry) {
+        entry = { row, node: this._render(row) };
+        this._nodes.set(row.key, entry);
+        this._sizer.appendChild(entry.node);
+      }
+      entry.row = row;
+      const style = entry.node.style;
+      const y = `${this._offsets[i]}px`;
+      if (style.top !== y) {
+        style.top = y;
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this._frame) {
+      cancelAnimationFrame(this._frame);
+    }
+    this._resize?.disconnect();
+  }
+
+  /** The list's top padding (rows start below it). */
+  private _padTop(): number {
+    if (this._pad === null) {
+      this._pad = parseFloat(getComputedStyle(this.node).paddingTop) || 0;
+    }
+    return this._pad;
+  }
+
+  /** The index of the row at offset `y` (the last row for y past the end). */
+  private _find(y: number): number {
+    let lo = 0;
+    let hi = this._rows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this._offsets[mid] <= y) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return Math.max(0, lo);
+  }
+
+  private _rows: R[] = [];
+  private _index = new Map<string, number>();
+  private _offsets = new Float64Array(1);
+  private _nodes = new Map<string, { row: R; node: HTMLElement }>();
+  private _sizer: HTMLDivElement;
+  private _heightOf: (row: R) => number;
+  private _render: (row: R) => HTMLElement;
+  private _same: (a: R, b: R) => boolean;
+  private _overscan: number;
+  private _pinned: string | null = null;
+  private _frame = 0;
+  private _pad: number | null = null;
+  private _resize: ResizeObserver | null = null;
+}
+
+export namespace VirtualList {
+  export interface IOptions<R> {
+    /** The scrolling element. */
+    node: HTMLElement;
+    heightOf: (row: R) => number;
+    /** A new node for a row (absolutely placed by the list: it sets `top`). */
+    render: (row: R) => HTMLElement;
+    /** Whether a row drawn before may stay as it is for this one. */
+    same: (a: R, b: R) => boolean;
+    /** Rows drawn above and below the view. */
+    overscan?: number;
+  }
+}
+
+namespace Private {
+  /** A redrawn row takes the focus its old node had (the same part of it, if it can). */
+  export function refocus(
+    before: HTMLElement,
+    after: HTMLElement,
+    active: HTMLElement
+  ): void {
+    if (active === before) {
+      after.focus();
+      return;
+    }
+    const cls = active.className.split(' ')[0];
+    const same = cls ? after.querySelector<HTMLElement>(`.${cls}`) : null;
+    (same ?? after).focus();
+  }
+}
