@@ -576,6 +576,68 @@ class LogFollow:
         return f"<LogFollow of {self.container.name!r} ({state})>"
 
 
+@dataclass
+class SearchMatch:
+    """A line that a search found, with the lines around it (of the same container)."""
+
+    line: Line
+    before: list[Line]
+    after: list[Line]
+
+    @property
+    def container(self) -> str | None:
+        """Whose line it is, in a merged search."""
+        return self.line.container
+
+    def __repr__(self) -> str:
+        return f"SearchMatch({self.line!r})"
+
+
+def _search(
+    engine: DockerEngine, members: list[tuple[Any, Any]], query: str, options: dict[str, Any]
+) -> list[SearchMatch]:
+    """Run a search (session/search.py) over the merged history of ``members``."""
+    from ..session.groups import container_history
+    from ..session.search import SearchQuery, scan
+
+    _check_stream(options["stream"])
+    level = options["level"]
+    levels = None if level is None else [level] if isinstance(level, str) else list(level)
+    spec = SearchQuery.from_message(
+        {
+            "query": query,
+            "regex": options["regex"],
+            "case_sensitive": options["case_sensitive"],
+            "stream": options["stream"],
+            "level": levels,
+            "context": options["context"],
+            "limit": options["limit"],
+        }
+    )
+    since = _docker_time(options["since"], "since")
+    until = _docker_time(options["until"], "until")
+    source = container_history(engine, members, None, since, until)
+
+    def public(line: LogLine, member: Any) -> Line:
+        return Line.from_log_line(line, getattr(member, "name", None))
+
+    found: list[SearchMatch] = []
+    try:
+        for kind, value in scan(spec, source):
+            if kind == "matches":
+                found.extend(
+                    SearchMatch(
+                        public(m.line, m.member),
+                        [public(x, m.member) for x in m.before],
+                        [public(x, m.member) for x in m.after],
+                    )
+                    for m in value
+                )
+    finally:
+        source.close()
+    return found
+
+
 # -- commands ------------------------------------------------------------------------------------
 
 
@@ -936,6 +998,42 @@ class Container:
         )
         self.client._follows.add(follow)
         return follow
+
+    def search(
+        self,
+        query: str,
+        *,
+        regex: bool = False,
+        case_sensitive: bool = False,
+        since: Any = None,
+        until: Any = None,
+        stream: str | None = None,
+        level: str | Iterable[str] | None = None,
+        context: int = 0,
+        limit: int = 1000,
+    ) -> list[SearchMatch]:
+        """Search the container's whole log on the Docker host (not only what a console
+        holds): ``query`` is plain text unless ``regex``, case-insensitive unless
+        ``case_sensitive``; ``since``/``until`` as in :meth:`log_lines`; ``stream``; ``level``
+        (``"error"``, or several: levels as :mod:`~littlewings_jupyter.docker.structured`
+        reads them from JSON, logfmt or text lines); ``context`` lines before and after each
+        match; at most ``limit`` matches, oldest first."""
+        ref = self._call(self.engine.resolve, self.id)
+        return _search(
+            self.engine,
+            [(None, ref)],
+            query,
+            {
+                "regex": regex,
+                "case_sensitive": case_sensitive,
+                "since": since,
+                "until": until,
+                "stream": stream,
+                "level": level,
+                "context": context,
+                "limit": limit,
+            },
+        )
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -1727,6 +1825,7 @@ __all__ = [
     "Files",
     "Line",
     "LogFollow",
+    "SearchMatch",
     "Shell",
     "connect",
     "container",

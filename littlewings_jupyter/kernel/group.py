@@ -27,11 +27,13 @@ from .client import (
     ContainerList,
     Line,
     LogFollow,
+    SearchMatch,
     _check_stream,
     _containers_table,
     _cursor_after,
     _docker_time,
     _LineBuffer,
+    _search,
     kernel_user,
 )
 
@@ -166,6 +168,43 @@ class Group:
         width = max((len(ref.name) for ref in members), default=0)
         only = {"stdout": 1, "stderr": 2}.get(stream or "")
         return "".join(compose_text(runs, width, timestamps, only) for runs in merged)
+
+    def search(
+        self,
+        query: str,
+        *,
+        regex: bool = False,
+        case_sensitive: bool = False,
+        since: Any = None,
+        until: Any = None,
+        stream: str | None = None,
+        level: str | list[str] | None = None,
+        context: int = 0,
+        limit: int = 1000,
+    ) -> list[SearchMatch]:
+        """Search every member's whole log, merged by timestamp (as
+        :meth:`Container.search`); each match's ``container`` says whose line it is."""
+        if self.kind == "service":
+            raise ValueError("Searching a service's tasks is not supported; search a container.")
+        engine = self.engine
+        members = [
+            (ref, ref) for ref, _ in engine.call(lambda: find_members(engine, self.selector))
+        ]
+        return _search(
+            engine,
+            members,
+            query,
+            {
+                "regex": regex,
+                "case_sensitive": case_sensitive,
+                "since": since,
+                "until": until,
+                "stream": stream,
+                "level": level,
+                "context": context,
+                "limit": limit,
+            },
+        )
 
     def follow(
         self,

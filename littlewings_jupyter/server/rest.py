@@ -28,6 +28,7 @@ from ..session.groups import (
     service_history,
 )
 from ..session.limits import TokenBucket
+from ..session.search import SearchQuery, scan
 from .handlers import LittleWingsHandlerMixin
 
 _FILENAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -394,6 +395,73 @@ def _zip_logs(
         return spool.read()
 
 
+class SearchHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/containers/{id}/search?query=…``: search a container's whole
+    history on the server; the matches (with ``context`` lines) and how far it looked."""
+
+    def search_query(self) -> SearchQuery:
+        """The query from the query arguments (as a ``search`` frame names them)."""
+        data: dict[str, Any] = {"query": self.get_argument("query", "")}
+        for name in ("regex", "case_sensitive"):
+            data[name] = self.get_flag(name)
+        for name in ("context", "limit"):
+            value = self.get_argument(name, None)
+            if value is not None:
+                if not value.isdigit():
+                    raise InvalidMessage(f"Query argument {name!r} must be a whole number.")
+                data[name] = int(value)
+        for name in ("since", "until", "stream"):
+            if self.get_argument(name, None) is not None:
+                data[name] = self.get_argument(name)
+        levels = self.get_arguments("level")
+        if levels:
+            data["level"] = [v for value in levels for v in value.split(",") if v]
+        return SearchQuery.from_message(data)
+
+    async def run_search(self, query: SearchQuery, source: Any) -> None:
+        found = scan(query, source)
+        matches: list[dict[str, Any]] = []
+        progress, reason = None, "done"
+        try:
+            while True:
+                item = await self.manager.run(next, found, None)
+                if item is None:
+                    break
+                kind, value = item
+                if kind == "matches":
+                    matches.extend(m.to_json() for m in value)
+                elif kind == "end":
+                    progress, reason = value
+        finally:
+
+            def close() -> None:
+                found.close()
+                source.close()
+
+            await self.manager.run(close)
+        assert progress is not None
+        self.finish(
+            {
+                **progress.to_json(),  # its "matches" (a count) gives way to the list
+                "matches": matches,
+                "reason": reason,
+                "complete": reason == "done",
+            }
+        )
+
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        """The matches, oldest first."""
+        query = self.search_query()
+        container = await self.container(ref)
+        engine = self.manager.engine_for(container)
+        since = None if query.since is None else f"{query.since:.9f}"
+        until = None if query.until is None else f"{query.until:.9f}"
+        pairs = [(None, container)]
+        await self.run_search(query, container_history(engine, pairs, None, since, until))
+
+
 class PowerHandler(LittleWingsAPIHandler):
     """``POST api/littlewings/containers/{id}/power`` with ``{"action": …}``.
 
@@ -603,6 +671,7 @@ default_handlers = [
     (rf"/api/littlewings/containers/{_CONTAINER}", ContainerHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/logs", ContainerLogsHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/power", PowerHandler),
+    (rf"/api/littlewings/containers/{_CONTAINER}/search", SearchHandler),
     (rf"/api/littlewings/containers/{_CONTAINER}/files", FilesHandler),
     (r"/api/littlewings/logs", GroupLogsHandler),
     (r"/api/littlewings/services", ServicesHandler),

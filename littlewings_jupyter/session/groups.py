@@ -233,10 +233,11 @@ class LogGroup:
         tail: int | None,
         since: str | None,
         resume: dict[str, Cursor] | None,
+        until: str | None = None,
     ) -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
         """The merged history of these members (a snapshot of :attr:`members`), run by run."""
         pairs = [(member, member.ref) for member in members]
-        return container_history(self.slot.engine, pairs, tail, since, None, resume)
+        return container_history(self.slot.engine, pairs, tail, since, until, resume)
 
     def ordered_members(self) -> list[Member]:
         """The members, in the order they are listed."""
@@ -415,8 +416,10 @@ class ServiceGroup(LogGroup):
         tail: int | None,
         since: str | None,
         resume: dict[str, Cursor] | None,
+        until: str | None = None,
     ) -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
-        """The service's history over its tasks (``tail`` per task), merged by timestamp."""
+        """The service's history over its tasks (``tail`` per task), merged by timestamp
+        (Docker's service log has no ``until``: it is not applied)."""
         return service_history(
             self.slot.engine,
             self.service["id"],

@@ -148,6 +148,24 @@ class Remove(Message):
 
 
 @dataclass
+class Search(Message):
+    """Search the connected container's (or group's) whole history (``session/search.py``)."""
+
+    query: Any = None  # a SearchQuery
+    search: str = ""  # search_cancel: the id of the search to stop
+
+
+@dataclass
+class Context(Message):
+    """The lines around one line (a search result): ``before`` and ``after`` it."""
+
+    cursor: Cursor | None = None
+    container: str = ""
+    before: int = 20
+    after: int = 20
+
+
+@dataclass
 class Toggle(Message):
     """``stats`` or ``events`` switched on or off."""
 
@@ -522,6 +540,50 @@ def _parse_remove(kind: str, request_id: RequestId, data: dict[str, Any]) -> Rem
     )
 
 
+def _parse_search(kind: str, request_id: RequestId, data: dict[str, Any]) -> Search:
+    from .search import SearchQuery
+
+    if kind == "search_cancel":
+        target = data.get("search")
+        if not isinstance(target, (str, int)) or isinstance(target, bool):
+            raise InvalidMessage("'search_cancel' needs 'search': the id of the search to stop.")
+        return Search(type=kind, id=request_id, search=str(target))
+    if request_id is None:
+        raise InvalidMessage("'search' needs an 'id': its results carry it.")
+    return Search(type=kind, id=request_id, query=SearchQuery.from_message(data))
+
+
+MAX_CONTEXT_LINES = 500
+
+
+def _parse_context(kind: str, request_id: RequestId, data: dict[str, Any]) -> Context:
+    text = data.get("cursor")
+    try:
+        cursor = Cursor.parse(text if isinstance(text, str) else "")
+    except ValueError:
+        raise InvalidMessage("'context' needs 'cursor': the cursor of a line.") from None
+
+    def lines(name: str) -> int:
+        value = data.get(name, 20)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidMessage(f"'{name}' must be a whole number of lines.")
+        if not 0 <= value <= MAX_CONTEXT_LINES:
+            raise InvalidMessage(f"'{name}' must be 0 to {MAX_CONTEXT_LINES} lines.")
+        return value
+
+    container = data.get("container", "")
+    if not isinstance(container, str) or len(container) > MAX_SERVER_ID_LENGTH:
+        raise InvalidMessage("'container' must be the name of a member of the group.")
+    return Context(
+        type=kind,
+        id=request_id,
+        cursor=cursor,
+        container=container,
+        before=lines("before"),
+        after=lines("after"),
+    )
+
+
 def _parse_plain(kind: str, request_id: RequestId, data: dict[str, Any]) -> Message:
     return Message(type=kind, id=request_id)
 
@@ -529,6 +591,9 @@ def _parse_plain(kind: str, request_id: RequestId, data: dict[str, Any]) -> Mess
 _PARSERS = {
     "connect": _parse_connect,
     "services": _parse_plain,
+    "search": _parse_search,
+    "search_cancel": _parse_search,
+    "context": _parse_context,
     "command": _parse_command,
     "power": _parse_power,
     "stats": _parse_toggle,

@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 import logging
 import shlex
+import threading
 import time
 from collections import deque
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..docker.engine import Exec, ShellProcess
-from ..docker.lines import STREAM_NAMES, Cursor, LogLine
+from ..docker.lines import STREAM_NAMES, Cursor, LogLine, timestamp_to_docker
 from ..docker.models import ContainerRef
 from ..errors import (
     BinaryNotSupported,
@@ -30,6 +32,7 @@ from ..errors import (
 from . import protocol
 from .frames import LogBatch, MemberCursor, MergedBatch, footprint, log_frames, run_frames
 from .limits import TokenBucket
+from .search import scan
 from .shells import ShellRun
 
 if TYPE_CHECKING:
@@ -86,6 +89,7 @@ class ClientSession:
         self.events = False
         self.execs: dict[int, CommandRun] = {}
         self.shells: dict[str, ShellRun] = {}
+        self.searches: dict[str, threading.Event] = {}  # running searches: their stop flags
         self.rate = TokenBucket(self.limits.command_rate, self.limits.command_burst)
         self.last_activity = time.monotonic()
         self.warned_idle = False
@@ -207,6 +211,8 @@ class ClientSession:
         if self._idle_handle is not None:
             self._idle_handle.cancel()
         self._leave()
+        for stop in self.searches.values():
+            stop.set()
         for run in list(self.execs.values()):
             run.exec.cancel()
             self.manager.audit_finish(run.audit_entry, "cancelled")
@@ -662,6 +668,129 @@ class ClientSession:
         for batch in buffered:
             self.deliver_logs(batch)
 
+    # -- search ------------------------------------------------------------------------------
+
+    MAX_SEARCHES = 2
+
+    def _search_source(self, query: Any) -> Any:
+        """The history to search: the connected container's, or the group's merged."""
+        since = None if query.since is None else f"{query.since:.9f}"
+        until = None if query.until is None else f"{query.until:.9f}"
+        if self.group is not None:
+            return self.group.history(self.group.ordered_members(), None, since, None, until)
+        container = self._require_container()
+        engine = self.manager.engine_for(container)
+
+        def runs() -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
+            batches = engine.iter_logs(container.id, container.tty, since=since, until=until)
+            try:
+                for batch in batches:
+                    yield [(None, batch)]
+            finally:
+                batches.close()
+
+        return runs()
+
+    async def _on_search(self, message: protocol.Search) -> None:
+        await self._authorize("read")
+        if self.container is None and self.group is None:
+            raise NotConnected("Connect to a container (or a group) before searching its logs.")
+        key = str(message.id)
+        if key in self.searches:
+            raise InvalidMessage(f"A search with id {message.id!r} is running already.")
+        if len(self.searches) >= self.MAX_SEARCHES:
+            raise TooManyCommands(
+                f"{len(self.searches)} searches are running on this connection; cancel one "
+                "(search_cancel) or wait for it."
+            )
+        stop = self.searches[key] = threading.Event()
+        source = self._search_source(message.query)
+        self.send(protocol.reply("search_started", message.id))
+        # In a task of its own: the socket goes on reading (search_cancel, heartbeats...).
+        self.manager.loop.create_task(self._run_search(message, key, source, stop))
+
+    async def _run_search(
+        self, message: protocol.Search, key: str, source: Any, stop: threading.Event
+    ) -> None:
+        found = scan(message.query, source, stop)
+        reason, progress = "done", None
+        try:
+            while True:
+                item = await self.manager.run(next, found, None)
+                if item is None or self.closed:
+                    break
+                kind, value = item
+                if kind == "matches":
+                    for start in range(0, len(value), 200):
+                        chunk = [m.to_json() for m in value[start : start + 200]]
+                        self.send(protocol.reply("search_results", message.id, matches=chunk))
+                elif kind == "progress":
+                    self.send(protocol.reply("search_progress", message.id, **value.to_json()))
+                else:
+                    progress, reason = value
+        except LittleWingsError as exc:
+            self.send(exc.to_wire(message.id))
+            return
+        finally:
+            self.searches.pop(key, None)
+
+            def close() -> None:
+                found.close()
+                source.close()
+
+            await self.manager.run(close)
+        if progress is not None:
+            self.send(
+                protocol.reply(
+                    "search_end",
+                    message.id,
+                    reason=reason,
+                    complete=reason == "done",
+                    **progress.to_json(),
+                )
+            )
+
+    async def _on_search_cancel(self, message: protocol.Search) -> None:
+        stop = self.searches.get(message.search)
+        if stop is None:
+            raise InvalidMessage(f"No search {message.search!r} is running on this connection.")
+        stop.set()
+
+    async def _on_context(self, message: protocol.Context) -> None:
+        await self._authorize("read")
+        if self.group is not None:
+            member = next(
+                (m for m in self.group.members.values() if m.name == message.container), None
+            )
+            ref = getattr(member, "ref", None)
+            if ref is None:
+                raise InvalidMessage(
+                    f"'container' must name a container of this group, not {message.container!r}."
+                )
+        else:
+            ref = self._require_container()
+        assert message.cursor is not None
+        engine = self.manager.engine_for(ref)
+        lines, index = await self.manager.run(
+            lines_around, engine, ref, message.cursor, message.before, message.after
+        )
+        self.send(
+            protocol.reply(
+                "context",
+                message.id,
+                cursor=str(message.cursor),
+                index=index,
+                lines=[
+                    {
+                        "cursor": str(line.cursor),
+                        "stream": STREAM_NAMES.get(line.stream, "stdout"),
+                        "line": line.text,
+                    }
+                    for line in lines
+                ],
+            )
+        )
+
     # -- merged views ------------------------------------------------------------------------
 
     async def _connect_group(self, message: protocol.Connect, generation: int) -> None:
@@ -968,6 +1097,51 @@ class ClientSession:
 
     async def _on_shell_close(self, message: protocol.ShellMessage) -> None:
         self._require_shell(message).close()
+
+
+def lines_around(
+    engine: Any, ref: ContainerRef, cursor: Cursor, before: int, after: int
+) -> tuple[list[LogLine], int]:
+    """The ``before`` lines up to a line (it included) and the ``after`` lines after it, of one
+    container; and where the line is in them (-1 when it is not in the log any more)."""
+    at = timestamp_to_docker(cursor.timestamp)
+    seconds, _, frac = at.partition(".")
+    # One microsecond later, so that `until` takes the line itself in.
+    later = int(seconds) * 1_000_000_000 + int(frac.ljust(9, "0")) + 1000
+    until = f"{later // 1_000_000_000}.{later % 1_000_000_000:09d}"
+    # Docker applies `tail` before `until` (the last lines of the whole log): the lines before
+    # a time are read from a window before it, widened until it holds enough of them.
+    start = int(seconds) * 1_000_000_000 + int(frac.ljust(9, "0"))
+    head: list[LogLine] = []
+    for window in (1, 10, 60, 600, 3600, None):
+        since = None if window is None else max(start - window * 1_000_000_000, 0)
+        head = [
+            line
+            for line in engine.read_logs(
+                ref.id,
+                ref.tty,
+                since=None
+                if since is None
+                else f"{since // 1_000_000_000}.{since % 1_000_000_000:09d}",
+                until=until,
+            )
+            if line.cursor <= cursor
+        ]
+        if len(head) > before or since == 0:
+            break
+    head = head[-(before + 1) :]
+    index = next((i for i, line in enumerate(head) if line.cursor == cursor), -1)
+    rest: list[LogLine] = []
+    if after:
+        batches = engine.iter_logs(ref.id, ref.tty, since=at)
+        try:
+            for batch in batches:
+                rest.extend(line for line in batch if line.cursor > cursor)
+                if len(rest) >= after:
+                    break
+        finally:
+            batches.close()
+    return head + rest[:after], index
 
 
 __all__ = ["ClientSession", "CommandRun"]
