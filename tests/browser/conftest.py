@@ -250,6 +250,32 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     server.stop()
 
 
+def engines_config(second_socket: str) -> dict[str, Any]:
+    """``c.LittleWings.engines`` with this machine's engine as ``local`` (the default) and the
+    second dockerd of ``tests/conftest.py``'s ``second_engine`` as ``second``."""
+    return {
+        "LittleWings": {
+            "engines": {
+                "local": "unix:///var/run/docker.sock",
+                "second": f"unix://{second_socket}",
+            }
+        }
+    }
+
+
+@pytest.fixture(scope="session")
+def engines_lab_server(
+    tmp_path_factory: pytest.TempPathFactory, second_engine: Any
+) -> Iterator[LabServer]:
+    """A JupyterLab server with two Docker engines, ``local`` and ``second``."""
+    server = LabServer(
+        tmp_path_factory.mktemp("lab-engines"), config=engines_config(second_engine.socket)
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def make_lab_server(tmp_path: Path) -> Iterator[Callable[..., LabServer]]:
     """Start a server of the test's own (to restart it, or with a base_url)."""

@@ -1,0 +1,288 @@
+"""Several Docker engines in JupyterLab's Containers sidebar, against two real dockerd: this
+machine's (``local``, the default) and the second one of ``tests/conftest.py`` (``second``).
+Also the sidebar's virtualized list with hundreds of containers."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from conftest import IMAGE, TEST_LABEL, wait_for_docker_log  # tests/browser/conftest.py
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker]
+
+PANEL = "#littlewings-containers"
+
+
+def item(lab: Any, name: str, engine: str) -> Any:
+    """The sidebar row of a container of an engine."""
+    return lab.page.locator(
+        f"{PANEL} .jp-LittleWings-item[data-name='{name}'][data-engine='{engine}']"
+    )
+
+
+def engine_header(lab: Any, engine: str) -> Any:
+    """The header row of an engine."""
+    return lab.page.locator(f"{PANEL} .jp-LittleWings-engineRow[data-engine='{engine}']")
+
+
+@pytest.fixture
+def engines_lab(engines_lab_server: Any, make_page: Callable[..., Any]) -> Any:
+    """A JupyterLab page on the server with two engines."""
+    return make_page(engines_lab_server)
+
+
+@pytest.fixture
+def on_engine(docker_client: Any, second_engine: Any) -> Iterator[Callable[..., Any]]:
+    """Create (and start) a container on ``local`` or ``second``; all are removed afterwards."""
+    second = second_engine.client()
+    clients = {"local": docker_client, "second": second}
+    created: list[tuple[str, str]] = []
+
+    def make(engine: str, name: str, command: list[str], start: bool = True) -> Any:
+        client = clients[engine]
+        container = client.containers.create(
+            IMAGE, command, name=name, labels={TEST_LABEL: "1"}, network_mode="none"
+        )
+        created.append((engine, container.id))
+        if start:
+            container.start()
+        return container
+
+    yield make
+    for engine, cid in created:
+        with contextlib.suppress(Exception):
+            clients[engine].containers.get(cid).remove(force=True)
+    second.close()
+
+
+def create_many(client: Any, names: list[str]) -> list[Any]:
+    """Create containers (not started) in parallel: one create takes ~30 ms."""
+
+    def one(name: str) -> Any:
+        return client.containers.create(
+            IMAGE, ["true"], name=name, labels={TEST_LABEL: "1"}, network_mode="none"
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, names))
+
+
+def remove_many(containers: list[Any]) -> None:
+    """Remove containers in parallel."""
+
+    def one(container: Any) -> None:
+        with contextlib.suppress(Exception):
+            container.remove(force=True)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, containers))
+
+
+def shown_names(lab: Any) -> list[str]:
+    """The names of the container rows in the DOM, top to bottom."""
+    return list(
+        lab.page.evaluate(
+            """() => [...document.querySelectorAll('#littlewings-containers .jp-LittleWings-item')]
+                .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+                .map(n => n.dataset.name)"""
+        )
+    )
+
+
+def test_both_engines_side_by_side_and_the_same_name_kept_apart(
+    engines_lab: Any, on_engine: Callable[..., Any]
+) -> None:
+    """Each engine heads its containers; a name on both engines is two rows, and each opens
+    the console of its own container (its own logs, its engine in the header and the tab)."""
+    lab = engines_lab
+    name = f"lwe-{uuid.uuid4().hex[:6]}-web"
+    only_second = f"lwe-{uuid.uuid4().hex[:6]}-only"
+    here = on_engine("local", name, ["sh", "-c", "echo hello from local; sleep 100000"])
+    there = on_engine("second", name, ["sh", "-c", "echo hello from second; sleep 100000"])
+    on_engine("second", only_second, ["sh", "-c", "sleep 100000"])
+    wait_for_docker_log(here, "hello from local")
+    wait_for_docker_log(there, "hello from second")
+    lab.show_containers()
+
+    local, second = engine_header(lab, "local"), engine_header(lab, "second")
+    expect(local).to_contain_text("local")
+    expect(local).to_contain_text("/var/run/docker.sock")
+    expect(second).to_contain_text("second")
+    expect(item(lab, name, "local")).to_be_visible()
+    expect(item(lab, name, "second")).to_be_visible()
+    expect(item(lab, only_second, "second")).to_be_visible()
+    expect(item(lab, only_second, "local")).to_have_count(0)
+    # The engines in the server's order, each row under its own engine's header.
+    tops = lab.page.evaluate(
+        """([name]) => {
+            const top = sel => parseFloat(document.querySelector(sel).style.top);
+            const p = '#littlewings-containers ';
+            return {
+                local: top(p + ".jp-LittleWings-engineRow[data-engine='local']"),
+                second: top(p + ".jp-LittleWings-engineRow[data-engine='second']"),
+                here: top(p + `.jp-LittleWings-item[data-name='${name}'][data-engine='local']`),
+                there: top(p + `.jp-LittleWings-item[data-name='${name}'][data-engine='second']`),
+            };
+        }""",
+        [name],
+    )
+    assert tops["local"] < tops["here"] < tops["second"] < tops["there"], tops
+    lab.screenshot("engines-sidebar")
+
+    # Collapsing an engine hides its rows, not the other's.
+    second.locator(".jp-LittleWings-engineHeader").click()
+    expect(item(lab, name, "second")).to_have_count(0)
+    expect(item(lab, name, "local")).to_be_visible()
+    second.locator(".jp-LittleWings-engineHeader").click()
+    expect(item(lab, name, "second")).to_be_visible()
+
+    # Each row opens its own container's console.
+    item(lab, name, "local").dblclick()
+    console = lab.console(name)
+    lab.wait_for_log(console, "hello from local")
+    assert "hello from second" not in lab.log_text(console)
+    expect(console.locator(".jp-LittleWings-consoleEngine")).to_have_count(0)
+
+    item(lab, name, "second").dblclick()
+    tab = lab.page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+    expect(tab).to_contain_text(f"{name} @ second")
+    console = lab.console(name)
+    expect(console.locator(".jp-LittleWings-consoleEngine")).to_have_text("second")
+    lab.wait_for_log(console, "hello from second")
+    assert "hello from local" not in lab.log_text(console)
+    # Two consoles, one per engine (the second did not bring the first back).
+    expect(lab.page.locator(".jp-LittleWings-console")).to_have_count(2)
+    lab.screenshot("engines-console-second")
+
+    # A command runs in the right container.
+    lab.run_command(console, "hostname", "exec")
+    lab.wait_for_log(console, there.id[:12])
+    assert not lab.errors, lab.errors
+
+
+def test_an_engine_down_leaves_the_other_live_and_recovers(
+    engines_lab: Any, on_engine: Callable[..., Any], second_engine: Any
+) -> None:
+    """Stopping the second dockerd: its header says unreachable with the reason while the
+    first engine's rows and consoles stay live; started again, it comes back by itself."""
+    lab = engines_lab
+    stem = f"lwd-{uuid.uuid4().hex[:6]}"
+    ticker = on_engine(
+        "local",
+        f"{stem}-ticker",
+        ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.5; done"],
+    )
+    far = on_engine("second", f"{stem}-far", ["sh", "-c", "sleep 100000"])
+    lab.show_containers()
+    expect(item(lab, far.name, "second")).to_be_visible()
+    console = lab.open_console(ticker.name)
+    lab.wait_for_log(console, "tick 2")
+    lab.show_containers()
+    header = engine_header(lab, "second")
+    try:
+        second_engine.stop()
+        expect(header).to_contain_text("unreachable: ", timeout=20000)
+        reason = header.locator(".jp-LittleWings-engineDetail").inner_text()
+        assert len(reason) > len("unreachable: ") + 3, reason
+        expect(item(lab, far.name, "second")).to_have_count(0)
+        # The first engine stays live: a container created now shows up, the console goes on.
+        late = on_engine("local", f"{stem}-late", ["sh", "-c", "sleep 100000"])
+        expect(item(lab, late.name, "local")).to_be_visible(timeout=10000)
+        expect(engine_header(lab, "local")).not_to_contain_text("unreachable")
+        shown = lab.log_text(console)
+        last = max(int(n) for n in re.findall(r"tick (\d+)", shown))
+        lab.wait_for_log(console, f"tick {last + 2}")
+        expect(console.locator(".jp-LittleWings-connection")).to_contain_text("Live")
+        lab.screenshot("engines-second-down")
+    finally:
+        if second_engine.process is None:
+            second_engine.start()
+    # Back by itself (nobody clicks Refresh): the container (stopped with its daemon) is listed.
+    expect(header).not_to_contain_text("unreachable", timeout=30000)
+    expect(item(lab, far.name, "second")).to_be_visible(timeout=30000)
+    expect(item(lab, far.name, "second").locator(".jp-LittleWings-itemStatus")).to_contain_text(
+        "Exited"
+    )
+    # …and live again: a container started on it appears.
+    again = on_engine("second", f"{stem}-again", ["sh", "-c", "sleep 100000"])
+    expect(item(lab, again.name, "second")).to_be_visible(timeout=10000)
+    assert not lab.errors, lab.errors
+
+
+def test_hundreds_of_containers_are_virtualized_in_natural_order(
+    engines_lab: Any, docker_client: Any
+) -> None:
+    """800 containers: the DOM holds the rows in view, not 800; they are in natural order
+    (-9 before -10); scrolling to the bottom shows the last; the filter finds one."""
+    lab = engines_lab
+    stem = f"lwv{uuid.uuid4().hex[:6]}"
+    count = 800
+    names = [f"{stem}-{i}" for i in range(1, count + 1)]
+    made = create_many(docker_client, list(reversed(names)))
+    try:
+        lab.show_containers()
+        box = lab.page.locator(".jp-LittleWings-filterInput")
+        box.fill(stem)
+        # Every one arrived (events batched per frame), and the header counts them; no Compose
+        # project, so no project header.
+        expect(
+            lab.page.locator(f"{PANEL} .jp-LittleWings-groupRow[data-engine='local']")
+        ).to_have_count(0)
+        expect(engine_header(lab, "local")).to_contain_text(f"0/{count}", timeout=30000)
+        rendered = lab.page.locator(f"{PANEL} .jp-LittleWings-item").count()
+        assert 0 < rendered < 80, rendered
+        first = shown_names(lab)
+        assert first[:12] == names[:12], first[:12]
+
+        # Scroll to the bottom: the last rows are drawn, the first are gone.
+        lab.page.evaluate(
+            """() => {
+                const l = document.querySelector('#littlewings-containers .jp-LittleWings-list');
+                l.scrollTop = l.scrollHeight;
+            }"""
+        )
+        expect(item(lab, names[-1], "local")).to_be_visible()
+        expect(item(lab, names[0], "local")).to_have_count(0)
+        last = shown_names(lab)
+        assert last[-1] == names[-1], last[-5:]
+        assert last == sorted(last, key=lambda n: int(n.rsplit("-", 1)[1])), last
+        assert lab.page.locator(f"{PANEL} .jp-LittleWings-item").count() < 80
+        lab.screenshot("engines-virtualized-bottom")
+
+        # The filter: "-79" is 79 and 790…799, in that order, from the top.
+        box.fill(f"{stem}-79")
+        expect(lab.page.locator(f"{PANEL} .jp-LittleWings-item")).to_have_count(11)
+        assert shown_names(lab) == [f"{stem}-79"] + [f"{stem}-{i}" for i in range(790, 800)]
+
+        # Keyboard: End goes to the last row, which is drawn and focused.
+        box.fill(stem)
+        expect(engine_header(lab, "local")).to_contain_text(f"0/{count}")
+        box.press("ArrowDown")
+        lab.page.keyboard.press("End")
+        # The last row is the second engine's header (none of its containers match)…
+        active = (
+            "() => ({name: document.activeElement?.dataset?.name ?? null, "
+            "engine: document.activeElement?.dataset?.engine ?? null})"
+        )
+        assert lab.page.evaluate(active) == {"name": None, "engine": "second"}
+        # …and above it the last container, drawn and focused although it was far away.
+        lab.page.keyboard.press("ArrowUp")
+        assert lab.page.evaluate(active) == {"name": names[-1], "engine": "local"}
+        lab.page.keyboard.press("Home")
+        start = time.monotonic()
+        for _ in range(30):
+            lab.page.keyboard.press("ArrowDown")
+        assert time.monotonic() - start < 15
+        focused = lab.page.evaluate("() => document.activeElement?.dataset?.name ?? null")
+        assert focused in names[:40], focused
+        assert not lab.errors, lab.errors
+    finally:
+        remove_many(made)
