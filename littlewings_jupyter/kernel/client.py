@@ -67,6 +67,7 @@ from ..streams.stdin import StdinWriters
 from .runtime import KernelRuntime
 
 if TYPE_CHECKING:
+    from .alerts import AlertSubscription
     from .group import Group
 
 T = TypeVar("T")
@@ -999,6 +1000,34 @@ class Container:
         self.client._follows.add(follow)
         return follow
 
+    def on(
+        self,
+        event: str,
+        callback: Callable[[dict[str, Any]], Any],
+        *,
+        pattern: str | None = None,
+        cooldown: float = 60,
+        any_exit: bool = False,
+    ) -> AlertSubscription:
+        """Call ``callback(alert)`` when the container dies (``"died"``/``"die"``: with a
+        non-zero exit code, or any with ``any_exit``), is OOM-killed (``"oom"``), turns
+        unhealthy (``"unhealthy"``), or logs a line matching ``pattern`` (``"log"``); at most
+        once a ``cooldown`` per kind. ``.cancel()`` the subscription to stop.
+
+        >>> c.on("died", lambda a: print(a["message"], a["last_lines"]))   # doctest: +SKIP
+        >>> c.on("log", print, pattern=r"panic:")                          # doctest: +SKIP
+        """
+        from .alerts import AlertSubscription, rule
+
+        if event == "log":
+            if not pattern:
+                raise ValueError('on("log", …) needs pattern=: a regular expression.')
+            spec = rule([], container=self, patterns=[pattern])
+        else:
+            spec = rule([event], container=self, patterns=[pattern] if pattern else None)
+        spec["any_exit"] = any_exit
+        return AlertSubscription(self.client, [spec], callback, cooldown)
+
     def search(
         self,
         query: str,
@@ -1758,6 +1787,39 @@ def group(
     return default_client().group(label=label, containers=containers, engine=engine)
 
 
+def on_event(
+    callback: Callable[[dict[str, Any]], Any],
+    events: Iterable[str] = ("died", "oom", "unhealthy"),
+    *,
+    container: Any = None,
+    project: str | None = None,
+    label: str | None = None,
+    patterns: list[str] | None = None,
+    engine: str | None = None,
+    cooldown: float = 60,
+    any_exit: bool = False,
+) -> AlertSubscription:
+    """Call ``callback(alert)`` for the alerts of the containers named by ``container``,
+    ``project`` or ``label``: deaths (non-zero exit code, or any with ``any_exit``), OOM
+    kills, unhealthy turns, and lines matching ``patterns`` (regular expressions); at most
+    once a ``cooldown`` per container and kind. Returns the subscription: ``.cancel()`` it.
+
+    >>> lw.on_event(print, project="shop", patterns=["ERROR"])   # doctest: +SKIP
+    """
+    from .alerts import AlertSubscription, rule
+
+    spec = rule(
+        list(events),
+        container=container,
+        project=project,
+        label=label,
+        patterns=patterns,
+        engine=engine,
+        any_exit=any_exit,
+    )
+    return AlertSubscription(default_client(), [spec], callback, cooldown)
+
+
 def services(engine: str | None = None) -> list[dict[str, Any]]:
     """The services of an engine that is a Docker Swarm manager: name, image, mode, replicas
     (wanted) and running, update state. Another engine raises ``NotSwarmManager``."""
@@ -1834,6 +1896,7 @@ __all__ = [
     "engines",
     "group",
     "join_lines",
+    "on_event",
     "project",
     "service",
     "services",

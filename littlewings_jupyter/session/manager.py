@@ -213,6 +213,7 @@ class SessionManager:
         self.sessions: set[ClientSession] = set()
         self.user_rates: dict[str, TokenBucket] = {}
         self.event_subscribers: set[ClientSession] = set()
+        self.alert_sessions: set[ClientSession] = set()  # sessions with alert rules
         self.audit: AuditLog | None = None
         # Shells whose connection went, waiting to be reattached (see session/shells.py).
         self.detached_shells: dict[str, ShellRun] = {}
@@ -396,6 +397,7 @@ class SessionManager:
         """Forget a session (its streams are released by the session itself)."""
         self.sessions.discard(session)
         self.event_subscribers.discard(session)
+        self.alert_sessions.discard(session)
 
     def _ensure_event_watcher(self) -> None:
         for slot in self.slots.values():
@@ -806,6 +808,8 @@ class SessionManager:
                 session.container_removed(frame)
             else:
                 session.container_status(frame)
+        for session in list(self.alert_sessions):
+            self.loop.create_task(session.on_docker_event(slot.name, kind, frame, summary))
         if self.event_subscribers:
             event_frame = protocol.reply(
                 "container_event",

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Union
 
@@ -163,6 +163,14 @@ class Context(Message):
     container: str = ""
     before: int = 20
     after: int = 20
+
+
+@dataclass
+class Alerts(Message):
+    """The socket's alert rules (``session/alerts.py``), replacing the previous ones."""
+
+    rules: list[Any] = field(default_factory=list)
+    cooldown: float = 60.0
 
 
 @dataclass
@@ -584,6 +592,13 @@ def _parse_context(kind: str, request_id: RequestId, data: dict[str, Any]) -> Co
     )
 
 
+def _parse_alerts(kind: str, request_id: RequestId, data: dict[str, Any]) -> Alerts:
+    from .alerts import parse_rules
+
+    rules, cooldown = parse_rules(data)
+    return Alerts(type=kind, id=request_id, rules=rules, cooldown=cooldown)
+
+
 def _parse_plain(kind: str, request_id: RequestId, data: dict[str, Any]) -> Message:
     return Message(type=kind, id=request_id)
 
@@ -594,6 +609,7 @@ _PARSERS = {
     "search": _parse_search,
     "search_cancel": _parse_search,
     "context": _parse_context,
+    "alerts": _parse_alerts,
     "command": _parse_command,
     "power": _parse_power,
     "stats": _parse_toggle,

@@ -30,6 +30,7 @@ from ..errors import (
     TooManyCommands,
 )
 from . import protocol
+from .alerts import AlertRules
 from .frames import LogBatch, MemberCursor, MergedBatch, footprint, log_frames, run_frames
 from .limits import TokenBucket
 from .search import scan
@@ -90,6 +91,7 @@ class ClientSession:
         self.execs: dict[int, CommandRun] = {}
         self.shells: dict[str, ShellRun] = {}
         self.searches: dict[str, threading.Event] = {}  # running searches: their stop flags
+        self.alerts: AlertRules | None = None
         self.rate = TokenBucket(self.limits.command_rate, self.limits.command_burst)
         self.last_activity = time.monotonic()
         self.warned_idle = False
@@ -213,6 +215,10 @@ class ClientSession:
         self._leave()
         for stop in self.searches.values():
             stop.set()
+        if self.alerts is not None:
+            self.alerts.close()
+            self.alerts = None
+            self.manager.alert_sessions.discard(self)
         for run in list(self.execs.values()):
             run.exec.cancel()
             self.manager.audit_finish(run.audit_entry, "cancelled")
@@ -667,6 +673,76 @@ class ClientSession:
             self._buffer_dropped = 0
         for batch in buffered:
             self.deliver_logs(batch)
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    async def _on_alerts(self, message: protocol.Alerts) -> None:
+        await self._authorize("read")
+        if self.alerts is not None:
+            self.alerts.close()
+        alerts = self.alerts = AlertRules(self, message.rules, message.cooldown)
+        manager = self.manager
+        if message.rules:
+            manager.alert_sessions.add(self)
+        else:
+            manager.alert_sessions.discard(self)
+        if any(rule.patterns for rule in message.rules):
+            # The containers the patterns are about, now (ones that start later join then).
+            containers, _ = await manager.list_all()
+            for summary in containers:
+                if alerts is not self.alerts:
+                    return  # replaced meanwhile
+                if alerts.rules_for(summary, summary.get("engine", "")) and summary.get(
+                    "state"
+                ) in ("running", "restarting", "paused"):
+                    with contextlib.suppress(LittleWingsError):
+                        ref = await manager.resolve(summary.get("engine"), summary["id"])
+                        alerts.follow(ref, summary)
+        self.send(protocol.reply("alerts", message.id, rules=len(message.rules)))
+
+    async def on_docker_event(
+        self, engine: str, kind: str, frame: dict[str, Any], summary: dict[str, Any] | None
+    ) -> None:
+        """A Docker event of any container: an alert if a rule says so."""
+        alerts = self.alerts
+        if alerts is None or summary is None or self.closed:
+            return
+        rules = alerts.rules_for(summary, engine)
+        if not rules:
+            return
+        manager = self.manager
+        name = summary.get("name", "")
+        if kind == "died":
+            code = frame.get("exit_code")
+            if not any(
+                "died" in rule.events and (rule.any_exit or code not in (0, None)) for rule in rules
+            ):
+                return
+            last: list[str] = []
+            with contextlib.suppress(LittleWingsError):
+                slot = manager.slot(engine)
+                lines = await manager.run(
+                    lambda: slot.engine.read_logs(summary["id"], bool(summary.get("tty")), tail=10)
+                )
+                last = [line.text for line in lines if not line.partial]
+            alerts.raise_alert(
+                "died",
+                summary,
+                exit_code=code,
+                last_lines=last,
+                message=f"{name} died with exit code {code}",
+            )
+        elif kind == "oom" and any("oom" in rule.events for rule in rules):
+            alerts.raise_alert("oom", summary, message=f"{name} ran out of memory (OOM-killed)")
+        elif (
+            kind == "health"
+            and frame.get("health") == "unhealthy"
+            and any("unhealthy" in rule.events for rule in rules)
+        ):
+            alerts.raise_alert("unhealthy", summary, message=f"{name} is unhealthy")
+        elif kind in ("started", "restarted") and any(rule.patterns for rule in rules):
+            with contextlib.suppress(LittleWingsError):
+                alerts.follow(await manager.resolve(engine, summary["id"]), summary)
 
     # -- search ------------------------------------------------------------------------------
 

@@ -1,0 +1,142 @@
+"""Alerts (real Docker): a death with its exit code and last lines, OOM, unhealthy, a log line
+matching a pattern, rules by name and by label, the cooldown of a restart loop."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.docker
+
+
+async def set_rules(client: Any, rules: list[dict[str, Any]], cooldown: float = 60) -> None:
+    reply = await client.request({"type": "alerts", "rules": rules, "cooldown": cooldown}, "alerts")
+    assert reply["type"] == "alerts" and reply["rules"] == len(rules), reply
+
+
+async def drain(client: Any, seconds: float) -> None:
+    """Read the socket's frames for a while."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while (left := end - loop.time()) > 0:
+        try:
+            await client.recv(left)
+        except asyncio.TimeoutError:
+            return
+
+
+def alerts(client: Any) -> list[dict[str, Any]]:
+    return [f for f in client.received if f.get("type") == "alert"]
+
+
+async def test_a_death_with_its_exit_code_and_last_lines(lw_client, make_container):
+    box = make_container("sleep 1; echo first; echo 'the last words'; exit 3")
+    calm = make_container("sleep 1; echo bye; exit 0")
+    client = await lw_client()
+    await set_rules(client, [{"server_id": box.name}, {"server_id": calm.name}])
+    alert = await client.until(lambda f: f.get("type") == "alert", timeout=15)
+    assert alert["kind"] == "died" and alert["exit_code"] == 3
+    assert alert["container"]["name"] == box.name and alert["container"]["id"] == box.id
+    assert alert["last_lines"][-2:] == ["first", "the last words"]
+    assert "exit code 3" in alert["message"]
+    await drain(client, 1.5)
+    with_zero = [a for a in alerts(client) if a["container"]["name"] == calm.name]
+    assert with_zero == []  # exit code 0 is no alert unless any_exit
+
+
+async def test_patterns_labels_and_the_cooldown_of_a_restart_loop(lw_client, make_container):
+    tag = uuid.uuid4().hex[:6]
+    client = await lw_client()
+    await set_rules(
+        client,
+        [{"label": f"alerts={tag}", "events": ["died"], "patterns": [r"panic: \w+"]}],
+        cooldown=3,
+    )
+    loop = make_container(
+        "sleep 0.5; echo 'panic: nil map'; exit 2",
+        labels={"alerts": tag},
+        restart_policy={"Name": "always"},
+    )
+    first = await client.until(lambda f: f.get("type") == "alert", timeout=15)
+    await drain(client, 2)  # it dies about every second meanwhile
+    kinds = [(a["kind"], a.get("suppressed")) for a in alerts(client)]
+    assert kinds.count(("died", None)) == 1, kinds  # one death alerted within the cooldown
+    assert {a["kind"] for a in alerts(client)} == {"died", "pattern"}, kinds
+    pattern = next(a for a in alerts(client) if a["kind"] == "pattern")
+    assert pattern["line"] == "panic: nil map" and pattern["pattern"] == r"panic: \w+"
+    assert first["container"]["id"] == loop.id
+    # After the cooldown, the next death is alerted and says how many were held back.
+    later = await client.until(
+        lambda f: f.get("type") == "alert" and f["kind"] == "died" and f.get("suppressed"),
+        timeout=15,
+    )
+    assert later["suppressed"] >= 1
+    # Rules replaced by none: nothing more.
+    await set_rules(client, [])
+    count = len(alerts(client))
+    await drain(client, 3.5)
+    assert len(alerts(client)) == count
+
+
+async def test_unhealthy_and_oom(lw_client, make_container):
+    sick = make_container(
+        "sleep 3600",
+        healthcheck={"test": ["CMD", "false"], "interval": 200_000_000, "retries": 1},
+    )
+    hog = make_container("sleep 1; tail /dev/zero", mem_limit="16m", memswap_limit="16m")
+    client = await lw_client()
+    await set_rules(client, [{"server_id": sick.name}, {"server_id": hog.name}])
+    got: dict[str, dict[str, Any]] = {}
+    while len(got) < 2:
+        alert = await client.until(lambda f: f.get("type") == "alert", timeout=20)
+        got[alert["kind"]] = alert
+        client.received.remove(alert)
+    assert got["unhealthy"]["container"]["name"] == sick.name
+    assert got["oom"]["container"]["name"] == hog.name and "OOM" in got["oom"]["message"]
+
+
+async def test_bad_rules_are_refused_clearly(lw_client):
+    client = await lw_client()
+    for frame, message in (
+        ({"rules": "x"}, "needs 'rules'"),
+        ({"rules": [{}]}, "one of 'server_id', 'project' or 'label'"),
+        ({"rules": [{"server_id": "a", "label": "b"}]}, "one of 'server_id'"),
+        ({"rules": [{"server_id": "a", "events": ["exploded"]}]}, "'events' must be among"),
+        ({"rules": [{"server_id": "a", "patterns": ["("]}]}, "not a valid regular expression"),
+        ({"rules": [], "cooldown": -1}, "'cooldown' must be"),
+    ):
+        reply = await client.request({"type": "alerts", **frame}, "alerts")
+        assert reply["type"] == "error" and message in reply["message"], (frame, reply)
+
+
+def test_alerts_in_python(make_container):
+    import threading
+    import time
+
+    import littlewings_jupyter as lw
+
+    got: list[dict[str, Any]] = []
+    seen = threading.Event()
+
+    def keep(alert: dict[str, Any]) -> None:
+        got.append(alert)
+        seen.set()
+
+    box = make_container("sleep 1.5; echo 'fatal: no config'; sleep 0.5; exit 7")
+    c = lw.container(box.name)
+    with c.on("die", keep) as died, c.on("log", keep, pattern="^fatal:") as logged:
+        assert seen.wait(15)
+        deadline = time.monotonic() + 15
+        while len(got) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert died.cancelled and logged.cancelled
+    kinds = {a["kind"]: a for a in got}
+    assert kinds["pattern"]["line"] == "fatal: no config"
+    assert kinds["died"]["exit_code"] == 7 and kinds["died"]["last_lines"] == ["fatal: no config"]
+    with pytest.raises(lw.InvalidMessage, match="not a valid regular expression"):
+        lw.on_event(print, container=box.name, patterns=["("])
+    with pytest.raises(ValueError, match="one of container=, project= or label="):
+        lw.on_event(print)
