@@ -194,6 +194,13 @@ class ServiceNotFound(LittleWingsError):
         super().__init__(f"No service {name!r} on this swarm.")
 
 
+class ArchiveOff(LittleWingsError):
+    """The log archive is asked for, but nothing is archived on this server."""
+
+    code = "archive_off"
+    http_status = 404
+
+
 class DockerError(LittleWingsError):
     """Docker refused a request for a reason of its own."""
 

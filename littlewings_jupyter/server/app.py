@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -11,6 +12,7 @@ from traitlets import Bool, Dict, Float, Int, List, Type, Unicode
 from ..docker.engine import DockerEngine
 from ..docker.engines import engine_specs
 from ..docker.models import Visibility
+from ..session.archive import Archive
 from ..session.audit import AuditLog
 from ..session.limits import Limits
 from ..session.manager import SessionManager
@@ -74,6 +76,22 @@ class LittleWings(ExtensionApp, Limits):
         90.0, help="Audit entries older than this many days are deleted; 0 keeps them all."
     ).tag(config=True)
 
+    archive = Bool(
+        False,
+        help="Keep the logs of every container in the archive (SQLite, in Jupyter's data "
+        "directory), so that they stay readable and searchable after the container is removed. "
+        "Off: only containers labelled littlewings.archive=true are archived.",
+    ).tag(config=True)
+    archive_path = Unicode(
+        "", help="The archive's SQLite file. Empty: littlewings/archive.sqlite in the data dir."
+    ).tag(config=True)
+    archive_max_bytes = Int(
+        1024**3, help="The archive's size bound in bytes: the oldest lines go first. 0: none."
+    ).tag(config=True)
+    archive_max_age_days = Float(
+        30.0, help="Archived lines older than this many days are deleted. 0: kept."
+    ).tag(config=True)
+
     max_line_bytes = Int(
         64 * 1024, help="Longer log lines are sent in pieces marked 'partial'."
     ).tag(config=True)
@@ -119,13 +137,34 @@ class LittleWings(ExtensionApp, Limits):
             path = self.audit_path or os.path.join(data_dir, "littlewings", "audit.sqlite")
             self.manager.audit = AuditLog(path, self.audit_retention_days)
             self.log.info("LittleWings: audit trail in %s", path)
+        data_dir = self.serverapp.data_dir if self.serverapp else self.data_dir
+        path = self.archive_path or os.path.join(data_dir, "littlewings", "archive.sqlite")
+        limits = (self.archive_max_bytes, self.archive_max_age_days)
+        self.manager.archive_factory = functools.partial(Archive, path, *limits)
+        self.manager.archive_everything = self.archive
+        self.manager.archive_path = path
         self.settings["littlewings_manager"] = self.manager
+        self.settings["littlewings_archive_path"] = path
+
+    async def _start_archiving(self) -> None:
+        if self.manager is not None:
+            try:
+                await self.manager.start_archiving()
+            except Exception:
+                self.log.exception("LittleWings: the archive could not start")
 
     def initialize_handlers(self) -> None:
         """The WebSocket and REST routes (ExtensionApp prefixes them with base_url)."""
         handlers: list[tuple[str, Any]] = [(r"/api/littlewings/ws", ContainerWebSocket)]
         handlers.extend(default_handlers)
         self.handlers.extend(handlers)
+        # With archive on, archiving starts with the server, not with the first browser (off,
+        # labelled containers are archived from the first session on: start-up stays free of
+        # Docker calls).
+        if self.archive:
+            from tornado.ioloop import IOLoop
+
+            IOLoop.current().add_callback(self._start_archiving)
 
     async def stop_extension(self) -> None:
         """Close every session, Docker stream and thread."""

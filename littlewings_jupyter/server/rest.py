@@ -7,7 +7,9 @@ import io
 import json
 import re
 import tempfile
+import time
 import zipfile
+from collections.abc import Generator
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -18,8 +20,15 @@ from .._version import __version__
 from ..docker.files import normalize
 from ..docker.lines import line_text
 from ..docker.models import POWER_ACTIONS, ContainerRef
-from ..errors import EngineUnavailable, InvalidMessage, LittleWingsError
+from ..errors import (
+    ArchiveOff,
+    ContainerNotFound,
+    EngineUnavailable,
+    InvalidMessage,
+    LittleWingsError,
+)
 from ..session import protocol
+from ..session.archive import Archive, line_json
 from ..session.groups import (
     compose_text,
     container_history,
@@ -462,6 +471,92 @@ class SearchHandler(LittleWingsAPIHandler):
         await self.run_search(query, container_history(engine, pairs, None, since, until))
 
 
+class ArchiveHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/archive``: the archived containers, removed ones included."""
+
+    def the_archive(self) -> Archive:
+        archive = self.manager.archive_for_reading()
+        if archive is None:
+            raise ArchiveOff(
+                "Nothing is archived on this server: set c.LittleWings.archive = True, or label "
+                "containers littlewings.archive=true."
+            )
+        return archive
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Each: id, name, engine, image, labels, first and last line's time, lines, removed."""
+        archive = self.manager.archive_for_reading()
+        containers = await self.manager.run(archive.containers) if archive else []
+        self.finish({"archive": archive is not None, "containers": containers})
+
+
+class ArchivedLogsHandler(ArchiveHandler):
+    """``GET api/littlewings/archive/{id}/logs``: an archived container's logs (text)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        """``tail``, ``since``, ``until``, ``timestamps``, ``stream``; ``format=json`` for lines
+        with their cursors."""
+        archive = self.the_archive()
+        item = await self.manager.run(archive.find, ref)
+        if item is None:
+            raise ContainerNotFound(ref)
+        tail, since_s, until_s, timestamps, wanted = self.log_arguments()
+        since = _rfc3339(since_s)
+        until = _rfc3339(until_s)
+        lines = await self.manager.run(archive.lines, item["key"], tail, since, until)
+        lines = [line for line in lines if wanted is None or line.stream == wanted]
+        if self.get_argument("format", "text") == "json":
+            self.finish({"container": item, "lines": [line_json(line) for line in lines]})
+            return
+        filename = _FILENAME_SAFE.sub("_", item["name"]) or item["id"][:12]
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}.log"')
+        self.finish(
+            "".join(line_text(line, timestamps) for line in lines),
+            set_content_type="text/plain; charset=utf-8",
+        )
+
+
+class ArchivedSearchHandler(ArchiveHandler, SearchHandler):
+    """``GET api/littlewings/archive/{id}/search?query=…``: search an archived container (the
+    trigram index finds the candidate lines of a plain query; the search is the live one's)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        """The matches, oldest first (as ``…/containers/{id}/search``)."""
+        archive = self.the_archive()
+        item = await self.manager.run(archive.find, ref)
+        if item is None:
+            raise ContainerNotFound(ref)
+        query = self.search_query()
+        since = _rfc3339(None if query.since is None else f"{query.since:.9f}")
+        until = _rfc3339(None if query.until is None else f"{query.until:.9f}")
+        plain = None if query.regex else query.pattern
+        batches = archive.batches(item["key"], since, until, containing=plain)
+
+        def runs() -> Generator[list[tuple[Any, list[Any]]], None, None]:
+            try:
+                for batch in batches:
+                    yield [(None, batch)]
+            finally:
+                batches.close()
+
+        await self.run_search(query, runs())
+
+
+def _rfc3339(docker_time: str | None) -> str | None:
+    """Docker's ``seconds.nanoseconds`` as the archive's RFC 3339 timestamps (to compare)."""
+    if docker_time is None:
+        return None
+    seconds, _, frac = docker_time.partition(".")
+    head = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(seconds)))
+    return f"{head}.{frac.ljust(9, '0')[:9]}Z"
+
+
 class PowerHandler(LittleWingsAPIHandler):
     """``POST api/littlewings/containers/{id}/power`` with ``{"action": …}``.
 
@@ -675,6 +770,9 @@ default_handlers = [
     (rf"/api/littlewings/containers/{_CONTAINER}/files", FilesHandler),
     (r"/api/littlewings/logs", GroupLogsHandler),
     (r"/api/littlewings/services", ServicesHandler),
+    (r"/api/littlewings/archive", ArchiveHandler),
+    (rf"/api/littlewings/archive/{_CONTAINER}/logs", ArchivedLogsHandler),
+    (rf"/api/littlewings/archive/{_CONTAINER}/search", ArchivedSearchHandler),
     (r"/api/littlewings/images", ImagesHandler),
     (r"/api/littlewings/audit", AuditHandler),
 ]

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Generic, Protocol, TypeVar
@@ -33,6 +34,7 @@ from ..streams.logs import LogFollower
 from ..streams.stats import StatsFollower
 from ..streams.stdin import StdinWriters
 from . import protocol
+from .archive import MAX_BACKLOG, Archive, ArchiveTap, wants_archive
 from .audit import AuditLog
 from .frames import LogBatch
 from .groups import LogGroup, ServiceGroup
@@ -214,6 +216,13 @@ class SessionManager:
         self.user_rates: dict[str, TokenBucket] = {}
         self.event_subscribers: set[ClientSession] = set()
         self.alert_sessions: set[ClientSession] = set()  # sessions with alert rules
+        # The log archive (session/archive.py): made on first need by archive_factory.
+        self.archive: Archive | None = None
+        self.archive_factory: Callable[[], Archive] | None = None
+        self.archive_everything = False
+        self.archive_path = ""  # where the factory's archive lives (read when it exists)
+        self._archiving_started = False
+        self.archive_taps: dict[str, tuple[ContainerRef, ArchiveTap]] = {}
         self.audit: AuditLog | None = None
         # Shells whose connection went, waiting to be reattached (see session/shells.py).
         self.detached_shells: dict[str, ShellRun] = {}
@@ -391,6 +400,9 @@ class SessionManager:
         session = session_class(self, connection, limits)
         self.sessions.add(session)
         self._ensure_event_watcher()
+        if self.archive_factory is not None and not self._archiving_started:
+            self._archiving_started = True
+            self.loop.create_task(self.start_archiving())
         return session
 
     def session_closed(self, session: ClientSession) -> None:
@@ -514,6 +526,7 @@ class SessionManager:
 
     def _container_gone(self, slot: EngineSlot, container_id: str) -> None:
         self._forget_stdin(slot, container_id)
+        self._archive_removed(slot, container_id)
         frame = protocol.reply("status", event="removed", container=container_id, time=time.time())
         for session in slot.logs.of(container_id):
             session.container_removed(frame)
@@ -526,6 +539,95 @@ class SessionManager:
             for f in slot.logs.followers.values()
             if f.alive and not f.stopped
         )
+
+    # -- the archive ------------------------------------------------------------------------
+
+    def _archive(self) -> Archive | None:
+        if self.archive is None and self.archive_factory is not None and not self._closed:
+            self.archive = self.archive_factory()
+        return self.archive
+
+    def archive_for_reading(self) -> Archive | None:
+        """The archive to read from, if there is one (made now when its file exists)."""
+        if self.archive is None and self.archive_factory is not None:
+            path = self.archive_path
+            if self.archive_everything or (path and os.path.exists(path)):
+                return self._archive()
+        return self.archive
+
+    async def start_archiving(self) -> None:
+        """Archive every running container that wants it (and, from Docker's events, those
+        that start later): called once when the server starts, when an archive is set up."""
+        if self.archive_factory is None:
+            return
+        self._archiving_started = True
+        self._ensure_event_watcher()
+        containers, _ = await self.list_all()
+        for summary in containers:
+            if summary.get("state") in ("running", "paused", "restarting"):
+                await self._archive_container(summary)
+
+    async def _archive_container(self, summary: dict[str, Any]) -> None:
+        if not wants_archive(summary, self.archive_everything):
+            return
+        archive = self._archive()
+        engine = summary.get("engine") or self.default_slot.name
+        key = f"{engine}/{summary['id']}"
+        if archive is None or key in self.archive_taps:
+            return
+        try:
+            ref = await self.resolve(engine, summary["id"])
+        except LittleWingsError:
+            return
+        if key in self.archive_taps:
+            return
+        archive.register(key, summary)
+        after = await self.run(archive.last_cursor, key)
+        tap = ArchiveTap(archive, key, after, lambda t: self._archive_catch_up(ref, t))
+        self.archive_taps[key] = (ref, tap)
+        follower = self.subscribe_logs(ref, tap)
+        # What it printed while nobody archived it (the server was down, it just started).
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(follower.ready), 30)
+        since = after.docker_since() if after else None
+        engine_client = self.engine_for(ref)
+        try:
+            lines = await self.run(lambda: engine_client.read_logs(ref.id, ref.tty, since=since))
+        except LittleWingsError:
+            lines = []
+        lines = [line for line in lines if after is None or line.cursor > after]
+        if lines:
+            tap.after = lines[-1].cursor  # the follower's overlap with these is dropped
+            archive.add(key, lines)
+
+    def _archive_catch_up(self, ref: ContainerRef, tap: ArchiveTap) -> None:
+        """The archive's writer fell behind: once it caught up, read what was let go."""
+        archive = tap.archive
+
+        async def catch_up() -> None:
+            while archive.backlog > MAX_BACKLOG // 2 and not self._closed:
+                await asyncio.sleep(0.2)
+            tap.held = []
+            await self.run(archive.flush, 60)
+            after = await self.run(archive.last_cursor, tap.key)
+            engine = self.engine_for(ref)
+            since = after.docker_since() if after else None
+            try:
+                lines = await self.run(lambda: engine.read_logs(ref.id, ref.tty, since=since))
+            except LittleWingsError:
+                lines = []
+            tap.after = after
+            tap.caught_up([line for line in lines if after is None or line.cursor > after])
+
+        self.loop.create_task(catch_up())
+
+    def _archive_removed(self, slot: EngineSlot, container_id: str) -> None:
+        key = f"{slot.name}/{container_id}"
+        entry = self.archive_taps.pop(key, None)
+        if entry is not None and self.archive is not None:
+            ref, tap = entry
+            self.archive.removed(key)
+            self.unsubscribe_logs(ref, tap)
 
     # -- merged views -------------------------------------------------------------------------
 
@@ -796,6 +898,9 @@ class SessionManager:
             frame.setdefault("health", summary["health"])
         if kind == "removed":
             self._forget_stdin(slot, container_id)
+            self._archive_removed(slot, container_id)
+        elif kind == "started" and summary is not None and self.archive_factory is not None:
+            self.loop.create_task(self._archive_container(summary))
         subscribers = slot.logs.of(container_id)
         # Members that appeared a moment ago are not subscribed yet: they hear it too.
         subscribers += [m for m in self._group_members(slot, container_id) if m not in subscribers]
@@ -868,3 +973,5 @@ class SessionManager:
             slot.engine.reset()
         if self.audit is not None:
             self.audit.close()
+        if self.archive is not None:
+            await self.loop.run_in_executor(None, self.archive.close)
