@@ -30,8 +30,8 @@ from lab import (
     LabServer,
     can_run,
     chromium,
+    lab_page,
     measure_scene,
-    open_lab,
     single_console_scene,
     wait_shown,
 )
@@ -60,8 +60,7 @@ def merged_scene(browser: Any, server: LabServer, containers: Containers) -> dic
         )
         for number in range(1, MEMBERS + 1)
     ]
-    page, counter = open_lab(browser, server)
-    try:
+    with lab_page(browser, server, "merged-console") as (page, counter):
         header = page.locator(f".jp-LittleWings-groupRow[data-group='{project}']")
         header.wait_for(timeout=20000)
         header.locator(".jp-LittleWings-projectLogs").click()
@@ -77,8 +76,6 @@ def merged_scene(browser: Any, server: LabServer, containers: Containers) -> dic
         )
         out["members_shown"] = console.locator(".jp-LittleWings-member").count()
         return out
-    finally:
-        page.context.close()
 
 
 def body(results: Results) -> None:
@@ -150,6 +147,16 @@ def add_rows(results: Results, single: dict[str, Any], merged: dict[str, Any]) -
         flood["key_p99"] < 100,
         note=f"{flood['keys']} keys in the search box; quiet {quiet['key_p99']:.1f} ms",
     )
+    results.add(
+        ITEM,
+        "page main thread busy during the flood",
+        flood["main_thread_busy"] * 100,
+        "%",
+        base["main_thread_busy"] * 100,
+        "1 console",
+        note=f"script {flood['ScriptDuration']:.2f} s (1 console {base['ScriptDuration']:.2f}); "
+        f"machine busy {flood['machine_busy']:.0%} (1 console {base['machine_busy']:.0%})",
+    )
     received = all(
         merged[f"flood{n}"]["lines_received"] == merged[f"flood{n}"]["lines_expected"]
         for n in (1, 2)
@@ -164,7 +171,8 @@ def add_rows(results: Results, single: dict[str, Any], merged: dict[str, Any]) -
         "= printed",
         received and not merged["dropped_notices"],
         note=f"1 console: {base['lines_received'] + single['flood2']['lines_received']:,}; "
-        f"dropped/throttle notices {merged['dropped_notices']}",
+        f"dropped/throttle notices {merged['dropped_notices']}; log frames {flood['log_frames']:,} "
+        f"(1 console {base['log_frames']:,})",
     )
     results.add(
         ITEM,

@@ -13,7 +13,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -113,6 +113,7 @@ class LineCounter:
     def __init__(self, page: Any) -> None:
         self.per_container: dict[str, int] = {}
         self.total = 0
+        self.frames = 0
         self.dropped = 0
         # The container and text (without Docker's timestamp) of the last line received.
         self.last_line = ("", "")
@@ -131,6 +132,7 @@ class LineCounter:
             name = frame.get("container", "")
             self.per_container[name] = self.per_container.get(name, 0) + count
             self.total += count
+            self.frames += 1
             if count:
                 text = frame["data"].rstrip("\n").rsplit("\n", 1)[-1]
                 self.last_line = (name, TIMESTAMP.sub("", text))
@@ -142,15 +144,27 @@ class LineCounter:
         return dict(self.per_container)
 
 
-def open_lab(browser: Any, server: Server) -> tuple[Any, LineCounter]:
-    """A fresh page with JupyterLab and the Containers sidebar shown."""
-    page = browser.new_context(viewport={"width": 1400, "height": 860}).new_page()
+@contextmanager
+def lab_page(browser: Any, server: Server, name: str) -> Iterator[tuple[Any, LineCounter]]:
+    """A fresh page with JupyterLab and the Containers sidebar shown, closed after the block;
+    on an exception what it showed is saved as bench/results/<name>-failure.png."""
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    page = context.new_page()
     page.set_default_timeout(30000)
     counter = LineCounter(page)
-    page.goto(f"{server.url}lab?reset&token={server.token}")
-    page.wait_for_selector(".jp-SideBar [data-id='littlewings-containers']", timeout=60000)
-    page.click(".jp-SideBar [data-id='littlewings-containers']")
-    return page, counter
+    try:
+        page.goto(f"{server.url}lab?reset&token={server.token}")
+        page.wait_for_selector(".jp-SideBar [data-id='littlewings-containers']", timeout=60000)
+        page.click(".jp-SideBar [data-id='littlewings-containers']")
+        yield page, counter
+    except Exception:
+        out = REPO / "bench" / "results"
+        out.mkdir(exist_ok=True)
+        with suppress(Exception):  # a page too busy to draw one must not hide the error
+            page.screenshot(path=str(out / f"{name}-failure.png"), timeout=5000)
+        raise
+    finally:
+        context.close()
 
 
 def top_functions(profile: dict[str, Any], count: int = 15) -> list[tuple[str, float]]:
@@ -172,6 +186,22 @@ def heap_mb(cdp: Any) -> float:
     cdp.send("HeapProfiler.collectGarbage")
     cdp.send("HeapProfiler.collectGarbage")
     return float(cdp.send("Runtime.getHeapUsage")["usedSize"]) / 2**20
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine so far, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+PAGE_METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
+
+
+def page_metrics(cdp: Any) -> dict[str, float]:
+    """The page's main-thread time so far (CDP Performance metrics, seconds)."""
+    metrics = cdp.send("Performance.getMetrics")["metrics"]
+    return {m["name"]: float(m["value"]) for m in metrics if m["name"] in PAGE_METRICS}
 
 
 def shown(console: Any) -> str:
@@ -238,7 +268,7 @@ def measure_flood(
 ) -> dict[str, Any]:
     """Open a flood's gates and take the window until every line has reached the page and the
     last one is on screen (or three times the printing time has passed)."""
-    before = counter.snapshot()
+    before, frames_before = counter.snapshot(), counter.frames
 
     def received() -> dict[str, int]:
         now = counter.snapshot()
@@ -251,9 +281,20 @@ def measure_flood(
         cdp.send("Profiler.enable")
         cdp.send("Profiler.setSamplingInterval", {"interval": 500})
         cdp.send("Profiler.start")
+    busy0, total0 = machine_jiffies()
+    metrics0 = page_metrics(cdp)
     flood.open_gates()
     t0 = time.monotonic()
     figures: dict[str, Any] = window(page, console, box, key, printing_s * 3 + 10, done)
+    busy1, total1 = machine_jiffies()
+    metrics1 = page_metrics(cdp)
+    # Where the time went: the page's main thread (busy share of the window; script, layout,
+    # style seconds), and the whole machine (the producers and the server share its cores).
+    wall = time.monotonic() - t0
+    figures["machine_busy"] = (busy1 - busy0) / max(total1 - total0, 1)
+    figures["main_thread_busy"] = (metrics1["TaskDuration"] - metrics0["TaskDuration"]) / wall
+    for name in PAGE_METRICS[1:]:
+        figures[name] = metrics1[name] - metrics0[name]
     if PROFILE:
         figures["profile"] = top_functions(cdp.send("Profiler.stop")["profile"])
     figures["all_shown_after_s"] = time.monotonic() - t0
@@ -261,6 +302,7 @@ def measure_flood(
     got = received()
     figures["lines_expected"] = sum(flood.lines.values())
     figures["lines_received"] = sum(got.values())
+    figures["log_frames"] = counter.frames - frames_before
     figures["containers_short"] = sorted(n for n, c in got.items() if c != flood.lines[n])
     figures["last_line"] = " ".join(counter.last_line).strip()
     return figures
@@ -279,6 +321,7 @@ def measure_scene(
     LITTLEWINGS_BENCH_PROFILE) a CPU profile of the page."""
     out: dict[str, Any] = {}
     cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
     page.evaluate(PROBE)
     out["quiet"] = window(page, console, box, key, 3, None)
     out["heap_before_mb"] = heap_mb(cdp)
@@ -306,8 +349,7 @@ def single_console_scene(
     first = paced_command(lines, rate, prefix="first")[2]
     second = paced_command(lines, rate, prefix="second", gate=GATE2)[2]
     box = containers.create(["sh", "-c", f"echo ready; {first}; {second}; sleep 3600"])
-    page, counter = open_lab(browser, server)
-    try:
+    with lab_page(browser, server, "single-console") as (page, counter):
         row = page.locator(f"#littlewings-containers .jp-LittleWings-item[data-name='{box.name}']")
         row.wait_for(timeout=20000)
         row.dblclick()
@@ -319,13 +361,5 @@ def single_console_scene(
             for gate in ("/tmp/go", "/tmp/go2")
         ]
         return measure_scene(
-            page,
-            counter,
-            console,
-            ".jp-LittleWings-commandInput",
-            "a",
-            floods,
-            lines / rate,
+            page, counter, console, ".jp-LittleWings-commandInput", "a", floods, lines / rate
         )
-    finally:
-        page.context.close()
