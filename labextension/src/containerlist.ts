@@ -132,21 +132,62 @@ export interface IRowsInput {
   collapsed: Set<string>;
 }
 
-/** Sort containers as the list shows them: engine order, project (no project last), name. */
+/** The order of the list: engine order, project (no project last), natural name, id. */
+export function containerOrder(
+  engines: IEngineState[]
+): (a: IContainerSummary, b: IContainerSummary) => number {
+  const rank = new Map(engines.map((e, i) => [e.name, i]));
+  const engineRank = (c: IContainerSummary) =>
+    rank.get(String(c.engine ?? '')) ?? engines.length;
+  return (a, b) =>
+    engineRank(a) - engineRank(b) ||
+    projectOrder(a.compose_project || '', b.compose_project || '') ||
+    naturalCompare(a.name, b.name) ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Sort containers as the list shows them (see `containerOrder`). */
 export function sortContainers(
   containers: IContainerSummary[],
   engines: IEngineState[]
 ): IContainerSummary[] {
-  const rank = new Map(engines.map((e, i) => [e.name, i]));
-  const engineRank = (c: IContainerSummary) =>
-    rank.get(String(c.engine ?? '')) ?? engines.length;
-  return [...containers].sort(
-    (a, b) =>
-      engineRank(a) - engineRank(b) ||
-      projectOrder(a.compose_project || '', b.compose_project || '') ||
-      naturalCompare(a.name, b.name) ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  );
+  return [...containers].sort(containerOrder(engines));
+}
+
+/**
+ * A sorted list with some containers changed: those leave it and come back at their places
+ * (binary search), which costs far less than sorting 5,000 again for a few events.
+ */
+export function resort(
+  sorted: IContainerSummary[],
+  changed: Set<string>,
+  current: Map<string, IContainerSummary>,
+  engines: IEngineState[],
+  /** Whether some changed container was in `sorted` (else they are all new: no removal). */
+  replaced = true
+): IContainerSummary[] {
+  const order = containerOrder(engines);
+  const kept = replaced
+    ? sorted.filter(c => !changed.has(containerKey(c)))
+    : [...sorted];
+  for (const key of changed) {
+    const c = current.get(key);
+    if (!c) {
+      continue;
+    }
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (order(kept[mid], c) <= 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    kept.splice(lo, 0, c);
+  }
+  return kept;
 }
 
 /** Projects by name, the containers of no project last. */
@@ -343,6 +384,12 @@ export class VirtualList<R extends { key: string }> {
 
   /** The row a key names, with its index; null if it is not in the list. */
   indexOf(key: string): number {
+    if (!this._index) {
+      this._index = new Map();
+      for (let i = 0; i < this._rows.length; i++) {
+        this._index.set(this._rows[i].key, i);
+      }
+    }
     return this._index.get(key) ?? -1;
   }
 
@@ -371,11 +418,11 @@ export class VirtualList<R extends { key: string }> {
   /** Replace the rows; the rows in view are drawn at once. `rebuild` draws every row again. */
   setRows(rows: R[], rebuild = false): void {
     this._rows = rows;
-    this._index = new Map();
+    // The index of 5,000 keys is built when asked (the keyboard), not on every update.
+    this._index = null;
     this._offsets = new Float64Array(rows.length + 1);
     let y = 0;
     for (let i = 0; i < rows.length; i++) {
-      this._index.set(rows[i].key, i);
       this._offsets[i] = y;
       y += this._heightOf(rows[i]);
     }
@@ -428,18 +475,18 @@ export class VirtualList<R extends { key: string }> {
     let last = this._find(top + height);
     first = Math.max(0, first - this._overscan);
     last = Math.min(count - 1, last + this._overscan);
-    const wanted = new Set<number>();
+    const wanted = new Map<string, number>();
     for (let i = first; i <= last; i++) {
-      wanted.add(i);
+      wanted.set(this._rows[i].key, i);
     }
     const pinned = this._pinned === null ? -1 : this.indexOf(this._pinned);
     if (pinned >= 0) {
-      wanted.add(pinned);
+      wanted.set(this._rows[pinned].key, pinned);
     }
     // Rows gone or out of view leave; rows that changed are drawn again.
     for (const [key, entry] of this._nodes) {
-      const i = this._index.get(key);
-      if (i === undefined || !wanted.has(i)) {
+      const i = wanted.get(key);
+      if (i === undefined) {
         entry.node.remove();
         this._nodes.delete(key);
       } else if (!this._same(entry.row, this._rows[i])) {
@@ -454,7 +501,7 @@ export class VirtualList<R extends { key: string }> {
         entry.row = this._rows[i];
       }
     }
-    for (const i of wanted) {
+    for (const i of wanted.values()) {
       const row = this._rows[i];
       let entry = this._nodes.get(row.key);
       if (!entry) {
@@ -502,7 +549,7 @@ export class VirtualList<R extends { key: string }> {
   }
 
   private _rows: R[] = [];
-  private _index = new Map<string, number>();
+  private _index: Map<string, number> | null = null;
   private _offsets = new Float64Array(1);
   private _nodes = new Map<string, { row: R; node: HTMLElement }>();
   private _sizer: HTMLDivElement;

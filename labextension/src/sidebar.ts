@@ -37,6 +37,7 @@ import {
   VirtualList,
   buildRows,
   containerKey,
+  resort,
   sortContainers
 } from './containerlist';
 
@@ -241,7 +242,13 @@ export class ContainersPanel extends Widget {
 
   /** The selected containers (Ctrl/Cmd-click, Shift-click, Shift+arrows), in list order. */
   get selectedContainers(): IContainerSummary[] {
-    return this._ordered().filter(c => this._selection.has(containerKey(c)));
+    if (!this._selection.size) {
+      return [];
+    }
+    const picked = [...this._selection]
+      .map(key => this._containers.get(key))
+      .filter((c): c is IContainerSummary => !!c);
+    return picked.length < 2 ? picked : sortContainers(picked, this._engines);
   }
 
   /** The Compose project whose header the context menu was opened on. */
@@ -379,7 +386,8 @@ export class ContainersPanel extends Widget {
           engine: known.engine,
           state: reply.state
         });
-        this._sorted = null;
+        this._changedKeys.add(key);
+        this._replacedKeys = true;
       }
     } finally {
       this._busy.delete(key);
@@ -562,13 +570,17 @@ export class ContainersPanel extends Widget {
       }
       const summary = { ...c, engine: c.engine ?? this.defaultEngine };
       const key = containerKey(summary);
+      const known = this._containers.get(key);
+      if (known) {
+        this._replacedKeys = true;
+      }
       if (message.event === 'removed' || message.event === 'destroy') {
         this._containers.delete(key);
       } else {
-        const known = this._containers.get(key);
         this._containers.set(key, { ...known, ...summary });
       }
-      this._sorted = null;
+      // Only this one moves in the order (a burst of creates is not a sort per frame).
+      this._changedKeys.add(key);
       // A burst of events (a compose up, 5,000 creates) is drawn once per frame.
       this._scheduleRender();
     } else if (message.type === 'status') {
@@ -934,12 +946,26 @@ export class ContainersPanel extends Widget {
 
   /** The containers in the order the list shows them (engines, projects, then names). */
   private _ordered(): IContainerSummary[] {
+    if (this._sorted && this._changedKeys.size) {
+      this._sorted =
+        this._changedKeys.size > 1000
+          ? null
+          : resort(
+              this._sorted,
+              this._changedKeys,
+              this._containers,
+              this._engines,
+              this._replacedKeys
+            );
+    }
     if (!this._sorted) {
       this._sorted = sortContainers(
         [...this._containers.values()],
         this._engines
       );
     }
+    this._changedKeys.clear();
+    this._replacedKeys = false;
     return this._sorted;
   }
 
@@ -1496,6 +1522,8 @@ export class ContainersPanel extends Widget {
   private _onCreate: ((engine: string) => void) | null;
   private _containers = new Map<string, IContainerSummary>();
   private _sorted: IContainerSummary[] | null = null;
+  private _changedKeys = new Set<string>();
+  private _replacedKeys = false;
   private _engines: IEngineState[] = [];
   private _services = new Map<string, IServiceSummary[]>();
   private _engineRefreshes = new Set<string>();
