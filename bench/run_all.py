@@ -37,6 +37,7 @@ BENCHMARKS = [
     "startup",
     "shell",
     "structured",
+    "sidebar",
 ]
 SCRIPTS = {name: HERE / f"bench_{name}.py" for name in BENCHMARKS}
 
