@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -286,3 +287,57 @@ def test_hundreds_of_containers_are_virtualized_in_natural_order(
         assert not lab.errors, lab.errors
     finally:
         remove_many(made)
+
+
+def test_create_power_download_and_remove_on_the_second_engine(
+    engines_lab: Any, docker_client: Any, second_engine: Any
+) -> None:
+    """The second engine's "+" creates there (not on the default engine); the row's stop
+    button, the console's Download and Remove… all act on the second engine's container."""
+    lab = engines_lab
+    page = lab.page
+    name = f"lwm-{uuid.uuid4().hex[:6]}"
+    second = second_engine.client()
+    try:
+        lab.show_containers()
+        header = engine_header(lab, "second")
+        header.hover()
+        header.locator(".jp-LittleWings-engineCreate").click()
+        dialog = page.locator(".jp-Dialog-content")
+        expect(dialog.locator(".jp-Dialog-header")).to_have_text("New container on second")
+        dialog.locator("input[name=image]").fill(IMAGE)
+        dialog.locator("input[name=name]").fill(name)
+        dialog.locator("input[name=command]").fill("sh -c 'echo made on second; sleep 3600'")
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+        row = item(lab, name, "second")
+        row.wait_for(timeout=15000)
+        assert second.api.inspect_container(name)["State"]["Running"]
+        assert not docker_client.containers.list(all=True, filters={"name": f"^{name}$"})
+
+        # The console's Download asks the second engine for the logs.
+        row.dblclick()
+        console = lab.console(name)
+        lab.wait_for_log(console, "made on second")
+        with page.expect_download() as info:
+            console.locator(".jp-LittleWings-download").click()
+        assert "made on second" in Path(info.value.path()).read_text()
+
+        # The row's stop button stops it there.
+        lab.show_containers()
+        row.hover()
+        row.locator(".jp-LittleWings-action-stop").click()
+        expect(row.locator(".jp-LittleWings-itemStatus")).to_contain_text("Exited", timeout=30000)
+        assert not second.api.inspect_container(name)["State"]["Running"]
+
+        row.click(button="right")
+        page.locator(".lm-Menu-item", has_text="Remove Container…").click()
+        confirm = page.locator(".jp-Dialog-content")
+        expect(confirm.locator(".jp-Dialog-header")).to_have_text("Remove container on second")
+        confirm.locator(".jp-Dialog-button.jp-mod-warn").click()
+        expect(row).to_have_count(0, timeout=15000)
+        assert not second.containers.list(all=True, filters={"name": f"^{name}$"})
+        assert not lab.errors, lab.errors
+    finally:
+        for container in second.containers.list(all=True, filters={"name": f"^{name}$"}):
+            container.remove(force=True)
+        second.close()
