@@ -10,6 +10,7 @@ import {
   ICommandStartedMessage,
   IConnectedMessage,
   IContainerSummary,
+  IContextMessage,
   IDroppedMessage,
   IErrorMessage,
   IGroupInfo,
@@ -17,6 +18,10 @@ import {
   ILogMessage,
   IPermissions,
   IPowerMessage,
+  ISearchEndMessage,
+  ISearchMatch,
+  ISearchProgress,
+  ISearchRequest,
   IStatsMessage,
   IStatusMessage,
   IThrottledMessage,
@@ -270,6 +275,57 @@ export class ConsoleConnection implements IDisposable {
     return pending.promise;
   }
 
+  /**
+   * Search the whole history of the container (or the group) on the server; the results,
+   * progress and end come on the returned handle's signals.
+   */
+  search(request: ISearchRequest): HistorySearch {
+    const id = `q${++this._counter}`;
+    const search = new HistorySearch(this.socket, id);
+    this._searches.set(id, search);
+    search.ended.connect(() => this._searches.delete(id));
+    if (!this.socket.send({ type: 'search', id, ...request })) {
+      search.handle({
+        type: 'error',
+        code: 'not_connected',
+        message: 'Not connected to the server.',
+        id
+      });
+    }
+    return search;
+  }
+
+  /** The lines around one line (`cursor`), e.g. a search result's; `container` in a group. */
+  context(request: {
+    cursor: string;
+    before?: number;
+    after?: number;
+    container?: string;
+  }): Promise<IContextMessage> {
+    const id = `x${++this._counter}`;
+    const pending = new PromiseDelegate<IContextMessage>();
+    const message: { type: string; [key: string]: unknown } = {
+      type: 'context',
+      id,
+      cursor: request.cursor,
+      before: request.before ?? 50,
+      after: request.after ?? 50
+    };
+    if (request.container) {
+      message.container = request.container;
+    }
+    if (!this.socket.send(message)) {
+      pending.reject({
+        type: 'error',
+        code: 'not_connected',
+        message: 'Not connected to the server.'
+      } as IErrorMessage);
+      return pending.promise;
+    }
+    this._pendingContext.set(id, pending);
+    return pending.promise;
+  }
+
   /** Open an interactive shell in the container (a terminal: see `ShellChannel`). */
   openShell(request: IShellRequest): ShellChannel {
     const id = `s${++this._counter}`;
@@ -410,6 +466,22 @@ export class ConsoleConnection implements IDisposable {
         });
       }
       this._pendingPower.clear();
+      for (const [, pending] of this._pendingContext) {
+        pending.reject({
+          type: 'error',
+          code: 'not_connected',
+          message: 'Connection lost.'
+        });
+      }
+      this._pendingContext.clear();
+      // A search runs on the socket that asked for it: it ended with it.
+      for (const search of [...this._searches.values()]) {
+        search.handle({
+          type: 'error',
+          code: 'not_connected',
+          message: 'The connection was lost: the search stopped.'
+        });
+      }
     }
     this._connectionStatusChanged.emit(status);
   }
@@ -529,6 +601,20 @@ export class ConsoleConnection implements IDisposable {
         }
         break;
       }
+      case 'search_started':
+      case 'search_results':
+      case 'search_progress':
+      case 'search_end':
+        this._searches.get(String(message.id))?.handle(message);
+        break;
+      case 'context': {
+        const pending = this._pendingContext.get(String(message.id));
+        if (pending) {
+          this._pendingContext.delete(String(message.id));
+          pending.resolve(message);
+        }
+        break;
+      }
       case 'error':
         this._onError(message);
         break;
@@ -619,10 +705,16 @@ export class ConsoleConnection implements IDisposable {
       shell.handle(message);
       return;
     }
-    const pending = this._pendingPower.get(id);
+    const pending = this._pendingPower.get(id) ?? this._pendingContext.get(id);
     if (pending) {
       this._pendingPower.delete(id);
+      this._pendingContext.delete(id);
       pending.reject(message);
+      return;
+    }
+    const search = this._searches.get(id);
+    if (search) {
+      search.handle(message);
       return;
     }
     if (id.startsWith('c')) {
@@ -652,6 +744,8 @@ export class ConsoleConnection implements IDisposable {
   private _shellRequests = new Map<string, ShellChannel>();
   private _shells = new Map<string, ShellChannel>();
   private _pendingPower = new Map<string, PromiseDelegate<IPowerMessage>>();
+  private _pendingContext = new Map<string, PromiseDelegate<IContextMessage>>();
+  private _searches = new Map<string, HistorySearch>();
   private _logReceived = new Signal<this, ILogMessage>(this);
   private _historyEnded = new Signal<this, void>(this);
   private _connectedSignal = new Signal<this, IConnectedMessage>(this);
@@ -662,6 +756,84 @@ export class ConsoleConnection implements IDisposable {
   private _errorReceived = new Signal<this, IErrorMessage>(this);
   private _reset = new Signal<this, void>(this);
   private _connectionStatusChanged = new Signal<this, IConnectionStatus>(this);
+}
+
+/** How a history search ended: the server's `search_end`, or an error (refused, lost). */
+export type SearchEnd = ISearchEndMessage | IErrorMessage;
+
+/**
+ * One search of the whole history on the server (`search`): matches and progress as they
+ * come, then its end; `cancel()` stops it (`search_cancel`).
+ */
+export class HistorySearch {
+  constructor(socket: IConsoleTransport, id: string) {
+    this._socket = socket;
+    this.id = id;
+  }
+
+  readonly id: string;
+
+  /** Matches, oldest first, a batch at a time. */
+  get results(): ISignal<this, ISearchMatch[]> {
+    return this._results;
+  }
+
+  /** About twice a second: lines looked at, matches, how far back. */
+  get progress(): ISignal<this, ISearchProgress> {
+    return this._progress;
+  }
+
+  get ended(): ISignal<this, SearchEnd> {
+    return this._ended;
+  }
+
+  /** The end, once it came. */
+  get end(): SearchEnd | null {
+    return this._end;
+  }
+
+  /** Stop the search (it ends with `cancelled`). */
+  cancel(): void {
+    if (!this._end) {
+      this._socket.send({ type: 'search_cancel', search: this.id });
+    }
+  }
+
+  /** A frame about this search (the connection routes them by id). */
+  handle(
+    message:
+      | { type: 'search_started' }
+      | { type: 'search_results'; matches: ISearchMatch[] }
+      | ({ type: 'search_progress' } & ISearchProgress)
+      | ISearchEndMessage
+      | IErrorMessage
+  ): void {
+    if (this._end) {
+      return;
+    }
+    switch (message.type) {
+      case 'search_results':
+        this._results.emit(message.matches ?? []);
+        break;
+      case 'search_progress':
+        this._progress.emit(message);
+        break;
+      case 'search_end':
+      case 'error':
+        this._end = message;
+        this._ended.emit(message);
+        Signal.clearData(this);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private _socket: IConsoleTransport;
+  private _end: SearchEnd | null = null;
+  private _results = new Signal<this, ISearchMatch[]>(this);
+  private _progress = new Signal<this, ISearchProgress>(this);
+  private _ended = new Signal<this, SearchEnd>(this);
 }
 
 export namespace ConsoleConnection {

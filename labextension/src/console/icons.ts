@@ -67,6 +67,15 @@ export const ICONS = {
   ),
   send: svg(
     '<path fill="currentColor" d="M2 13.6 14.5 8 2 2.4l.1 4.4L10 8l-7.9 1.2z"/>'
+  ),
+  history: svg(
+    '<path fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" d="M2.5 8a5.5 5.5 0 1 0 1.6-3.9M2.5 2.5v2.3h2.3M8 5v3.2l2 1.3"/>'
+  ),
+  pin: svg(
+    '<path fill="none" stroke="currentColor" stroke-width="1.4" stroke-linejoin="round" d="M6 2h4l-.6 4.2 2.6 2.3H4l2.6-2.3zM8 8.5V14"/>'
+  ),
+  raw: svg(
+    '<path fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" d="M5 3 2 8l3 5M11 3l3 5-3 5"/>'
   )
 };
 

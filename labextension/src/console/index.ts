@@ -5,7 +5,9 @@
 export * from './comm';
 export * from './connection';
 export * from './format';
+export * from './historysearch';
 export * from './icons';
+export * from './loglines';
 export * from './logview';
 export * from './merged';
 export * from './protocol';
@@ -13,4 +15,5 @@ export * from './shell';
 export * from './shellview';
 export * from './socket';
 export * from './sparkline';
+export * from './structured';
 export * from './widget';

@@ -4,7 +4,10 @@ import { Widget } from '@lumino/widgets';
 import { ConsoleConnection, LossNotice } from './connection';
 import { STATE_LABELS } from './format';
 import { IconName, iconNode, searchBox, stateNode } from './icons';
+import { ILogLine, LineFormatter, LogBuffer, lineControls } from './loglines';
+import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
+import { Level } from './structured';
 import {
   GroupTarget,
   IContainerSummary,
@@ -18,20 +21,7 @@ import { DEFAULT_CONSOLE_SETTINGS, IConsoleSettings } from './widget';
 
 const RESET = '\x1b[0m';
 const FG_OFF = '\x1b[39m';
-const STDERR = '\x1b[31m';
 const DIM = '\x1b[2m';
-const DIM_OFF = '\x1b[22m';
-const TIMESTAMP =
-  /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /;
-
-/** One line of the merged view, as kept for drawing it again (hide/show, a theme change). */
-interface IMergedLine {
-  /** The container's name; null for a notice of the console's own. */
-  container: string | null;
-  stream: 'stdout' | 'stderr';
-  /** The line without its newline, Docker's timestamp in front (the view asks for them). */
-  text: string;
-}
 
 /**
  * The merged logs of several containers (a Compose project, a label, listed containers) in one
@@ -68,6 +58,17 @@ export class MergedConsole extends Widget {
     this.title.closable = true;
 
     this._logView = new LogView({ scrollback: this._settings.scrollback });
+    this._buffer = new LogBuffer(this._settings.scrollback);
+    this._history = new HistorySearchPanel({
+      connection: this.connection,
+      colorOf: name => this.colorOf(name)
+    });
+    this._formatter = new LineFormatter({
+      raw: false,
+      minLevel: null,
+      timestamps: this._timestamps,
+      prefix: name => this._prefix(name)
+    });
     this._logView.fontSize = this._settings.fontSize;
     this._buildHeader();
     this._buildMembers();
@@ -160,7 +161,8 @@ export class MergedConsole extends Widget {
     this._settings = { ...this._settings, ...settings };
     if (settings.scrollback !== undefined) {
       this._logView.scrollback = settings.scrollback;
-      this._trim();
+      this._buffer.limit = settings.scrollback;
+      this._buffer.trim();
     }
     if (settings.fontSize !== undefined) {
       this._logView.fontSize = settings.fontSize;
@@ -192,7 +194,7 @@ export class MergedConsole extends Widget {
 
   /** Clear the view and its buffer (the containers' logs are untouched). */
   clear(): void {
-    this._lines = [];
+    this._buffer.clear();
     this._logView.clear();
   }
 
@@ -209,6 +211,7 @@ export class MergedConsole extends Widget {
     }
     this._resizeObserver?.disconnect();
     this._themeObserver.disconnect();
+    this._history.dispose();
     this._logView.dispose();
     this.connection.dispose();
     super.dispose();
@@ -346,6 +349,15 @@ export class MergedConsole extends Widget {
     const next = Private.iconButton('down', 'Next match (Enter)');
     next.addEventListener('click', () => this._find('next'));
     search.append(this._searchCount, previous, next);
+    const history = Private.iconButton(
+      'history',
+      'Search all history: the whole log on the server, not only what is on screen',
+      'All history'
+    );
+    history.classList.add('jp-LittleWings-historyButton');
+    history.addEventListener('click', () =>
+      this._history.toggle(this._searchInput.value)
+    );
 
     const spacer = document.createElement('span');
     spacer.className = 'jp-LittleWings-spacer';
@@ -367,7 +379,16 @@ export class MergedConsole extends Widget {
     const clear = Private.iconButton('clear', 'Clear the view', 'Clear');
     clear.classList.add('jp-LittleWings-clear');
     clear.addEventListener('click', () => this.clear());
-    bar.append(search, spacer, this._timestampsButton, clear);
+    const controls = lineControls(options => this.setLineOptions(options));
+    bar.append(
+      search,
+      history,
+      spacer,
+      controls.level,
+      controls.raw,
+      this._timestampsButton,
+      clear
+    );
 
     if (this._downloadLogs) {
       const download = Private.iconButton(
@@ -387,6 +408,7 @@ export class MergedConsole extends Widget {
       bar.append(download, zip);
     }
     this.node.appendChild(bar);
+    this.node.appendChild(this._history.node);
   }
 
   private _buildLogArea(): void {
@@ -408,7 +430,7 @@ export class MergedConsole extends Widget {
     this._overlay = document.createElement('div');
     this._overlay.className = 'jp-LittleWings-overlay';
     this._overlay.hidden = true;
-    area.append(this._jumpButton, this._overlay);
+    area.append(this._jumpButton, this._history.jumpNode, this._overlay);
     this.node.appendChild(area);
   }
 
@@ -416,25 +438,20 @@ export class MergedConsole extends Widget {
 
   private _onLog(sender: ConsoleConnection, message: ILogMessage): void {
     const name = message.container ?? '';
-    const key = `${name}\n${message.stream}`;
-    const parts = ((this._pieces.get(key) ?? '') + message.data).split('\n');
-    // The last part is a piece of a line still to come (`partial`), or empty after a newline.
-    const rest = parts.pop() ?? '';
-    if (rest) {
-      this._pieces.set(key, rest);
-    } else {
-      this._pieces.delete(key);
-    }
-    if (!parts.length) {
+    const texts = this._buffer.split(
+      `${name}\n${message.stream}`,
+      message.data
+    );
+    if (!texts.length) {
       return;
     }
     const wider = this._widen(name);
-    const lines = parts.map(text => ({
+    const lines: ILogLine[] = texts.map(text => ({
       container: name,
       stream: message.stream,
       text
     }));
-    this._push(lines);
+    this._buffer.push(lines);
     if (wider) {
       this._redraw();
     } else if (!this._hidden.has(name)) {
@@ -444,44 +461,40 @@ export class MergedConsole extends Widget {
 
   /** A notice of the console's own (connection lost, lines dropped), kept in the buffer. */
   private _notice(text: string): void {
-    const line: IMergedLine = { container: null, stream: 'stdout', text };
-    this._push([line]);
+    const line: ILogLine = {
+      container: null,
+      stream: 'stdout',
+      text: `${DIM}${text}${RESET}\r\n`
+    };
+    this._buffer.push([line]);
     this._write([line]);
   }
 
-  private _push(lines: IMergedLine[]): void {
-    for (const line of lines) {
-      this._lines.push(line);
-    }
-    // Trim in steps, not on every line: a splice copies the whole array.
-    const limit = this._settings.scrollback;
-    if (this._lines.length > limit + Math.max(500, limit >> 3)) {
-      this._trim();
-    }
-  }
-
-  private _trim(): void {
-    const limit = this._settings.scrollback;
-    if (this._lines.length > limit) {
-      this._lines.splice(0, this._lines.length - limit);
-    }
-  }
-
-  private _write(lines: IMergedLine[]): void {
-    if (!lines.length) {
-      return;
-    }
+  private _write(lines: readonly ILogLine[]): void {
     let out = '';
     for (const line of lines) {
-      out += this._format(line) + '\r\n';
+      const text = this._formatter.render(line);
+      if (text !== null) {
+        out += text;
+      }
     }
-    this._logView.writeRaw(out);
+    if (out) {
+      this._logView.writeRaw(out);
+    }
+  }
+
+  /** Show lines as they came, or laid out; hide lines below a level. */
+  setLineOptions(options: { raw?: boolean; minLevel?: Level | null }): void {
+    this._formatter.options = { ...this._formatter.options, ...options };
+    this._redraw();
   }
 
   /** Draw the buffer again: after hide/show, timestamps, a wider name or a theme change. */
   private _redraw(): void {
     this._logView.clear();
-    const shown = this._lines.filter(
+    this._formatter.reset();
+    this._formatter.options.timestamps = this._timestamps;
+    const shown = this._buffer.lines.filter(
       line => line.container === null || !this._hidden.has(line.container)
     );
     this._write(shown);
@@ -494,22 +507,6 @@ export class MergedConsole extends Widget {
         this._logView.clearSearch();
       }
     });
-  }
-
-  private _format(line: IMergedLine): string {
-    let text = line.text;
-    const stamp = TIMESTAMP.exec(text);
-    if (stamp) {
-      text = text.slice(stamp[0].length);
-    }
-    if (line.container === null) {
-      return `${DIM}${text}${RESET}`;
-    }
-    const prefix = this._prefix(line.container);
-    const time =
-      this._timestamps && stamp ? `${DIM}${stamp[1]}${DIM_OFF} ` : '';
-    const body = line.stream === 'stderr' ? `${STDERR}${text}${RESET}` : text;
-    return `${prefix}${time}${body}`;
   }
 
   /** A container's name, padded and in its colour, and the separator: once per name. */
@@ -530,7 +527,7 @@ export class MergedConsole extends Widget {
     }
     this._width = name.length;
     this._prefixes.clear();
-    return this._lines.length > 0;
+    return this._buffer.lines.length > 0;
   }
 
   /**
@@ -628,8 +625,7 @@ export class MergedConsole extends Widget {
   }
 
   private _onReset(): void {
-    this._lines = [];
-    this._pieces.clear();
+    this._buffer.clear();
     this._logView.clear();
   }
 
@@ -756,8 +752,9 @@ export class MergedConsole extends Widget {
   private _openContainer: ((name: string) => void) | null;
   private _logView: LogView;
   private _timestamps: boolean;
-  private _lines: IMergedLine[] = [];
-  private _pieces = new Map<string, string>();
+  private _buffer: LogBuffer;
+  private _history: HistorySearchPanel;
+  private _formatter: LineFormatter;
   private _hidden = new Set<string>();
   private _slots = new Map<string, number>();
   private _prefixes = new Map<string, string>();

@@ -271,6 +271,116 @@ export interface IIdleWarningMessage {
   seconds_left: number;
 }
 
+/** What a `search` asks for (docs/protocol.md, "search"); `id` is added by the connection. */
+export interface ISearchRequest {
+  query: string;
+  regex?: boolean;
+  case_sensitive?: boolean;
+  /** Unix seconds or RFC 3339. */
+  since?: string | number | null;
+  until?: string | number | null;
+  stream?: 'stdout' | 'stderr';
+  /** Levels among trace debug info warn error fatal. */
+  level?: string[];
+  /** Lines of context before and after each match (0–20). */
+  context?: number;
+  /** At most this many matches (1–10,000). */
+  limit?: number;
+}
+
+/** One match of a search, oldest first. */
+export interface ISearchMatch {
+  cursor: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+  level?: string;
+  /** The member's name, in a merged view. */
+  container?: string;
+  before?: string[];
+  after?: string[];
+}
+
+/** How far a search got: lines looked at, matches, Docker's timestamps of its span. */
+export interface ISearchProgress {
+  scanned: number;
+  matches: number;
+  first?: string | null;
+  reached?: string | null;
+}
+
+export interface ISearchStartedMessage {
+  type: 'search_started';
+  id: string | number;
+}
+
+export interface ISearchResultsMessage {
+  type: 'search_results';
+  id: string | number;
+  matches: ISearchMatch[];
+}
+
+export interface ISearchProgressMessage extends ISearchProgress {
+  type: 'search_progress';
+  id: string | number;
+}
+
+export interface ISearchEndMessage extends ISearchProgress {
+  type: 'search_end';
+  id: string | number;
+  reason: 'done' | 'limit' | 'cancelled';
+  complete?: boolean;
+}
+
+/** A line around a cursor (`context`). */
+export interface IContextLine {
+  cursor: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+/** The lines around one line: `index` is where it is among them (-1: it is gone). */
+export interface IContextMessage {
+  type: 'context';
+  id: string | number;
+  cursor: string;
+  index: number;
+  lines: IContextLine[];
+}
+
+/** One alert rule (docs/protocol.md, "alerts"): containers by one of server_id/project/label. */
+export interface IAlertRule {
+  server_id?: string;
+  project?: string;
+  label?: string;
+  engine?: string;
+  events?: ('died' | 'oom' | 'unhealthy')[];
+  any_exit?: boolean;
+  patterns?: string[];
+}
+
+/** A container died, was OOM-killed, turned unhealthy, or logged a line matching a pattern. */
+export interface IAlertMessage {
+  type: 'alert';
+  kind: 'died' | 'oom' | 'unhealthy' | 'pattern';
+  container: { id: string; name: string; engine?: string };
+  message: string;
+  exit_code?: number | null;
+  last_lines?: string[];
+  time?: number;
+  pattern?: string;
+  line?: string;
+  cursor?: string;
+  /** Alerts of this kind held back by the cooldown since the last one. */
+  suppressed?: number;
+}
+
+/** The answer to `alerts`: how many rules are in force. */
+export interface IAlertsMessage {
+  type: 'alerts';
+  id?: string | number;
+  rules: number;
+}
+
 export interface IOtherMessage {
   type:
     | 'history_end'
@@ -305,6 +415,13 @@ export type ServerMessage =
   | IMemberAddedMessage
   | IDroppedMessage
   | IThrottledMessage
+  | ISearchStartedMessage
+  | ISearchResultsMessage
+  | ISearchProgressMessage
+  | ISearchEndMessage
+  | IContextMessage
+  | IAlertMessage
+  | IAlertsMessage
   | IOtherMessage;
 
 /** The state as the UI shows it: Docker's state refined by the health check. */

@@ -4,7 +4,10 @@ import { Widget } from '@lumino/widgets';
 import { CommandEvent, ConsoleConnection } from './connection';
 import { STATE_LABELS, statusText, shortImage } from './format';
 import { IconName, iconNode, searchBox, stateNode } from './icons';
+import { ILogLine, LineFormatter, LogBuffer, lineControls } from './loglines';
+import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
+import { Level } from './structured';
 import { splitCommand } from './shell';
 import { ShellView } from './shellview';
 import {
@@ -81,6 +84,10 @@ export class ContainerConsole extends Widget {
     this.title.closable = true;
 
     this._logView = new LogView({ scrollback: this._settings.scrollback });
+    this._buffer = new LogBuffer(this._settings.scrollback);
+    this._historySearch = new HistorySearchPanel({
+      connection: this.connection
+    });
     // Settings loaded before this console opened apply from the start, not on the next change.
     this._logView.fontSize = this._settings.fontSize;
     this._buildHeader();
@@ -145,6 +152,8 @@ export class ContainerConsole extends Widget {
     this._settings = { ...this._settings, ...settings };
     if (settings.scrollback !== undefined) {
       this._logView.scrollback = settings.scrollback;
+      this._buffer.limit = settings.scrollback;
+      this._buffer.trim();
     }
     if (settings.fontSize !== undefined) {
       this._logView.fontSize = settings.fontSize;
@@ -347,6 +356,7 @@ export class ContainerConsole extends Widget {
 
   /** Clear the log view (the container's logs are untouched). */
   clear(): void {
+    this._buffer.clear();
     this._logView.clear();
   }
 
@@ -368,7 +378,7 @@ export class ContainerConsole extends Widget {
       await this.connection.power(action);
     } catch (err) {
       const e = err as IErrorMessage;
-      this._logView.writeRaw(
+      this._writeOwn(
         `\x1b[31m${actionLabel(action)} failed: ${e.message ?? String(err)}\x1b[0m\r\n`
       );
     } finally {
@@ -384,6 +394,7 @@ export class ContainerConsole extends Widget {
     window.clearInterval(this._tick);
     this._resizeObserver?.disconnect();
     this._themeObserver.disconnect();
+    this._historySearch.dispose();
     this._logView.dispose();
     for (const view of this._shellViews) {
       view.dispose();
@@ -689,6 +700,15 @@ export class ContainerConsole extends Widget {
     const next = Private.iconButton('down', 'Next match (Enter)');
     next.addEventListener('click', () => this._find('next'));
     search.append(this._searchCount, previous, next);
+    const history = Private.iconButton(
+      'history',
+      'Search all history: the whole log on the server, not only what is on screen',
+      'All history'
+    );
+    history.classList.add('jp-LittleWings-historyButton');
+    history.addEventListener('click', () =>
+      this._historySearch.toggle(this._searchInput.value)
+    );
 
     const spacer = document.createElement('span');
     spacer.className = 'jp-LittleWings-spacer';
@@ -712,7 +732,16 @@ export class ContainerConsole extends Widget {
     clear.classList.add('jp-LittleWings-clear');
     clear.addEventListener('click', () => this.clear());
 
-    bar.append(search, spacer, this._timestampsButton, clear);
+    const controls = lineControls(options => this.setLineOptions(options));
+    bar.append(
+      search,
+      history,
+      spacer,
+      controls.level,
+      controls.raw,
+      this._timestampsButton,
+      clear
+    );
     if (this._downloadLogs) {
       const download = Private.iconButton(
         'download',
@@ -724,6 +753,7 @@ export class ContainerConsole extends Widget {
       bar.appendChild(download);
     }
     this._logsPane.appendChild(bar);
+    this._logsPane.appendChild(this._historySearch.node);
   }
 
   private _buildLogArea(): void {
@@ -748,7 +778,7 @@ export class ContainerConsole extends Widget {
     this._overlay.className = 'jp-LittleWings-overlay';
     this._overlay.hidden = true;
 
-    area.append(this._jumpButton, this._overlay);
+    area.append(this._jumpButton, this._historySearch.jumpNode, this._overlay);
     this._logsPane.appendChild(area);
   }
 
@@ -803,12 +833,63 @@ export class ContainerConsole extends Widget {
   // ---- reacting to the connection --------------------------------------------------------
 
   private _onLog(sender: ConsoleConnection, message: ILogMessage): void {
-    this._logView.writeLog(message.data, message.stream);
+    const texts = this._buffer.split(message.stream, message.data);
+    if (!texts.length) {
+      return;
+    }
+    const lines: ILogLine[] = texts.map(text => ({
+      container: '',
+      stream: message.stream,
+      text
+    }));
+    this._buffer.push(lines);
+    this._write(lines);
+  }
+
+  /** Text of the console's own (command echoes and output, notices): kept, never filtered. */
+  private _writeOwn(text: string): void {
+    const line: ILogLine = { container: null, stream: 'stdout', text };
+    this._buffer.push([line]);
+    this._logView.writeRaw(text);
+  }
+
+  private _write(lines: readonly ILogLine[]): void {
+    let out = '';
+    for (const line of lines) {
+      const text = this._formatter.render(line);
+      if (text !== null) {
+        out += text;
+      }
+    }
+    if (out) {
+      this._logView.writeRaw(out);
+    }
+  }
+
+  /** Show lines as they came, or laid out; hide lines below a level. */
+  setLineOptions(options: { raw?: boolean; minLevel?: Level | null }): void {
+    this._formatter.options = { ...this._formatter.options, ...options };
+    this._redraw();
+  }
+
+  /** Draw the buffer again (a filter or a toggle changed). */
+  private _redraw(): void {
+    this._logView.clear();
+    this._formatter.reset();
+    this._write(this._buffer.lines);
+    const term = this._searchInput.value;
+    this._logView.terminal.write('', () => {
+      if (term && term === this._searchInput.value) {
+        this._logView.findNext(term, true);
+      } else {
+        this._logView.clearSearch();
+      }
+    });
   }
 
   private _onHistoryEnd(): void {
     if (this._notice) {
-      this._logView.writeNotice(this._notice);
+      this._writeOwn(Private.notice(this._notice));
       this._notice = '';
     }
   }
@@ -861,7 +942,7 @@ export class ContainerConsole extends Widget {
     switch (event.type) {
       case 'command_started': {
         const text = event.command ?? this._sent.get(id) ?? '';
-        this._logView.writeRaw(
+        this._writeOwn(
           `${PROMPT} \x1b[1m${text}\x1b[22m  \x1b[2m${event.via}\x1b[22m\r\n`
         );
         this._started.add(id);
@@ -877,7 +958,9 @@ export class ContainerConsole extends Widget {
           this._partial.set(key, buffered);
         } else {
           this._partial.set(key, buffered.slice(cut + 1));
-          this._logView.writeLog(buffered.slice(0, cut + 1), event.stream);
+          this._writeOwn(
+            Private.streamText(buffered.slice(0, cut + 1), event.stream)
+          );
         }
         break;
       }
@@ -885,7 +968,7 @@ export class ContainerConsole extends Widget {
         for (const stream of ['stdout', 'stderr'] as const) {
           const rest = this._partial.get(`${id}:${stream}`);
           if (rest) {
-            this._logView.writeLog(rest + '\n', stream);
+            this._writeOwn(Private.streamText(rest + '\n', stream));
           }
           this._partial.delete(`${id}:${stream}`);
         }
@@ -895,7 +978,7 @@ export class ContainerConsole extends Widget {
           event.duration_ms !== undefined
             ? ` · ${Private.ms(event.duration_ms)}`
             : '';
-        this._logView.writeRaw(
+        this._writeOwn(
           `\x1b[2m└ ${colour}exit ${code ?? '?'}\x1b[39m${duration}\x1b[0m\r\n`
         );
         this._started.delete(id);
@@ -909,12 +992,12 @@ export class ContainerConsole extends Widget {
       case 'error': {
         if (!this._started.has(id)) {
           const text = this._sent.get(id) ?? '';
-          this._logView.writeRaw(`${PROMPT} \x1b[1m${text}\x1b[22m\r\n`);
+          this._writeOwn(`${PROMPT} \x1b[1m${text}\x1b[22m\r\n`);
         }
         const retry = event.retry_after
           ? ` (retry in ${event.retry_after} s)`
           : '';
-        this._logView.writeRaw(`\x1b[31m└ ${event.message}${retry}\x1b[0m\r\n`);
+        this._writeOwn(`\x1b[31m└ ${event.message}${retry}\x1b[0m\r\n`);
         this._started.delete(id);
         this._sent.delete(id);
         break;
@@ -930,11 +1013,12 @@ export class ContainerConsole extends Widget {
       this._overlay.textContent = error.message;
       this._overlay.hidden = false;
     } else {
-      this._logView.writeRaw(`\x1b[31m${error.message}\x1b[0m\r\n`);
+      this._writeOwn(`\x1b[31m${error.message}\x1b[0m\r\n`);
     }
   }
 
   private _onReset(): void {
+    this._buffer.clear();
     this._logView.clear();
   }
 
@@ -944,8 +1028,10 @@ export class ContainerConsole extends Widget {
   ): void {
     if (status.phase === 'waiting' && this._wasConnected && !this._lost) {
       this._lost = true;
-      this._logView.writeNotice(
-        `── connection lost (${status.reason ?? 'closed'}), reconnecting… ──`
+      this._writeOwn(
+        Private.notice(
+          `── connection lost (${status.reason ?? 'closed'}), reconnecting… ──`
+        )
       );
     }
     this._renderConnection(status);
@@ -1146,6 +1232,13 @@ export class ContainerConsole extends Widget {
   private _settings: IConsoleSettings;
   private _downloadLogs: ContainerConsole.DownloadLogs | null;
   private _logView: LogView;
+  private _buffer: LogBuffer;
+  private _historySearch: HistorySearchPanel;
+  private _formatter = new LineFormatter({
+    raw: false,
+    minLevel: null,
+    timestamps: true
+  });
   private _timestamps: boolean;
   private _historyKey: string;
   private _history: string[];
@@ -1213,6 +1306,21 @@ export namespace ContainerConsole {
 }
 
 namespace Private {
+  /** A dimmed notice line, e.g. "reconnected". */
+  export function notice(text: string): string {
+    return `\x1b[2m${text}\x1b[0m\r\n`;
+  }
+
+  /** A command's output, stderr in red. */
+  export function streamText(
+    data: string,
+    stream: 'stdout' | 'stderr'
+  ): string {
+    return stream === 'stderr'
+      ? data.replace(/^(.+)$/gm, '\x1b[31m$1\x1b[0m')
+      : data;
+  }
+
   /** A tab label: the name, and the engine when it is not the default one. */
   export function withEngine(name: string, engine: string): string {
     return engine ? `${name} @ ${engine}` : name;
