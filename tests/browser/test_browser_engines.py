@@ -5,8 +5,10 @@ Also the sidebar's virtualized list with hundreds of containers."""
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -47,10 +49,20 @@ def on_engine(docker_client: Any, second_engine: Any) -> Iterator[Callable[..., 
     clients = {"local": docker_client, "second": second}
     created: list[tuple[str, str]] = []
 
-    def make(engine: str, name: str, command: list[str], start: bool = True) -> Any:
+    def make(
+        engine: str,
+        name: str,
+        command: list[str],
+        start: bool = True,
+        labels: dict[str, str] | None = None,
+    ) -> Any:
         client = clients[engine]
         container = client.containers.create(
-            IMAGE, command, name=name, labels={TEST_LABEL: "1"}, network_mode="none"
+            IMAGE,
+            command,
+            name=name,
+            labels={TEST_LABEL: "1", **(labels or {})},
+            network_mode="none",
         )
         created.append((engine, container.id))
         if start:
@@ -341,3 +353,83 @@ def test_create_power_download_and_remove_on_the_second_engine(
         for container in second.containers.list(all=True, filters={"name": f"^{name}$"}):
             container.remove(force=True)
         second.close()
+
+
+def saved_in_workspace(lab: Any, key: str) -> bool:
+    """Whether JupyterLab saved a widget named ``key`` in the default workspace's layout."""
+    request = urllib.request.Request(
+        f"{lab.server.url}lab/api/workspaces/default",
+        headers={"Authorization": f"token {lab.server.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        data = json.loads(response.read())["data"]
+    return key in data and key in str(data.get("layout-restorer:data", {}).get("main"))
+
+
+def wait_saved(lab: Any, key: str, timeout: float = 15) -> None:
+    """Wait until JupyterLab saved the layout with ``key`` (it does a moment after a change)."""
+    deadline = time.monotonic() + timeout
+    while not saved_in_workspace(lab, key):
+        assert time.monotonic() < deadline, f"{key} not saved in the workspace"
+        time.sleep(0.3)
+
+
+def test_project_logs_of_the_second_engine_and_restore(
+    engines_lab: Any, on_engine: Callable[..., Any]
+) -> None:
+    """A Compose project on the second engine: its header's button merges its containers'
+    logs there (not a project of the same name on the default engine); after a reload the
+    merged view and a console of the second engine come back on it."""
+    lab = engines_lab
+    page = lab.page
+    project = f"lwp{uuid.uuid4().hex[:6]}"
+    labels = {"com.docker.compose.project": project}
+    made = []
+    for engine in ("local", "second"):
+        for service in ("api", "db"):
+            name = f"{project}-{service}-1"
+            box = on_engine(
+                engine,
+                name,
+                ["sh", "-c", f"echo {service} says hi on {engine}; sleep 100000"],
+                labels={**labels, "com.docker.compose.service": service},
+            )
+            made.append(box)
+    for box in made:
+        wait_for_docker_log(box, "says hi")
+    lab.show_containers()
+    header = page.locator(
+        f"{PANEL} .jp-LittleWings-groupRow[data-group='{project}'][data-engine='second']"
+    )
+    expect(header).to_contain_text("2/2")
+    header.hover()
+    header.locator(".jp-LittleWings-projectLogs").click()
+    merged = page.locator(
+        ".jp-LittleWings-mergedConsole:visible",
+        has=page.locator(".jp-LittleWings-consoleEngine", has_text="second"),
+    )
+    merged.locator(".xterm-rows").wait_for(timeout=15000)
+    lab.wait_for_log(merged, "api says hi on second")
+    lab.wait_for_log(merged, "db says hi on second")
+    assert "on local" not in lab.log_text(merged)
+    expect(merged.locator(".jp-LittleWings-member")).to_have_count(2)
+
+    item(lab, f"{project}-api-1", "second").dblclick()
+    console = lab.console(f"{project}-api-1")
+    lab.wait_for_log(console, "api says hi on second")
+
+    wait_saved(lab, f"littlewings-merged:second/project:{project}")
+    wait_saved(lab, f"littlewings-console:second/{project}-api-1")
+    lab.reload()
+    tabs = page.locator("#jp-main-dock-panel .lm-TabBar-tab")
+    expect(tabs.filter(has_text=f"{project} @ second")).to_have_count(1, timeout=30000)
+    expect(tabs.filter(has_text=f"{project}-api-1 @ second")).to_have_count(1)
+    console = lab.console(f"{project}-api-1")
+    console.locator(".xterm-rows").wait_for(timeout=30000)
+    expect(console.locator(".jp-LittleWings-consoleEngine")).to_have_text("second")
+    lab.wait_for_log(console, "api says hi on second")
+    tabs.filter(has_text=f"{project} @ second").click()
+    merged.locator(".xterm-rows").wait_for(timeout=30000)
+    lab.wait_for_log(merged, "db says hi on second")
+    assert "on local" not in lab.log_text(merged)
+    assert not lab.errors, lab.errors
