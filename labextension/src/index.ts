@@ -21,6 +21,12 @@ import {
   refreshIcon
 } from '@jupyterlab/ui-components';
 
+import {
+  AlertsController,
+  DEFAULT_ALERT_SETTINGS,
+  IAlertSettings,
+  IPin
+} from './alerts';
 import { downloadLogs, downloadMergedLogs, websocketUrl } from './api';
 import {
   ConsoleConnection,
@@ -60,6 +66,7 @@ namespace CommandIDs {
   export const clear = 'littlewings:console-clear';
   export const toggleTimestamps = 'littlewings:console-toggle-timestamps';
   export const download = 'littlewings:console-download';
+  export const togglePin = 'littlewings:toggle-pin';
 }
 
 const PLUGIN_ID = 'littlewings-jupyter:plugin';
@@ -118,8 +125,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       id: c.name || c.id,
       engine: panel.engineOf(c)
     });
+    // The sidebar's socket carries Docker's events, and the alert rules (alerts.ts).
+    const socket = new LittleWingsSocket({ url: () => websocketUrl() });
     const panel: ContainersPanel = new ContainersPanel({
-      socket: new LittleWingsSocket({ url: () => websocketUrl() }),
+      socket,
       onOpen: c =>
         void commands.execute(CommandIDs.openConsole, containerArgs(c)),
       onShell: c =>
@@ -136,6 +145,34 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onServiceLogs: (service, engine) =>
         void commands.execute(CommandIDs.openMergedLogs, { service, engine })
     });
+    const alerts = new AlertsController({
+      socket,
+      watched: () => ({
+        containers: tracker
+          .filter(w => !w.isDisposed)
+          .map(w => ({
+            name: w.connection.container?.name || w.connection.serverId,
+            engine: w.connection.engine
+          })),
+        groups: mergedTracker
+          .filter(w => !w.isDisposed)
+          .map(w => ({ target: w.target, engine: w.connection.engine }))
+      }),
+      defaultEngine: () => panel.defaultEngine,
+      openConsole: (name, engine) =>
+        void commands.execute(CommandIDs.openConsole, { id: name, engine })
+    });
+    const watchForAlerts = (widget: ContainerConsole | MergedConsole) => {
+      alerts.update();
+      widget.disposed.connect(() => alerts.update());
+    };
+    tracker.widgetAdded.connect((_, widget) => {
+      watchForAlerts(widget);
+      // The name is known once connected (the console may have been opened by id).
+      widget.connection.containerChanged.connect(() => alerts.update());
+    });
+    mergedTracker.widgetAdded.connect((_, widget) => watchForAlerts(widget));
+    panel.changed.connect(() => alerts.update());
     panel.id = 'littlewings-containers';
     panel.title.icon = containersIcon;
     panel.title.caption = 'Containers';
@@ -230,9 +267,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
           },
           socketOptions: { url: () => websocketUrl() }
         });
+        const nameOf = () => connection.container?.name || id;
         const widget = new ContainerConsole({
           connection,
           settings,
+          pin: {
+            isPinned: () => alerts.isPinned(nameOf(), engine),
+            setPinned: pinned => alerts.setPinned(nameOf(), engine, pinned),
+            changed: alerts.pinsChanged
+          },
           downloadLogs: (name, timestamps) =>
             downloadLogs(name, timestamps, engine)
         });
@@ -615,6 +658,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    commands.addCommand(CommandIDs.togglePin, {
+      label: 'Pin for Alerts',
+      caption:
+        'Notify when the container dies, is OOM-killed, turns unhealthy or logs an alert pattern, also while its console is closed',
+      isEnabled: args => !!target(args),
+      isToggled: args => {
+        const c = target(args);
+        return !!c && alerts.isPinned(c.name, panel.engineOf(c));
+      },
+      execute: args => {
+        const c = target(args);
+        if (c) {
+          const engine = panel.engineOf(c);
+          alerts.setPinned(c.name, engine, !alerts.isPinned(c.name, engine));
+        }
+      }
+    });
+
     // The console the console commands act on: the one shown, else the last one focused.
     let lastConsole: ContainerConsole | MergedConsole | null = null;
     tracker.currentChanged.connect((_, w) => (lastConsole = w ?? lastConsole));
@@ -700,6 +761,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       rank: 3
     });
     app.contextMenu.addItem({
+      command: CommandIDs.togglePin,
+      selector,
+      rank: 4
+    });
+    app.contextMenu.addItem({
       command: CommandIDs.openProjectLogs,
       args: { fromMenu: true },
       selector: ".jp-LittleWings-groupRow:not([data-group=''])",
@@ -783,12 +849,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
         settings = Private.readSettings(loaded.composite);
         tracker.forEach(widget => widget.updateSettings(settings));
         mergedTracker.forEach(widget => widget.updateSettings(settings));
+        alerts.setSettings(Private.readAlertSettings(loaded.composite));
+        alerts.setPins(Private.readPins(loaded.composite.alertPins));
       };
       settingRegistry
         .load(PLUGIN_ID)
         .then(loaded => {
           apply(loaded);
           loaded.changed.connect(apply);
+          // Pins are kept in the settings (the settings editor shows them too).
+          alerts.pinsChanged.connect((_, pins) => {
+            void loaded
+              .set(
+                'alertPins',
+                pins.map(p => ({ name: p.name, engine: p.engine }))
+              )
+              .catch(reason =>
+                console.error('littlewings-jupyter: cannot save pins', reason)
+              );
+          });
         })
         .catch(reason =>
           console.error('littlewings-jupyter: cannot load settings', reason)
@@ -815,6 +894,42 @@ namespace Private {
       }
     }
     console.warn(`littlewings-jupyter: no shell area takes ${widget.id}`);
+  }
+
+  /** The alert settings from the settings editor's values. */
+  export function readAlertSettings(
+    raw: Record<string, unknown>
+  ): IAlertSettings {
+    const d = DEFAULT_ALERT_SETTINGS;
+    const patterns = Array.isArray(raw.alertPatterns)
+      ? raw.alertPatterns.filter(
+          (p): p is string => typeof p === 'string' && p !== ''
+        )
+      : d.patterns;
+    const cooldown = raw.alertCooldown;
+    return {
+      enabled:
+        typeof raw.alertsEnabled === 'boolean' ? raw.alertsEnabled : d.enabled,
+      patterns,
+      cooldown:
+        typeof cooldown === 'number' && cooldown >= 0 ? cooldown : d.cooldown
+    };
+  }
+
+  /** The pinned containers as the settings hold them. */
+  export function readPins(raw: unknown): IPin[] {
+    if (!Array.isArray(raw)) {
+      return [];
+    }
+    return raw
+      .filter(
+        (p): p is { name: string; engine?: unknown } =>
+          !!p && typeof p === 'object' && typeof p.name === 'string' && !!p.name
+      )
+      .map(p => ({
+        name: p.name,
+        engine: typeof p.engine === 'string' ? p.engine : ''
+      }));
   }
 
   /** The console settings from the settings editor's values. */

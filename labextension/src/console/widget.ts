@@ -1,4 +1,5 @@
 import { Message } from '@lumino/messaging';
+import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { CommandEvent, ConsoleConnection } from './connection';
@@ -64,6 +65,7 @@ export class ContainerConsole extends Widget {
     this.connection = options.connection;
     this._settings = { ...DEFAULT_CONSOLE_SETTINGS, ...options.settings };
     this._downloadLogs = options.downloadLogs ?? null;
+    this._pin = options.pin ?? null;
     this._timestamps = this.connection.watchOptions.timestamps;
     // A container of another engine than the default one has keys of its own.
     const engine = this.connection.engine;
@@ -512,13 +514,28 @@ export class ContainerConsole extends Widget {
       this.connection.socket.retryNow()
     );
 
-    header.append(
-      this._stateSlot,
-      title,
-      this._statsNode,
-      power,
-      this._connectionNode
-    );
+    header.append(this._stateSlot, title, this._statsNode, power);
+    const pin = this._pin;
+    if (pin) {
+      const button = Private.iconButton(
+        'pin',
+        'Pin for alerts: a notification when this container dies, is OOM-killed, turns unhealthy or logs a saved pattern, also while its console is closed'
+      );
+      button.classList.add('jp-LittleWings-pin');
+      const render = () => {
+        const on = pin.isPinned();
+        button.setAttribute('aria-pressed', String(on));
+        button.classList.toggle('jp-mod-active', on);
+      };
+      button.addEventListener('click', () => {
+        pin.setPinned(!pin.isPinned());
+        render();
+      });
+      pin.changed.connect(render, this);
+      render();
+      header.appendChild(button);
+    }
+    header.appendChild(this._connectionNode);
     this.node.appendChild(header);
   }
 
@@ -1231,6 +1248,7 @@ export class ContainerConsole extends Widget {
   private _shellsKey: string | null;
   private _settings: IConsoleSettings;
   private _downloadLogs: ContainerConsole.DownloadLogs | null;
+  private _pin: ContainerConsole.IPinControl | null;
   private _logView: LogView;
   private _buffer: LogBuffer;
   private _historySearch: HistorySearchPanel;
@@ -1294,9 +1312,19 @@ export namespace ContainerConsole {
     timestamps: boolean
   ) => Promise<void>;
 
+  /** The header's pin (alerts): whether the container is pinned, and a way to change it. */
+  export interface IPinControl {
+    isPinned: () => boolean;
+    setPinned: (pinned: boolean) => void;
+    /** Emitted when pins change elsewhere (the sidebar's menu). */
+    changed: ISignal<unknown, unknown>;
+  }
+
   export interface IOptions {
     /** The connection to show; the console owns it and disposes it. */
     connection: ConsoleConnection;
+    /** A pin toggle in the header (alerts), when given. */
+    pin?: IPinControl;
     settings?: Partial<IConsoleSettings>;
     downloadLogs?: DownloadLogs;
     /** Where this browser tab remembers the console's shells for a reload (sessionStorage);
