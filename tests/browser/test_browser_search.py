@@ -287,3 +287,59 @@ def test_json_lines_with_level_colours_and_a_level_filter(
     console.locator(".jp-LittleWings-rawLines").click()
     lab.wait_for_log(console, "INFO  2026-12-03T06:00:00Z service started")
     assert not lab.errors
+
+
+def test_search_a_merged_view_names_each_match_s_container(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """In a project's merged logs, the search covers every member: each match says its
+    container (in that container's colour), and its jump view shows that container's lines."""
+    project = f"lws{int(time.time() * 1000) % 10**8}"
+    boxes = []
+    for number, service in enumerate(("web", "db"), 1):
+        name = f"{project}-{service}-{number}"
+        command = (
+            f'i=0; while [ $i -lt 30 ]; do i=$((i+1)); echo "{service} line $i"; done; '
+            f'echo "{service}: request failed"; sleep 100000'
+        )
+        labels = {
+            "com.docker.compose.project": project,
+            "com.docker.compose.service": service,
+            "com.docker.compose.container-number": str(number),
+            "com.docker.compose.oneoff": "False",
+        }
+        boxes.append(make_container(["sh", "-c", command], name=name, labels=labels))
+    for box in boxes:
+        wait_for_docker_log(box, "request failed")
+    lab.show_containers()
+    group = lab.page.locator(f".jp-LittleWings-groupRow[data-group='{project}']")
+    group.wait_for(timeout=15000)
+    group.locator(".jp-LittleWings-projectLogs").click()
+    console = lab.page.locator(
+        ".jp-LittleWings-mergedConsole:visible",
+        has=lab.page.locator(".jp-LittleWings-mergedName", has_text=project),
+    )
+    console.locator(".xterm-rows").wait_for(timeout=15000)
+    lab.wait_for_log(console, "db: request failed")
+
+    panel = history_search(console)
+    run_search(panel, "request failed")
+    expect(panel.locator(".jp-LittleWings-hsProgress")).to_contain_text("Done: 2 matches")
+    found = panel.locator(".jp-LittleWings-hsResult")
+    names = sorted(found.locator(".jp-LittleWings-hsContainer").all_inner_texts())
+    assert names == sorted(box.name for box in boxes)
+    colours = found.locator(".jp-LittleWings-hsContainer").evaluate_all(
+        "nodes => nodes.map(n => getComputedStyle(n).color)"
+    )
+    assert len(set(colours)) == 2, colours
+
+    db = panel.locator(".jp-LittleWings-hsResult[data-container$='-db-2']")
+    db.click()
+    jump = console.locator(".jp-LittleWings-jumpView")
+    expect(jump.locator(".jp-mod-match")).to_have_text("db: request failed")
+    lines = jump.locator(".jp-LittleWings-jumpLine").all_inner_texts()
+    assert lines[-2:] == ["db line 30", "db: request failed"]
+    assert not any(line.startswith("web") for line in lines)
+    jump.locator(".jp-LittleWings-backToLive").click()
+    expect(jump).to_be_hidden()
+    assert not lab.errors
