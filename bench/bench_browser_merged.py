@@ -40,7 +40,7 @@ MEMBERS = 10
 LINES = size(100_000, 20_000)
 RATE = 10_000
 SCROLLBACK = 10_000
-ITEM = "11 browser merged"
+ITEM = "13 browser merged"
 
 
 def merged_scene(browser: Any, server: LabServer, containers: Containers) -> dict[str, Any]:
