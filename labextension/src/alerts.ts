@@ -194,11 +194,18 @@ export class AlertsController implements IDisposable {
   private _onMessage(sender: IConsoleTransport, message: ServerMessage): void {
     if (message.type === 'alert') {
       this._notify(message);
+    } else if (message.type === 'alerts') {
+      this._lastError = '';
     } else if (
       message.type === 'error' &&
       String(message.id ?? '').startsWith('alerts-')
     ) {
-      // A pattern the server refuses (not a regular expression, say): say so once.
+      // A pattern the server refuses (not a regular expression, say): said once, not on
+      // every resend.
+      if (message.message === this._lastError) {
+        return;
+      }
+      this._lastError = message.message;
       Notification.error(
         `Alerts: ${message.message}`.slice(0, MESSAGE_LENGTH),
         {
@@ -271,6 +278,7 @@ export class AlertsController implements IDisposable {
   private _timer = 0;
   private _counter = 0;
   private _sent = '';
+  private _lastError = '';
   private _sentOn: unknown = null;
   private _isDisposed = false;
   private _pinsChanged = new Signal<this, IPin[]>(this);
