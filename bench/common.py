@@ -378,19 +378,27 @@ def flood_command(lines: int, gated: bool = False) -> list[str]:
 
 
 def paced_command(
-    lines: int, rate: int, gated: bool = True, pad: int = 0, prefix: str = "line", gate: str = GATE
+    lines: int,
+    rate: int,
+    gated: bool = True,
+    pad: int = 0,
+    prefix: str = "line",
+    gate: str = GATE,
+    burst: float = 0.01,
 ) -> list[str]:
     """A command printing ``line 1`` … ``line N`` at ``rate`` lines a second (paced by
-    /proc/uptime, in bursts every 10 ms); ``pad`` characters more on each line."""
+    /proc/uptime, in bursts every ``burst`` seconds, 10 ms by default: each burst costs a
+    ``usleep`` process); ``pad`` characters more on each line."""
     tail = " " + "x" * (pad - 1) if pad else ""
+    per_burst = max(int(rate * burst), 1)
     awk = (
         'awk \'function now(  u, a) { getline u < "/proc/uptime"; close("/proc/uptime");'
         ' split(u, a, " "); return a[1] }'
         f" BEGIN {{ n = 0; t0 = now(); while (n < {lines}) {{"
-        f" t = int((now() - t0) * {rate}) + {max(rate // 100, 1)};"
+        f" t = int((now() - t0) * {rate}) + {per_burst};"
         f" if (t > {lines}) t = {lines};"
         f' while (n < t) {{ n++; printf "{prefix} %d{tail}\\n", n }}'
-        ' fflush(); system("usleep 10000") } }\''
+        f' fflush(); system("usleep {int(burst * 1_000_000)}") }} }}\''
     )
     return ["sh", "-c", (gate if gated else "") + awk]
 

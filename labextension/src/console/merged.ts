@@ -195,6 +195,7 @@ export class MergedConsole extends Widget {
   /** Clear the view and its buffer (the containers' logs are untouched). */
   clear(): void {
     this._buffer.clear();
+    this._dropPending();
     this._logView.clear();
   }
 
@@ -209,6 +210,7 @@ export class MergedConsole extends Widget {
     if (this.isDisposed) {
       return;
     }
+    this._dropPending();
     this._resizeObserver?.disconnect();
     this._themeObserver.disconnect();
     this._history.dispose();
@@ -479,8 +481,29 @@ export class MergedConsole extends Widget {
       }
     }
     if (out) {
-      this._logView.writeRaw(out);
+      // Ten containers bring ten times the frames of one for the same lines: what comes
+      // within a frame's time goes to the terminal as one write.
+      this._pending += out;
+      if (!this._pendingTimer) {
+        this._pendingTimer = window.setTimeout(() => this._flushPending(), 16);
+      }
     }
+  }
+
+  /** Write what is queued for the terminal now. */
+  private _flushPending(): void {
+    const text = this._pending;
+    this._dropPending();
+    if (text && !this.isDisposed) {
+      this._logView.writeRaw(text);
+    }
+  }
+
+  /** Forget what is queued (the view is cleared, or drawn again from the buffer). */
+  private _dropPending(): void {
+    window.clearTimeout(this._pendingTimer);
+    this._pendingTimer = 0;
+    this._pending = '';
   }
 
   /** Show lines as they came, or laid out; hide lines below a level. */
@@ -491,6 +514,7 @@ export class MergedConsole extends Widget {
 
   /** Draw the buffer again: after hide/show, timestamps, a wider name or a theme change. */
   private _redraw(): void {
+    this._dropPending();
     this._logView.clear();
     this._formatter.reset();
     this._formatter.options.timestamps = this._timestamps;
@@ -498,6 +522,7 @@ export class MergedConsole extends Widget {
       line => line.container === null || !this._hidden.has(line.container)
     );
     this._write(shown);
+    this._flushPending();
     const term = this._searchInput.value;
     // The matches are found once the terminal has taken in what was written.
     this._logView.terminal.write('', () => {
@@ -626,6 +651,7 @@ export class MergedConsole extends Widget {
 
   private _onReset(): void {
     this._buffer.clear();
+    this._dropPending();
     this._logView.clear();
   }
 
@@ -751,6 +777,8 @@ export class MergedConsole extends Widget {
   private _downloadLogs: MergedConsole.DownloadLogs | null;
   private _openContainer: ((name: string) => void) | null;
   private _logView: LogView;
+  private _pending = '';
+  private _pendingTimer = 0;
   private _timestamps: boolean;
   private _buffer: LogBuffer;
   private _history: HistorySearchPanel;
