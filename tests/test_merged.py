@@ -347,15 +347,19 @@ class TestSlowReader:
 
 
 async def test_merged_download_as_one_file_and_as_a_zip(jp_fetch, make_container, project):
+    # Both start printing at the same wall-clock second (however long creating them took),
+    # the second 0.15 s later: their lines alternate.
+    go = int(time.time()) + 3
     for offset, name in enumerate(("api", "db")):
         service(
             make_container,
             project,
             name,
-            f"sleep {offset * 0.15}; for i in 1 2 3; do echo {name} $i; sleep 0.3; done; "
-            f"echo {name} oops >&2; sleep 3600",
+            f"while [ $(date +%s) -lt {go} ]; do usleep 20000; done; sleep {offset * 0.15}; "
+            f"for i in 1 2 3; do echo {name} $i; sleep 0.3; done; echo {name} oops >&2; "
+            "sleep 3600",
         )
-    await asyncio.sleep(1.5)
+    await asyncio.sleep(max(go - time.time(), 0) + 1.5)
     response = await jp_fetch("api", "littlewings", "logs", params={"project": project})
     assert response.headers["Content-Disposition"] == f'attachment; filename="{project}.log"'
     text = response.body.decode()
