@@ -45,6 +45,12 @@ import {
 const FOCUSABLE =
   '.jp-LittleWings-item, .jp-LittleWings-service, .jp-LittleWings-groupHeader';
 
+/** Whether the pointer can hover (else a row's buttons are always shown, as CSS does). */
+const HOVER =
+  typeof window === 'undefined' || !window.matchMedia
+    ? true
+    : !window.matchMedia('(hover: none)').matches;
+
 /** Why the list cannot be shown. */
 type Problem =
   | { kind: 'engine'; detail: string }
@@ -90,7 +96,7 @@ export class ContainersPanel extends Widget {
     refresh.className = 'jp-LittleWings-button jp-LittleWings-refresh';
     refresh.title = 'Refresh the list';
     refresh.setAttribute('aria-label', 'Refresh the list');
-    refresh.appendChild(iconNode('restart'));
+    refresh.appendChild(Private.icon('restart'));
     refresh.addEventListener('click', () => void this.refresh());
     header.append(title, this._countNode, this._liveNode);
     if (this._onCreate) {
@@ -99,7 +105,7 @@ export class ContainersPanel extends Widget {
       create.className = 'jp-LittleWings-button jp-LittleWings-newContainer';
       create.title = 'New container…';
       create.setAttribute('aria-label', 'New container');
-      create.appendChild(iconNode('plus'));
+      create.appendChild(Private.icon('plus'));
       const onCreate = this._onCreate;
       create.addEventListener('click', () => onCreate(''));
       header.appendChild(create);
@@ -160,12 +166,22 @@ export class ContainersPanel extends Widget {
     this._listNode.addEventListener('focusin', event => {
       const key = Private.rowKeyOf(event.target as HTMLElement);
       this._list.pinned = key;
+      this._focusKey = key;
+      this._revealActions(event.target as HTMLElement);
     });
     this._listNode.addEventListener('focusout', event => {
       const next = event.relatedTarget as Node | null;
       if (!next || !this._listNode.contains(next)) {
         this._list.pinned = null;
+        this._focusKey = null;
       }
+    });
+    this._listNode.addEventListener('mouseover', event => {
+      const item = this._revealActions(event.target as HTMLElement);
+      this._hoverKey = item?.dataset.key ?? null;
+    });
+    this._listNode.addEventListener('mouseleave', () => {
+      this._hoverKey = null;
     });
     this._listNode.addEventListener('contextmenu', event => {
       const target = event.target as HTMLElement;
@@ -729,6 +745,15 @@ export class ContainersPanel extends Widget {
     }
   }
 
+  /** Give the container row around `target` its buttons (hovered or focused). */
+  private _revealActions(target: HTMLElement): HTMLElement | null {
+    const item = target.closest<HTMLElement>('.jp-LittleWings-item');
+    if (item && !item.dataset.actions) {
+      this._fillActions(item);
+    }
+    return item;
+  }
+
   private _openService(node: HTMLElement): void {
     const name = node.dataset.service;
     if (name && this._onServiceLogs) {
@@ -926,7 +951,7 @@ export class ContainersPanel extends Widget {
       open.type = 'button';
       open.className = 'jp-LittleWings-button jp-LittleWings-openSelected';
       open.title = 'Their logs in one view, interleaved in time';
-      open.append(iconNode('merged'), document.createTextNode('Open logs'));
+      open.append(Private.icon('merged'), document.createTextNode('Open logs'));
       const onMergedLogs = this._onMergedLogs;
       open.addEventListener('click', () => onMergedLogs(selected));
       children.push(open);
@@ -936,7 +961,7 @@ export class ContainersPanel extends Widget {
     clear.className = 'jp-LittleWings-button jp-LittleWings-clearSelection';
     clear.title = 'Clear the selection (Escape)';
     clear.setAttribute('aria-label', 'Clear the selection');
-    clear.appendChild(iconNode('close'));
+    clear.appendChild(Private.icon('close'));
     clear.addEventListener('click', () =>
       this._select(this._selectedKey ?? '', 'only')
     );
@@ -1145,7 +1170,10 @@ export class ContainersPanel extends Widget {
     header.dataset.engine = engine.name;
     header.setAttribute('role', 'treeitem');
     header.setAttribute('aria-expanded', String(!row.collapsed));
-    const caret = iconNode('down', 'jp-LittleWings-icon jp-LittleWings-caret');
+    const caret = Private.icon(
+      'down',
+      'jp-LittleWings-icon jp-LittleWings-caret'
+    );
     const text = document.createElement('span');
     text.className = 'jp-LittleWings-engineText';
     const name = document.createElement('span');
@@ -1197,7 +1225,7 @@ export class ContainersPanel extends Widget {
       create.title = `New container on ${engine.name}…`;
       create.setAttribute('aria-label', `New container on ${engine.name}`);
       create.tabIndex = -1;
-      create.appendChild(iconNode('plus'));
+      create.appendChild(Private.icon('plus'));
       node.appendChild(create);
     }
     return node;
@@ -1212,7 +1240,10 @@ export class ContainersPanel extends Widget {
     header.dataset.engine = row.engine;
     header.setAttribute('role', 'treeitem');
     header.setAttribute('aria-expanded', String(!row.collapsed));
-    const caret = iconNode('down', 'jp-LittleWings-icon jp-LittleWings-caret');
+    const caret = Private.icon(
+      'down',
+      'jp-LittleWings-icon jp-LittleWings-caret'
+    );
     const name = document.createElement('span');
     name.className = 'jp-LittleWings-groupName';
     name.textContent = key || 'Other containers';
@@ -1239,7 +1270,7 @@ export class ContainersPanel extends Widget {
         logs.title = `Open project logs: every container of ${key}, merged`;
         logs.setAttribute('aria-label', `Open project logs of ${key}`);
         logs.tabIndex = -1;
-        logs.appendChild(iconNode('merged'));
+        logs.appendChild(Private.icon('merged'));
         node.appendChild(logs);
       }
     }
@@ -1257,7 +1288,10 @@ export class ContainersPanel extends Widget {
     header.setAttribute('role', 'treeitem');
     header.setAttribute('aria-expanded', String(!row.collapsed));
     header.title = `Docker Swarm services of ${row.engine}`;
-    const caret = iconNode('down', 'jp-LittleWings-icon jp-LittleWings-caret');
+    const caret = Private.icon(
+      'down',
+      'jp-LittleWings-icon jp-LittleWings-caret'
+    );
     const name = document.createElement('span');
     name.className = 'jp-LittleWings-groupName';
     name.textContent = 'Services';
@@ -1337,11 +1371,11 @@ export class ContainersPanel extends Widget {
       logs.title = `Open the logs of ${s.name}'s tasks, merged`;
       logs.setAttribute('aria-label', `Open the logs of service ${s.name}`);
       logs.tabIndex = -1;
-      logs.appendChild(iconNode('merged'));
+      logs.appendChild(Private.icon('merged'));
       actions.appendChild(logs);
     }
     node.append(
-      stateNode(
+      Private.state(
         healthy ? 'running' : 'starting',
         healthy ? 'All tasks running' : 'Tasks missing'
       ),
@@ -1359,12 +1393,12 @@ export class ContainersPanel extends Widget {
     const state = displayState(c);
     const key = containerKey(c);
     const busy = this._busy.has(key);
-    const canWrite = this.permissions.write;
     const item = document.createElement('div');
     item.className = 'jp-LittleWings-item';
     item.classList.toggle('jp-mod-indented', depth > 0);
     Private.indent(item, depth);
     item.classList.toggle('jp-mod-busy', busy);
+    item.dataset.key = key;
     item.dataset.id = c.id;
     item.dataset.name = c.name;
     item.dataset.engine = String(c.engine ?? '');
@@ -1408,6 +1442,34 @@ export class ContainersPanel extends Widget {
 
     const actions = document.createElement('div');
     actions.className = 'jp-LittleWings-itemActions';
+    item.append(
+      Private.state(
+        busy ? 'restarting' : state,
+        busy ? 'Working…' : STATE_LABELS[state]
+      ),
+      main,
+      actions
+    );
+    // The buttons show on hover, focus or while busy: made then, not for every row drawn.
+    if (busy || key === this._hoverKey || key === this._focusKey || !HOVER) {
+      this._fillActions(item);
+    }
+    return item;
+  }
+
+  /** The row's buttons (console, shell, start/stop, restart), once it needs them. */
+  private _fillActions(item: HTMLElement): void {
+    const key = item.dataset.key ?? '';
+    const c = this._containers.get(key);
+    const actions = item.querySelector<HTMLElement>(
+      '.jp-LittleWings-itemActions'
+    );
+    if (!c || !actions || item.dataset.actions) {
+      return;
+    }
+    item.dataset.actions = '1';
+    const busy = this._busy.has(key);
+    const canWrite = this.permissions.write;
     const running =
       c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
     const buttons: [string, IconName, string, boolean][] = [
@@ -1451,19 +1513,9 @@ export class ContainersPanel extends Widget {
       button.setAttribute('aria-label', `${label} ${c.name}`);
       button.disabled = !enabled;
       button.tabIndex = -1;
-      button.appendChild(iconNode(icon));
+      button.appendChild(Private.icon(icon));
       actions.appendChild(button);
     }
-
-    item.append(
-      stateNode(
-        busy ? 'restarting' : state,
-        busy ? 'Working…' : STATE_LABELS[state]
-      ),
-      main,
-      actions
-    );
-    return item;
   }
 
   private _problemNode(problem: NonNullable<Problem>): HTMLElement {
@@ -1523,6 +1575,8 @@ export class ContainersPanel extends Widget {
   private _containers = new Map<string, IContainerSummary>();
   private _sorted: IContainerSummary[] | null = null;
   private _changedKeys = new Set<string>();
+  private _hoverKey: string | null = null;
+  private _focusKey: string | null = null;
   private _replacedKeys = false;
   private _engines: IEngineState[] = [];
   private _services = new Map<string, IServiceSummary[]>();
@@ -1610,6 +1664,37 @@ namespace Private {
       default:
         return a.text === (b as typeof a).text;
     }
+  }
+
+  const icons = new Map<string, HTMLSpanElement>();
+
+  /** An icon, cloned from one made once (rows are drawn often: no SVG parsed per row). */
+  export function icon(
+    name: IconName,
+    className = 'jp-LittleWings-icon'
+  ): HTMLSpanElement {
+    const key = `${name} ${className}`;
+    let made = icons.get(key);
+    if (!made) {
+      made = iconNode(name, className);
+      icons.set(key, made);
+    }
+    return made.cloneNode(true) as HTMLSpanElement;
+  }
+
+  const states = new Map<string, HTMLSpanElement>();
+
+  /** A state badge, cloned from one made once. */
+  export function state(name: string, title: string): HTMLSpanElement {
+    let made = states.get(name);
+    if (!made) {
+      made = stateNode(name, '');
+      states.set(name, made);
+    }
+    const node = made.cloneNode(true) as HTMLSpanElement;
+    node.title = title;
+    node.setAttribute('aria-label', title);
+    return node;
   }
 
   /** The key of the row a node is in. */
