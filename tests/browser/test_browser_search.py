@@ -340,6 +340,7 @@ def test_search_a_merged_view_names_each_match_s_container(
     lines = jump.locator(".jp-LittleWings-jumpLine").all_inner_texts()
     assert lines[-2:] == ["db line 30", "db: request failed"]
     assert not any(line.startswith("web") for line in lines)
+    lab.page.screenshot(path=str(SCREENSHOTS / "search-merged.png"))
     jump.locator(".jp-LittleWings-backToLive").click()
     expect(jump).to_be_hidden()
     assert not lab.errors
