@@ -344,3 +344,40 @@ def test_search_a_merged_view_names_each_match_s_container(
     jump.locator(".jp-LittleWings-backToLive").click()
     expect(jump).to_be_hidden()
     assert not lab.errors
+
+
+def test_search_all_history_in_the_notebook_widget(
+    lab_server: Any, browser: Any, make_container: Callable[..., Any]
+) -> None:
+    """The notebook widget's console has the same history search (run by the kernel's session
+    core): a line 3,000 lines back, beyond the widget's 500 lines of history, found and shown."""
+    from conftest import LabPage, run_cell
+    from test_browser_widget import open_widget, write_notebook
+
+    command = (
+        'echo "the widget needle"; i=0; while [ $i -lt 3000 ]; do echo "line $i"; '
+        "i=$((i+1)); done; sleep 100000"
+    )
+    box = make_container(["sh", "-c", command])
+    wait_for_docker_log(box, "line 2999")
+    notebook = write_notebook(lab_server, f"search-{box.name}", box.name)
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    context.set_default_timeout(20000)
+    try:
+        page = context.new_page()
+        lab = LabPage(page, lab_server)
+        lab.open_notebook(notebook)
+        run_cell(page, 0)
+        widget = open_widget(page)
+        lab.wait_for_log(widget, "line 2999", timeout=30)
+        panel = history_search(widget)
+        run_search(panel, "widget needle")
+        expect(panel.locator(".jp-LittleWings-hsProgress")).to_contain_text(
+            "Done: 1 match", timeout=30000
+        )
+        panel.locator(".jp-LittleWings-hsResult").first.click()
+        jump = widget.locator(".jp-LittleWings-jumpView")
+        expect(jump.locator(".jp-mod-match")).to_have_text("the widget needle")
+        assert not lab.errors
+    finally:
+        context.close()
