@@ -29,6 +29,12 @@ import {
 } from './alerts';
 import { downloadLogs, downloadMergedLogs, websocketUrl } from './api';
 import {
+  ArchivedLogs,
+  IArchivedContainer,
+  RemovedContainers,
+  fetchArchive
+} from './archive';
+import {
   ConsoleConnection,
   ContainerConsole,
   DEFAULT_CONSOLE_SETTINGS,
@@ -67,6 +73,7 @@ namespace CommandIDs {
   export const toggleTimestamps = 'littlewings:console-toggle-timestamps';
   export const download = 'littlewings:console-download';
   export const togglePin = 'littlewings:toggle-pin';
+  export const openArchivedLogs = 'littlewings:open-archived-logs';
 }
 
 const PLUGIN_ID = 'littlewings-jupyter:plugin';
@@ -178,6 +185,41 @@ const plugin: JupyterFrontEndPlugin<void> = {
     panel.title.caption = 'Containers';
     shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, 'littlewings-containers');
+
+    // Removed containers whose logs the archive keeps (archive.ts), under the list.
+    const removedContainers = new RemovedContainers({
+      socket,
+      onOpen: c =>
+        void commands.execute(CommandIDs.openArchivedLogs, { id: c.id })
+    });
+    panel.node.appendChild(removedContainers.node);
+    commands.addCommand(CommandIDs.openArchivedLogs, {
+      label: 'Open Archived Logs',
+      caption: "A removed container's logs, as the archive keeps them",
+      execute: async args => {
+        const id = typeof args.id === 'string' ? args.id : '';
+        const open = Array.from(shell.widgets('main')).find(
+          w => w instanceof ArchivedLogs && w.container.id === id
+        );
+        if (open) {
+          shell.activateById(open.id);
+          return open;
+        }
+        let container: IArchivedContainer | undefined =
+          removedContainers.containers.find(c => c.id === id);
+        if (!container) {
+          const answer = await fetchArchive();
+          container = answer.containers.find(c => c.id === id || c.name === id);
+        }
+        if (!container) {
+          throw new Error(`${id} is not in the archive`);
+        }
+        const widget = new ArchivedLogs(container);
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+        return widget;
+      }
+    });
 
     /** The `engine` argument of a command ('' for the default engine). */
     const engineArg = (args: Record<string, unknown>): string =>
