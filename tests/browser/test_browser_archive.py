@@ -28,7 +28,7 @@ def test_removed_container_logs_from_the_sidebar(
         [
             "sh",
             "-c",
-            "for i in $(seq 1 40); do echo \"archived line $i\"; done; "
+            'for i in $(seq 1 40); do echo "archived line $i"; done; '
             "echo 'error: a rare kiwifruit went missing' >&2; "
             "echo 'archived line end'; sleep 100000",
         ],
