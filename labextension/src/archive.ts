@@ -185,6 +185,7 @@ export class RemovedContainers {
   dispose(): void {
     window.clearInterval(this._timer);
     window.clearTimeout(this._soon);
+    window.clearTimeout(this._later);
     this._socket.messageReceived.disconnect(this._onMessage, this);
     this._socket.opened.disconnect(this._refreshSoon, this);
     this.node.remove();
@@ -199,10 +200,15 @@ export class RemovedContainers {
     }
   }
 
-  /** The archive marks a container removed just after Docker's event: ask in a moment. */
+  /**
+   * The archive marks a container removed just after Docker's event: ask in a moment, and
+   * once more a little later (a busy server marks it later; the 30 s poll is long to wait).
+   */
   private _refreshSoon(): void {
     window.clearTimeout(this._soon);
+    window.clearTimeout(this._later);
     this._soon = window.setTimeout(() => void this.refresh(), 700);
+    this._later = window.setTimeout(() => void this.refresh(), 4000);
   }
 
   private _render(): void {
@@ -270,6 +276,7 @@ export class RemovedContainers {
   private _serial = 0;
   private _timer: number;
   private _soon = 0;
+  private _later = 0;
 }
 
 export namespace RemovedContainers {
