@@ -197,6 +197,22 @@ class AlertRules:
         tap.patterns = patterns
         self.session.manager.subscribe_logs(ref, tap)
 
+    def take_taps(self, previous: AlertRules) -> None:
+        """Keep the pattern taps of ``previous`` that these rules still want (with their new
+        patterns), and its cooldown state."""
+        self.cooldown = (
+            previous.cooldown
+            if previous.cooldown.seconds == self.cooldown.seconds
+            else self.cooldown
+        )
+        for key, tap in list(previous.taps.items()):
+            patterns = [
+                p for rule in self.rules_for(tap.summary, tap.ref.engine) for p in rule.patterns
+            ]
+            if patterns:
+                tap.patterns = patterns
+                self.taps[key] = previous.taps.pop(key)
+
     def raise_alert(self, kind: str, summary: dict[str, Any], **fields: Any) -> None:
         """Send an alert, unless the cooldown holds it back."""
         held = self.cooldown.admit(summary.get("id", ""), kind)

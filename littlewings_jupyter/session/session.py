@@ -678,9 +678,12 @@ class ClientSession:
 
     async def _on_alerts(self, message: protocol.Alerts) -> None:
         await self._authorize("read")
-        if self.alerts is not None:
-            self.alerts.close()
+        previous = self.alerts
         alerts = self.alerts = AlertRules(self, message.rules, message.cooldown)
+        if previous is not None:
+            # A tap still wanted stays subscribed (no line missed while the rules change).
+            alerts.take_taps(previous)
+            previous.close()
         manager = self.manager
         if message.rules:
             manager.alert_sessions.add(self)
