@@ -5,6 +5,7 @@ batch; the size bound."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -201,3 +202,99 @@ class TestBehind:
         numbers = [int(row[0]) for row in rows]
         db.close()
         assert numbers == list(range(1, 200001))
+
+
+def _start_server(tmp_path: Any, archive_path: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    import secrets
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = secrets.token_hex(8)
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            "--allow-root",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.token={token}",
+            f"--ServerApp.root_dir={tmp_path}",
+            "--LittleWings.archive=True",
+            f"--LittleWings.archive_path={archive_path}",
+            "--LittleWings.use_docker_contexts=False",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "server.log", "ab"),  # noqa: SIM115 - the server keeps it
+    )
+    return process, f"http://127.0.0.1:{port}/", token
+
+
+def _archived_lines(url: str, token: str, name: str) -> int:
+    import urllib.request
+
+    request = urllib.request.Request(
+        url + "api/littlewings/archive", headers={"Authorization": f"token {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        items = json.loads(answer.read())["containers"]
+    return next((i["lines"] for i in items if i["name"] == name), 0)
+
+
+MINE = (
+    "SELECT l.text FROM lines l JOIN containers c ON c.key = l.container WHERE c.id = ? "
+    "ORDER BY l.ts, l.ordinal"
+)
+
+
+def test_a_server_killed_with_signal_9_loses_nothing_that_docker_still_has(
+    tmp_path, make_container
+):
+    archive_path = str(tmp_path / "archive.sqlite")
+    box = make_container(
+        "sleep 2; i=0; while [ $i -lt 400 ]; do seq $((i*500+1)) $((i*500+500)); i=$((i+1)); "
+        "usleep 20000; done; sleep 3600"
+    )  # 200,000 lines over about 10 s
+    server, url, token = _start_server(tmp_path, archive_path)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # heavy writes under way
+            with contextlib.suppress(Exception):
+                if _archived_lines(url, token, box.name) > 30_000:
+                    break
+            assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
+            time.sleep(0.2)
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+        db = sqlite3.connect(archive_path)
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        numbers = [int(r[0]) for r in db.execute(MINE, (box.id,))]
+        db.close()
+        assert numbers == list(range(1, len(numbers) + 1)), "a gap or a reordering"
+        # Started again, the server reads from Docker what the killed one had not committed.
+        server, url, token = _start_server(tmp_path, archive_path)
+        box.reload()
+        deadline = time.monotonic() + 90
+        while True:
+            with contextlib.suppress(Exception):
+                if _archived_lines(url, token, box.name) >= 200_000:
+                    break
+            assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
+            time.sleep(0.5)
+        db = sqlite3.connect(archive_path)
+        numbers = [int(r[0]) for r in db.execute(MINE, (box.id,))]
+        db.close()
+        assert numbers == list(range(1, 200_001))
+    finally:
+        server.kill()
+        server.wait(10)

@@ -584,9 +584,11 @@ class SessionManager:
         archive.register(key, summary)
         after = await self.run(archive.last_cursor, key)
         tap = ArchiveTap(archive, key, after, lambda t: self._archive_catch_up(ref, t))
+        # Live lines wait while what it printed before is read (the server was down, or it
+        # just started): the archive gets its lines in order, so a crash leaves no hole.
+        tap.held = []
         self.archive_taps[key] = (ref, tap)
         follower = self.subscribe_logs(ref, tap)
-        # What it printed while nobody archived it (the server was down, it just started).
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(follower.ready), 30)
         since = after.docker_since() if after else None
@@ -595,10 +597,7 @@ class SessionManager:
             lines = await self.run(lambda: engine_client.read_logs(ref.id, ref.tty, since=since))
         except LittleWingsError:
             lines = []
-        lines = [line for line in lines if after is None or line.cursor > after]
-        if lines:
-            tap.after = lines[-1].cursor  # the follower's overlap with these is dropped
-            archive.add(key, lines)
+        tap.caught_up([line for line in lines if after is None or line.cursor > after])
 
     def _archive_catch_up(self, ref: ContainerRef, tap: ArchiveTap) -> None:
         """The archive's writer fell behind: once it caught up, read what was let go."""
