@@ -217,7 +217,11 @@ export class ContainersPanel extends Widget {
     this._socket.statusChanged.connect(this._onSocketStatus, this);
     this._onSocketStatus(this._socket, this._socket.status);
     // Uptimes ("Up 5 minutes") move on: every row is drawn again now and then.
-    this._ticker = window.setInterval(() => this._render(true), 30000);
+    this._ticker = window.setInterval(() => {
+      this._render(true);
+      // Replicas and update states move on too.
+      this._loadServices();
+    }, 30000);
   }
 
   /** Emitted when the list or a container changes (commands re-check their enabled state). */
@@ -556,6 +560,21 @@ export class ContainersPanel extends Widget {
     }
   }
 
+  /** Reload an engine's services in a moment (a burst of task events: one reload). */
+  private _servicesSoon(engine: string): void {
+    const state = this._engines.find(e => e.name === engine);
+    if (state?.swarm !== 'manager' || this._servicesTimers.has(engine)) {
+      return;
+    }
+    this._servicesTimers.set(
+      engine,
+      window.setTimeout(() => {
+        this._servicesTimers.delete(engine);
+        this._loadServices([engine]);
+      }, 500)
+    );
+  }
+
   // ---- live updates -----------------------------------------------------------------------
 
   private _onSocketOpened(): void {
@@ -597,6 +616,14 @@ export class ContainersPanel extends Widget {
       }
       // Only this one moves in the order (a burst of creates is not a sort per frame).
       this._changedKeys.add(key);
+      // A Swarm task's container came, went or changed: its service's counts did too.
+      const labels = (summary.labels ?? known?.labels ?? {}) as Record<
+        string,
+        string
+      >;
+      if (labels['com.docker.swarm.service.name'] || !known?.labels) {
+        this._servicesSoon(String(summary.engine ?? ''));
+      }
       // A burst of events (a compose up, 5,000 creates) is drawn once per frame.
       this._scheduleRender();
     } else if (message.type === 'status') {
@@ -1182,9 +1209,10 @@ export class ContainersPanel extends Widget {
     const detail = document.createElement('span');
     detail.className = 'jp-LittleWings-engineDetail';
     if (engine.reachable) {
+      // The Swarm role first: a long URL is what the ellipsis may cut.
       detail.textContent = [
-        engine.url,
-        engine.swarm ? `swarm ${engine.swarm}` : ''
+        engine.swarm ? `swarm ${engine.swarm}` : '',
+        engine.url
       ]
         .filter(Boolean)
         .join(' · ');
@@ -1576,6 +1604,7 @@ export class ContainersPanel extends Widget {
   private _sorted: IContainerSummary[] | null = null;
   private _changedKeys = new Set<string>();
   private _hoverKey: string | null = null;
+  private _servicesTimers = new Map<string, number>();
   private _focusKey: string | null = null;
   private _replacedKeys = false;
   private _engines: IEngineState[] = [];

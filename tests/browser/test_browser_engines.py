@@ -433,3 +433,90 @@ def test_project_logs_of_the_second_engine_and_restore(
     lab.wait_for_log(merged, "db says hi on second")
     assert "on local" not in lab.log_text(merged)
     assert not lab.errors, lab.errors
+
+
+SWARM_SCRIPT = 'i=0; while true; do i=$((i+1)); echo "slot $SLOT line $i"; sleep 0.3; done'
+MERGED_ROW = re.compile(r"^(?P<name>\S+)\s+\| (?P<text>.*?)\s*$")
+
+
+@pytest.fixture
+def swarm_service(second_engine: Any) -> Iterator[Any]:
+    """A replicated service of 2 tasks on the second engine (made a single-node Swarm
+    manager), each task printing its slot."""
+    import docker.types
+
+    second_engine.init_swarm()
+    client = second_engine.client()
+    service = client.services.create(
+        IMAGE,
+        ["sh", "-c", SWARM_SCRIPT],
+        name=f"lwsvc{uuid.uuid4().hex[:6]}",
+        env=["SLOT={{.Task.Slot}}"],
+        labels={TEST_LABEL: "1"},
+        container_labels={TEST_LABEL: "1"},
+        mode=docker.types.ServiceMode("replicated", replicas=2),
+    )
+    deadline = time.monotonic() + 60
+    while sum(1 for t in service.tasks() if t["Status"]["State"] == "running") < 2:
+        assert time.monotonic() < deadline, service.tasks()
+        time.sleep(0.3)
+    yield service
+    with contextlib.suppress(Exception):
+        service.remove()
+    client.close()
+
+
+def test_swarm_services_of_a_manager_and_their_merged_logs(
+    swarm_service: Any, engines_lab: Any
+) -> None:
+    """Under an engine that is a Swarm manager, a Services group lists each service (image,
+    running/desired replicas); opening one shows its tasks' logs merged, each line after the
+    task that printed it; scaling it shows in the list."""
+    lab = engines_lab
+    page = lab.page
+    name = swarm_service.name
+    lab.show_containers()
+    header = engine_header(lab, "second")
+    expect(header).to_contain_text("swarm manager", timeout=15000)
+    group = page.locator(f"{PANEL} .jp-LittleWings-servicesRow[data-engine='second']")
+    expect(group).to_contain_text("Services")
+    row = page.locator(f"{PANEL} .jp-LittleWings-service[data-service='{name}']")
+    expect(row).to_be_visible()
+    expect(row.locator(".jp-LittleWings-serviceReplicas")).to_have_text("2/2")
+    expect(row.locator(".jp-LittleWings-itemImage")).to_contain_text("littlewings/busybox")
+    expect(page.locator(f"{PANEL} .jp-LittleWings-service")).to_have_count(1)
+    lab.screenshot("engines-swarm-services")
+
+    row.dblclick()
+    tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+    expect(tab).to_contain_text(f"{name} @ second")
+    console = page.locator(
+        ".jp-LittleWings-mergedConsole:visible",
+        has=page.locator(".jp-LittleWings-mergedName", has_text=name),
+    )
+    console.locator(".xterm-rows").wait_for(timeout=15000)
+    expect(console.locator(".jp-LittleWings-consoleMeta")).to_contain_text("Swarm service")
+
+    def marked() -> dict[str, set[str]]:
+        """Task name -> the slots its lines say, from the rows on screen."""
+        found: dict[str, set[str]] = {}
+        for raw in console.locator(".xterm-rows > div").all_inner_texts():
+            m = MERGED_ROW.match(raw.replace("\xa0", " "))
+            slot = re.search(r"slot (\d+) line", m["text"]) if m else None
+            if m and slot:
+                found.setdefault(m["name"], set()).add(slot[1])
+        return found
+
+    deadline = time.monotonic() + 30
+    while set(marked()) != {f"{name}.1", f"{name}.2"}:
+        assert time.monotonic() < deadline, lab.log_text(console)
+        time.sleep(0.3)
+    # Each line is marked with the task that printed it.
+    assert marked() == {f"{name}.1": {"1"}, f"{name}.2": {"2"}}, marked()
+    lab.screenshot("engines-swarm-logs")
+
+    # Scaled to 3: the list follows (its tasks' containers come with events).
+    swarm_service.scale(3)
+    lab.show_containers()
+    expect(row.locator(".jp-LittleWings-serviceReplicas")).to_have_text("3/3", timeout=30000)
+    assert not lab.errors, lab.errors
