@@ -111,7 +111,13 @@ class ShellRun:
         """Whether the pump should stop reading the terminal for now (its client lags)."""
         if self.backlog() + self._unsent > MAX_SHELL_BACKLOG:
             return True
-        return self.flow_control and self.session is not None and self.unacked > FLOW_WINDOW
+        # What was read and not sent yet counts too: a loop slow to flush (a loaded machine)
+        # must not let the reader run a whole backlog ahead of the window.
+        return (
+            self.flow_control
+            and self.session is not None
+            and self.unacked + self._unsent > FLOW_WINDOW
+        )
 
     def acknowledge(self, chars: int) -> None:
         """The client showed ``chars`` more characters of output."""
