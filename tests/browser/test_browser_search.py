@@ -276,7 +276,8 @@ def test_json_lines_with_level_colours_and_a_level_filter(
     level = console.locator(".jp-LittleWings-levelFilter")
     level.select_option("warn")
     expect(console.locator(".xterm-rows")).not_to_contain_text("service started")
-    shown = lab.log_text(console)
+    # (The view is cleared, then drawn again: wait for the drawing, not only the clearing.)
+    shown = lab.wait_for_log(console, "plain text failure")
     assert "slow request" in shown and "disk failed" in shown and "plain text failure" in shown
     assert "just a plain line" not in shown and "pino trace" not in shown
     level.select_option("")
