@@ -82,13 +82,25 @@ async def test_patterns_labels_and_the_cooldown_of_a_restart_loop(lw_client, mak
 
 
 async def test_unhealthy_and_oom(lw_client, make_container):
+    # Healthy until the rules are set: Docker says "unhealthy" once, on the change, and a
+    # check that failed before the rules would be an event the test never sees.
     sick = make_container(
         "sleep 3600",
-        healthcheck={"test": ["CMD", "false"], "interval": 200_000_000, "retries": 1},
+        healthcheck={
+            "test": ["CMD-SHELL", "[ ! -e /tmp/sick ]"],
+            "interval": 200_000_000,
+            "retries": 1,
+        },
     )
-    hog = make_container("sleep 1; tail /dev/zero", mem_limit="16m", memswap_limit="16m")
+    hog = make_container(
+        "while [ ! -e /tmp/go ]; do sleep 0.1; done; tail /dev/zero",
+        mem_limit="16m",
+        memswap_limit="16m",
+    )
     client = await lw_client()
     await set_rules(client, [{"server_id": sick.name}, {"server_id": hog.name}])
+    sick.exec_run(["touch", "/tmp/sick"])
+    hog.exec_run(["touch", "/tmp/go"])
     got: dict[str, dict[str, Any]] = {}
     while not {"unhealthy", "oom"} <= set(got):  # (the OOM kill is a death too: "died")
         alert = await client.until(lambda f: f.get("type") == "alert", timeout=20)

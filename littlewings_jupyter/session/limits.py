@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
-from traitlets import Bool, Float, HasTraits, Int, List, Unicode
+from traitlets import Bool, Float, HasTraits, Int, List, TraitError, Unicode, validate
 
 from ..docker.lines import Cursor, LogLine
 from ..docker.spec import Policy
-from ..errors import Forbidden
+from ..errors import Forbidden, InvalidMessage
+from ..patterns import Pattern, compile_pattern
 
 
 class Limits(HasTraits):
@@ -173,15 +173,35 @@ class Limits(HasTraits):
             allow_privileged=self.allow_privileged,
         )
 
+    @validate("command_allow", "command_deny")
+    def _valid_command_patterns(self, proposal: Any) -> list[str]:
+        """The lists match what users type: RE2 must take them (linear time), or the server
+        does not start."""
+        name = proposal["trait"].name
+        for source in proposal["value"]:
+            try:
+                _command_pattern(source, name)
+            except InvalidMessage as exc:
+                raise TraitError(exc.message) from None
+        return list(proposal["value"])
+
     def check_command(self, text: str) -> None:
         """Refuse a command the allow-list does not match or the deny-list does."""
         if self.command_allow and not any(
-            re.fullmatch(pattern, text, re.S) for pattern in self.command_allow
+            _command_pattern(source, "command_allow").fullmatch(text)
+            for source in self.command_allow
         ):
             raise Forbidden("This command is not in the server's allow-list (command_allow).")
-        for pattern in self.command_deny:
-            if re.search(pattern, text):
+        for source in self.command_deny:
+            if _command_pattern(source, "command_deny").search(text):
                 raise Forbidden("This command matches the server's deny-list (command_deny).")
+
+
+def _command_pattern(source: str, name: str) -> Pattern:
+    """An allow-list entry matches the whole command, newlines included (``.`` too); the
+    deny-list's anywhere in it. Compiled once (RE2 keeps what it compiled)."""
+    allow = name == "command_allow"
+    return compile_pattern(source, what=f"{name}: {source!r}", case_sensitive=True, dot_all=allow)
 
 
 class OutputThrottle:

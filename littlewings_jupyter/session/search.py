@@ -8,7 +8,6 @@ progress, stopping when asked. It is blocking: the session runs it in a worker t
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from bisect import bisect_right
@@ -19,10 +18,10 @@ from typing import Any
 from ..docker.lines import STREAM_NAMES, LogLine
 from ..docker.structured import LEVELS, parse_line
 from ..errors import InvalidMessage
+from ..patterns import Pattern, compile_pattern
 
 MAX_CONTEXT = 20
 MAX_LIMIT = 10_000
-MAX_PATTERN = 1000
 PROGRESS_EVERY = 0.5  # seconds between progress reports
 
 
@@ -39,21 +38,18 @@ class SearchQuery:
     limit: int = 1000
     since: float | None = None
     until: float | None = None
-    compiled: re.Pattern[str] = field(init=False, repr=False)
+    compiled: Pattern = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.pattern, str) or not self.pattern:
-            raise InvalidMessage("'query' must be the text (or regular expression) to find.")
-        if len(self.pattern) > MAX_PATTERN:
-            raise InvalidMessage(f"'query' is longer than {MAX_PATTERN} characters.")
-        # MULTILINE: lines are searched joined by newlines, and ^ and $ must mean a line's
-        # start and end there too.
-        flags = re.MULTILINE | (0 if self.case_sensitive else re.IGNORECASE)
-        source = self.pattern if self.regex else re.escape(self.pattern)
-        try:
-            self.compiled = re.compile(source, flags)
-        except re.error as exc:
-            raise InvalidMessage(f"'query' is not a valid regular expression: {exc}.") from None
+        # RE2 (linear time, the GIL let go): no pattern can stall the server. Multiline: lines
+        # are searched joined by newlines, and ^ and $ must mean a line's start and end there.
+        self.compiled = compile_pattern(
+            self.pattern,
+            what="'query'",
+            regex=self.regex,
+            case_sensitive=self.case_sensitive,
+            multiline=True,
+        )
         if self.levels is not None and not self.levels <= set(LEVELS):
             raise InvalidMessage(f"'level' must be among {', '.join(LEVELS)}.")
         if not 0 <= self.context <= MAX_CONTEXT:
@@ -158,16 +154,15 @@ class Progress:
 
 
 def _find(query: SearchQuery, lines: list[LogLine]) -> list[int]:
-    """Indexes of the lines whose text matches (one regex pass over the joined block)."""
+    """Indexes of the lines whose text matches (one RE2 pass over the joined block)."""
     pattern = query.compiled
-    texts = [line.text for line in lines]
-    block = "\n".join(texts)
+    texts = [line.text.encode("utf-8", "surrogatepass") for line in lines]
+    block = b"\n".join(texts)
     hits: list[int] = []
     starts: list[int] | None = None
     pos = 0
-    search = pattern.search
     while True:
-        found = search(block, pos)
+        found = pattern.search_block(block, pos)
         if found is None:
             return hits
         if starts is None:
@@ -175,9 +170,9 @@ def _find(query: SearchQuery, lines: list[LogLine]) -> list[int]:
             for text in texts:
                 starts.append(offset)
                 offset += len(text) + 1
-        index = bisect_right(starts, found.start()) - 1
+        index = bisect_right(starts, found[0]) - 1
         # A match may run over a line's end (the block joins lines): the line must match alone.
-        if found.end() <= starts[index] + len(texts[index]) or search(texts[index]):
+        if found[1] <= starts[index] + len(texts[index]) or pattern.search_block(texts[index]):
             hits.append(index)
         if index + 1 >= len(texts):
             return hits
