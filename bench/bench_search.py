@@ -8,11 +8,18 @@ Both searches run in the same process, interleaved and repeated (the best counts
   the request to ``search_end``.
 
 Both must find the same 1,000 lines. Target (issue 15): LittleWings within 1.5x of the baseline.
+
+Then the pattern engine alone, in this process, over the same lines in batches of 5,000 (as a
+search reads them): RE2 (what LittleWings runs since issue 21) against Python's ``re`` doing the
+same block search (the engine before), with the bench's regex; and the backtracking pattern
+``(a+)+$`` over lines of n a's and a b: ``re`` on one such line of 22 characters, RE2 on all
+of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import time
 from typing import Any
@@ -68,7 +75,78 @@ async def littlewings(server: Server, container: Any) -> tuple[float, int, int]:
         client.close()
 
 
+def _re_find(pattern: re.Pattern[str], texts: list[str]) -> int:
+    """The block search as it was with Python's re (one pass over the joined lines)."""
+    block = "\n".join(texts)
+    hits, pos = 0, 0
+    while (found := pattern.search(block, pos)) is not None:
+        hits += 1
+        end = block.find("\n", found.start())
+        if end < 0:
+            break
+        pos = end + 1
+    return hits
+
+
+def engines(results: Results) -> None:
+    """RE2 against re on the same batches, in this process (best of REPEATS)."""
+    from littlewings_jupyter.docker.lines import Cursor, LogLine
+    from littlewings_jupyter.session.search import SearchQuery, _find
+
+    cursor = Cursor("2026-12-07T00:00:00.000000000Z", 0)
+    texts = [f"ERROR {i}" if i % 1000 == 0 else f"line {i}" for i in range(1, N + 1)]
+    batches = [texts[i : i + 5000] for i in range(0, N, 5000)]
+    lines = [[LogLine(1, cursor, t) for t in batch] for batch in batches]
+    query = SearchQuery(REGEX, regex=True, case_sensitive=True)
+    python = re.compile(REGEX, re.MULTILINE)
+    best = {"re2": float("inf"), "re": float("inf")}
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        found = sum(len(_find(query, batch)) for batch in lines)
+        best["re2"] = min(best["re2"], time.perf_counter() - start)
+        assert found == N // 1000, found
+        start = time.perf_counter()
+        found = sum(_re_find(python, batch) for batch in batches)
+        best["re"] = min(best["re"], time.perf_counter() - start)
+        assert found == N // 1000, found
+    log(f"engines: RE2 {best['re2']:.2f}s, re {best['re']:.2f}s over {N:,} lines")
+    results.add(
+        "11 search",
+        f"pattern engine over {N:,} lines: seconds",
+        best["re2"],
+        "s",
+        best["re"],
+        "Python re, same blocks",
+        "(information)",
+        None,
+        note="in-process, batches of 5,000 lines joined by newlines, best of repeats",
+    )
+    almost = "a" * 21 + "b"
+    start = time.perf_counter()
+    assert re.search("(a+)+$", almost) is None
+    one_line = time.perf_counter() - start
+    evil = SearchQuery("(a+)+$", regex=True)
+    block = [LogLine(1, cursor, almost)] * 5000
+    start = time.perf_counter()
+    for _ in range(N // 5000):
+        assert _find(evil, block) == []
+    every_line = time.perf_counter() - start
+    log(f"(a+)+$: re {one_line:.3f}s on 1 line; RE2 {every_line:.2f}s on {N:,} lines")
+    results.add(
+        "11 search",
+        f"(a+)+$ over {N:,} lines of {len(almost)} characters: seconds",
+        every_line,
+        "s",
+        one_line,
+        "Python re, ONE such line",
+        "(information)",
+        None,
+        note="re doubles with each more a: 30 a's take minutes a line",
+    )
+
+
 def body(results: Results) -> None:
+    engines(results)
     with Containers() as containers, Server() as server:
         box = containers.create(["sh", "-c", SCRIPT])
         box.wait(timeout=300)

@@ -59,6 +59,12 @@ class Limits(HasTraits):
         "count). 0 disables. A warning is sent shortly before.",
     ).tag(config=True)
 
+    search_time_limit = Float(
+        300.0,
+        help="Seconds one search (WebSocket or REST) may run; it then ends with reason "
+        "'time_limit' and says how far it got. 0: no limit.",
+    ).tag(config=True)
+
     batch_interval = Float(
         0.02, help="Seconds log lines are collected before going out as one frame."
     ).tag(config=True)

@@ -183,11 +183,14 @@ def scan(
     query: SearchQuery,
     chunks: Iterable[list[tuple[Any, list[LogLine]]]],
     stop: threading.Event | None = None,
+    time_limit: float | None = None,
 ) -> Generator[tuple[str, Any], None, None]:
     """Search runs of lines, oldest first. Yields ``("matches", [Match…])`` as matches are
     complete (their ``after`` context read), ``("progress", Progress)`` about every
-    half-second, and last ``("end", (Progress, reason))``: ``done``, ``limit`` or
-    ``cancelled``."""
+    half-second, and last ``("end", (Progress, reason))``: ``done``, ``limit``,
+    ``cancelled`` or ``time_limit`` (``time_limit`` seconds passed: ``reached`` says where to
+    go on from)."""
+    deadline = None if not time_limit else time.monotonic() + time_limit
     progress = Progress()
     context = query.context
     recent: dict[Any, list[LogLine]] = {}  # each member's last `context` lines
@@ -238,6 +241,9 @@ def scan(
             reason = "limit"
             break
         now = time.monotonic()
+        if deadline is not None and now > deadline:
+            reason = "time_limit"
+            break
         if now - last_report >= PROGRESS_EVERY:
             last_report = now
             yield "progress", progress

@@ -791,7 +791,7 @@ class ClientSession:
     async def _run_search(
         self, message: protocol.Search, key: str, source: Any, stop: threading.Event
     ) -> None:
-        found = scan(message.query, source, stop)
+        found = scan(message.query, source, stop, self.manager.limits.search_time_limit)
         reason, progress = "done", None
         try:
             while True:

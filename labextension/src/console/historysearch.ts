@@ -364,7 +364,9 @@ export class HistorySearchPanel {
           ? `Stopped at ${n(LIMIT)} matches: `
           : state === 'cancelled'
             ? 'Cancelled: '
-            : '';
+            : state === 'time_limit'
+              ? "Stopped at the server's time limit (narrow the time range to go on): "
+              : '';
     this._progressNode.textContent = `${prefix}${matches}, ${lines}${span}`;
   }
 

@@ -327,7 +327,7 @@ export interface ISearchProgressMessage extends ISearchProgress {
 export interface ISearchEndMessage extends ISearchProgress {
   type: 'search_end';
   id: string | number;
-  reason: 'done' | 'limit' | 'cancelled';
+  reason: 'done' | 'limit' | 'cancelled' | 'time_limit';
   complete?: boolean;
 }
 
