@@ -6,6 +6,7 @@ Nothing here may run on the IOLoop: the session manager calls it from worker thr
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import select
@@ -67,8 +68,12 @@ def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
     if isinstance(exc, docker.errors.NotFound):
         return ContainerNotFound(what or "?")
     if isinstance(exc, docker.errors.APIError):
-        explanation = str(exc.explanation or exc)
         status = exc.status_code or 500
+        # docker-py's own text quotes the request's URL (the engine's address, the API path):
+        # Docker's explanation, or the status alone, is what a user is told.
+        explanation = _API_URL_RE.sub("the Docker API", str(exc.explanation or "")) or (
+            f"HTTP {status} {getattr(exc.response, 'reason', '') or ''}".strip()
+        )
         if status in (304, 409):
             return Conflict(explanation or "The container's state does not allow this.")
         if status >= 500 and "connection" in explanation.lower():
@@ -83,7 +88,10 @@ def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
         return EngineUnavailable("The Docker engine did not answer in time.")
     if isinstance(exc, docker.errors.DockerException):
         return EngineUnavailable(f"The Docker engine is not reachable: {exc}")
-    return DockerError(f"Docker request failed: {exc}")
+    return DockerError(f"Docker request failed: {_API_URL_RE.sub('the Docker API', str(exc))}")
+
+
+_API_URL_RE = re.compile(r"\b(?:https?|http\+docker|http\+unix|npipe|unix|ssh|tcp)://\S+")
 
 
 def _ssl_reason(exc: Exception) -> str:
@@ -359,6 +367,8 @@ class DockerEngine:
             network_mode=spec.network,
             privileged=spec.privileged,
             pid_mode=spec.pid_mode,
+            ipc_mode=spec.ipc_mode,
+            userns_mode=spec.userns_mode,
             devices=spec.devices or None,
         )
 
@@ -402,6 +412,23 @@ class DockerEngine:
                     **({"field": field} if field else {}),
                 ) from None
         return summarize_inspected(self.call(lambda: api.inspect_container(cid), cid), self.name)
+
+    def volume_host_paths(self, names: list[str]) -> dict[str, str]:
+        """The host folder each existing named volume binds, for those that bind one (the
+        local driver with ``o=bind`` or ``type=none`` and a ``device``: a host folder under
+        another name). A volume that does not exist yet is made by Docker, empty, when used."""
+        paths: dict[str, str] = {}
+        for name in names:
+            try:
+                info = self.call(functools.partial(self.api.inspect_volume, name), name)
+            except ContainerNotFound:
+                continue
+            options = info.get("Options") or {}
+            device = options.get("device") or ""
+            binds = "bind" in (options.get("o") or "").split(",") or options.get("type") == "none"
+            if info.get("Driver") == "local" and binds and device:
+                paths[name] = device
+        return paths
 
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> dict[str, Any]:
         """Remove a visible container (``force`` stops a running one first); what it was."""

@@ -56,8 +56,29 @@ class ContainerSpec:
     entrypoint: list[str] | None = None
     privileged: bool = False
     pid_mode: str | None = None
+    ipc_mode: str | None = None
+    userns_mode: str | None = None
     devices: list[str] = field(default_factory=list)
     start: bool = True
+
+    def namespaces(self) -> dict[str, str]:
+        """The namespace fields that are set (``network``, ``pid_mode``, ``ipc_mode``,
+        ``userns_mode``), by name."""
+        fields = {
+            "network": self.network,
+            "pid_mode": self.pid_mode,
+            "ipc_mode": self.ipc_mode,
+            "userns_mode": self.userns_mode,
+        }
+        return {name: value for name, value in fields.items() if value}
+
+    def joined_containers(self) -> dict[str, str]:
+        """The containers whose namespaces this one would join (``container:<x>`` forms)."""
+        return {
+            name: value.partition(":")[2]
+            for name, value in self.namespaces().items()
+            if value.startswith("container:")
+        }
 
     @property
     def binds(self) -> dict[str, dict[str, str]]:
@@ -252,6 +273,29 @@ def _volumes(value: Any) -> dict[str, dict[str, str]]:
     return volumes
 
 
+def _namespace(
+    data: dict[str, Any], name: str, modes: tuple[str, ...] | None, joins: bool = True
+) -> str | None:
+    """A namespace mode: one of ``modes`` (any network name for ``network``, where ``modes`` is
+    None), or ``container:<name or id>`` where Docker takes that form."""
+    value = _string(data, name, 256)
+    if value is None:
+        return None
+    if value.startswith("container:"):
+        target = value.partition(":")[2]
+        if not joins:
+            raise InvalidField(name, f"{value!r}: Docker takes only 'host' here.")
+        if not NAME.match(target):
+            raise InvalidField(name, f"{value!r}: container:<name or id>.")
+        return value
+    if modes is not None and value not in modes:
+        kinds = ", ".join(modes)
+        raise InvalidField(name, f"{value!r}: {kinds}{', or container:<name>' if joins else ''}.")
+    if modes is None and not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", value):
+        raise InvalidField(name, f"{value!r} is not a network name.")
+    return value
+
+
 def _restart(value: Any) -> dict[str, Any] | None:
     if value is None or value == "" or value == "no":
         return None
@@ -297,6 +341,8 @@ KNOWN = {
     "entrypoint",
     "privileged",
     "pid_mode",
+    "ipc_mode",
+    "userns_mode",
     "devices",
     "start",
     "detach",
@@ -368,12 +414,14 @@ def parse_spec(data: Any) -> ContainerSpec:
         labels=dict(labels),
         stdin_open=_bool(data, "stdin_open"),
         tty=_bool(data, "tty"),
-        network=_string(data, "network", 256),
+        network=_namespace(data, "network", None),
         working_dir=_string(data, "working_dir"),
         user=_string(data, "user", 256),
         entrypoint=[entrypoint] if isinstance(entrypoint, str) else entrypoint,
         privileged=_bool(data, "privileged"),
-        pid_mode=_string(data, "pid_mode", 64),
+        pid_mode=_namespace(data, "pid_mode", ("host",)),
+        ipc_mode=_namespace(data, "ipc_mode", ("host", "private", "shareable", "none")),
+        userns_mode=_namespace(data, "userns_mode", ("host",), joins=False),
         devices=list(devices),
         start=_bool(data, "start", _bool(data, "detach", True)),
     )
@@ -390,31 +438,55 @@ def check_policy(spec: ContainerSpec, policy: Policy) -> None:
             field="image",
         )
     if not policy.allow_privileged:
-        for what, bad, name in (
-            ("privileged mode", spec.privileged, "privileged"),
-            ("the host's network", spec.network == "host", "network"),
-            ("the host's PID namespace", spec.pid_mode == "host", "pid_mode"),
-            ("devices", bool(spec.devices), "devices"),
-        ):
+        refused = [
+            ("privileged", "privileged mode", spec.privileged),
+            ("devices", "devices", bool(spec.devices)),
+        ]
+        # Joining another container's namespace is joining whatever it joined: a container
+        # that runs with the host's network or PIDs (node-exporter, cAdvisor) hands them on.
+        for name, value in spec.namespaces().items():
+            if value == "host":
+                refused.append((name, f"the host's {NAMESPACE_NAMES[name]}", True))
+            elif value.startswith("container:"):
+                what = f"another container's {NAMESPACE_NAMES[name]} ({value})"
+                refused.append((name, what, True))
+        for name, what, bad in refused:
             if bad:
                 raise Forbidden(
                     f"'{name}': {what} is not allowed here (an admin may set allow_privileged).",
                     field=name,
                 )
     for source in spec.binds:
-        real = os.path.realpath(source)
-        roots = [os.path.realpath(r) for r in policy.allowed_bind_roots]
-        if not any(real == root or real.startswith(root.rstrip("/") + "/") for root in roots):
-            where = ", ".join(policy.allowed_bind_roots) or "none are allowed"
-            raise Forbidden(
-                f"'volumes': the host path {source!r} is outside allowed_bind_roots ({where}).",
-                field="volumes",
-            )
+        check_host_path(source, policy)
+
+
+# The namespaces a new container may share, as the policy names them.
+NAMESPACE_NAMES = {
+    "network": "network namespace",
+    "pid_mode": "PID namespace",
+    "ipc_mode": "IPC namespace",
+    "userns_mode": "user namespace",
+}
+
+
+def check_host_path(source: str, policy: Policy, volume: str | None = None) -> None:
+    """Refuse a host path outside ``allowed_bind_roots`` (symbolic links resolved first); a
+    named ``volume`` whose driver binds a host path is held to the same rule."""
+    real = os.path.realpath(source)
+    roots = [os.path.realpath(r) for r in policy.allowed_bind_roots]
+    if not any(real == root or real.startswith(root.rstrip("/") + "/") for root in roots):
+        where = ", ".join(policy.allowed_bind_roots) or "none are allowed"
+        of = f" (bound by the volume {volume!r})" if volume else ""
+        raise Forbidden(
+            f"'volumes': the host path {source!r}{of} is outside allowed_bind_roots ({where}).",
+            field="volumes",
+        )
 
 
 __all__ = [
     "ContainerSpec",
     "Policy",
+    "check_host_path",
     "check_policy",
     "parse_size",
     "parse_spec",

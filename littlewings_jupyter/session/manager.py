@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -19,12 +20,14 @@ from ..docker.engine import DockerEngine
 from ..docker.engines import redact_url
 from ..docker.files import ContainerFiles
 from ..docker.lines import LogLine
-from ..docker.models import ContainerRef, summarize_inspected
-from ..docker.spec import check_policy, parse_spec
+from ..docker.models import ContainerRef, Visibility, summarize_inspected
+from ..docker.spec import ContainerSpec, check_host_path, check_policy, parse_spec
 from ..errors import (
+    ContainerNotFound,
     EngineNotFound,
     EngineUnavailable,
     Forbidden,
+    InvalidField,
     LittleWingsError,
     RateLimited,
     TooManyCommands,
@@ -138,6 +141,26 @@ class SharedStreams(Generic[F]):
         self.subscribers.clear()
         self.stopping = []
         return followers
+
+
+def visible_labels(visibility: Visibility, spec: ContainerSpec) -> dict[str, str]:
+    """The labels a new container needs to be visible on this server (``visible_labels``:
+    ``key=value`` rules are set, overriding the user's value, so that nobody plants a container
+    in another user's view; ``key`` rules keep the user's value, else get an empty one).
+    A name ``visible_names`` would hide is refused: the user would lose the container."""
+    labels: dict[str, str] = {}
+    for rule in visibility.labels:
+        key, has_value, value = rule.partition("=")
+        labels[key] = value if has_value else spec.labels.get(key, "")
+    if visibility.name_patterns and not (
+        spec.name and visibility.allows(spec.name, {**spec.labels, **labels})
+    ):
+        raise InvalidField(
+            "name",
+            "this server shows only containers named "
+            f"{', '.join(visibility.name_patterns)}: give the new one such a name.",
+        )
+    return labels
 
 
 class EngineSlot:
@@ -805,14 +828,37 @@ class SessionManager:
         entry = self.audit_start(actor, pending, "create", spec.summary(), via)
         try:
             await self._check_manage(actor, "creating a container")
-            check_policy(spec, self.limits.policy())
-            labels = {CREATED_BY_LABEL: actor.user_name}
+            policy = self.limits.policy()
+            check_policy(spec, policy)
+            spec = await self._resolve_joins(slot, spec)
+            named = [source for source in spec.volumes if not source.startswith("/")]
+            if named:
+                bound = await self.run(slot.engine.volume_host_paths, named)
+                for volume, path in bound.items():
+                    check_host_path(path, policy, volume)
+            labels = {
+                **visible_labels(slot.engine.visibility, spec),
+                CREATED_BY_LABEL: actor.user_name,
+            }
             summary = await self.run(slot.engine.create, spec, labels)
         except LittleWingsError as exc:
             self.audit_failure(entry, exc)
             raise
         self.audit_finish(entry, "ok", container_id=summary["id"], container_name=summary["name"])
         return summary
+
+    async def _resolve_joins(self, slot: EngineSlot, spec: ContainerSpec) -> ContainerSpec:
+        """``container:<x>`` namespaces name a visible container, by its full id (Docker would
+        resolve a name itself, hidden containers included); a hidden one is answered like a
+        missing one."""
+        changes: dict[str, Any] = {}
+        for name, target in spec.joined_containers().items():
+            try:
+                ref = await self.run(slot.engine.resolve, target)
+            except ContainerNotFound:
+                raise InvalidField(name, f"no container {target!r} to join.") from None
+            changes[name] = f"container:{ref.id}"
+        return dataclasses.replace(spec, **changes) if changes else spec
 
     async def remove(
         self,
