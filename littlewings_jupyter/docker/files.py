@@ -15,6 +15,7 @@ import base64
 import io
 import json
 import posixpath
+import re
 import tarfile
 import time
 from datetime import datetime, timezone
@@ -46,10 +47,34 @@ exit 0
 """
 
 
-def normalize(path: Any) -> str:
-    """An absolute, normalized path inside the container (``..`` cannot climb above ``/``)."""
-    if not isinstance(path, str) or "\x00" in path or len(path) > 4096:
-        raise FileProblem("A path is a string (at most 4096 characters, no NUL).")
+MAX_PATH = 4096  # bytes, as Linux's PATH_MAX
+MAX_NAME = 255  # bytes of one path component, as Linux's NAME_MAX
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def normalize(path: Any, name: str = "path") -> str:
+    """An absolute, normalized path inside the container (``..`` cannot climb above ``/``).
+
+    A path Linux could not have is refused naming ``name`` (NUL, control characters, over
+    4096 bytes or a component over 255), before Docker sees it.
+    """
+    if not isinstance(path, str):
+        raise FileProblem(f"'{name}' must be a path (a string).", field=name)
+    bad = _CONTROL.search(path)
+    if bad:
+        raise FileProblem(
+            f"'{name}' contains a control character ({bad.group()!r}): no path has one here.",
+            field=name,
+        )
+    size = len(path.encode("utf-8", "surrogatepass"))
+    if size > MAX_PATH:
+        raise FileProblem(f"'{name}' is {size} bytes; a path has at most {MAX_PATH}.", field=name)
+    longest = max((len(p.encode("utf-8", "surrogatepass")) for p in path.split("/")), default=0)
+    if longest > MAX_NAME:
+        raise FileProblem(
+            f"'{name}' has a name of {longest} bytes; a file name has at most {MAX_NAME}.",
+            field=name,
+        )
     path = posixpath.normpath("/" + path.lstrip("/"))
     return "/" if path in ("/", "//") else path.rstrip("/")
 
@@ -257,9 +282,12 @@ class ContainerFiles:
             reader = Reader()
             try:
                 with tarfile.open(fileobj=io.BufferedReader(reader), mode="r|") as archive:
+                    # Docker names a folder's members after it ("etc/passwd"), but the root's
+                    # without a first part ("/bin", "/bin/sh").
+                    depth = 1 if path == "/" else 2
                     for member in archive:
                         parts = member.name.strip("/").split("/")
-                        if len(parts) != 2:
+                        if len(parts) != depth or not parts[-1]:
                             continue  # the directory itself, or deeper
                         kind = (
                             "directory"
@@ -270,8 +298,8 @@ class ContainerFiles:
                         )
                         entries.append(
                             {
-                                "name": parts[1],
-                                "path": posixpath.join(path, parts[1]),
+                                "name": parts[-1],
+                                "path": posixpath.join(path, parts[-1]),
                                 "type": kind,
                                 "size": member.size,
                                 "mtime": iso_time(member.mtime),

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Generator
@@ -15,10 +16,11 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from .._version import __version__
 from ..docker.files import normalize
-from ..docker.lines import line_text
+from ..docker.lines import LogLine, line_text
 from ..docker.models import POWER_ACTIONS, ContainerRef
 from ..errors import (
     ArchiveOff,
@@ -41,6 +43,8 @@ from ..session.search import SearchQuery, scan
 from .handlers import LittleWingsHandlerMixin
 
 _FILENAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+# What tornado's get_argument replaces with a space.
+_MANGLED = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
 class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
@@ -72,6 +76,23 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
             self.log.info("LittleWings %s: %s", value.code, value.message)
             return
         super().log_exception(typ, value, tb)
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        """Refuse what tornado would silently turn into spaces (NUL and other control
+        characters): the server must not read or write another thing than was asked."""
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            what = f"Query argument {name!r}" if name else "The URL"
+            raise InvalidMessage(f"{what} is not UTF-8.") from None
+        bad = _MANGLED.search(text)
+        if bad:
+            what = f"Query argument {name!r}" if name else "The URL"
+            raise InvalidMessage(
+                f"{what} contains a control character ({bad.group()!r}).",
+                **({"field": name} if name else {}),
+            )
+        return text
 
     @property
     def engine_name(self) -> str:
@@ -114,6 +135,25 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
     def json_body(self) -> Any:
         """The request's JSON body (``{}`` when empty)."""
         return protocol.decode_json(self.request.body or b"{}", "The body")
+
+    async def stream_download(self, chunks: Generator[Any, None, None], text: Any) -> None:
+        """Send ``text(chunk)`` of each chunk as it is read (in a worker thread), flushed one
+        by one so memory stays flat; a client that hangs up ends it quietly, and the Docker
+        stream behind ``chunks`` is closed either way."""
+        manager = self.manager
+        try:
+            while True:
+                chunk = await manager.run(next, chunks, None)
+                if chunk is None:
+                    break
+                self.write(text(chunk))
+                try:
+                    await self.flush()
+                except StreamClosedError:
+                    return  # the client hung up: nothing to answer
+        finally:
+            await manager.run(chunks.close)
+        self.finish(set_content_type="text/plain; charset=utf-8")
 
     def get_flag(self, name: str, default: bool = False) -> bool:
         """A boolean query argument (``1/true/yes`` or ``0/false/no``)."""
@@ -248,24 +288,21 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
         tail, since_s, until_s, timestamps, wanted = self.log_arguments()
         container = await self.container(ref)
         engine = self.manager.engine_for(container)
-        lines = await self.manager.run(
-            lambda: engine.read_logs(
-                container.id, container.tty, tail=tail, since=since_s, until=until_s
-            )
+        batches = engine.iter_logs(
+            container.id, container.tty, tail=tail, since=since_s, until=until_s
         )
         filename = _FILENAME_SAFE.sub("_", container.name) or container.id[:12]
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="{filename}.log"')
-        chunk: list[str] = []
-        for line in lines:
-            if wanted and line.stream != wanted:
-                continue
-            chunk.append(line_text(line, timestamps))
-            if len(chunk) >= 5000:
-                self.write("".join(chunk))
-                chunk = []
-                await self.flush()
-        self.finish("".join(chunk), set_content_type="text/plain; charset=utf-8")
+
+        def text(lines: list[LogLine]) -> str:
+            return "".join(
+                line_text(line, timestamps)
+                for line in lines
+                if wanted is None or line.stream == wanted
+            )
+
+        await self.stream_download(batches, text)
 
 
 class GroupLogsHandler(LittleWingsAPIHandler):
@@ -312,16 +349,9 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         width = max((len(ref.name) for ref, _ in members), default=0)
         pairs = [(ref, ref) for ref, _ in members]
         merged = container_history(engine, pairs, tail, since_s, until_s)
-        try:
-            while True:
-                runs = await manager.run(next, merged, None)
-                if runs is None:
-                    break
-                self.write(compose_text(runs, width, timestamps, wanted))
-                await self.flush()
-        finally:
-            await manager.run(merged.close)
-        self.finish(set_content_type="text/plain; charset=utf-8")
+        await self.stream_download(
+            merged, lambda runs: compose_text(runs, width, timestamps, wanted)
+        )
 
     async def _service_logs(self, engine: Any, selector: Any, fmt: str, filename: str) -> None:
         """A Swarm service's logs over its tasks (Docker's service log has no ``until``)."""
@@ -408,6 +438,10 @@ class SearchHandler(LittleWingsAPIHandler):
     """``GET api/littlewings/containers/{id}/search?query=…``: search a container's whole
     history on the server; the matches (with ``context`` lines) and how far it looked."""
 
+    def initialize(self, *args: Any, **kwargs: Any) -> None:
+        super().initialize(*args, **kwargs)
+        self.stop_search = threading.Event()
+
     def search_query(self) -> SearchQuery:
         """The query from the query arguments (as a ``search`` frame names them)."""
         data: dict[str, Any] = {"query": self.get_argument("query", "")}
@@ -427,8 +461,13 @@ class SearchHandler(LittleWingsAPIHandler):
             data["level"] = [v for value in levels for v in value.split(",") if v]
         return SearchQuery.from_message(data)
 
+    def on_connection_close(self) -> None:
+        """A client that hung up stops its search."""
+        self.stop_search.set()
+        super().on_connection_close()
+
     async def run_search(self, query: SearchQuery, source: Any) -> None:
-        found = scan(query, source)
+        found = scan(query, source, self.stop_search, self.manager.limits.search_time_limit)
         matches: list[dict[str, Any]] = []
         progress, reason = None, "done"
         try:
@@ -599,7 +638,7 @@ class FilesHandler(LittleWingsAPIHandler):
         if not await self.is_authorized("read"):
             raise web.HTTPError(403)
         container = await self.container(ref)
-        return container, normalize(self.get_argument("path", "/"))
+        return container, normalize(self.get_argument("path", "/", strip=False))
 
     @web.authenticated
     @authorized
