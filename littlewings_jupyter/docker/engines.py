@@ -8,6 +8,7 @@ Nothing here contacts an engine.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -115,28 +116,74 @@ def _configured(name: str, value: Any) -> EngineSpec:
         return EngineSpec(name, None, "config", problem=exc.message)
 
 
-def docker_contexts() -> list[EngineSpec]:
-    """The docker CLI's contexts, the current one first (none when docker-py cannot read them)."""
-    try:
-        from docker.context import ContextAPI
+def docker_config_dir() -> str:
+    """The docker CLI's configuration folder: ``$DOCKER_CONFIG``, else ``~/.docker``."""
+    return os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
 
-        current = ContextAPI.get_current_context()
-        contexts = ContextAPI.contexts()
-    except Exception:
-        return []
-    specs = []
-    for context in sorted(contexts, key=lambda c: c.Name != current.Name):
-        if context.Name == "default":
-            # The CLI's "default" context is DOCKER_HOST, or the local socket: not docker-py's
-            # from_env(), which goes to the *current* context (listed apart, here).
-            url = None if os.environ.get("DOCKER_HOST") else DEFAULT_SOCKET
-            specs.append(EngineSpec("default", url, "environment"))
+
+def current_context_name(config_dir: str) -> str:
+    """The context the docker CLI uses: ``$DOCKER_CONTEXT``, else ``default`` when
+    ``DOCKER_HOST`` is set, else config.json's ``currentContext``, else ``default``."""
+    if os.environ.get("DOCKER_CONTEXT"):
+        return os.environ["DOCKER_CONTEXT"]
+    if os.environ.get("DOCKER_HOST"):
+        return "default"
+    try:
+        with open(os.path.join(config_dir, "config.json"), encoding="utf-8") as f:
+            name = json.load(f).get("currentContext")
+    except (OSError, ValueError, AttributeError):
+        return "default"
+    return name if isinstance(name, str) and name else "default"
+
+
+def _context_tls(tls_dir: str, skip_verify: bool) -> Any:
+    """A context's TLS files (``ca.pem``, ``cert.pem``, ``key.pem``) as docker-py's config."""
+    if not os.path.isdir(tls_dir):
+        return None
+    from docker.tls import TLSConfig
+
+    files = {name.split(".")[0]: os.path.join(tls_dir, name) for name in os.listdir(tls_dir)}
+    ca, cert, key = files.get("ca"), files.get("cert"), files.get("key")
+    if not (ca or (cert and key)):
+        return None
+    return TLSConfig(
+        client_cert=(cert, key) if cert and key else None,
+        ca_cert=ca,
+        verify=None if skip_verify else (ca or True),
+    )
+
+
+def docker_contexts() -> list[EngineSpec]:
+    """The docker CLI's contexts, the current one first, read where the CLI keeps them
+    (``<config>/contexts/meta/*/meta.json``, TLS files in ``contexts/tls``), whether or not a
+    config.json is there (docker-py looks for contexts beside that file only)."""
+    config_dir = docker_config_dir()
+    meta_root = os.path.join(config_dir, "contexts", "meta")
+    found: list[EngineSpec] = []
+    try:
+        folders = sorted(os.listdir(meta_root))
+    except OSError:
+        folders = []
+    for folder in folders:
+        try:
+            with open(os.path.join(meta_root, folder, "meta.json"), encoding="utf-8") as f:
+                meta = json.load(f)
+            name = meta["Name"]
+            endpoint = (meta.get("Endpoints") or {}).get("docker") or {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # not a context the CLI could use either
+        host = endpoint.get("Host") if isinstance(endpoint, dict) else None
+        if not isinstance(name, str) or name == "default" or not isinstance(host, str) or not host:
             continue
-        host = context.Host
-        if not host:
-            continue
-        tls_config = context.TLSConfig if getattr(context, "TLSConfig", None) else None
-        specs.append(EngineSpec(context.Name, host, "context", tls_config=tls_config))
+        tls_dir = os.path.join(config_dir, "contexts", "tls", folder, "docker")
+        tls_config = _context_tls(tls_dir, bool(endpoint.get("SkipTLSVerify")))
+        found.append(EngineSpec(name, host, "context", tls_config=tls_config))
+    # The CLI's "default" context is DOCKER_HOST, or the local socket: not docker-py's
+    # from_env(), which goes to the *current* context (listed apart, here).
+    url = None if os.environ.get("DOCKER_HOST") else DEFAULT_SOCKET
+    specs = [EngineSpec("default", url, "environment"), *sorted(found, key=lambda s: s.name)]
+    current = current_context_name(config_dir)
+    specs.sort(key=lambda spec: spec.name != current)  # stable: the rest keep their order
     return specs
 
 
