@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any, cast
 
@@ -10,12 +11,66 @@ from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.iostream import StreamClosedError
+from tornado.websocket import (
+    WebSocketClosedError,
+    WebSocketHandler,
+    WebSocketProtocol,
+    WebSocketProtocol13,
+)
 
 from ..session.manager import SessionManager
 from ..session.session import ClientSession
 
 AUTH_RESOURCE = "littlewings"
+
+
+class RefusingProtocol(WebSocketProtocol13):
+    """Tornado's protocol, but a frame over ``max_message_size`` ends cleanly.
+
+    Tornado sends the close frame (1009) and closes the TCP socket at once, with the rest of
+    the big frame unread: the kernel then answers with a reset, and a client still writing its
+    frame sees its connection reset and never reads the 1009 (seen on a loaded machine). Here
+    what the client still sends is read and dropped (at most ``DRAIN_BYTES``, for at most
+    ``DRAIN_SECONDS``; nothing is kept) until it reads the close frame and hangs up.
+    """
+
+    DRAIN_BYTES = 256 * 1024 * 1024
+    DRAIN_SECONDS = 10.0
+
+    refused = False
+    draining = False
+    drain_task: asyncio.Future[None] | None = None
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if code == 1009 and not self.server_terminated:
+            self.refused = True
+        super().close(code, reason)
+
+    def _abort(self) -> None:
+        if self.draining:
+            return  # (tornado's own 5 s timer: the drain ends by itself)
+        if not self.refused or self.stream is None or self.stream.closed():
+            super()._abort()
+            return
+        # Stop reading frames (the rest of this one is no frame), but keep the socket.
+        self.client_terminated = self.server_terminated = self.draining = True
+        self.drain_task = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.DRAIN_SECONDS
+        total = 0
+        try:
+            while total < self.DRAIN_BYTES and (left := deadline - loop.time()) > 0:
+                data = await asyncio.wait_for(self.stream.read_bytes(64 * 1024, partial=True), left)
+                total += len(data)
+        except (StreamClosedError, asyncio.TimeoutError):
+            pass
+        finally:
+            self.draining = False
+            self.refused = False
+            super()._abort()
 
 
 class LittleWingsHandlerMixin:
@@ -83,6 +138,13 @@ class ContainerWebSocket(LittleWingsHandlerMixin, WebSocketMixin, WebSocketHandl
     def max_message_size(self) -> int:  # type: ignore[override]
         """Frames over this size close the socket with 1009."""
         return self.manager.limits.max_message_size
+
+    def get_websocket_protocol(self) -> WebSocketProtocol | None:
+        """Tornado's protocol, ending an oversized frame cleanly (:class:`RefusingProtocol`)."""
+        protocol = super().get_websocket_protocol()
+        if isinstance(protocol, WebSocketProtocol13):
+            protocol.__class__ = RefusingProtocol
+        return protocol
 
     async def open(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """Start the session and greet the client."""
