@@ -203,32 +203,36 @@ async def test_power_actions_and_the_status_events_they_cause(lw_client, make_co
     client = await lw_client()
     await client.request({"type": "connect", "server_id": container.name}, "connected")
 
-    async def power(action: str, expect_state: str, event: str) -> None:
+    async def power(action: str, expect_state: str, *events: str) -> dict[str, Any]:
+        """Run the action; the status frames of the ``events`` it causes, each waited for
+        (from before the action), by event."""
         mark = client.mark()
         reply = await client.request({"type": "power", "action": action}, "power")
         assert reply["type"] == "power", reply
         assert reply["ok"] and reply["state"] == expect_state
-        status = await client.until(
-            lambda f: f.get("type") == "status" and f["event"] == event, since=mark
-        )
-        assert status["container"] == container.id
+        seen = {}
+        for event in events:
+            seen[event] = await client.until(
+                lambda f, e=event: f.get("type") == "status" and f["event"] == e, since=mark
+            )
+            assert seen[event]["container"] == container.id
+        return seen
 
     await power("pause", "paused", "paused")
     error = await client.request({"type": "power", "action": "pause"}, "power")
     assert error["code"] == "conflict" and "already paused" in error["message"]
     await power("unpause", "running", "unpaused")
-    await power("stop", "exited", "stopped")
-    died = [f for f in client.received if f.get("event") == "died"]
-    assert died and died[-1]["exit_code"] == 0
+    # Docker says "die" before "stop", but "kill" before "die": wait for the death itself.
+    stopped = await power("stop", "exited", "stopped", "died")
+    assert stopped["died"]["exit_code"] == 0
     error = await client.request({"type": "power", "action": "stop"}, "power")
     assert (error["code"] == "conflict" and "not running" in error["message"].lower()) or (
         "exited" in error["message"]
     )
     await power("start", "running", "started")
     await power("restart", "running", "restarted")
-    await power("kill", "exited", "killed")
-    died = [f for f in client.received if f.get("event") == "died"]
-    assert died[-1]["exit_code"] == 137
+    killed = await power("kill", "exited", "killed", "died")
+    assert killed["died"]["exit_code"] == 137
 
 
 async def test_logs_resume_after_the_container_exits_and_restarts(lw_client, make_container):
