@@ -12,6 +12,7 @@ import {
   powerContainer
 } from './api';
 import {
+  IContainerEventMessage,
   IContainerSummary,
   IConnectionStatus,
   IPermissions,
@@ -349,12 +350,13 @@ export class ContainersPanel extends Widget {
         this._setContainers([], []);
       } else {
         // Every engine is asked, even when the default one is down: another may answer.
-        const list = await fetchContainers();
+        const list = await this._listing(() => fetchContainers());
         if (serial !== this._refreshSerial) {
           return;
         }
         this._problem = null;
         this._setContainers(list.containers, list.engines);
+        this._replayEvents();
         this._loadServices();
       }
     } catch (error) {
@@ -508,13 +510,14 @@ export class ContainersPanel extends Widget {
     this._engineRefreshes.add(name);
     const before = this._engines.find(e => e.name === name);
     try {
-      const list = await fetchContainers(name);
+      const list = await this._listing(() => fetchContainers(name));
       const state = list.engines.find(e => e.name === name) ?? {
         ...(before ?? { name }),
         reachable: true,
         error: null
       };
       this._setEngine(name, state, list.containers);
+      this._replayEvents();
       this._loadServices([name]);
     } catch (error) {
       const reason =
@@ -597,35 +600,69 @@ export class ContainersPanel extends Widget {
     this._liveNode.textContent = status.phase === 'open' ? 'Live' : 'Offline';
   }
 
+  /**
+   * Run a list request, keeping the container events that arrive meanwhile: the list is a
+   * snapshot taken at some moment during the request, and an event after that moment (a
+   * container created while 800 others are listed) must not be lost when the snapshot
+   * replaces the rows. They are applied again over it by `_replayEvents`.
+   */
+  private async _listing<T>(request: () => Promise<T>): Promise<T> {
+    this._listsInFlight++;
+    try {
+      return await request();
+    } finally {
+      this._listsInFlight--;
+    }
+  }
+
+  /** Apply again the events that came while a list was asked (applying one twice is
+   * harmless: a summary set again, a removal of what is gone). */
+  private _replayEvents(): void {
+    const events = this._eventsDuringList;
+    if (this._listsInFlight === 0) {
+      this._eventsDuringList = [];
+    }
+    for (const message of events) {
+      this._applyContainerEvent(message);
+    }
+  }
+
+  private _applyContainerEvent(message: IContainerEventMessage): void {
+    const c = message.container;
+    if (!c || !c.id) {
+      return;
+    }
+    const summary = { ...c, engine: c.engine ?? this.defaultEngine };
+    const key = containerKey(summary);
+    const known = this._containers.get(key);
+    if (known) {
+      this._replacedKeys = true;
+    }
+    if (message.event === 'removed' || message.event === 'destroy') {
+      this._containers.delete(key);
+    } else {
+      this._containers.set(key, { ...known, ...summary });
+    }
+    // Only this one moves in the order (a burst of creates is not a sort per frame).
+    this._changedKeys.add(key);
+    // A Swarm task's container came, went or changed: its service's counts did too.
+    const labels = (summary.labels ?? known?.labels ?? {}) as Record<
+      string,
+      string
+    >;
+    if (labels['com.docker.swarm.service.name'] || !known?.labels) {
+      this._servicesSoon(String(summary.engine ?? ''));
+    }
+    // A burst of events (a compose up, 5,000 creates) is drawn once per frame.
+    this._scheduleRender();
+  }
+
   private _onMessage(sender: LittleWingsSocket, message: ServerMessage): void {
     if (message.type === 'container_event') {
-      const c = message.container;
-      if (!c || !c.id) {
-        return;
+      if (this._listsInFlight > 0) {
+        this._eventsDuringList.push(message);
       }
-      const summary = { ...c, engine: c.engine ?? this.defaultEngine };
-      const key = containerKey(summary);
-      const known = this._containers.get(key);
-      if (known) {
-        this._replacedKeys = true;
-      }
-      if (message.event === 'removed' || message.event === 'destroy') {
-        this._containers.delete(key);
-      } else {
-        this._containers.set(key, { ...known, ...summary });
-      }
-      // Only this one moves in the order (a burst of creates is not a sort per frame).
-      this._changedKeys.add(key);
-      // A Swarm task's container came, went or changed: its service's counts did too.
-      const labels = (summary.labels ?? known?.labels ?? {}) as Record<
-        string,
-        string
-      >;
-      if (labels['com.docker.swarm.service.name'] || !known?.labels) {
-        this._servicesSoon(String(summary.engine ?? ''));
-      }
-      // A burst of events (a compose up, 5,000 creates) is drawn once per frame.
-      this._scheduleRender();
+      this._applyContainerEvent(message);
     } else if (message.type === 'status') {
       if (
         message.event !== 'engine_available' &&
@@ -1614,6 +1651,8 @@ export class ContainersPanel extends Widget {
   private _problem: Problem = null;
   private _loaded = false;
   private _refreshSerial = 0;
+  private _listsInFlight = 0;
+  private _eventsDuringList: IContainerEventMessage[] = [];
   private _selectedKey: string | null = null;
   private _selection = new Set<string>();
   private _anchorKey: string | null = null;
