@@ -310,6 +310,37 @@ async def test_list_and_container_events(lw_client, make_container):
     assert container.id in [c["id"] for c in listing["containers"]]
 
 
+async def test_a_containers_events_arrive_in_their_order(lw_client, make_container):
+    """Create, start and remove at once: each container's last event is its removal (the
+    earlier ones are published after an inspection; the removal needs none and must not
+    overtake them, or a list would show the container again)."""
+    client = await lw_client()
+    await client.request({"type": "events", "enabled": True}, "events")
+    boxes = [make_container("sleep 3600") for _ in range(20)]
+    for box in boxes:
+        box.remove(force=True)
+    ids = {box.id for box in boxes}
+    removed: set[str] = set()
+    while removed != ids:
+        frame = await client.until(
+            lambda f: f.get("type") == "container_event" and f["container"]["id"] in ids,
+            timeout=30,
+        )
+        assert frame["container"]["id"] not in removed, f"an event after the removal: {frame}"
+        if frame["event"] == "removed":
+            removed.add(frame["container"]["id"])
+    late = []  # anything published out of order would come within these 2 s
+    deadline = time.monotonic() + 2
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frame = await client.recv(timeout=left)
+        except asyncio.TimeoutError:
+            break
+        if frame and frame.get("type") == "container_event" and frame["container"]["id"] in ids:
+            late.append(frame)
+    assert late == [], late
+
+
 async def test_resume_from_a_cursor_gets_exactly_the_missed_lines(lw_client, make_container):
     container = make_container(COUNTER)
     client = await lw_client()

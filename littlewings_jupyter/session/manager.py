@@ -239,6 +239,9 @@ class SessionManager:
         self.user_rates: dict[str, TokenBucket] = {}
         self.event_subscribers: set[ClientSession] = set()
         self.alert_sessions: set[ClientSession] = set()  # sessions with alert rules
+        # Each container's last event still being published (engine, container id): the next
+        # one waits for it.
+        self._event_tails: dict[tuple[str, str], asyncio.Future[None]] = {}
         # The log archive (session/archive.py): made on first need by archive_factory.
         self.archive: Archive | None = None
         self.archive_factory: Callable[[], Archive] | None = None
@@ -922,10 +925,27 @@ class SessionManager:
             follower = slot.logs.followers.get(container_id)
             if follower is not None:
                 follower.wake()
-        self.loop.create_task(self._publish_event(slot, container_id, kind, frame))
+        # Each event is published after the container's earlier ones: their inspections run in
+        # threads and end in any order, and a "removed" (no inspection) overtaking the
+        # "created" before it would put the row back after its removal.
+        key = (slot.name, container_id)
+        task = self.loop.create_task(
+            self._publish_event(slot, container_id, kind, frame, self._event_tails.get(key))
+        )
+        self._event_tails[key] = task
+        task.add_done_callback(
+            lambda done: (
+                self._event_tails.pop(key, None) if self._event_tails.get(key) is done else None
+            )
+        )
 
     async def _publish_event(
-        self, slot: EngineSlot, container_id: str, kind: str, frame: dict[str, Any]
+        self,
+        slot: EngineSlot,
+        container_id: str,
+        kind: str,
+        frame: dict[str, Any],
+        before: asyncio.Future[None] | None = None,
     ) -> None:
         summary: dict[str, Any] | None = None
         engine = slot.engine
@@ -938,6 +958,8 @@ class SessionManager:
                 )
             except Exception:
                 summary = None
+        if before is not None and not before.done():
+            await asyncio.wait({before})  # (its outcome is its own)
         if summary is not None:
             frame.setdefault("state", summary["state"])
             frame.setdefault("health", summary["health"])
