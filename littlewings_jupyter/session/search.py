@@ -156,23 +156,30 @@ class Progress:
 def _find(query: SearchQuery, lines: list[LogLine]) -> list[int]:
     """Indexes of the lines whose text matches (one RE2 pass over the joined block)."""
     pattern = query.compiled
-    texts = [line.text.encode("utf-8", "surrogatepass") for line in lines]
-    block = b"\n".join(texts)
+    texts = [line.text for line in lines]
+    joined = "\n".join(texts)
+    block = joined.encode("utf-8", "surrogatepass")
     hits: list[int] = []
-    starts: list[int] | None = None
+    starts: list[int] = []
+    sizes: list[int] = []
     pos = 0
     while True:
         found = pattern.search_block(block, pos)
         if found is None:
             return hits
-        if starts is None:
-            starts, offset = [], 0
-            for text in texts:
+        if not starts:  # where each line starts in the block (bytes), once a match needs it
+            if len(block) == len(joined):  # ASCII: a character is a byte
+                sizes = [len(text) for text in texts]
+            else:
+                sizes = [len(text.encode("utf-8", "surrogatepass")) for text in texts]
+            offset = 0
+            for size in sizes:
                 starts.append(offset)
-                offset += len(text) + 1
+                offset += size + 1
         index = bisect_right(starts, found[0]) - 1
+        start, size = starts[index], sizes[index]
         # A match may run over a line's end (the block joins lines): the line must match alone.
-        if found[1] <= starts[index] + len(texts[index]) or pattern.search_block(texts[index]):
+        if found[1] <= start + size or pattern.search_block(block[start : start + size]):
             hits.append(index)
         if index + 1 >= len(texts):
             return hits
