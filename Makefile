@@ -7,7 +7,7 @@ DEMO ?= littlewings-demo
 IMAGE ?= littlewings/busybox:latest
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint bench setup docker browser demo clean
+.PHONY: run test test-fast test-loaded lint bench setup docker browser demo clean
 
 # Everything, then JupyterLab with LittleWings and a demo container to look at.
 run: setup docker demo
@@ -19,6 +19,11 @@ run: setup docker demo
 test: setup docker browser
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)
+
+# Before resolving an issue: the whole suite from a clean clone of HEAD with two CPU burners
+# running, RUNS times (default 3). CI itself runs unloaded.
+test-loaded:
+	bash scripts/loaded-ci.sh $(or $(RUNS),3)
 
 # The quick loop: no Docker, no browser.
 test-fast: setup
