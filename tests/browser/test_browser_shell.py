@@ -119,6 +119,27 @@ def test_a_shell_in_the_console(
     assert not lab.errors
 
 
+def test_the_sidebars_shell_button_opens_a_shell_in_a_new_console(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """The row's shell button on a container whose console is not open: the console opens,
+    and its shell waits for the console's socket instead of failing ("Not connected")."""
+    box = make_container(["sh", "-c", "echo ready; sleep 100000"])
+    lab.show_containers()
+    row = lab.row(box.name)
+    row.wait_for(timeout=15000)
+    row.hover()
+    row.locator("button[data-action='shell']").click()
+    console = lab.console(box.name)
+    view = console.locator(".jp-LittleWings-shellView:visible")
+    expect(view).to_have_attribute("data-phase", "open", timeout=15000)
+    wait_for_shell(console, r"[#$] *$")
+    type_line(lab.page, console, "echo from-the-sidebar-$((20+1))")
+    wait_for_shell(console, r"^from-the-sidebar-21$")
+    assert "Not connected" not in shell_text(console)
+    assert not lab.errors, lab.errors
+
+
 def test_two_shells_in_two_tabs(lab: Any, make_container: Callable[..., Any]) -> None:
     """Two tabs, two independent shells; closing a tab hangs its shell up."""
     box = make_container(["sh", "-c", "sleep 100000"])

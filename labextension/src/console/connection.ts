@@ -401,6 +401,11 @@ export class ConsoleConnection implements IDisposable {
         this._shellRequests.set(id, shell);
       }
     }
+    // Shells asked for before the socket opened: after `connect`, which the server answers
+    // first (one socket's messages are handled in order).
+    for (const shell of this._shellRequests.values()) {
+      shell.sendOpen();
+    }
   }
 
   private _sendConnect(): void {

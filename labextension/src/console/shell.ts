@@ -78,12 +78,25 @@ export class ShellChannel implements IDisposable {
     if (request.user) {
       message.user = request.user;
     }
-    if (!this._socket.send(message)) {
-      this._end({
-        reason: 'refused',
-        message: 'Not connected to the server; try again once it is back.'
-      });
+    // A console opened a moment ago (the sidebar's shell button) has no socket yet: the
+    // request waits, and ConsoleConnection sends it once the socket opens and the console
+    // connected (`sendOpen`).
+    this._openMessage = message;
+    this.sendOpen();
+  }
+
+  /** Whether `shell_open` still waits for the socket. */
+  get waitingToOpen(): boolean {
+    return this._openMessage !== null && this._phase === 'opening';
+  }
+
+  /** Send the `shell_open` that waits, if the socket takes it now. */
+  sendOpen(): boolean {
+    if (!this.waitingToOpen || !this._socket.send(this._openMessage!)) {
+      return false;
     }
+    this._openMessage = null;
+    return true;
   }
 
   readonly request: IShellRequest;
@@ -293,6 +306,7 @@ export class ShellChannel implements IDisposable {
   private _command: string[] = [];
   private _phase: ShellPhase = 'opening';
   private _endInfo: IShellEnd | null = null;
+  private _openMessage: { type: string; [key: string]: unknown } | null = null;
   private _rows: number;
   private _cols: number;
   private _shown = 0;
