@@ -652,3 +652,60 @@ async def test_server_stop_closes_every_stream_and_thread(lw_client, make_contai
     while await client.recv() is not None:  # frames already on their way, then the close
         pass
     assert client.conn.close_code == 1001
+
+
+def processes(container: Any) -> str:
+    """What runs in the container now (``ps`` inside it)."""
+    return container.exec_run(["ps", "-o", "pid,args"]).output.decode()
+
+
+async def wait_until_gone(container: Any, text: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while text in processes(container):
+        assert time.monotonic() < deadline, f"{text!r} still runs:\n{processes(container)}"
+        await asyncio.sleep(0.2)
+
+
+async def test_command_stop_ends_the_process_in_the_container(lw_client, make_container):
+    box = make_container("sleep 3600")
+    client = await lw_client()
+    await client.request({"type": "connect", "server_id": box.name, "tail": 0}, "connected")
+    started = await client.request(
+        {"type": "command", "id": "t1", "command": "tail -f /dev/null | cat", "via": "exec"},
+        "command_started",
+    )
+    assert started["type"] == "command_started", started
+    assert "tail -f /dev/null" in processes(box)
+    reply = await client.request({"type": "command_stop", "command": "t1"}, "command_stopping")
+    assert reply["type"] == "command_stopping" and reply["command"] == "t1", reply
+    end = await client.until(lambda f: f.get("type") == "command_exit" and f["id"] == "t1")
+    assert end["stopped"] is True, end
+    await wait_until_gone(box, "tail -f /dev/null")
+    error = await client.request({"type": "command_stop", "command": "t1"}, "command_stopping")
+    assert error["type"] == "error" and "No command 't1'" in error["message"], error
+
+
+async def test_closing_the_console_ends_its_commands(lw_client, make_container):
+    box = make_container("sleep 3600")
+    client = await lw_client()
+    await client.request({"type": "connect", "server_id": box.name, "tail": 0}, "connected")
+    for n in (1, 2):
+        await client.request(
+            {"type": "command", "command": f"sleep 100{n}", "via": "exec"}, "command_started"
+        )
+    assert "sleep 1001" in processes(box) and "sleep 1002" in processes(box)
+    client.close()
+    await wait_until_gone(box, "sleep 1001")
+    await wait_until_gone(box, "sleep 1002")
+
+
+def test_an_exec_timeout_ends_the_process(make_container):
+    import littlewings_jupyter as lw
+
+    box = make_container("sleep 3600")
+    result = lw.container(box.name).exec("echo begun; sleep 1003", timeout=1)
+    assert result.timed_out and result.stdout == "begun\n", result
+    deadline = time.monotonic() + 15
+    while "sleep 1003" in processes(box):
+        assert time.monotonic() < deadline, processes(box)
+        time.sleep(0.2)

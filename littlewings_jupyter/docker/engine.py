@@ -9,6 +9,7 @@ import contextlib
 import functools
 import json
 import re
+import secrets
 import select
 import socket
 import threading
@@ -712,11 +713,19 @@ class Exec:
         self.engine = engine
         self.container_id = container_id
         self.argv = argv
+        # Docker cannot signal an exec: its processes carry this mark in their environment,
+        # and `stop` finds them by it inside the container (children inherit it).
+        self.mark = secrets.token_hex(8)
+        environment = options.pop("environment", None) or {}
+        if isinstance(environment, list):
+            environment = dict(item.partition("=")[::2] for item in environment)
+        options["environment"] = {**environment, EXEC_MARK: self.mark}
         self.options = options
         self.exec_id: str | None = None
         self.stream: DockerStream | None = None
         self.cancelled = False
         self.timed_out = False
+        self.stopped = False
         self.started = time.monotonic()
 
     def start(self) -> None:
@@ -758,10 +767,56 @@ class Exec:
         return time.monotonic() - self.started
 
     def cancel(self) -> None:
-        """Stop reading (Docker cannot stop an exec: the process may go on in the container)."""
+        """Stop reading (the process goes on in the container: :meth:`stop` ends it)."""
         self.cancelled = True
         if self.stream is not None:
             self.stream.close()
+
+    def running(self) -> bool:
+        """Whether Docker says the command still runs."""
+        if self.exec_id is None:
+            return False
+        exec_id = self.exec_id
+        return bool(self.engine.call(lambda: self.engine.api.exec_inspect(exec_id)).get("Running"))
+
+    def stop(self, grace: float = 2.0) -> bool:
+        """End the command's processes in the container, as Ctrl-C then ``kill`` would: SIGINT,
+        then SIGTERM, then SIGKILL, ``grace`` seconds apart, until Docker says it ended.
+
+        Every process that carries this exec's mark in its environment (the command and what
+        it started) is signalled from inside the container, by ``/bin/sh`` there: an image
+        without a shell keeps its process (False is returned). Blocks.
+        """
+        self.stopped = True
+        if self.exec_id is None:
+            return True
+        for signal_name in ("INT", "TERM", "KILL"):
+            try:
+                if not self.running():
+                    return True
+                self.engine.exec_start(
+                    self.container_id, ["/bin/sh", "-c", STOP_SCRIPT, "sh", signal_name, self.mark]
+                )[1].close()
+            except LittleWingsError:
+                return not self.running() if self.exec_id else True
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline:
+                if not self.running():
+                    return True
+                time.sleep(0.05)
+        return not self.running()
+
+
+EXEC_MARK = "LITTLEWINGS_EXEC"
+# Signal every process whose environment holds the mark (not this script: it has none).
+STOP_SCRIPT = r"""
+for p in /proc/[0-9]*; do
+  if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx "LITTLEWINGS_EXEC=$2"; then
+    kill -s "$1" "${p#/proc/}" 2>/dev/null
+  fi
+done
+exit 0
+"""
 
 
 # Runs bash when the container has it, else sh (``c.LittleWings.shell_command`` overrides it).

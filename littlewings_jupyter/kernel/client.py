@@ -1079,8 +1079,8 @@ class Container:
         """Run a command in the running container and wait for it; its :class:`ExecResult`.
 
         A string runs with ``/bin/sh -c``; a list runs as it is (no shell). After ``timeout``
-        seconds the result comes back with ``timed_out=True`` and what was read so far (Docker
-        cannot stop an exec: the process may still run in the container). ``check=True``
+        seconds the command is ended in the container (SIGINT, then SIGTERM, then SIGKILL) and
+        the result comes back with ``timed_out=True`` and what was read so far. ``check=True``
         raises :class:`~littlewings_jupyter.errors.CommandFailed` unless it exited with 0.
         """
         self.client._check_write("running commands")
@@ -1110,6 +1110,13 @@ class Container:
             exit_code = run.run(lambda kind, text: out[kind].append(text), timeout)
         except Conflict as exc:  # it stopped in between
             raise Conflict(f"Cannot run a command in {self.name!r}: {exc.message}") from None
+        except BaseException:  # an interrupted cell (KeyboardInterrupt) ends it too
+            run.cancel()
+            run.stop()
+            raise
+        if run.timed_out:
+            run.cancel()
+            run.stop()
         result = ExecResult(
             argv,
             exit_code,

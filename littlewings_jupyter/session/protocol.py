@@ -86,6 +86,13 @@ class GroupSelector:
 
 
 @dataclass
+class CommandStop(Message):
+    """End a running exec command (by the id of its ``command`` request) in the container."""
+
+    command: str = ""
+
+
+@dataclass
 class Command(Message):
     """Run a command (exec) or type a line on the container's stdin."""
 
@@ -599,6 +606,13 @@ def _parse_alerts(kind: str, request_id: RequestId, data: dict[str, Any]) -> Ale
     return Alerts(type=kind, id=request_id, rules=rules, cooldown=cooldown)
 
 
+def _parse_command_stop(kind: str, request_id: RequestId, data: dict[str, Any]) -> CommandStop:
+    target = data.get("command")
+    if not isinstance(target, (str, int)) or isinstance(target, bool):
+        raise InvalidMessage("'command_stop' needs 'command': the id of the command to stop.")
+    return CommandStop(type=kind, id=request_id, command=str(target))
+
+
 def _parse_plain(kind: str, request_id: RequestId, data: dict[str, Any]) -> Message:
     return Message(type=kind, id=request_id)
 
@@ -611,6 +625,7 @@ _PARSERS = {
     "context": _parse_context,
     "alerts": _parse_alerts,
     "command": _parse_command,
+    "command_stop": _parse_command_stop,
     "power": _parse_power,
     "stats": _parse_toggle,
     "events": _parse_toggle,

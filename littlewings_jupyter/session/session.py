@@ -107,6 +107,7 @@ class ClientSession:
         self._last_written_cursor: Cursor | None = None
         self._dropped_lines = 0
         self._exec_counter = 0
+        self._tasks: set[asyncio.Task[None]] = set()  # work of this session's own, running
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -220,7 +221,10 @@ class ClientSession:
             self.alerts = None
             self.manager.alert_sessions.discard(self)
         for run in list(self.execs.values()):
+            # What this connection started ends with it (in the container too).
             run.exec.cancel()
+            with contextlib.suppress(RuntimeError):  # (the pool is gone at shutdown)
+                self.manager.executor.submit(run.exec.stop)
             self.manager.audit_finish(run.audit_entry, "cancelled")
         grace = self.limits.shell_reattach_timeout
         for shell in list(self.shells.values()):
@@ -1053,6 +1057,28 @@ class ClientSession:
         self.send(protocol.reply("command_started", message.id, via="exec", command=message.text))
         self.manager.loop.create_task(self._finish_exec(key, run))
 
+    async def _on_command_stop(self, message: protocol.CommandStop) -> None:
+        run = next((r for r in self.execs.values() if str(r.request_id) == message.command), None)
+        if run is None:
+            raise InvalidMessage(f"No command {message.command!r} is running on this connection.")
+        await self.manager.check_write(self, "stopping a command")
+        self.send(protocol.reply("command_stopping", message.id, command=message.command))
+
+        async def stop() -> None:
+            # Its output then ends, and `command_exit` says `stopped` (see _finish_exec).
+            if not await self.manager.run(run.exec.stop):
+                self.send(
+                    Conflict(
+                        f"The command {message.command!r} did not end (the container has no "
+                        "/bin/sh to signal it with, or it ignores every signal)."
+                    ).to_wire(message.id)
+                )
+
+        # (Up to three signals a couple of seconds apart: the socket's next messages go on.)
+        task = self.manager.loop.create_task(stop())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _finish_exec(self, key: int, run: CommandRun) -> None:
         manager = self.manager
         loop = manager.loop
@@ -1075,13 +1101,15 @@ class ClientSession:
         if run.exec.cancelled or self.closed:
             return  # release() recorded it as cancelled
         self.execs.pop(key, None)
-        manager.audit_finish(run.audit_entry, "ok", exit_code=exit_code)
+        stopped = run.exec.stopped
+        manager.audit_finish(run.audit_entry, "cancelled" if stopped else "ok", exit_code=exit_code)
         self.send(
             protocol.reply(
                 "command_exit",
                 run.request_id,
                 exit_code=exit_code,
                 duration_ms=round(run.exec.duration * 1000),
+                **({"stopped": True} if stopped else {}),
             )
         )
 
