@@ -76,6 +76,46 @@ def test_commands_exec_and_stdin(lab: Any, make_demo_console: Callable[..., Any]
     assert not lab.errors
 
 
+def test_a_running_command_is_marked_and_stopped(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """An exec command that does not end: a running mark and Stop; Stop ends its process in
+    the container, as Ctrl-C in the command box does; each exit line names its command."""
+    box = make_container(["sh", "-c", "echo ready; sleep 100000"])
+    console = lab.open_console(box.name)
+    lab.wait_for_log(console, "ready")
+
+    def running_in_box() -> str:
+        return box.exec_run(["ps", "-o", "args"]).output.decode()
+
+    running = console.locator(".jp-LittleWings-running")
+    stop = console.locator(".jp-LittleWings-stopCommand")
+    expect(stop).to_be_hidden()
+    lab.run_command(console, "tail -f /dev/null", via="exec")
+    expect(running).to_have_text("running", timeout=10000)
+    expect(stop).to_be_visible()
+    assert "tail -f /dev/null" in running_in_box()
+    lab.screenshot("console-command-running")
+    stop.click()
+    lab.wait_for_log(console, "(stopped)")
+    expect(stop).to_be_hidden()
+    deadline = time.monotonic() + 10
+    while "tail -f /dev/null" in running_in_box():
+        assert time.monotonic() < deadline, running_in_box()
+        time.sleep(0.2)
+    assert "· tail -f /dev/null" in lab.log_text(console)  # the exit line names it
+
+    lab.run_command(console, "sleep 4242", via="exec")
+    expect(running).to_have_text("running", timeout=10000)
+    console.locator(".jp-LittleWings-commandInput").press("Control+c")
+    lab.wait_for_log(console, "· sleep 4242")
+    deadline = time.monotonic() + 10
+    while "sleep 4242" in running_in_box():
+        assert time.monotonic() < deadline, running_in_box()
+        time.sleep(0.2)
+    assert not lab.errors, lab.errors
+
+
 def test_search_finds_a_line(lab: Any, make_demo_console: Callable[..., Any]) -> None:
     """Typing in the search box highlights matches and counts them; Enter goes to the next."""
     box = make_demo_console()

@@ -237,6 +237,15 @@ export class ConsoleConnection implements IDisposable {
     }
   }
 
+  /** End a running exec command in the container (SIGINT, then SIGTERM, then SIGKILL). */
+  stopCommand(commandId: string): boolean {
+    return this.socket.send({
+      type: 'command_stop',
+      id: `x${++this._counter}`,
+      command: commandId
+    });
+  }
+
   /** Run a command; returns the request id its frames carry. */
   runCommand(command: string, via?: CommandVia): string {
     const id = `c${++this._counter}`;

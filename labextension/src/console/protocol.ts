@@ -229,6 +229,8 @@ export interface ICommandExitMessage {
   id: string | number;
   exit_code: number | null;
   duration_ms?: number;
+  /** Ended by `command_stop` (or its connection closing). */
+  stopped?: boolean;
 }
 
 export interface ICommandSentMessage {

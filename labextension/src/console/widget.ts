@@ -842,9 +842,26 @@ export class ContainerConsole extends Widget {
     this._sendButton.type = 'submit';
     this._sendButton.classList.add('jp-LittleWings-send');
 
-    form.append(prompt, this._commandInput, this._viaSelect, this._sendButton);
+    // While exec commands run: how many, and Stop (the newest; Ctrl-C in the box too).
+    this._runningNode = document.createElement('span');
+    this._runningNode.className = 'jp-LittleWings-running';
+    this._runningNode.setAttribute('role', 'status');
+    this._stopButton = Private.iconButton('stop', 'Stop the command (Ctrl-C)');
+    this._stopButton.type = 'button';
+    this._stopButton.classList.add('jp-LittleWings-stopCommand');
+    this._stopButton.addEventListener('click', () => this._stopNewest());
+
+    form.append(
+      prompt,
+      this._commandInput,
+      this._runningNode,
+      this._stopButton,
+      this._viaSelect,
+      this._sendButton
+    );
     this._logsPane.appendChild(form);
     this._renderCommandBar();
+    this._renderRunning();
   }
 
   // ---- reacting to the connection --------------------------------------------------------
@@ -963,6 +980,10 @@ export class ContainerConsole extends Widget {
           `${PROMPT} \x1b[1m${text}\x1b[22m  \x1b[2m${event.via}\x1b[22m\r\n`
         );
         this._started.add(id);
+        if (event.via === 'exec') {
+          this._running.set(id, text);
+          this._renderRunning();
+        }
         break;
       }
       case 'command_output': {
@@ -995,11 +1016,19 @@ export class ContainerConsole extends Widget {
           event.duration_ms !== undefined
             ? ` · ${Private.ms(event.duration_ms)}`
             : '';
+        // The exit line names its command: other output (logs, other commands) may stand
+        // between them, or a Clear.
+        const what = Private.shortCommand(
+          this._running.get(id) ?? this._sent.get(id) ?? ''
+        );
+        const stopped = event.stopped ? ' \x1b[33m(stopped)\x1b[39m' : '';
         this._writeOwn(
-          `\x1b[2m└ ${colour}exit ${code ?? '?'}\x1b[39m${duration}\x1b[0m\r\n`
+          `\x1b[2m└ ${colour}exit ${code ?? '?'}\x1b[39m${stopped}${duration}${what ? ` · ${what}` : ''}\x1b[0m\r\n`
         );
         this._started.delete(id);
         this._sent.delete(id);
+        this._running.delete(id);
+        this._renderRunning();
         break;
       }
       case 'command_sent':
@@ -1017,6 +1046,8 @@ export class ContainerConsole extends Widget {
         this._writeOwn(`\x1b[31m└ ${event.message}${retry}\x1b[0m\r\n`);
         this._started.delete(id);
         this._sent.delete(id);
+        this._running.delete(id);
+        this._renderRunning();
         break;
       }
     }
@@ -1075,6 +1106,21 @@ export class ContainerConsole extends Widget {
   }
 
   private _onCommandKey(event: KeyboardEvent): void {
+    const input = this._commandInput;
+    if (
+      event.key === 'c' &&
+      event.ctrlKey &&
+      !event.metaKey &&
+      !event.altKey &&
+      input.selectionStart === input.selectionEnd &&
+      this._running.size
+    ) {
+      // Ctrl-C with nothing selected (a selection is copied): stop the newest command.
+      event.preventDefault();
+      event.stopPropagation();
+      this._stopNewest();
+      return;
+    }
     if (event.key === 'Enter' && !event.isComposing) {
       // Submit here rather than by the form's implicit submission: a host page (a notebook
       // whose output holds this console) may handle Enter on the way up and cancel it.
@@ -1209,6 +1255,28 @@ export class ContainerConsole extends Widget {
     node.disabled = status.phase !== 'waiting';
   }
 
+  /** Stop the newest running exec command. */
+  private _stopNewest(): void {
+    const ids = [...this._running.keys()];
+    const id = ids[ids.length - 1];
+    if (id !== undefined) {
+      this.connection.stopCommand(id);
+    }
+  }
+
+  /** The running mark and Stop, shown while exec commands run. */
+  private _renderRunning(): void {
+    const count = this._running.size;
+    const texts = [...this._running.values()];
+    this._runningNode.hidden = this._stopButton.hidden = count === 0;
+    this._runningNode.textContent =
+      count === 1 ? 'running' : count ? `${count} running` : '';
+    this._runningNode.title = texts.join('\n');
+    const newest = texts[texts.length - 1] ?? '';
+    this._stopButton.title = `Stop ${Private.shortCommand(newest)} (Ctrl-C)`;
+    this._stopButton.setAttribute('aria-label', this._stopButton.title);
+  }
+
   private _renderCommandBar(): void {
     const canWrite = this.connection.permissions?.write !== false;
     const live = this.connection.isConnected;
@@ -1263,6 +1331,10 @@ export class ContainerConsole extends Widget {
   private _historyIndex = 0;
   private _draft = '';
   private _sent = new Map<string, string>();
+  /** Exec commands running now: request id → text, oldest first. */
+  private _running = new Map<string, string>();
+  private _runningNode!: HTMLSpanElement;
+  private _stopButton!: HTMLButtonElement;
   private _started = new Set<string>();
   private _partial = new Map<string, string>();
   private _busy = false;
@@ -1378,6 +1450,12 @@ namespace Private {
     const span = document.createElement('span');
     span.className = 'jp-LittleWings-dot';
     return span;
+  }
+
+  /** A command as an exit line names it: its first line, cut at 40 characters. */
+  export function shortCommand(text: string): string {
+    const line = text.split('\n')[0];
+    return line.length > 40 ? `${line.slice(0, 39)}…` : line;
   }
 
   export function ms(value: number): string {
