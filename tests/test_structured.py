@@ -148,7 +148,7 @@ JSON_LINES = [
         '"@x":"System.Exception: x","User":{"Id":1}}',
         "error",
         "2024-01-02T03:04:05Z",
-        '{literal} {Missing} {"Id": 1}',
+        '{literal} {Missing} {"Id":1}',  # as JSON.stringify writes it (console/structured.ts)
         {
             "@mt": "{{literal}} {Missing} {@User}",
             "@x": "System.Exception: x",

@@ -457,7 +457,9 @@ def _render_template(template: str, properties: Mapping[str, Any]) -> str:
         elif type(value) in _PLAIN_TYPES:
             out.append(str(value))
         else:
-            out.append(json.dumps(value))  # true, null, objects as JSON
+            # true, null, objects as JSON, written as JSON.stringify writes them (the consoles'
+            # twin, console/structured.ts): no spaces, letters as they are.
+            out.append(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
         out.append(literal)
     return "".join(out)
 
