@@ -194,7 +194,7 @@ const LOGFMT_LINE = new RegExp(
 );
 const LOGFMT_PAIR = new RegExp(`(${LOGFMT_KEY})=(${LOGFMT_VALUE})`, 'g');
 
-/** The structure of one line's text (without its newline). */
+/** The structure of one line's text (without its newline; one is ignored). */
 export function parseLine(text: string): IStructuredLine {
   const stripped = text.trim();
   const first = stripped.charCodeAt(0);
@@ -219,6 +219,10 @@ export function parseLine(text: string): IStructuredLine {
         return fromPairs(pairs);
       }
     }
+  }
+  if (text.charCodeAt(text.length - 1) === 10 /* \n */) {
+    // One newline is not part of the line (as the server's parse_line takes it).
+    text = text.replace(/[\r\n]+$/, '');
   }
   const found = textLevel(text);
   return {
