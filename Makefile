@@ -13,10 +13,12 @@ PYTEST_ARGS ?=
 run: setup docker demo
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-# Everything, then the whole test suite against a real Docker engine and a real chromium.
+# Everything, then the whole test suite against a real Docker engine and a real chromium: the
+# labextension's unit tests (jest, in node), then pytest.
 # The browser tests run in a pytest process of their own: Playwright's sync API keeps an event
 # loop running in the main thread, which pytest-jupyter's fixtures cannot share.
 test: setup docker browser
+	cd labextension && npm test
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
@@ -25,8 +27,9 @@ test: setup docker browser
 test-loaded:
 	bash scripts/loaded-ci.sh $(or $(RUNS),3)
 
-# The quick loop: no Docker, no browser.
+# The quick loop: no Docker, no browser (jest's unit tests, then pytest's).
 test-fast: setup
+	cd labextension && npm test
 	$(PY) -m pytest -m "not docker and not browser" $(PYTEST_ARGS)
 
 lint: setup
