@@ -38,6 +38,7 @@ import {
   VirtualList,
   buildRows,
   containerKey,
+  matches,
   resort,
   sortContainers
 } from './containerlist';
@@ -128,7 +129,13 @@ export class ContainersPanel extends Widget {
       if (event.key === 'ArrowDown') {
         event.preventDefault();
         this._render();
-        this._focusIndex(this._nextFocusable(-1, 1));
+        // To the first match (a container or service), past the headers above it: Enter
+        // there opens it, where on a header it would fold the group.
+        const rows = this._list.rows;
+        const first = rows.findIndex(
+          r => r.kind === 'container' || r.kind === 'service'
+        );
+        this._focusIndex(first >= 0 ? first : this._nextFocusable(-1, 1));
       } else if (event.key === 'Escape' && this._filterInput.value) {
         event.preventDefault();
         this._filterInput.value = '';
@@ -1153,9 +1160,11 @@ export class ContainersPanel extends Widget {
       term,
       collapsed: this._collapsed
     });
+    // Matches inside a collapsed group still match: only when none does is it said.
     if (
       term &&
-      !rows.some(r => r.kind === 'container' || r.kind === 'service')
+      !all.some(c => matches(c, term)) &&
+      !rows.some(r => r.kind === 'service')
     ) {
       this._list.setRows([], true);
       list.replaceChildren(

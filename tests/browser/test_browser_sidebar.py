@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Callable
 
 import pytest
@@ -59,6 +60,49 @@ def test_sidebar_lists_containers_and_follows_docker(
     web_row.hover()
     lab.screenshot("sidebar")
     assert not lab.errors
+
+
+def test_filter_then_arrow_down_then_enter_opens_the_match(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """Filter, ↓, Enter: the first matching container's console opens (↓ went past the
+    project header to it); a folded project still counts its matches."""
+    project = f"lwkb{uuid.uuid4().hex[:6]}"
+    db = make_container(
+        ["sh", "-c", "echo db-ready; sleep 100000"],
+        name=f"{project}-db-1",
+        labels={"com.docker.compose.project": project, "com.docker.compose.service": "db"},
+    )
+    make_container(
+        ["sh", "-c", "sleep 100000"],
+        name=f"{project}-web-1",
+        labels={"com.docker.compose.project": project, "com.docker.compose.service": "web"},
+    )
+    lab.show_containers()
+    expect(lab.row(db.name)).to_be_visible(timeout=15000)
+    box = lab.page.locator(".jp-LittleWings-filterInput")
+    box.fill(f"{project}-db")
+    expect(lab.row(db.name)).to_be_visible()
+    box.press("ArrowDown")
+    focused = "() => document.activeElement?.dataset?.name ?? null"
+    assert lab.page.evaluate(focused) == db.name
+    lab.page.keyboard.press("Enter")
+    console = lab.console(db.name)
+    lab.wait_for_log(console, "db-ready")
+
+    # Folding the project while filtering: the header stays, with its match counted inside.
+    lab.show_containers()
+    header = lab.page.locator(f".jp-LittleWings-groupHeader[data-group='{project}']")
+    header.click()
+    expect(lab.row(db.name)).to_have_count(0)
+    expect(header).to_be_visible()
+    expect(lab.page.locator("#littlewings-containers")).not_to_contain_text(
+        "No container matches"
+    )
+    header.click()
+    expect(lab.row(db.name)).to_be_visible()
+    box.fill("")
+    assert not lab.errors, lab.errors
 
 
 def test_power_from_the_sidebar_and_the_console(
