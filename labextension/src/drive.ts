@@ -90,6 +90,13 @@ export class ContainerDrive implements Contents.IDrive {
   async newUntitled(
     options: Contents.ICreateOptions = {}
   ): Promise<Contents.IModel> {
+    if (options.type === 'notebook' || options.ext === '.ipynb') {
+      // A kernel runs on the Jupyter server, never in a container's drive.
+      throw new Error(
+        `A notebook cannot be made inside the container ${this.name}: its kernel runs on ` +
+          "the Jupyter server. Make it in the server's file browser."
+      );
+    }
     const dir = Private.absolute(options.path ?? '');
     const listing = await this._request<IEntry>(dir, {});
     const taken = new Set((listing.entries ?? []).map(e => e.name));

@@ -11,6 +11,7 @@ import {
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { IFileBrowserFactory, Uploader } from '@jupyterlab/filebrowser';
+import { MessageLoop } from '@lumino/messaging';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import {
   LabIcon,
@@ -599,6 +600,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
         browser.title.icon = folderIcon;
         browser.title.closable = true;
         browser.addClass('jp-LittleWings-files');
+        // Closing its tab ends it (a FileBrowser only hides on close): a closed one stayed
+        // the file browser tracker's current widget, and a Launcher's Notebook then went to
+        // the container's folder (notebook:create-new takes that browser's path).
+        MessageLoop.installMessageHook(browser, (handler, message) => {
+          if (message.type === 'close-request') {
+            requestAnimationFrame(() => browser.dispose());
+          }
+          return true;
+        });
         // A browser of the factory has an empty toolbar: JupyterLab's usual buttons.
         browser.toolbar.addItem(
           'new-folder',

@@ -98,3 +98,43 @@ def test_browse_edit_upload_download(
     expect(problem.first).to_contain_text("max_file_size", timeout=60000)
     lab.screenshot("files-too-large")
     assert "big.bin" not in run(box, "ls /data")
+
+
+def test_a_launcher_notebook_goes_to_the_servers_root(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """Browse Files on a container, open a file, close every tab: the Launcher's Notebook
+    makes its notebook in the server's root, never a file in the container (its kernel runs on
+    the server)."""
+    box = make_container(["sh", "-c", "sleep 100000"])
+    page = lab.page
+    lab.show_containers()
+    row = lab.row(box.name)
+    row.wait_for(timeout=15000)
+    row.click(button="right")
+    page.locator(".lm-Menu-item", has_text="Browse Files").click()
+    browser = page.locator(".jp-FileBrowser.jp-LittleWings-files")
+    expect(browser).to_be_visible(timeout=15000)
+    listing = browser.locator(".jp-DirListing-content")
+    listing.locator(".jp-DirListing-itemText", has_text="etc").dblclick()
+    listing.locator(".jp-DirListing-item", has_text="hostname").first.dblclick()
+    expect(page.locator(".jp-FileEditor:visible")).to_be_visible(timeout=15000)
+    before = set(lab.server.root.iterdir())
+
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Close All Tabs").click()
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    page.locator(".lm-Menu-itemLabel", has_text="New Launcher").click()
+    card = page.locator(".jp-LauncherCard[data-category='Notebook']:visible").first
+    expect(card).to_be_visible(timeout=15000)
+    card.click()
+    expect(page.locator(".jp-NotebookPanel:visible")).to_be_visible(timeout=20000)
+    deadline = time.monotonic() + 15
+    while not [p for p in lab.server.root.iterdir() if p not in before]:
+        assert time.monotonic() < deadline, "no notebook in the server's root"
+        time.sleep(0.2)
+    made = [p.name for p in lab.server.root.iterdir() if p not in before]
+    assert any(name.endswith(".ipynb") for name in made), made
+    inside = run(box, "find / -xdev -name 'untitled*' -o -xdev -name 'Untitled*' 2>/dev/null")
+    assert inside.strip() == "", inside
+    assert not lab.errors, lab.errors
