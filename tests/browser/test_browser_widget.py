@@ -76,6 +76,34 @@ def open_widget(page: Any) -> Any:
     return widget
 
 
+def wait_for_history(lab: Any, widget: Any, text: str, timeout: float = 30) -> str:
+    """Wait until the view holds ``text`` among its first lines, then show the last ones.
+
+    The screen shows only the last rows: on a loaded machine the kernel takes long enough to
+    start that more lines than fit came before the view opened, and the first scrolled out.
+    So the view is scrolled up (the mouse wheel) to look, and down again (it then follows).
+    """
+    shown = lab.wait_for_log(widget, "demo: tick", timeout)
+    if text in shown:
+        return shown
+    page = widget.page
+    widget.locator(".jp-LittleWings-logView .xterm-screen").hover()
+    for _ in range(400):
+        page.mouse.wheel(0, -3000)
+        if text in lab.log_text(widget):
+            break
+    lab.wait_for_log(widget, text, 10)
+    before = ""
+    for _ in range(400):  # down to the bottom: the screen stops changing
+        page.mouse.wheel(0, 3000)
+        time.sleep(0.05)
+        now = lab.log_text(widget)
+        if now == before:
+            break
+        before = now
+    return lab.wait_for_log(widget, "demo: tick", 10)
+
+
 def test_widget_in_jupyterlab(
     lab_server: LabServer, browser: Any, make_demo_console: Callable[..., Any]
 ) -> None:
@@ -93,7 +121,7 @@ def test_widget_in_jupyterlab(
 
         run_cell(page, 0)
         widget = open_widget(page)
-        shown = lab.wait_for_log(widget, "console ready", timeout=30)
+        shown = wait_for_history(lab, widget, "console ready")
         assert "demo: tick 1 " in shown  # history
         first = max(ticks(shown))
         lab.wait_for_log(widget, f"demo: tick {first + 1} ", timeout=10)  # live
@@ -172,7 +200,7 @@ def test_widget_in_notebook7(
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000)
         run_cell(page, 0)
         widget = open_widget(page)
-        shown = lab.wait_for_log(widget, "console ready", timeout=30)
+        shown = wait_for_history(lab, widget, "console ready")
         first = max(ticks(shown))
         lab.wait_for_log(widget, f"demo: tick {first + 1} ", timeout=10)
         expect(widget.locator(".jp-LittleWings-connection")).to_contain_text("Live")
