@@ -331,7 +331,9 @@ class LabPage:
         """Log in with the token, in an empty workspace, and wait for the shell."""
         self.page.goto(self.server.lab_url(reset=True))
         self.page.wait_for_selector("#jp-main-dock-panel", timeout=60000)
-        self.page.wait_for_selector(".jp-SideBar [data-id='littlewings-containers']", timeout=30000)
+        # JupyterLab activates the extensions after its shell is up: on a loaded machine
+        # (two CPU burners beside the suite) that took over 30 s once.
+        self.page.wait_for_selector(".jp-SideBar [data-id='littlewings-containers']", timeout=90000)
         return self
 
     def open_notebook(self, name: str) -> None:
