@@ -528,6 +528,20 @@ def make_demo_console(make_container: Callable[..., Any]) -> Callable[..., Any]:
     return make
 
 
+def _accept_kernel_dialog(page: Any) -> None:
+    """A kernel dialog may come up over a notebook on a loaded machine (JupyterLab asks for a
+    kernel when starting one took too long): take the notebook's own kernel. Any other dialog
+    in the way is a failure, with its text."""
+    dialog = page.locator(".jp-Dialog")
+    if not dialog.count() or not dialog.first.is_visible():
+        return
+    text = dialog.first.inner_text()
+    if "kernel" not in text.lower():
+        raise AssertionError(f"a dialog is in the way of the notebook: {text!r}")
+    dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click()
+    dialog.first.wait_for(state="detached", timeout=10000)
+
+
 def run_cell(page: Any, index: int) -> None:
     """Put the cursor in cell ``index`` and run it (Shift+Enter).
 
@@ -538,6 +552,7 @@ def run_cell(page: Any, index: int) -> None:
     prompt = cell.locator(".jp-InputPrompt")
     before = prompt.inner_text()
     for _ in range(5):
+        _accept_kernel_dialog(page)
         editor = cell.locator(".cm-content")
         editor.click()
         editor.press("Shift+Enter")
