@@ -144,7 +144,10 @@ class Client:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"timed out; received: {self.received[-10:]}")
-            frame = await self.recv(left)
+            try:
+                frame = await self.recv(left)
+            except asyncio.TimeoutError:
+                raise AssertionError(f"timed out; received: {self.received[-10:]}") from None
             if frame is None:
                 raise AssertionError(
                     f"socket closed ({self.conn.close_code} {self.conn.close_reason}); "
