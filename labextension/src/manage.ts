@@ -6,15 +6,17 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { LittleWingsAPIError, requestAPI } from './api';
-import { IContainerSummary, splitCommand } from './console';
-
-/** A local image as `GET api/littlewings/images` lists it. */
-export interface IImage {
-  id: string;
-  tags: string[];
-  size: number;
-  created: number;
-}
+import { IContainerSummary } from './console';
+export type { IImage, INewContainerValues } from './containerform';
+import {
+  EMPTY_FORM,
+  formField,
+  IImage,
+  inFormWords,
+  INewContainerValues,
+  toSpec,
+  validate
+} from './containerform';
 
 /** `?engine=<name>`, or nothing for the default engine. */
 function engineQuery(engine: string, glue = '?'): string {
@@ -57,157 +59,6 @@ export async function removeContainer(
 }
 
 let formCounter = 0;
-
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const SIZE = /^\d+(\.\d+)?\s*([bkmgt]i?b?)?$/i;
-const PORT =
-  /^(?:(?:[0-9a-fA-F.:]+):)?(\d{1,5}):(\d{1,5})(?:\/(tcp|udp|sctp))?$/;
-const VOLUME = /^([^:]+):(\/[^:]*)(?::(ro|rw))?$/;
-
-/** The values the form holds, as the user typed them. */
-export interface INewContainerValues {
-  image: string;
-  name: string;
-  command: string;
-  env: string;
-  ports: string;
-  volumes: string;
-  memory: string;
-  swap: string;
-  cpus: string;
-  restart: string;
-  stdin: boolean;
-  tty: boolean;
-  start: boolean;
-}
-
-const EMPTY: INewContainerValues = {
-  image: '',
-  name: '',
-  command: '',
-  env: '',
-  ports: '',
-  volumes: '',
-  memory: '',
-  swap: '',
-  cpus: '',
-  restart: 'no',
-  stdin: false,
-  tty: false,
-  start: true
-};
-
-function list(text: string): string[] {
-  return text
-    .split(/[\n,]/)
-    .map(s => s.trim())
-    .filter(Boolean);
-}
-
-/**
- * What is wrong with the values, field by field (the server checks again and has the last
- * word; this only saves a round trip).
- */
-export function validate(
-  values: INewContainerValues,
-  images: IImage[]
-): Record<string, string> {
-  const errors: Record<string, string> = {};
-  if (!values.image.trim()) {
-    errors.image = 'Choose a local image.';
-  } else if (
-    images.length &&
-    !images.some(
-      i => i.tags.includes(values.image.trim()) || i.id === values.image.trim()
-    )
-  ) {
-    errors.image = 'No local image of that name (images are not pulled).';
-  }
-  if (values.name && !NAME.test(values.name)) {
-    errors.name =
-      'Letters, digits and _ . - only, starting with a letter or digit.';
-  }
-  for (const line of values.env.split('\n').filter(l => l.trim())) {
-    if (!/^[^=\s]+=/.test(line.trim())) {
-      errors.env = `"${line.trim()}" is not NAME=value.`;
-      break;
-    }
-  }
-  for (const port of list(values.ports)) {
-    const m = PORT.exec(port);
-    if (
-      !m ||
-      Number(m[1]) > 65535 ||
-      Number(m[2]) < 1 ||
-      Number(m[2]) > 65535
-    ) {
-      errors.ports = `"${port}" is not HOST:CONTAINER (e.g. 8080:80, 127.0.0.1:53:53/udp).`;
-      break;
-    }
-  }
-  for (const volume of list(values.volumes)) {
-    if (!VOLUME.test(volume)) {
-      errors.volumes = `"${volume}" is not SOURCE:/path[:ro].`;
-      break;
-    }
-  }
-  for (const [key, text] of [
-    ['memory', values.memory],
-    ['swap', values.swap]
-  ] as const) {
-    if (text && !SIZE.test(text.trim())) {
-      errors[key] = 'A size such as 512m or 2g.';
-    }
-  }
-  if (values.swap && !values.memory) {
-    errors.swap = 'Memory + swap: set the memory limit too.';
-  }
-  if (values.cpus && !(Number(values.cpus) > 0)) {
-    errors.cpus = 'A number of CPUs, more than 0 (e.g. 0.5).';
-  }
-  return errors;
-}
-
-/** The request body for the values (checked by `validate` first). */
-export function toSpec(values: INewContainerValues): Record<string, unknown> {
-  const spec: Record<string, unknown> = { image: values.image.trim() };
-  const argv = splitCommand(values.command);
-  if (argv.length) {
-    spec.command = argv;
-  }
-  if (values.name.trim()) {
-    spec.name = values.name.trim();
-  }
-  const env = values.env
-    .split('\n')
-    .map(l => l.trim())
-    .filter(Boolean);
-  if (env.length) {
-    spec.env = env;
-  }
-  if (list(values.ports).length) {
-    spec.ports = list(values.ports);
-  }
-  if (list(values.volumes).length) {
-    spec.volumes = list(values.volumes);
-  }
-  if (values.memory.trim()) {
-    spec.mem_limit = values.memory.trim();
-  }
-  if (values.swap.trim()) {
-    spec.memswap_limit = values.swap.trim();
-  }
-  if (values.cpus.trim()) {
-    spec.cpus = Number(values.cpus);
-  }
-  if (values.restart !== 'no') {
-    spec.restart_policy = values.restart;
-  }
-  spec.stdin_open = values.stdin;
-  spec.tty = values.tty;
-  spec.start = values.start;
-  return spec;
-}
 
 /** The body of the "New container" dialog: a form that checks itself as it is filled. */
 export class NewContainerForm extends Widget {
@@ -271,6 +122,14 @@ export class NewContainerForm extends Widget {
       value: values.cpus,
       inputmode: 'decimal'
     });
+    this._field(form, 'labels', 'Labels', 'textarea', {
+      placeholder: 'KEY=value, one a line',
+      value: values.labels
+    });
+    this._field(form, 'network', 'Network', 'input', {
+      placeholder: 'optional: bridge, a network of yours',
+      value: values.network
+    });
     const restart = this._field(form, 'restart', 'Restart', 'select', {});
     for (const policy of ['no', 'always', 'unless-stopped', 'on-failure']) {
       const option = document.createElement('option');
@@ -301,14 +160,15 @@ export class NewContainerForm extends Widget {
     this._serverError.setAttribute('role', 'alert');
     form.appendChild(this._serverError);
     if (serverError) {
-      this._serverError.textContent = serverError.message;
-      if (
-        serverError.field &&
-        this._errors.has(Private.formField(serverError.field))
-      ) {
-        this._errors.get(Private.formField(serverError.field))!.textContent =
-          serverError.message;
+      // The server's words (in the form's names) at the field they are about, which keeps
+      // them until it is changed, and said once below the form.
+
+      const field = serverError.field ? formField(serverError.field) : null;
+      const message = inFormWords(serverError.message);
+      if (field && this._errors.has(field)) {
+        this._serverErrors.set(field, message);
       }
+      this._serverError.textContent = `The server refused it: ${message}`;
     }
     form.addEventListener('input', () => this._check());
     form.addEventListener('change', () => this._check());
@@ -331,6 +191,8 @@ export class NewContainerForm extends Widget {
       swap: text('swap'),
       cpus: text('cpus'),
       restart: text('restart') || 'no',
+      labels: text('labels'),
+      network: text('network'),
       stdin: flag('stdin'),
       tty: flag('tty'),
       start: flag('start')
@@ -349,6 +211,15 @@ export class NewContainerForm extends Widget {
   /** Show what is wrong and let "Create" be pressed only when nothing is. */
   private _check(): void {
     const errors = validate(this.values, this._images);
+    // The server's refusal stays at its field until that field is changed.
+    for (const [key, message] of this._serverErrors) {
+      const input = this._inputs.get(key) as HTMLInputElement | undefined;
+      if (input && input.value !== this._refusedValues.get(key)) {
+        this._serverErrors.delete(key);
+      } else if (!errors[key]) {
+        errors[key] = message;
+      }
+    }
     for (const [key, node] of this._errors) {
       const input = this._inputs.get(key);
       node.textContent = errors[key] ?? '';
@@ -398,9 +269,18 @@ export class NewContainerForm extends Widget {
     return input;
   }
 
+  protected onBeforeAttach(): void {
+    for (const key of this._serverErrors.keys()) {
+      const input = this._inputs.get(key) as HTMLInputElement | undefined;
+      this._refusedValues.set(key, input?.value ?? '');
+    }
+  }
+
   private _inputs = new Map<string, HTMLElement>();
   private _errors = new Map<string, HTMLElement>();
   private _serverError: HTMLDivElement;
+  private _serverErrors = new Map<string, string>();
+  private _refusedValues = new Map<string, string>();
 }
 
 /**
@@ -413,7 +293,7 @@ export async function newContainerDialog(
 ): Promise<IContainerSummary | null> {
   const images = await fetchImages(engine);
   let values: INewContainerValues = {
-    ...EMPTY,
+    ...EMPTY_FORM,
     image: images.find(i => i.tags.length)?.tags[0] ?? '',
     ...initial
   };
@@ -486,20 +366,4 @@ export async function removeContainerDialog(
     engine
   );
   return true;
-}
-
-namespace Private {
-  /** The form's field for a field of the server's answer. */
-  export function formField(field: string): string {
-    return (
-      (
-        {
-          mem_limit: 'memory',
-          memswap_limit: 'swap',
-          restart_policy: 'restart',
-          environment: 'env'
-        } as Record<string, string>
-      )[field] ?? field
-    );
-  }
 }

@@ -88,3 +88,52 @@ def test_new_container_dialog_and_remove(
     expect(row).to_have_count(0, timeout=15000)
     assert not docker_client.containers.list(all=True, filters={"name": f"^{name}$"})
     assert not lab.errors
+
+
+def test_the_dialog_checks_memory_and_swap_at_the_field_and_takes_labels_and_a_network(
+    lab: Any, docker_client: Any, created_names: list[str]
+) -> None:
+    """Memory 128m with memory + swap 64m is refused as it is typed, at the swap field, in the
+    dialog's words (it passed before, and the server's refusal came at the bottom in wire
+    names); labels and a network go to the new container; a refusal about one field stays at
+    that field, named as the dialog names it."""
+    name = f"lwtest-form-{int(time.time() * 1000) % 10**8}"
+    created_names.append(name)
+    page = lab.page
+    lab.show_containers().locator(".jp-LittleWings-newContainer").click()
+    dialog = page.locator(".jp-Dialog-content")
+    create = dialog.locator(".jp-Dialog-button.jp-mod-accept")
+    field = dialog.locator
+    field("input[name=image]").fill(IMAGE)
+    field("input[name=name]").fill(name)
+    field("input[name=command]").fill("sleep 3600")
+    field("input[name=memory]").fill("128m")
+    field("input[name=swap]").fill("64m")
+    swap_error = field(".jp-LittleWings-formRow:has(input[name=swap]) .jp-LittleWings-fieldError")
+    expect(swap_error).to_contain_text("At least the memory limit (128m)")
+    expect(field("input[name=swap]")).to_have_attribute("aria-invalid", "true")
+    expect(create).to_be_disabled()
+    field("input[name=swap]").fill("256m")
+    expect(create).to_be_enabled()
+
+    # A network the server refuses: said at the Network field, in the dialog's words.
+    field("input[name=network]").fill("host")
+    field("textarea[name=labels]").fill("team=data\nlittlewings.test=1")
+    create.click()
+    dialog = page.locator(".jp-Dialog-content")
+    network_error = dialog.locator(
+        ".jp-LittleWings-formRow:has(input[name=network]) .jp-LittleWings-fieldError"
+    )
+    expect(network_error).to_contain_text("“Network”")
+    expect(network_error).to_contain_text("allow_privileged")
+    assert "'network'" not in network_error.inner_text()
+    dialog.locator("input[name=network]").fill("none")
+    expect(network_error).to_have_text("")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+
+    lab.row(name).wait_for(timeout=15000)
+    info = docker_client.api.inspect_container(name)
+    assert info["Config"]["Labels"]["team"] == "data"
+    assert info["HostConfig"]["NetworkMode"] == "none"
+    assert info["HostConfig"]["MemorySwap"] == 256 * 1024 * 1024
+    assert not lab.errors, lab.errors
