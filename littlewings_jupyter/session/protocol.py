@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Union
 
 from ..docker.lines import Cursor
 from ..docker.models import COMPOSE_PROJECT, POWER_ACTIONS, check_terminal_size
 from ..errors import InvalidJSON, InvalidMessage, UnknownType
+from .alert_rules import parse_rules
+from .search import SearchQuery
+from .times import parse_time
 
 PROTOCOL_VERSION = 1
 
@@ -185,29 +186,6 @@ class Toggle(Message):
     """``stats`` or ``events`` switched on or off."""
 
     enabled: bool = True
-
-
-def parse_time(value: Any, name: str) -> float:
-    """A time given as Unix seconds (number or numeric string) or RFC 3339, as Unix seconds."""
-    if isinstance(value, bool):
-        raise InvalidMessage(f"'{name}' must be Unix seconds or an RFC 3339 time, not a boolean.")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    elif isinstance(value, str):
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                seconds = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-            except ValueError:
-                raise InvalidMessage(
-                    f"'{name}' must be Unix seconds or an RFC 3339 time, got {value!r}."
-                ) from None
-    else:
-        raise InvalidMessage(f"'{name}' must be Unix seconds or an RFC 3339 time.")
-    if not math.isfinite(seconds) or seconds < 0 or seconds > 1e11:
-        raise InvalidMessage(f"'{name}' is out of range.")
-    return seconds
 
 
 def _get(data: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any) -> Any:
@@ -556,8 +534,6 @@ def _parse_remove(kind: str, request_id: RequestId, data: dict[str, Any]) -> Rem
 
 
 def _parse_search(kind: str, request_id: RequestId, data: dict[str, Any]) -> Search:
-    from .search import SearchQuery
-
     if kind == "search_cancel":
         target = data.get("search")
         if not isinstance(target, (str, int)) or isinstance(target, bool):
@@ -600,8 +576,6 @@ def _parse_context(kind: str, request_id: RequestId, data: dict[str, Any]) -> Co
 
 
 def _parse_alerts(kind: str, request_id: RequestId, data: dict[str, Any]) -> Alerts:
-    from .alerts import parse_rules
-
     rules, cooldown = parse_rules(data)
     return Alerts(type=kind, id=request_id, rules=rules, cooldown=cooldown)
 

@@ -19,6 +19,7 @@ from ..docker.lines import STREAM_NAMES, LogLine
 from ..docker.structured import LEVELS, parse_line
 from ..errors import InvalidMessage
 from ..patterns import Pattern, compile_pattern
+from .times import parse_time
 
 MAX_CONTEXT = 20
 MAX_LIMIT = 10_000
@@ -60,8 +61,6 @@ class SearchQuery:
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> SearchQuery:
         """The query of a ``search`` frame (or of REST query arguments made into a dict)."""
-        from .protocol import parse_time
-
         stream = data.get("stream")
         if stream not in (None, "stdout", "stderr"):
             raise InvalidMessage("'stream' must be stdout or stderr.")
