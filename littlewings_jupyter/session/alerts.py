@@ -18,7 +18,7 @@ from .alert_rules import ALERT_EVENTS, AlertRule, parse_rules
 from .frames import LogBatch
 
 if TYPE_CHECKING:
-    from .session import ClientSession
+    from .interfaces import ClientSessionLike
 
 LAST_LINES = 10
 MAX_LINE = 1000  # characters of a matching line sent in an alert
@@ -47,7 +47,9 @@ class Cooldown:
 class PatternTap:
     """A session's reader of one container's live lines, for the patterns of its rules."""
 
-    def __init__(self, session: ClientSession, ref: ContainerRef, summary: dict[str, Any]) -> None:
+    def __init__(
+        self, session: ClientSessionLike, ref: ContainerRef, summary: dict[str, Any]
+    ) -> None:
         self.session = session
         self.ref = ref
         self.summary = summary
@@ -84,7 +86,7 @@ class PatternTap:
 class AlertRules:
     """One session's alert rules, their cooldown and their pattern taps."""
 
-    def __init__(self, session: ClientSession, rules: list[AlertRule], cooldown: float) -> None:
+    def __init__(self, session: ClientSessionLike, rules: list[AlertRule], cooldown: float) -> None:
         self.session = session
         self.rules = rules
         self.cooldown = Cooldown(cooldown)

@@ -26,7 +26,7 @@ from .merge import Reorderer, merge_streams
 
 if TYPE_CHECKING:
     from ..docker.engine import DockerEngine
-    from .manager import SessionManager
+    from .interfaces import SessionManagerLike
     from .protocol import GroupSelector
 
 log = logging.getLogger("littlewings")
@@ -189,7 +189,9 @@ class Member:
 class LogGroup:
     """The merged log of one selector, shared by the sessions that watch it."""
 
-    def __init__(self, manager: SessionManager, selector: GroupSelector, engine: str = "") -> None:
+    def __init__(
+        self, manager: SessionManagerLike, selector: GroupSelector, engine: str = ""
+    ) -> None:
         self.manager = manager
         self.selector = selector
         self.engine = engine  # the engine's name (its members are all on it)
@@ -337,7 +339,9 @@ class ServiceGroup(LogGroup):
     """The merged view of a Swarm service: Docker's service log stream (every node's tasks),
     split by task, shared by the sessions watching it."""
 
-    def __init__(self, manager: SessionManager, selector: GroupSelector, engine: str = "") -> None:
+    def __init__(
+        self, manager: SessionManagerLike, selector: GroupSelector, engine: str = ""
+    ) -> None:
         super().__init__(manager, selector, engine)
         self.tasks: dict[str, TaskMember] = {}
         self.service: dict[str, Any] = {}

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Generic, Protocol, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from ..docker.engine import DockerEngine
 from ..docker.engines import redact_url
@@ -41,6 +41,7 @@ from .archive import MAX_BACKLOG, Archive, ArchiveTap, wants_archive
 from .audit import AuditLog
 from .frames import LogBatch
 from .groups import LogGroup, ServiceGroup
+from .interfaces import Actor, Connection
 from .limits import Limits, OutputThrottle, TokenBucket
 from .protocol import GroupSelector
 from .session import ClientSession
@@ -53,38 +54,6 @@ CREATED_BY_LABEL = "littlewings.created-by"
 
 T = TypeVar("T")
 F = TypeVar("F")
-
-
-class Connection(Protocol):
-    """What a session needs of its channel: a WebSocket handler, or a view of a widget."""
-
-    @property
-    def user_name(self) -> str:
-        """The Jupyter user's name."""
-
-    def write_message(self, message: str) -> Any:
-        """Send one text frame; an awaitable that resolves once it is written."""
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        """Close the socket."""
-
-    async def is_authorized(self, action: str) -> bool:
-        """Whether the Authorizer allows ``action`` on the ``littlewings`` resource."""
-
-
-class Actor(Protocol):
-    """Who asks for a change (a session, or a REST request): checked and audited the same way."""
-
-    @property
-    def user_name(self) -> str:
-        """The Jupyter user's name."""
-
-    @property
-    def rate(self) -> TokenBucket:
-        """The rate limit of this actor's commands and power actions."""
-
-    async def is_authorized(self, action: str) -> bool:
-        """Whether the Authorizer allows ``action`` on the ``littlewings`` resource."""
 
 
 class SharedStreams(Generic[F]):

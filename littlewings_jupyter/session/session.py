@@ -38,8 +38,8 @@ from .shells import ShellRun
 
 if TYPE_CHECKING:
     from .groups import LogGroup, Member
+    from .interfaces import Connection, SessionManagerLike
     from .limits import Limits
-    from .manager import Connection, SessionManager
 
 
 log = logging.getLogger("littlewings")
@@ -67,7 +67,7 @@ class ClientSession:
     """
 
     def __init__(
-        self, manager: SessionManager, connection: Connection, limits: Limits | None = None
+        self, manager: SessionManagerLike, connection: Connection, limits: Limits | None = None
     ) -> None:
         self.manager = manager
         self.connection = connection
@@ -1152,7 +1152,7 @@ class ClientSession:
 
     async def _on_shell_attach(self, message: protocol.ShellMessage) -> None:
         manager = self.manager
-        run = manager.detached_shells.get(message.shell)
+        run: ShellRun | None = manager.detached_shells.get(message.shell)
         if run is None or run.owner != self.principal:
             grace = self.limits.shell_reattach_timeout
             raise ShellGone(

@@ -25,8 +25,7 @@ from . import protocol
 from .frames import footprint
 
 if TYPE_CHECKING:
-    from .manager import SessionManager
-    from .session import ClientSession
+    from .interfaces import ClientSessionLike, SessionManagerLike
 
 log = logging.getLogger("littlewings")
 
@@ -61,15 +60,15 @@ class ShellRun:
 
     def __init__(
         self,
-        manager: SessionManager,
-        session: ClientSession,
+        manager: SessionManagerLike,
+        session: ClientSessionLike,
         process: ShellProcess,
         container: ContainerRef,
         request_id: Any,
         audit_entry: str | None,
     ) -> None:
         self.manager = manager
-        self.session: ClientSession | None = session
+        self.session: ClientSessionLike | None = session
         self.process = process
         self.container = container
         self.request_id = request_id
@@ -265,7 +264,7 @@ class ShellRun:
             log.info("LittleWings: shell %s not reattached in time: hung up", self.id)
             self.close()
 
-    def attach(self, session: ClientSession, flow_control: bool) -> None:
+    def attach(self, session: ClientSessionLike, flow_control: bool) -> None:
         """Give the shell to ``session``: what it wrote meanwhile goes out first."""
         if self._expiry is not None:
             self._expiry.cancel()
