@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..errors import from_wire
 from ..session.alerts import ALERT_EVENTS
 from ..session.session import ClientSession
-from .client import kernel_user
+from .runtime import kernel_user
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .interfaces import ClientLike
 
 EVENT_NAMES = {"die": "died", "died": "died", "oom": "oom", "unhealthy": "unhealthy"}
 
@@ -54,7 +54,7 @@ class AlertSubscription:
 
     def __init__(
         self,
-        client: Client,
+        client: ClientLike,
         rules: list[dict[str, Any]],
         callback: Callable[[dict[str, Any]], Any],
         cooldown: float = 60,

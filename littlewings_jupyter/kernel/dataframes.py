@@ -23,7 +23,8 @@ from ..streams.stats import compute_stats
 if TYPE_CHECKING:
     import pandas
 
-    from .client import Container, Line
+    from .interfaces import ContainerLike
+    from .lines import Line
 
 INSTALL_HINT = 'pip install "littlewings-jupyter[frames]"'
 LOG_COLUMNS = ("time", "stream", "container", "level", "message", "log_time")
@@ -62,7 +63,7 @@ def require_pandas() -> Any:
 
 
 def logs_frame(
-    container: Container,
+    container: ContainerLike,
     tail: int | None = None,
     since: Any = None,
     until: Any = None,
@@ -167,7 +168,7 @@ def flatten(fields: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:
 
 
 def stats_frame(
-    container: Container, duration: float = 10, interval: float = 1.0
+    container: ContainerLike, duration: float = 10, interval: float = 1.0
 ) -> pandas.DataFrame:
     """The container's stats sampled for ``duration`` seconds (see ``Container.stats_frame``)."""
     pd = require_pandas()
@@ -192,7 +193,9 @@ def stats_frame(
     return frame
 
 
-def sample_stats(container: Container, duration: float, interval: float) -> list[dict[str, Any]]:
+def sample_stats(
+    container: ContainerLike, duration: float, interval: float
+) -> list[dict[str, Any]]:
     """Docker's stats samples of the container for ``duration`` seconds, one per ``interval``.
 
     Docker sends about one a second; a longer interval keeps one of every few. The first

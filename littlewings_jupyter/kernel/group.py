@@ -13,7 +13,7 @@ import json
 import time
 import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..docker.lines import STREAM_NAMES, LogLine
 from ..docker.models import ContainerRef
@@ -22,24 +22,11 @@ from ..session.frames import MergedBatch
 from ..session.groups import compose_text, container_history, find_members, service_history
 from ..session.protocol import GroupSelector, parse_group
 from ..session.session import ClientSession
-from .client import (
-    Container,
-    ContainerList,
-    Line,
-    LogFollow,
-    SearchMatch,
-    _check_stream,
-    _containers_table,
-    _cursor_after,
-    _docker_time,
-    _LineBuffer,
-    _search,
-    kernel_user,
-)
-
-if TYPE_CHECKING:
-    from .client import Client
-    from .runtime import KernelRuntime
+from .container import Container, ContainerList, LineBuffer, LogFollow, containers_table
+from .interfaces import ClientLike
+from .lines import Line, check_stream, cursor_after, docker_time
+from .runtime import KernelRuntime, kernel_user
+from .search import SearchMatch, search_history
 
 
 def selector_of(
@@ -71,7 +58,9 @@ class Group:
     members are looked up on each call, so containers that appear later belong to the group.
     """
 
-    def __init__(self, client: Client, selector: GroupSelector, engine: str | None = None) -> None:
+    def __init__(
+        self, client: ClientLike, selector: GroupSelector, engine: str | None = None
+    ) -> None:
         self.client = client
         self.selector = selector
         self.engine = client.engine_named(engine)  # its members are all on one engine
@@ -110,9 +99,9 @@ class Group:
     ) -> tuple[list[Any], Iterator[list[tuple[Any, list[LogLine]]]]]:
         """The members and their histories merged, run by run (as the server's download)."""
         engine = self.engine
-        docker_since = _docker_time(since, "since")
-        docker_until = _docker_time(until, "until")
-        after = _cursor_after(since)
+        docker_since = docker_time(since, "since")
+        docker_until = docker_time(until, "until")
+        after = cursor_after(since)
         if self.kind == "service":
             service = engine.resolve_service(self.name)
             tasks = {
@@ -144,7 +133,7 @@ class Group:
         :attr:`~Line.container` set. ``tail`` counts per container, as
         ``docker compose logs --tail`` does; ``since``/``until``/``stream`` as in
         :meth:`Container.log_lines`."""
-        _check_stream(stream)
+        check_stream(stream)
         _, merged = self._runs(tail, since, until)
         return [
             Line.from_log_line(line, ref.name)
@@ -163,7 +152,7 @@ class Group:
         stream: str | None = None,
     ) -> str:
         """The merged log as text, as ``docker compose logs`` prints it (``name  | line``)."""
-        _check_stream(stream)
+        check_stream(stream)
         members, merged = self._runs(tail, since, until)
         width = max((len(ref.name) for ref in members), default=0)
         only = {"stdout": 1, "stderr": 2}.get(stream or "")
@@ -190,7 +179,7 @@ class Group:
         members = [
             (ref, ref) for ref, _ in engine.call(lambda: find_members(engine, self.selector))
         ]
-        return _search(
+        return search_history(
             engine,
             members,
             query,
@@ -222,7 +211,7 @@ class Group:
         service, a scaled one) are followed from their first line. It ends after ``timeout``
         seconds, after ``idle_timeout`` seconds without a line, or on ``break``/:meth:`close`
         (a member stopping does not end it)."""
-        _check_stream(stream)
+        check_stream(stream)
         return GroupFollow(
             self,
             tail=tail,
@@ -235,6 +224,8 @@ class Group:
 
     def console(self, **options: Any) -> Any:
         """A merged console widget of the group (``lw.console(project=...)``)."""
+        # The one import up a layer (the widget is built on groups and on the client), inside
+        # this call on purpose: see UPWARD in tests/test_imports.py.
         from .widget import ContainerConsole
 
         return ContainerConsole(group=self, **options)
@@ -249,7 +240,7 @@ class Group:
                 f"<li>{html.escape(t['name'])}: {html.escape(t['state'])}</li>" for t in self.tasks
             )
             return f"{title}<ul>{rows}</ul>"
-        return title + _containers_table(self.containers)
+        return title + containers_table(self.containers)
 
 
 class _TapConnection:
@@ -279,7 +270,7 @@ class _TapConnection:
 class _GroupTap(ClientSession):
     """A session of the kernel's core whose merged lines go to a :class:`GroupFollow`."""
 
-    buffer: _LineBuffer
+    buffer: LineBuffer
     only: int | None
 
     def _push(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
@@ -303,7 +294,7 @@ class _GroupTap(ClientSession):
 class _TapReader:
     """What :class:`LogFollow` stops and waits for: here, a session on the kernel's runtime."""
 
-    def __init__(self, client: Client, runtime: KernelRuntime) -> None:
+    def __init__(self, client: ClientLike, runtime: KernelRuntime) -> None:
         self.client = client
         self.runtime = runtime
         self.session: _GroupTap | None = None
@@ -348,13 +339,13 @@ class GroupFollow(LogFollow):
         now = time.monotonic()
         self._deadline = None if timeout is None else now + timeout
         self._last_activity = now
-        self._buffer = _LineBuffer(max_buffered_lines)
+        self._buffer = LineBuffer(max_buffered_lines)
         self._warned = 0
-        frame: dict[str, Any] = {"type": "connect", **_connect_fields(group.selector)}
+        frame: dict[str, Any] = {"type": "connect", **connect_fields(group.selector)}
         frame["engine"] = group.engine.name
         frame["tail"] = "all" if tail is None else tail
         if since is not None:
-            frame["since"] = _docker_time(since, "since")
+            frame["since"] = docker_time(since, "since")
             if tail == 0:
                 frame["tail"] = "all"  # a start time asks for everything after it
         client = group.client
@@ -397,11 +388,11 @@ class GroupFollow(LogFollow):
         return f"<GroupFollow of {self.group.kind} {self.group.name!r} ({state})>"
 
 
-def _connect_fields(selector: GroupSelector) -> dict[str, Any]:
+def connect_fields(selector: GroupSelector) -> dict[str, Any]:
     """The ``connect`` fields that name a group, back from its selector."""
     if selector.kind == "containers":
         return {"server_ids": list(selector.refs)}
     return {selector.kind: selector.name}
 
 
-__all__ = ["Group", "GroupFollow", "selector_of"]
+__all__ = ["Group", "GroupFollow", "connect_fields", "selector_of"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import Future
@@ -115,4 +116,11 @@ class KernelRuntime:
             self._thread.join(timeout)
 
 
-__all__ = ["THREAD_NAME", "KernelRuntime"]
+def kernel_user() -> str:
+    """Who runs this kernel (the user widgets and containers are recorded for)."""
+    with contextlib.suppress(Exception):
+        return getpass.getuser()
+    return "kernel"
+
+
+__all__ = ["THREAD_NAME", "KernelRuntime", "kernel_user"]

@@ -41,9 +41,12 @@ from ..errors import LittleWingsError, NotConnected, from_wire
 from ..session import protocol
 from ..session.frames import LogBatch, MergedBatch
 from ..session.session import ClientSession
-from .client import Container, ExecResult, Line, default_client, kernel_user
 from .client import container as _lookup
-from .group import Group, _connect_fields, selector_of
+from .client import default_client
+from .container import Container, ExecResult
+from .group import Group, connect_fields, selector_of
+from .lines import Line
+from .runtime import kernel_user
 
 _STATIC = Path(__file__).parent.parent / "static"
 _MISSING_BUNDLE = """
@@ -249,7 +252,7 @@ class ContainerConsole(anywidget.AnyWidget):
             super().__init__(
                 container=group.name,
                 engine="" if group.engine.name == default else group.engine.name,
-                group=_connect_fields(group.selector),
+                group=connect_fields(group.selector),
                 tail=tail,
                 scrollback=scrollback,
                 height=height,
@@ -451,7 +454,7 @@ class ContainerConsole(anywidget.AnyWidget):
         tap.widget = self
         self._tap = tap
         if self.group_handle is not None:
-            target: dict[str, Any] = _connect_fields(self.group_handle.selector)
+            target: dict[str, Any] = connect_fields(self.group_handle.selector)
             target["engine"] = self.group_handle.engine.name
         else:
             assert self.container_handle is not None
