@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from typing import Any, Callable, Protocol, TypeVar
 
 from ..docker.engine import DockerEngine
@@ -106,6 +107,10 @@ class SessionManagerLike(Protocol):
     @property
     def closing(self) -> bool:
         """Whether the manager is closing."""
+
+    @property
+    def executor(self) -> Executor:
+        """The worker pool of blocking Docker calls (work that outlives a session goes there)."""
 
     @property
     def slots(self) -> Mapping[str, EngineSlotLike]:
