@@ -1,4 +1,5 @@
 import {
+  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -10,6 +11,7 @@ import {
   WidgetTracker,
   showErrorMessage
 } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
 import { IFileBrowserFactory, Uploader } from '@jupyterlab/filebrowser';
 import { MessageLoop } from '@lumino/messaging';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -108,14 +110,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ILayoutRestorer,
     ICommandPalette,
     ISettingRegistry,
-    IFileBrowserFactory
+    IFileBrowserFactory,
+    ILabShell
   ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    browserFactory: IFileBrowserFactory | null
+    browserFactory: IFileBrowserFactory | null,
+    labShell: ILabShell | null
   ) => {
     const { commands, shell } = app;
     let settings: IConsoleSettings = { ...DEFAULT_CONSOLE_SETTINGS };
@@ -551,6 +555,41 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     // One drive per container whose files were browsed (`name:path`), and its browser tab.
     const drives = new Map<string, ContainerDrive>();
+    const ensureDrive = (name: string, engine: string): string => {
+      // A container of another engine has its own drive: `name@engine:path`.
+      const driveName = engine ? `${name}@${engine}` : name;
+      if (!drives.has(driveName)) {
+        const drive = new ContainerDrive(
+          name,
+          app.serviceManager.serverSettings,
+          engine
+        );
+        app.serviceManager.contents.addDrive(drive);
+        drives.set(driveName, drive);
+        Private.saveDrives([...drives.values()]);
+      }
+      return driveName;
+    };
+    // The drives of the last visit come back before JupyterLab restores its tabs: an editor
+    // tab of `web:/etc/nginx.conf` would otherwise be asked of the server's own files (404).
+    for (const { name, engine } of Private.savedDrives()) {
+      ensureDrive(name, engine);
+    }
+    // An editor tab of a container's file names the container: `nginx.conf — web-1`.
+    labShell?.layoutModified.connect(() => {
+      for (const widget of labShell.widgets('main')) {
+        const path = (widget as { context?: { path?: unknown } }).context?.path;
+        const colon = typeof path === 'string' ? path.indexOf(':') : -1;
+        const drive =
+          colon > 0 ? drives.get(String(path).slice(0, colon)) : null;
+        if (drive) {
+          const label = `${PathExt.basename(String(path).slice(colon + 1))} — ${drive.name}`;
+          if (widget.title.label !== label) {
+            widget.title.label = label;
+          }
+        }
+      }
+    });
     commands.addCommand(CommandIDs.browseFiles, {
       label: args =>
         args.isPalette
@@ -573,17 +612,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (!name) {
           return null;
         }
-        // A container of another engine has its own drive: `name@engine:path`.
-        const driveName = engine ? `${name}@${engine}` : name;
-        if (!drives.has(driveName)) {
-          const drive = new ContainerDrive(
-            name,
-            app.serviceManager.serverSettings,
-            engine
-          );
-          app.serviceManager.contents.addDrive(drive);
-          drives.set(driveName, drive);
-        }
+        const driveName = ensureDrive(name, engine);
         const id = `littlewings-files-${driveName.replace(/[^\w-]/g, '_')}`;
         const open = browserFactory.tracker.find(b => b.id === id);
         if (open) {
@@ -929,6 +958,35 @@ const plugin: JupyterFrontEndPlugin<void> = {
 };
 
 namespace Private {
+  const DRIVES_KEY = 'littlewings-jupyter:drives';
+
+  /** The container drives of the last visit (this browser's storage). */
+  export function savedDrives(): { name: string; engine: string }[] {
+    try {
+      const saved = JSON.parse(window.localStorage.getItem(DRIVES_KEY) ?? '[]');
+      return Array.isArray(saved)
+        ? saved.filter(
+            d => typeof d?.name === 'string' && typeof d?.engine === 'string'
+          )
+        : [];
+    } catch {
+      return [];
+    }
+  }
+
+  export function saveDrives(drives: ContainerDrive[]): void {
+    try {
+      window.localStorage.setItem(
+        DRIVES_KEY,
+        JSON.stringify(
+          drives.map(d => ({ name: d.container, engine: d.engine }))
+        )
+      );
+    } catch {
+      // (Storage full or refused: the tabs then ask once more after a reload.)
+    }
+  }
+
   /**
    * Put a console in the main area; where that holds one document only and ignores more (Notebook
    * 7's pages: the tree or the notebook), in the bottom panel instead, else in the right sidebar.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -138,3 +139,39 @@ def test_a_launcher_notebook_goes_to_the_servers_root(
     inside = run(box, "find / -xdev -name 'untitled*' -o -xdev -name 'Untitled*' 2>/dev/null")
     assert inside.strip() == "", inside
     assert not lab.errors, lab.errors
+
+
+def test_container_tabs_name_their_container_and_a_missing_one_disables_commands(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """An editor tab of a container's file names the container; a console of a container
+    that is not there (as one restored after a reload for a container removed meanwhile)
+    says so, with its command box and shell button disabled."""
+    box = make_container(["sh", "-c", "echo restored-file > /etc/motd; sleep 100000"])
+    page = lab.page
+    lab.show_containers()
+    row = lab.row(box.name)
+    row.wait_for(timeout=15000)
+    row.click(button="right")
+    page.locator(".lm-Menu-item", has_text="Browse Files").click()
+    listing = page.locator(".jp-FileBrowser.jp-LittleWings-files .jp-DirListing-content")
+    listing.locator(".jp-DirListing-itemText", has_text="etc").dblclick()
+    listing.locator(".jp-DirListing-item", has_text="motd").first.dblclick()
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tabLabel", has_text="motd")
+    expect(tab).to_have_text(f"motd — {box.name}", timeout=15000)
+
+    missing = f"{box.name}-gone"
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill("LittleWings: Open console")
+    page.locator(".lm-CommandPalette-item", has_text="LittleWings: Open console…").first.click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input").fill(missing)
+    dialog.locator(".jp-mod-accept").click()
+    console = page.locator(".jp-LittleWings-console:visible")
+    expect(console.locator(".jp-LittleWings-overlay")).to_contain_text(
+        "No container", timeout=30000
+    )
+    command = console.locator(".jp-LittleWings-commandInput")
+    expect(command).to_be_disabled()
+    expect(command).to_have_attribute("placeholder", re.compile("no container"))
+    expect(console.locator(".jp-LittleWings-newShell")).to_be_disabled()

@@ -670,13 +670,16 @@ export class ContainerConsole extends Widget {
     const canWrite = this.connection.permissions?.write !== false;
     const running =
       (this.connection.container?.state ?? 'running') === 'running';
-    this._newShellButton.title = !canWrite
-      ? 'Shells need write access (you may only watch); the server will refuse'
-      : limits.shell_enabled === false
-        ? 'Shells are disabled on this server (shell_enabled)'
-        : !running
-          ? 'The container is not running: start it to open a shell'
-          : 'Open a shell in the container (docker exec -it)';
+    this._newShellButton.disabled = this._missing;
+    this._newShellButton.title = this._missing
+      ? 'There is no such container (any more)'
+      : !canWrite
+        ? 'Shells need write access (you may only watch); the server will refuse'
+        : limits.shell_enabled === false
+          ? 'Shells are disabled on this server (shell_enabled)'
+          : !running
+            ? 'The container is not running: start it to open a shell'
+            : 'Open a shell in the container (docker exec -it)';
   }
 
   private _buildToolbar(): void {
@@ -930,6 +933,7 @@ export class ContainerConsole extends Widget {
 
   private _onConnected(): void {
     this._overlay.hidden = true;
+    this._missing = false;
     if (this._wasConnected && this._lost) {
       this._notice = '── reconnected ──';
     }
@@ -1060,6 +1064,10 @@ export class ContainerConsole extends Widget {
     if (error.code === 'not_found' || error.code === 'forbidden') {
       this._overlay.textContent = error.message;
       this._overlay.hidden = false;
+      // (A console restored after a reload for a container removed meanwhile.)
+      this._missing = error.code === 'not_found';
+      this._renderCommandBar();
+      this._renderTabs();
     } else {
       this._writeOwn(`\x1b[31m${error.message}\x1b[0m\r\n`);
     }
@@ -1288,14 +1296,16 @@ export class ContainerConsole extends Widget {
     }
     const via = this._viaSelect.value;
     const name = this.connection.container?.name || this.connection.serverId;
-    this._commandInput.disabled = !canWrite;
-    this._sendButton.disabled = !canWrite || !live;
-    this._viaSelect.disabled = !canWrite;
-    this._commandInput.placeholder = !canWrite
-      ? 'Read-only: you may watch but not send commands'
-      : via === 'stdin'
-        ? `Send a line to ${name}'s console (stdin) · ↑↓ history`
-        : `Run a command in ${name} (exec) · ↑↓ history`;
+    this._commandInput.disabled = !canWrite || this._missing;
+    this._sendButton.disabled = !canWrite || !live || this._missing;
+    this._viaSelect.disabled = !canWrite || this._missing;
+    this._commandInput.placeholder = this._missing
+      ? `There is no container ${name} (any more): nothing to send commands to`
+      : !canWrite
+        ? 'Read-only: you may watch but not send commands'
+        : via === 'stdin'
+          ? `Send a line to ${name}'s console (stdin) · ↑↓ history`
+          : `Run a command in ${name} (exec) · ↑↓ history`;
     this._viaSelect.title =
       via === 'stdin'
         ? "stdin: the line goes to the container's main process; its answer shows in the logs"
@@ -1307,6 +1317,8 @@ export class ContainerConsole extends Widget {
   private _tabList!: HTMLDivElement;
   private _logsTab!: HTMLDivElement;
   private _newShellButton!: HTMLButtonElement;
+  /** The server said there is no such container (it was removed while the page was away). */
+  private _missing = false;
   private _shellForm!: HTMLFormElement;
   private _shellViews: ShellView[] = [];
   private _shellTabs = new Map<ShellView, HTMLDivElement>();
