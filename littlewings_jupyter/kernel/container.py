@@ -212,6 +212,9 @@ class _LogReader(StreamThread):
         return "exited" if state == "dead" else "ended"
 
 
+# Lines read back before "now" when a follow starts with no history (see Container.follow).
+FOLLOW_OVERLAP = 1000
+
 class LogFollow:
     """Live log lines of a container: an iterator and an async iterator of :class:`Line`.
 
@@ -775,6 +778,15 @@ class Container:
             tail = None  # a start time asks for everything after it
         docker_since = docker_time(since, "since")
         self.tty  # noqa: B018 - know it before the stream opens (a listed handle asks Docker)
+        after = cursor_after(since)
+        if tail == 0 and since is None:
+            # "Only new lines": Docker starts a `tail=0` stream where its log ends when it gets
+            # to it, which on a busy machine is after lines printed once follow() returned
+            # (a `send` right after lost its answer). So: the log's last line now, and the
+            # stream from a little before it, every line after that one kept.
+            last = self._call(self.engine.read_logs, self.id, self.tty, tail=1)
+            after = last[-1].cursor if last else None
+            tail = FOLLOW_OVERLAP if last else None
         docker_stream = self._call(
             self.engine.open_logs, self.id, follow=True, tail=tail, since=docker_since
         )
@@ -783,7 +795,7 @@ class Container:
             docker_stream,
             timeout=timeout,
             idle_timeout=idle_timeout,
-            after=cursor_after(since),
+            after=after,
             only=stream,
         )
         self.client._follows.add(follow)
