@@ -152,3 +152,35 @@ def test_alerts_in_python(make_container):
         lw.on_event(print, container=box.name, patterns=["("])
     with pytest.raises(ValueError, match="one of container=, project= or label="):
         lw.on_event(print)
+
+
+async def test_a_requested_stop_is_no_death_and_an_oom_kill_is_one_alert(
+    lw_client, make_container, post_power
+):
+    """A restart or stop asked for (the console's own buttons) raises no `died` alert; an OOM
+    kill raises the `oom` alert alone (its death is the same news); a crash still alerts."""
+    calm = make_container("trap 'exit 130' INT TERM; while true; do sleep 0.1; done")
+    hog = make_container(
+        "while [ ! -e /tmp/go ]; do sleep 0.1; done; tail /dev/zero",
+        mem_limit="16m",
+        memswap_limit="16m",
+    )
+    crash = make_container("while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 3")
+    client = await lw_client()
+    await set_rules(client, [{"server_id": c.name} for c in (calm, hog, crash)])
+    for action in ("restart", "stop"):
+        response = await post_power(calm.name, action)
+        assert response.code == 200
+    hog.exec_run(["touch", "/tmp/go"])
+    oom = await client.until(lambda f: f.get("type") == "alert" and f["kind"] == "oom", 30)
+    assert oom["container"]["name"] == hog.name
+    crash.exec_run(["touch", "/tmp/go"])
+    died = await client.until(lambda f: f.get("type") == "alert" and f["kind"] == "died", 30)
+    # The crash's death is the first `died`: neither the asked-for stops nor the OOM kill
+    # raised one before it (Docker's events come in order: theirs came first).
+    assert died["container"]["name"] == crash.name and died["exit_code"] == 3, died
+    await drain(client, 1.0)
+    kinds = [
+        (f["kind"], f["container"]["name"]) for f in client.received if f.get("type") == "alert"
+    ]
+    assert kinds == [("oom", hog.name), ("died", crash.name)], kinds

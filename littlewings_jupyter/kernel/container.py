@@ -215,6 +215,7 @@ class _LogReader(StreamThread):
 # Lines read back before "now" when a follow starts with no history (see Container.follow).
 FOLLOW_OVERLAP = 1000
 
+
 class LogFollow:
     """Live log lines of a container: an iterator and an async iterator of :class:`Line`.
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .interfaces import ClientSessionLike
 
 LAST_LINES = 10
+# Seconds a kill or an OOM kill explains the container's next death.
+DEATH_EXPLAINED_FOR = 60.0
 MAX_LINE = 1000  # characters of a matching line sent in an alert
 
 
@@ -91,6 +93,18 @@ class AlertRules:
         self.rules = rules
         self.cooldown = Cooldown(cooldown)
         self.taps: dict[tuple[str, str], PatternTap] = {}
+        # Why a container is about to die, when it is known before its `die` event: a kill
+        # somebody asked for (stop, restart, kill), or an OOM kill already alerted.
+        self._ending: dict[str, tuple[str, float]] = {}
+
+    def expect_death(self, container_id: str, why: str) -> None:
+        """The next death of this container (within a minute) is explained by ``why``."""
+        self._ending[container_id] = (why, time.monotonic())
+
+    def explained_death(self, container_id: str) -> str | None:
+        """Why this death was expected, if it was (then it is no news: no ``died`` alert)."""
+        why, at = self._ending.pop(container_id, (None, 0.0))
+        return why if why is not None and time.monotonic() - at < DEATH_EXPLAINED_FOR else None
 
     def rules_for(self, summary: dict[str, Any], engine: str) -> list[AlertRule]:
         """The rules about a container."""

@@ -719,7 +719,13 @@ class ClientSession:
             return
         manager = self.manager
         name = summary.get("name", "")
-        if kind == "died":
+        if kind == "killed":
+            # A stop, restart or kill somebody asked for (the console's own buttons too): the
+            # death that follows is no death to report.
+            alerts.expect_death(summary["id"], "requested")
+        elif kind == "died":
+            if alerts.explained_death(summary["id"]) is not None:
+                return  # asked for, or the OOM kill already alerted
             code = frame.get("exit_code")
             if not any(
                 "died" in rule.events and (rule.any_exit or code not in (0, None)) for rule in rules
@@ -741,6 +747,7 @@ class ClientSession:
             )
         elif kind == "oom" and any("oom" in rule.events for rule in rules):
             alerts.raise_alert("oom", summary, message=f"{name} ran out of memory (OOM-killed)")
+            alerts.expect_death(summary["id"], "oom")  # one alert for one OOM kill
         elif (
             kind == "health"
             and frame.get("health") == "unhealthy"
