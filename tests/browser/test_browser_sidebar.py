@@ -96,9 +96,7 @@ def test_filter_then_arrow_down_then_enter_opens_the_match(
     header.click()
     expect(lab.row(db.name)).to_have_count(0)
     expect(header).to_be_visible()
-    expect(lab.page.locator("#littlewings-containers")).not_to_contain_text(
-        "No container matches"
-    )
+    expect(lab.page.locator("#littlewings-containers")).not_to_contain_text("No container matches")
     header.click()
     expect(lab.row(db.name)).to_be_visible()
     box.fill("")
