@@ -184,3 +184,7 @@ async def test_a_requested_stop_is_no_death_and_an_oom_kill_is_one_alert(
         (f["kind"], f["container"]["name"]) for f in client.received if f.get("type") == "alert"
     ]
     assert kinds == [("oom", hog.name), ("died", crash.name)], kinds
+    # The list says which exit was the OOM killer's (the sidebar's row says so).
+    listing = await client.request({"type": "list"}, "containers")
+    oom_killed = {c["name"]: c.get("oom_killed") for c in listing["containers"]}
+    assert oom_killed[hog.name] is True and oom_killed[crash.name] is False, oom_killed

@@ -280,7 +280,21 @@ class DockerEngine:
         """Summaries of every visible container."""
         items = self.call(lambda: self.api.containers(all=all))
         summaries = [summarize_listed(item, self.name) for item in items]
-        return [s for s in summaries if self.visibility.allows(s["name"], s["labels"])]
+        visible = [s for s in summaries if self.visibility.allows(s["name"], s["labels"])]
+        for summary in visible:
+            # The list does not say whether a 137 was the OOM killer: inspect says (the few
+            # containers that exited so only).
+            if summary.get("exit_code") == 137:
+                with contextlib.suppress(LittleWingsError):
+                    state = (
+                        self.call(
+                            functools.partial(self.api.inspect_container, summary["id"]),
+                            summary["id"],
+                        ).get("State")
+                        or {}
+                    )
+                    summary["oom_killed"] = bool(state.get("OOMKilled"))
+        return visible
 
     def inspect(self, ref: str) -> dict[str, Any]:
         """``docker inspect`` of a visible container by name, id or id prefix."""

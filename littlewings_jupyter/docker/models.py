@@ -107,6 +107,7 @@ def summarize_inspected(info: dict[str, Any], engine: str = "default") -> dict[s
         "status": _describe_state(state),
         "health": health,
         "exit_code": state.get("ExitCode") if status in ("exited", "dead") else None,
+        "oom_killed": bool(state.get("OOMKilled")) and status in ("exited", "dead"),
         "created": info.get("Created"),
         "started_at": _docker_time(state.get("StartedAt")),
         "finished_at": _docker_time(state.get("FinishedAt")),

@@ -110,9 +110,12 @@ export function statusText(c: IContainerSummary, now = Date.now()): string {
     case 'failed': {
       const code = c.exit_code ?? 0;
       if (finished) {
-        return `Exited (${code}) ${shortDuration(now - finished)} ago`;
+        const why = c.oom_killed ? ', OOM-killed' : '';
+        return `Exited (${code}${why}) ${shortDuration(now - finished)} ago`;
       }
-      return c.status || `Exited (${code})`;
+      return (
+        (c.status || `Exited (${code})`) + (c.oom_killed ? ' · OOM-killed' : '')
+      );
     }
     case 'paused':
       return 'Paused';

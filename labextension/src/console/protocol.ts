@@ -19,6 +19,8 @@ export interface IContainerSummary {
   /** Health check state when the container has one: starting, healthy, unhealthy. */
   health?: string | null;
   exit_code?: number | null;
+  /** It exited because the kernel's OOM killer killed it (Docker's State.OOMKilled). */
+  oom_killed?: boolean;
   started_at?: string | null;
   finished_at?: string | null;
   created?: string | number | null;
