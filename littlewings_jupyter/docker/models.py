@@ -83,6 +83,7 @@ def summarize_listed(item: dict[str, Any], engine: str = "default") -> dict[str,
         "status": status,
         "health": health,
         "exit_code": exit_code,
+        "oom_killed": False,  # (the list does not say: an exit 137 is inspected, engine.py)
         "created": item.get("Created"),
         "compose_project": labels.get(COMPOSE_PROJECT),
         "compose_service": labels.get(COMPOSE_SERVICE),
