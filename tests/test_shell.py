@@ -366,3 +366,14 @@ async def test_flow_control_holds_output_the_client_has_not_shown(lw_client, mak
         await term.expect("done-3", since=mark, timeout=10)
     finally:
         acking.cancel()
+
+
+def test_terminal_modes_are_read_from_the_output_even_cut_in_two():
+    from littlewings_jupyter.session.shells import TerminalModes
+
+    modes = TerminalModes()
+    modes.feed("prompt$ vi\x1b[?104")  # the sequence cut between two reads
+    modes.feed("9h\x1b[?1;25l\x1b[?7h text")  # 7 (autowrap) is not one a new terminal needs
+    assert modes.replay() == "\x1b[?1049h\x1b[?1l\x1b[?25l"
+    modes.feed("\x1b[?1049l\x1b[?25h")
+    assert modes.replay() == "\x1b[?1049l\x1b[?1l\x1b[?25h"

@@ -1171,16 +1171,17 @@ class ClientSession:
             raise ShellGone(f"The shell {message.shell!r} was taken back by another connection.")
         self.send(run.opened_frame("shell_attached", message.id))
         run.attach(self, message.flow_control)
-        if (
-            message.rows
-            and not run.ended
-            and (message.rows, message.cols)
-            != (
-                run.process.rows,
-                run.process.cols,
-            )
-        ):
-            await manager.run(run.process.resize, message.rows, message.cols)
+        if run.ended:
+            return
+        rows = message.rows or run.process.rows
+        cols = message.cols or run.process.cols
+        # The new terminal starts blank: what it got replayed is the tail of the output, not
+        # the screen a full-screen program (vi, top, less) drew. A size change makes such a
+        # program draw its whole screen again (SIGWINCH), so the size changes even when it is
+        # the same: one column narrower for a moment.
+        if cols > 1 and (rows, cols) == (run.process.rows, run.process.cols):
+            await manager.run(run.process.resize, rows, cols - 1)
+        await manager.run(run.process.resize, rows, cols)
 
     def _require_shell(self, message: protocol.ShellMessage) -> ShellRun:
         run = self.shells.get(message.shell)

@@ -13,6 +13,7 @@ import asyncio
 import codecs
 import contextlib
 import logging
+import re
 import secrets
 import time
 from collections import deque
@@ -55,6 +56,39 @@ def new_shell_id() -> str:
     return "sh-" + secrets.token_urlsafe(12)
 
 
+# DEC private modes a terminal keeps that a new terminal (a page reloaded, a socket taken back)
+# must be told again: application cursor keys, cursor shown, the alternate screen (47, 1047,
+# 1049: vi, top, less), mouse reporting, bracketed paste.
+KEPT_MODES = (1, 25, 47, 1000, 1002, 1003, 1006, 1047, 1049, 2004)
+_MODE_RE = re.compile(r"\x1b\[\?([\d;]+)([hl])")
+
+
+class TerminalModes:
+    """The DEC private modes a program set on its terminal, read from its output."""
+
+    def __init__(self) -> None:
+        self.modes: dict[int, bool] = {}
+        self._tail = ""  # a sequence cut between two pieces of output
+
+    def feed(self, text: str) -> None:
+        """Read the modes a piece of output sets or resets."""
+        text = self._tail + text
+        cut = text.rfind("\x1b")
+        self._tail = text[cut:] if cut >= 0 and len(text) - cut < 24 else ""
+        if "\x1b[?" not in text:
+            return
+        for found in _MODE_RE.finditer(text):
+            on = found.group(2) == "h"
+            for number in found.group(1).split(";"):
+                if number.isdigit() and int(number) in KEPT_MODES:
+                    self.modes[int(number)] = on
+
+    def replay(self) -> str:
+        """The sequences that put a new terminal in these modes (the alternate screen first)."""
+        order = sorted(self.modes, key=lambda m: m not in (47, 1047, 1049))
+        return "".join(f"\x1b[?{m}{'h' if self.modes[m] else 'l'}" for m in order)
+
+
 class ShellRun:
     """One shell: its TTY process, who owns it, and where its output goes."""
 
@@ -80,6 +114,8 @@ class ShellRun:
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.closed_by_client = False
         self.ended = False
+        self.modes = TerminalModes()
+        self.modes_at_detach = ""
         # While detached: the output frames for the next client, and how the shell ended.
         self.pending: deque[str] = deque()
         self.pending_bytes = 0
@@ -144,6 +180,7 @@ class ShellRun:
             self._emit(text)
 
     def _emit(self, text: str) -> None:
+        self.modes.feed(text)
         frame = protocol.encode(protocol.reply("shell_output", shell=self.id, data=text))
         session = self.session
         if session is not None and not session.closed:
@@ -251,6 +288,7 @@ class ShellRun:
     def detach(self, grace: float) -> None:
         """The session went: keep the shell for ``grace`` seconds, then hang it up."""
         self.session = None
+        self.modes_at_detach = self.modes.replay()
         self.detached_at = time.monotonic()
         self.manager.detached_shells[self.id] = self
         self._expiry = self.manager.loop.call_later(grace, self._expire)
@@ -275,6 +313,11 @@ class ShellRun:
         self.flow_control = flow_control
         self.unacked = self.pending_chars
         pending, self.pending, self.pending_bytes, self.pending_chars = self.pending, deque(), 0, 0
+        if self.modes_at_detach:
+            # The new terminal in the modes the old one was in when it went (then what came
+            # meanwhile changes them as it did).
+            session.send(protocol.reply("shell_output", shell=self.id, data=self.modes_at_detach))
+            self.unacked += len(self.modes_at_detach)
         for frame in pending:
             session.send_text(frame)
         if self.ended:

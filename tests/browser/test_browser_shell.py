@@ -243,6 +243,73 @@ class ReadOnlyLittleWings(AllowAllAuthorizer):
 '''
 
 
+def test_a_full_screen_program_keeps_its_screen_across_a_reload(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """A program on the alternate screen (as vim, less, top), the page reloaded: the new
+    terminal is put on the alternate screen too, so what the program writes then goes there,
+    and when it leaves, the prompt is on a clean screen (before, its text stayed and the
+    prompt wrote over it); vi's screen is drawn again after the reload."""
+    box = make_container(["sh", "-c", "sleep 100000"])
+    page = lab.page
+    console = lab.open_console(box.name)
+    open_shell(lab, console)
+    type_line(
+        page,
+        console,
+        "printf '\\033[?1049h'; echo on-the-alt-screen; read a; echo still-on-it; read b; "
+        "printf '\\033[?1049l'",
+    )
+    wait_for_shell(console, r"^on-the-alt-screen$")
+    time.sleep(1.0)  # (the page saves its open shells as they change)
+
+    def back_after_reload() -> Any:
+        lab.reload()
+        console = lab.console(box.name)
+        console.locator(".jp-LittleWings-logView .xterm-rows").wait_for(timeout=30000)
+        tab = console.locator(".jp-LittleWings-shellTab")
+        expect(tab).to_have_count(1, timeout=15000)
+        tab.click()
+        view = console.locator(".jp-LittleWings-shellView:visible")
+        expect(view).to_have_attribute("data-phase", "open", timeout=15000)
+        return console
+
+    console = back_after_reload()
+    type_line(page, console, "")
+    wait_for_shell(console, r"^still-on-it$")
+    type_line(page, console, "")  # the program leaves the alternate screen
+    expect(console.locator(".jp-LittleWings-shellView:visible")).not_to_contain_text(
+        "still-on-it", timeout=10000
+    )
+    wait_for_shell(console, r"[#$] *$")  # (the shell drops what was typed before its prompt)
+    type_line(page, console, "echo back-$((1+1))")
+    wait_for_shell(console, r"^back-2$")
+    shown = shell_text(console)
+    assert "still-on-it" not in shown and "on-the-alt-screen" not in shown, shown
+
+    # vi, reloaded: its screen is drawn again (a size change makes it redraw).
+    type_line(page, console, "clear; vi /tmp/note.txt")
+    wait_for_shell(console, r"^~")
+    page.keyboard.press("i")
+    page.keyboard.type("written-in-vi")
+    page.keyboard.press("Escape")
+    wait_for_shell(console, r"^written-in-vi")
+    time.sleep(1.0)
+    console = back_after_reload()
+    wait_for_shell(console, r"^written-in-vi")
+    console.locator(".jp-LittleWings-shellView:visible .xterm-screen").click()
+    page.keyboard.type(":q!")
+    page.keyboard.press("Enter")
+    expect(console.locator(".jp-LittleWings-shellView:visible")).not_to_contain_text(
+        "written-in-vi", timeout=10000
+    )
+    wait_for_shell(console, r"[#$] *$")  # vi has gone: what is typed now goes to the shell
+    type_line(page, console, "echo after-vi-$((1+1))")
+    wait_for_shell(console, r"^after-vi-2$")
+    assert "written-in-vi" not in shell_text(console), shell_text(console)
+    assert not lab.errors
+
+
 @pytest.mark.parametrize("refusal", ["read_only", "shell_enabled", "authorizer"])
 def test_refusals_are_shown(
     refusal: str,
