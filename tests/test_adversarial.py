@@ -11,14 +11,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import IMAGE, TEST_LABEL
+from conftest import IMAGE, TEST_LABEL, start_jupyter_server
 from tornado.httpclient import HTTPClientError
 from traitlets import TraitError
 
@@ -201,40 +200,11 @@ class TestEvilCommandDeny:
         assert refused["type"] == "error" and "deny-list" in refused["message"], refused
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.docker
 def test_sigterm_stops_a_server_while_an_evil_search_runs(tmp_path, many):
     import websocket
 
-    port, token = _free_port(), uuid.uuid4().hex
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            "--allow-root",
-            f"--port={port}",
-            "--ServerApp.port_retries=0",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.token={token}",
-            f"--ServerApp.root_dir={tmp_path}",
-            "--LittleWings.use_docker_contexts=False",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "server.log", "ab"),  # noqa: SIM115 - the server keeps it
-    )
+    server, port, token = start_jupyter_server(tmp_path)
     try:
         url = f"ws://127.0.0.1:{port}/api/littlewings/ws?token={token}"
         for _ in range(300):
@@ -633,31 +603,7 @@ def query_strings() -> Any:
 def live_server(tmp_path_factory: Any) -> Iterator[tuple[str, str]]:
     """A real `jupyter server` with LittleWings, in its own process."""
     root = tmp_path_factory.mktemp("adversarial-server")
-    port, token = _free_port(), uuid.uuid4().hex
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(root / "config"),
-        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            "--allow-root",
-            f"--port={port}",
-            "--ServerApp.port_retries=0",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.token={token}",
-            f"--ServerApp.root_dir={root}",
-            "--LittleWings.use_docker_contexts=False",
-            "--LittleWings.search_time_limit=5",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(root / "server.log", "ab"),  # noqa: SIM115 - the server keeps it
-    )
+    server, port, token = start_jupyter_server(root, "--LittleWings.search_time_limit=5")
     base = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(300):

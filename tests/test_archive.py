@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 import pytest
+from conftest import start_jupyter_server
 from tornado.httpclient import HTTPClientError
 
 from littlewings_jupyter.docker.lines import Cursor, LogLine
@@ -205,37 +206,8 @@ class TestBehind:
 
 
 def _start_server(tmp_path: Any, archive_path: str) -> tuple[subprocess.Popen[bytes], str, str]:
-    import secrets
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    token = secrets.token_hex(8)
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            "--allow-root",
-            f"--port={port}",
-            "--ServerApp.port_retries=0",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.token={token}",
-            f"--ServerApp.root_dir={tmp_path}",
-            "--LittleWings.archive=True",
-            f"--LittleWings.archive_path={archive_path}",
-            "--LittleWings.use_docker_contexts=False",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "server.log", "ab"),  # noqa: SIM115 - the server keeps it
+    process, port, token = start_jupyter_server(
+        tmp_path, "--LittleWings.archive=True", f"--LittleWings.archive_path={archive_path}"
     )
     return process, f"http://127.0.0.1:{port}/", token
 
