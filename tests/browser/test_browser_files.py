@@ -17,6 +17,20 @@ def run(container: Any, command: str) -> str:
     return container.exec_run(["sh", "-c", command]).output.decode()
 
 
+def browse_files(lab: Any, box: Any) -> Any:
+    """Browse Files from the container's row; the browser's listing, once it shows /."""
+    lab.show_containers()
+    row = lab.row(box.name)
+    row.wait_for(timeout=15000)
+    row.click(button="right")
+    lab.page.locator(".lm-Menu-item", has_text="Browse Files").click()
+    browser = lab.page.locator(".jp-FileBrowser.jp-LittleWings-files")
+    expect(browser).to_be_visible(timeout=15000)
+    listing = browser.locator(".jp-DirListing-content")
+    expect(listing.locator(".jp-DirListing-itemText", has_text="etc")).to_be_visible()
+    return listing
+
+
 def test_browse_edit_upload_download(
     lab: Any, make_container: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -25,15 +39,8 @@ def test_browse_edit_upload_download(
     box = make_container(["sh", "-c", "mkdir -p /data; echo hello > /data/a.txt; sleep 100000"])
     run(box, "true")
     page = lab.page
-    lab.show_containers()
-    row = lab.row(box.name)
-    row.wait_for(timeout=15000)
-    row.click(button="right")
-    page.locator(".lm-Menu-item", has_text="Browse Files").click()
+    listing = browse_files(lab, box)
     browser = page.locator(".jp-FileBrowser.jp-LittleWings-files")
-    expect(browser).to_be_visible(timeout=15000)
-    listing = browser.locator(".jp-DirListing-content")
-    expect(listing.locator(".jp-DirListing-itemText", has_text="etc")).to_be_visible()
     lab.screenshot("files-browser")
 
     # Open /etc/hostname in JupyterLab's editor, edit, save.
@@ -109,14 +116,7 @@ def test_a_launcher_notebook_goes_to_the_servers_root(
     the server)."""
     box = make_container(["sh", "-c", "sleep 100000"])
     page = lab.page
-    lab.show_containers()
-    row = lab.row(box.name)
-    row.wait_for(timeout=15000)
-    row.click(button="right")
-    page.locator(".lm-Menu-item", has_text="Browse Files").click()
-    browser = page.locator(".jp-FileBrowser.jp-LittleWings-files")
-    expect(browser).to_be_visible(timeout=15000)
-    listing = browser.locator(".jp-DirListing-content")
+    listing = browse_files(lab, box)
     listing.locator(".jp-DirListing-itemText", has_text="etc").dblclick()
     listing.locator(".jp-DirListing-item", has_text="hostname").first.dblclick()
     expect(page.locator(".jp-FileEditor:visible")).to_be_visible(timeout=15000)
@@ -149,12 +149,7 @@ def test_container_tabs_name_their_container_and_a_missing_one_disables_commands
     says so, with its command box and shell button disabled."""
     box = make_container(["sh", "-c", "echo restored-file > /etc/motd; sleep 100000"])
     page = lab.page
-    lab.show_containers()
-    row = lab.row(box.name)
-    row.wait_for(timeout=15000)
-    row.click(button="right")
-    page.locator(".lm-Menu-item", has_text="Browse Files").click()
-    listing = page.locator(".jp-FileBrowser.jp-LittleWings-files .jp-DirListing-content")
+    listing = browse_files(lab, box)
     listing.locator(".jp-DirListing-itemText", has_text="etc").dblclick()
     listing.locator(".jp-DirListing-item", has_text="motd").first.dblclick()
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tabLabel", has_text="motd")
