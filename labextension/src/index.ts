@@ -1,5 +1,4 @@
 import {
-  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -11,7 +10,6 @@ import {
   WidgetTracker,
   showErrorMessage
 } from '@jupyterlab/apputils';
-import { PathExt } from '@jupyterlab/coreutils';
 import { IFileBrowserFactory, Uploader } from '@jupyterlab/filebrowser';
 import { MessageLoop } from '@lumino/messaging';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -110,16 +108,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ILayoutRestorer,
     ICommandPalette,
     ISettingRegistry,
-    IFileBrowserFactory,
-    ILabShell
+    IFileBrowserFactory
   ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    browserFactory: IFileBrowserFactory | null,
-    labShell: ILabShell | null
+    browserFactory: IFileBrowserFactory | null
   ) => {
     const { commands, shell } = app;
     let settings: IConsoleSettings = { ...DEFAULT_CONSOLE_SETTINGS };
@@ -575,21 +571,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
     for (const { name, engine } of Private.savedDrives()) {
       ensureDrive(name, engine);
     }
-    // An editor tab of a container's file names the container: `nginx.conf — web-1`.
-    labShell?.layoutModified.connect(() => {
-      for (const widget of labShell.widgets('main')) {
-        const path = (widget as { context?: { path?: unknown } }).context?.path;
-        const colon = typeof path === 'string' ? path.indexOf(':') : -1;
-        const drive =
-          colon > 0 ? drives.get(String(path).slice(0, colon)) : null;
-        if (drive) {
-          const label = `${PathExt.basename(String(path).slice(colon + 1))} — ${drive.name}`;
-          if (widget.title.label !== label) {
-            widget.title.label = label;
-          }
-        }
-      }
-    });
     commands.addCommand(CommandIDs.browseFiles, {
       label: args =>
         args.isPalette
