@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import IMAGE, TEST_LABEL, start_jupyter_server
+from conftest import IMAGE, TEST_LABEL
+from jupyter_servers import start_jupyter_server
 from tornado.httpclient import HTTPClientError
 from traitlets import TraitError
 

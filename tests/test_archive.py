@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import start_jupyter_server
+from jupyter_servers import start_jupyter_server
 from tornado.httpclient import HTTPClientError
 
 from littlewings_jupyter.docker.lines import Cursor, LogLine
