@@ -34,9 +34,17 @@ def wait_for_shell(console: Any, pattern: str, timeout: float = 15) -> re.Match[
     raise AssertionError(f"{pattern!r} not on the shell's screen within {timeout} s:\n{shown}")
 
 
+def focus_shell(console: Any) -> None:
+    """Click into the shown shell and wait until its terminal has the focus (keys typed before
+    go to whatever had it: the page, the command box)."""
+    view = console.locator(".jp-LittleWings-shellView:visible")
+    view.locator(".xterm-screen").click()
+    expect(view.locator(".xterm-helper-textarea")).to_be_focused(timeout=10000)
+
+
 def type_line(page: Any, console: Any, text: str) -> None:
-    """Type a line into the shown shell (its terminal has the focus after a click)."""
-    console.locator(".jp-LittleWings-shellView:visible .xterm-screen").click()
+    """Type a line into the shown shell, once its terminal has the focus."""
+    focus_shell(console)
     page.keyboard.type(text)
     page.keyboard.press("Enter")
 
@@ -297,7 +305,7 @@ def test_a_full_screen_program_keeps_its_screen_across_a_reload(
     time.sleep(1.0)
     console = back_after_reload()
     wait_for_shell(console, r"^written-in-vi")
-    console.locator(".jp-LittleWings-shellView:visible .xterm-screen").click()
+    focus_shell(console)
     page.keyboard.type(":q!")
     page.keyboard.press("Enter")
     expect(console.locator(".jp-LittleWings-shellView:visible")).not_to_contain_text(
