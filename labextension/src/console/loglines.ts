@@ -8,8 +8,18 @@ const STDERR = '\x1b[31m';
 const DIM = '\x1b[2m';
 const DIM_OFF = '\x1b[22m';
 const LEVEL_OFF = '\x1b[22;27;39m';
+const FG_OFF = '\x1b[39m';
+const ERASE_RIGHT = '\x1b[K';
 const TIMESTAMP =
   /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /;
+
+/** The line that ends a Python traceback (`ValueError: bad`, `module.Error`), or a Java
+ * exception's (`java.lang.IllegalStateException: …`). */
+const EXCEPTION_LINE =
+  /^[A-Za-z_][\w.$]*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault)\b(?::|$)/;
+
+// eslint-disable-next-line no-control-regex
+const RESETS = /\x1b\[(?:0*|[0-9;]*;0*)m|\x1b\[49m/g;
 
 /** How each level is drawn: its word (5 wide) and its colour. */
 export const LEVEL_STYLE: Record<Level, { word: string; sgr: string }> = {
@@ -32,6 +42,8 @@ export interface ILogLine {
   text: string;
   /** The level found in the line (set when it was drawn; undefined: not looked at yet). */
   level?: Level | null;
+  /** The id of a record with fields drawn under it (its fold mark's link names it). */
+  record?: number;
 }
 
 /**
@@ -101,15 +113,34 @@ export interface ILineFormatOptions {
   timestamps: boolean;
   /** What goes before a container's line (a merged view's coloured name). */
   prefix?: (container: string) => string;
+  /** The background of stderr lines (#RRGGBB: a faint tint of the theme's red), so a line's
+   * stream still shows once its colour says its level; null or absent: no tint. */
+  stderrTint?: string | null;
+}
+
+/** The link a record's fold mark is (an OSC 8 hyperlink the view hands to `toggle`). */
+export const FOLD_SCHEME = 'littlewings-fold:';
+
+/** A JSON or logfmt field that holds several lines (a traceback, a stack), drawn under its
+ * record. */
+export interface IFieldBlock {
+  key: string;
+  lines: string[];
 }
 
 /**
- * Draws lines for xterm: JSON and logfmt lines as `LEVEL time message key=value…` (the level
- * coloured, the other keys dimmed), the level word of a text line in the level's colour,
- * stderr in red; `render` gives null for a line the level filter hides.
+ * Draws lines for xterm, coloured by the level read from each line, not by its stream:
+ * JSON and logfmt lines as `LEVEL time message key=value…` (the level coloured, the other keys
+ * dimmed), the level word of a text line in the level's colour, an error's or fatal's text red.
+ * A stderr line gets a faint red background (`stderrTint`); only a stderr line with no level
+ * (and none from the record it continues) is drawn red. `render` gives null for a line the
+ * level filter hides.
  *
- * The level filter keeps a line without a level of its own only when it continues one that is
- * shown (an indented line, as a stack trace's, or `Caused by:`/`Traceback`), per container.
+ * Records of several lines stay together: a field of a JSON or logfmt line that holds a
+ * traceback (any multi-line text: `exc`, `stack`, `error.stack`…) is drawn under its record,
+ * indented, with a fold mark that hides it (`toggle`); the lines of a text traceback (indented,
+ * `Traceback`, `Caused by:`, and the exception line that ends a Python one) take the colour and
+ * the filter verdict of the line they continue, per container.
  */
 export class LineFormatter {
   constructor(options: ILineFormatOptions) {
@@ -123,12 +154,32 @@ export class LineFormatter {
     this._last.clear();
   }
 
+  /** Fold or unfold the record a fold mark's link names; false if it names none. */
+  toggle(uri: string): boolean {
+    if (!uri.startsWith(FOLD_SCHEME)) {
+      return false;
+    }
+    const id = Number(uri.slice(FOLD_SCHEME.length));
+    if (!Number.isInteger(id) || id <= 0 || id > this._nextRecord) {
+      return false;
+    }
+    if (!this._folded.delete(id)) {
+      this._folded.add(id);
+    }
+    return true;
+  }
+
+  /** Whether a record (by the id in its fold mark's link) is folded. */
+  isFolded(line: ILogLine): boolean {
+    return line.record !== undefined && this._folded.has(line.record);
+  }
+
   /** The text to write for a line (with its `\r\n`), or null when it is filtered out. */
   render(line: ILogLine): string | null {
     if (line.container === null) {
       return line.text;
     }
-    const { raw, minLevel, timestamps, prefix } = this.options;
+    const { raw, minLevel, timestamps, prefix, stderrTint } = this.options;
     let text = line.text;
     let time = '';
     if (text.charCodeAt(0) >= 48 && text.charCodeAt(0) <= 57) {
@@ -140,23 +191,29 @@ export class LineFormatter {
         }
       }
     }
-    const head = (prefix ? prefix(line.container) : '') + time;
+    const tint =
+      line.stream === 'stderr' && stderrTint && !raw
+        ? Private.background(stderrTint)
+        : '';
+    const head = tint + (prefix ? prefix(line.container) : '') + time;
+    const end = tint ? `${ERASE_RIGHT}${RESET}\r\n` : '\r\n';
     if (raw && minLevel === null) {
       return head + Private.plain(text, line.stream) + '\r\n';
     }
     const parsed = parseLine(text);
-    let level = parsed.level;
-    if (level === null && minLevel !== null) {
-      // A line that goes on the one before (a stack trace) is shown with it.
-      level = Private.continues(text)
-        ? (this._last.get(line.container) ?? null)
-        : null;
-    }
     line.level = parsed.level;
+    // The record a line without a level of its own goes on (a stack trace's lines).
+    const last = this._last.get(line.container);
+    let level = parsed.level;
+    let continued = false;
+    if (level === null && last !== undefined && Private.continues(text, last)) {
+      continued = true;
+      level = last.level;
+      last.continued = true;
+    } else {
+      this._last.set(line.container, { level, continued: false });
+    }
     if (minLevel !== null) {
-      if (parsed.level !== null) {
-        this._last.set(line.container, parsed.level);
-      }
       if (level === null || LEVEL_RANK[level] < LEVEL_RANK[minLevel]) {
         return null;
       }
@@ -165,26 +222,74 @@ export class LineFormatter {
       return head + Private.plain(text, line.stream) + '\r\n';
     }
     if (parsed.format !== 'text' && (parsed.level || parsed.message)) {
-      return head + Private.structured(parsed) + '\r\n';
+      const blocks = Private.blocks(parsed);
+      let out = head + Private.structured(parsed, blocks, tint);
+      if (blocks.length) {
+        if (line.record === undefined) {
+          line.record = ++this._nextRecord;
+        }
+        const folded = this._folded.has(line.record);
+        const count = blocks.reduce((n, b) => n + b.lines.length, 0);
+        const keys = blocks.map(b => b.key).join(', ');
+        // (Never a link of one cell at a row's end: xterm 6 does not find it under the
+        // pointer.)
+        const mark = folded
+          ? `▸ ${keys}: ${count} more line${count === 1 ? '' : 's'}`
+          : `▾ ${keys}`;
+        out += ` ${Private.link(FOLD_SCHEME + line.record, mark)}`;
+        if (!folded) {
+          // In a merged view each row keeps its container's name in front.
+          const lead = prefix ? prefix(line.container) : '';
+          const color = Private.bodyColor(parsed.level);
+          for (const block of blocks) {
+            out += `${end}${tint}${lead}  ${DIM}${block.key}:${DIM_OFF}`;
+            for (const text of block.lines) {
+              out += `${end}${tint}${lead}    ${color}${Private.keepTint(text, tint)}${color ? FG_OFF : ''}`;
+            }
+          }
+        }
+      }
+      return out + end;
     }
-    if (parsed.level && parsed.levelAt >= 0) {
-      const style = LEVEL_STYLE[parsed.level];
-      const base = line.stream === 'stderr' ? STDERR : '';
-      const out =
-        base +
-        text.slice(0, parsed.levelAt) +
-        style.sgr +
-        text.slice(parsed.levelAt, parsed.levelEnd) +
-        LEVEL_OFF +
-        base +
-        text.slice(parsed.levelEnd) +
-        (base ? RESET : '');
-      return head + out + '\r\n';
+    if (level !== null) {
+      const color = Private.bodyColor(level);
+      const body = Private.keepTint(text, tint);
+      if (!continued && parsed.levelAt >= 0) {
+        const style = LEVEL_STYLE[level];
+        return (
+          head +
+          color +
+          text.slice(0, parsed.levelAt) +
+          style.sgr +
+          text.slice(parsed.levelAt, parsed.levelEnd) +
+          LEVEL_OFF +
+          color +
+          Private.keepTint(text.slice(parsed.levelEnd), tint) +
+          (color ? FG_OFF : '') +
+          end
+        );
+      }
+      // A continued line, or one whose level sits among the program's own colours.
+      return head + color + body + (color ? FG_OFF : '') + end;
     }
-    return head + Private.plain(text, line.stream) + '\r\n';
+    if (line.stream === 'stderr' && text) {
+      return head + STDERR + Private.keepTint(text, tint) + FG_OFF + end;
+    }
+    return head + Private.keepTint(text, tint) + end;
   }
 
-  private _last = new Map<string, Level>();
+  private _last = new Map<
+    string,
+    { level: Level | null; continued: boolean }
+  >();
+  private _folded = new Set<number>();
+  private _nextRecord = 0;
+}
+
+/** Where the record a fold mark's link names is in `lines` (-1: not there). */
+export function recordAt(lines: readonly ILogLine[], uri: string): number {
+  const id = Number(uri.slice(FOLD_SCHEME.length));
+  return lines.findIndex(line => line.record === id);
 }
 
 /**
@@ -238,18 +343,111 @@ namespace Private {
     return stream === 'stderr' && text ? `${STDERR}${text}${RESET}` : text;
   }
 
-  /** An indented line, or one that says it goes on a trace. */
-  export function continues(text: string): boolean {
+  /** The text colour of a record's body: red for an error or worse, else the theme's own. */
+  export function bodyColor(level: Level | null): string {
+    return level !== null && LEVEL_RANK[level] >= LEVEL_RANK.error
+      ? STDERR
+      : '';
+  }
+
+  /** SGR of a #RRGGBB background. */
+  export function background(hex: string): string {
+    const n = parseInt(hex.slice(1, 7), 16);
+    if (!/^#[0-9a-fA-F]{6}$/.test(hex) || Number.isNaN(n)) {
+      return '';
+    }
+    return `\x1b[48;2;${(n >> 16) & 255};${(n >> 8) & 255};${n & 255}m`;
+  }
+
+  /** A program's own colour codes in a stderr line: the tint goes on after each reset. */
+  export function keepTint(text: string, tint: string): string {
+    if (!tint || text.indexOf('\x1b[') === -1) {
+      return text;
+    }
+    return text.replace(RESETS, m => m + tint);
+  }
+
+  /** An OSC 8 hyperlink (xterm hands its URI to the view's link handler), underlined dim. */
+  export function link(uri: string, text: string): string {
+    return `\x1b]8;;${uri}\x07${DIM}${text}${DIM_OFF}\x1b]8;;\x07`;
+  }
+
+  /**
+   * Whether a line without a level goes on the record before it: an indented line,
+   * `Traceback …`, `Caused by: …`, Python's "During handling…", after such lines the
+   * `SomeError: message` line that ends a Python traceback, and a Java exception's first line
+   * (`java.lang.IllegalStateException: …`) right after the line logged with it.
+   */
+  export function continues(
+    text: string,
+    last: { level: Level | null; continued: boolean }
+  ): boolean {
     const c = text.charCodeAt(0);
-    return (
+    if (
       c === 32 ||
       c === 9 ||
       text.startsWith('Caused by') ||
-      text.startsWith('Traceback')
+      text.startsWith('Traceback') ||
+      text.startsWith('During handling of the above exception') ||
+      text.startsWith('The above exception was the direct cause')
+    ) {
+      return true;
+    }
+    if (!EXCEPTION_LINE.test(text)) {
+      return false;
+    }
+    // After a traceback's lines; or a Java exception (a qualified name) right after the line
+    // a logger wrote it with.
+    return (
+      last.continued ||
+      (last.level !== null && /^[a-z][\w$]*\.[\w.$]+:/.test(text))
     );
   }
 
-  export function structured(parsed: ReturnType<typeof parseLine>): string {
+  /** The fields of a structured record that hold several lines (and a multi-line message's
+   * lines after its first), taken out of it to be drawn under it. */
+  export function blocks(parsed: ReturnType<typeof parseLine>): IFieldBlock[] {
+    const found: IFieldBlock[] = [];
+    const take = (key: string, value: unknown): boolean => {
+      if (typeof value === 'string' && /\r?\n/.test(value.trimEnd())) {
+        found.push({ key, lines: value.trimEnd().split(/\r?\n/) });
+        return true;
+      }
+      return false;
+    };
+    for (const key of Object.keys(parsed.fields)) {
+      const value = parsed.fields[key];
+      if (take(key, value)) {
+        delete parsed.fields[key];
+      } else if (value && typeof value === 'object' && !Array.isArray(value)) {
+        const inner = value as Record<string, unknown>;
+        for (const name of Object.keys(inner)) {
+          if (take(`${key}.${name}`, inner[name])) {
+            const rest = { ...inner };
+            delete rest[name];
+            if (Object.keys(rest).length) {
+              parsed.fields[key] = rest;
+            } else {
+              delete parsed.fields[key];
+            }
+            break;
+          }
+        }
+      }
+    }
+    const lines = parsed.message.trimEnd().split(/\r?\n/);
+    if (lines.length > 1) {
+      parsed.message = lines[0];
+      found.unshift({ key: 'message', lines: lines.slice(1) });
+    }
+    return found;
+  }
+
+  export function structured(
+    parsed: ReturnType<typeof parseLine>,
+    blocks: IFieldBlock[],
+    tint: string
+  ): string {
     let out = '';
     if (parsed.level) {
       const style = LEVEL_STYLE[parsed.level];
@@ -258,7 +456,9 @@ namespace Private {
     if (parsed.time !== null) {
       out += `${DIM}${timeText(parsed.time)}${DIM_OFF} `;
     }
-    out += parsed.message.replace(/[\r\n]+/g, ' ');
+    const color = bodyColor(parsed.level);
+    out += color + keepTint(parsed.message.replace(/[\r\n]+/g, ' '), tint);
+    out += color ? FG_OFF : '';
     const keys = Object.keys(parsed.fields);
     if (keys.length) {
       let tail = '';

@@ -4,6 +4,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { FOLD_SCHEME } from './loglines';
 import { codeFont, searchColors, xtermTheme } from './theme';
 
 // ANSI sequences the view uses to mark what is not the container's own stdout.
@@ -39,7 +40,21 @@ export class LogView {
       cursorBlink: false,
       scrollback: options.scrollback,
       minimumContrastRatio: 3,
-      smoothScrollDuration: 0
+      smoothScrollDuration: 0,
+      // The fold marks of records are OSC 8 links with the view's own scheme; a program's
+      // http(s) links open in a new tab, others are ignored.
+      linkHandler: {
+        allowNonHttpProtocols: true,
+        activate: (event, uri, range) => {
+          if (uri.startsWith(FOLD_SCHEME)) {
+            const row =
+              range.start.y - 1 - this._terminal.buffer.active.viewportY;
+            this._foldRequested.emit({ uri, row });
+          } else if (/^https?:\/\//i.test(uri)) {
+            window.open(uri, '_blank', 'noopener');
+          }
+        }
+      }
       // No overview ruler until the first search (see _showRuler): redrawn on every scroll,
       // it costs frames while a flood scrolls the view, and only search matches use it.
     });
@@ -69,6 +84,28 @@ export class LogView {
 
   get searchChanged(): ISignal<this, ISearchState> {
     return this._searchChanged;
+  }
+
+  /** A record's fold mark was clicked: its link and the row of the view it is on. */
+  get foldRequested(): ISignal<this, { uri: string; row: number }> {
+    return this._foldRequested;
+  }
+
+  /**
+   * Keep the next line written on row `row` of the view: once what is written until then is
+   * drawn, the view scrolls so that line is where it was (a record folded keeps its place).
+   */
+  anchorNextLine(row: number): void {
+    this._terminal.write('', () => {
+      const marker = this._terminal.registerMarker(0);
+      this._terminal.write('', () => {
+        if (marker && !marker.isDisposed) {
+          this._terminal.scrollToLine(Math.max(0, marker.line - row));
+          marker.dispose();
+        }
+        this._checkFollowing();
+      });
+    });
   }
 
   get terminal(): Terminal {
@@ -214,6 +251,7 @@ export class LogView {
     }
   }
 
+  private _foldRequested = new Signal<this, { uri: string; row: number }>(this);
   private _terminal: Terminal;
   private _fit: FitAddon;
   private _search: SearchAddon;

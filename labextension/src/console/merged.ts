@@ -4,7 +4,13 @@ import { Widget } from '@lumino/widgets';
 import { ConsoleConnection, LossNotice } from './connection';
 import { STATE_LABELS } from './format';
 import { IconName, iconNode, searchBox, stateNode } from './icons';
-import { ILogLine, LineFormatter, LogBuffer, lineControls } from './loglines';
+import {
+  ILogLine,
+  LineFormatter,
+  LogBuffer,
+  lineControls,
+  recordAt
+} from './loglines';
 import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
 import { Level } from './structured';
@@ -16,7 +22,7 @@ import {
   displayState
 } from './protocol';
 import { IConnectionStatus } from './socket';
-import { MEMBER_COLOR_COUNT, memberColors } from './theme';
+import { MEMBER_COLOR_COUNT, memberColors, stderrTint } from './theme';
 import { DEFAULT_CONSOLE_SETTINGS, IConsoleSettings } from './widget';
 
 const RESET = '\x1b[0m';
@@ -84,6 +90,11 @@ export class MergedConsole extends Widget {
     c.errorReceived.connect(this._onError, this);
     c.reset.connect(this._onReset, this);
     c.connectionStatusChanged.connect(this._onConnectionStatus, this);
+    this._logView.foldRequested.connect((_, { uri, row }) => {
+      if (this._formatter.toggle(uri)) {
+        this._redraw({ uri, row });
+      }
+    });
     this._logView.followingChanged.connect((_, following) => {
       this._jumpButton.hidden = following;
     });
@@ -179,8 +190,13 @@ export class MergedConsole extends Widget {
   updateTheme(): void {
     this._logView.updateTheme();
     const colors = memberColors(this.node);
-    if (colors.join() !== this._colors.join()) {
+    const tint = stderrTint(this.node);
+    if (
+      colors.join() !== this._colors.join() ||
+      tint !== this._formatter.options.stderrTint
+    ) {
       this._colors = colors;
+      this._formatter.options.stderrTint = tint;
       this._prefixes.clear();
       this._renderMembers();
       this._redraw();
@@ -223,6 +239,7 @@ export class MergedConsole extends Widget {
     super.onAfterAttach(msg);
     this._logView.open();
     this._colors = memberColors(this.node);
+    this._formatter.options.stderrTint = stderrTint(this.node);
     this._prefixes.clear();
     this._renderMembers();
     this._redraw();
@@ -512,8 +529,9 @@ export class MergedConsole extends Widget {
     this._redraw();
   }
 
-  /** Draw the buffer again: after hide/show, timestamps, a wider name or a theme change. */
-  private _redraw(): void {
+  /** Draw the buffer again: after hide/show, timestamps, a wider name or a theme change; a
+   * record folded keeps its row. */
+  private _redraw(fold?: { uri: string; row: number }): void {
     this._dropPending();
     this._logView.clear();
     this._formatter.reset();
@@ -521,7 +539,14 @@ export class MergedConsole extends Widget {
     const shown = this._buffer.lines.filter(
       line => line.container === null || !this._hidden.has(line.container)
     );
-    this._write(shown);
+    const at = fold ? recordAt(shown, fold.uri) : -1;
+    if (fold && at >= 0) {
+      this._write(shown.slice(0, at));
+      this._logView.anchorNextLine(fold.row);
+      this._write(shown.slice(at));
+    } else {
+      this._write(shown);
+    }
     this._flushPending();
     const term = this._searchInput.value;
     // The matches are found once the terminal has taken in what was written.

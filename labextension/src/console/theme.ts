@@ -72,6 +72,17 @@ export function searchColors(host: HTMLElement): {
     : { match: '#ffe9a8', active: '#ffb74d', ruler: '#f57c00' };
 }
 
+/**
+ * The background of stderr lines: the theme's error colour faded into its background, enough
+ * to tell the stream at a glance and leave every text colour readable on it.
+ */
+export function stderrTint(host: HTMLElement): string {
+  const theme = xtermTheme(host);
+  const background = theme.background ?? '#ffffff';
+  const dark = luminance(background) < 0.4;
+  return mix(background, theme.red ?? '#d32f2f', dark ? 0.14 : 0.07);
+}
+
 /** The ANSI colours container names are drawn in, as `docker compose logs` does (no red:
  * red marks stderr). */
 const MEMBER_SLOTS: (keyof ITheme)[] = [

@@ -5,10 +5,17 @@ import { Widget } from '@lumino/widgets';
 import { CommandEvent, ConsoleConnection } from './connection';
 import { STATE_LABELS, statusText, shortImage } from './format';
 import { IconName, iconNode, searchBox, stateNode } from './icons';
-import { ILogLine, LineFormatter, LogBuffer, lineControls } from './loglines';
+import {
+  ILogLine,
+  LineFormatter,
+  LogBuffer,
+  lineControls,
+  recordAt
+} from './loglines';
 import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
 import { Level } from './structured';
+import { stderrTint } from './theme';
 import { splitCommand } from './shell';
 import { ShellView } from './shellview';
 import {
@@ -117,6 +124,11 @@ export class ContainerConsole extends Widget {
     c.reset.connect(this._onReset, this);
     c.connectionStatusChanged.connect(this._onConnectionStatus, this);
     this._logView.followingChanged.connect(this._onFollowing, this);
+    this._logView.foldRequested.connect((_, { uri, row }) => {
+      if (this._formatter.toggle(uri)) {
+        this._redraw({ uri, row });
+      }
+    });
     this._logView.searchChanged.connect((_, state) => {
       this._searchCount.textContent =
         state.count > 0
@@ -180,6 +192,16 @@ export class ContainerConsole extends Widget {
     this._logView.updateTheme();
     for (const view of this._shellViews) {
       view.updateTheme();
+    }
+    this._applyTint();
+  }
+
+  /** The stderr tint of the page's theme; the view is drawn again when it changed. */
+  private _applyTint(): void {
+    const tint = stderrTint(this.node);
+    if (tint !== this._formatter.options.stderrTint) {
+      this._formatter.options.stderrTint = tint;
+      this._redraw();
     }
   }
 
@@ -411,6 +433,7 @@ export class ContainerConsole extends Widget {
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
     this._logView.open();
+    this._applyTint();
     if (this._currentShell) {
       this._currentShell.open();
     }
@@ -909,11 +932,20 @@ export class ContainerConsole extends Widget {
     this._redraw();
   }
 
-  /** Draw the buffer again (a filter or a toggle changed). */
-  private _redraw(): void {
+  /** Draw the buffer again (a filter, a toggle or the theme changed; a record folded, which
+   * keeps its row). */
+  private _redraw(fold?: { uri: string; row: number }): void {
     this._logView.clear();
     this._formatter.reset();
-    this._write(this._buffer.lines);
+    const lines = this._buffer.lines;
+    const at = fold ? recordAt(lines, fold.uri) : -1;
+    if (fold && at >= 0) {
+      this._write(lines.slice(0, at));
+      this._logView.anchorNextLine(fold.row);
+      this._write(lines.slice(at));
+    } else {
+      this._write(lines);
+    }
     const term = this._searchInput.value;
     this._logView.terminal.write('', () => {
       if (term && term === this._searchInput.value) {
