@@ -383,9 +383,10 @@ class LabPage:
 
     @staticmethod
     def log_text(console: Any) -> str:
-        """The text the log view shows (the rows on screen)."""
+        """The text the log view shows (the rows on screen; a row's trailing blanks, as the
+        tint of a stderr row is, taken off)."""
         rows = console.locator(".jp-LittleWings-logView .xterm-rows > div").all_inner_texts()
-        return "\n".join(row.replace("\xa0", " ") for row in rows)
+        return "\n".join(row.replace("\xa0", " ").rstrip() for row in rows)
 
     def wait_for_log(self, console: Any, text: str, timeout: float = 20) -> str:
         """Wait until the log view shows ``text``; returns the whole view."""
@@ -494,11 +495,12 @@ def make_container(docker_client: Any) -> Iterator[Callable[..., Any]]:
         labels: dict[str, str] | None = None,
         stdin_open: bool = False,
         start: bool = True,
+        image: str = IMAGE,
         **options: Any,
     ) -> Any:
         """``options`` go to docker-py's ``containers.create`` (healthcheck, restart_policy…)."""
         container = docker_client.containers.create(
-            IMAGE,
+            image,
             command,
             name=name or f"{prefix}-{len(created)}",
             labels={TEST_LABEL: "1", **(labels or {})},
@@ -516,6 +518,22 @@ def make_container(docker_client: Any) -> Iterator[Callable[..., Any]]:
     for container in created:
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)
+
+
+@pytest.fixture(scope="session")
+def debian_image() -> str:
+    """The real-software image (Debian 12 with nginx and Python, scripts/debian-image.sh):
+    built once per machine (≈1 min), then kept."""
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "debian-image.sh")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/debian-image.sh failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture
