@@ -73,8 +73,7 @@ class ContainerFactory:
             command,
             name=name or f"lwtest-{self.run_id}-{len(self.created)}",
             labels={TEST_LABEL: "1", "littlewings.run": self.run_id, **(labels or {})},
-            network_mode="none",
-            **kwargs,
+            **{"network_mode": "none", **kwargs},
         )
         self.created.append(container)
         if start:

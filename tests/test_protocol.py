@@ -9,7 +9,12 @@ import pytest
 
 from littlewings_jupyter.docker.framing import FrameDemuxer
 from littlewings_jupyter.docker.lines import STDERR, STDOUT, Cursor, LineAssembler
-from littlewings_jupyter.docker.models import Visibility, check_power_action, summarize_listed
+from littlewings_jupyter.docker.models import (
+    Visibility,
+    check_power_action,
+    summarize_inspected,
+    summarize_listed,
+)
 from littlewings_jupyter.errors import (
     Conflict,
     InvalidJSON,
@@ -299,6 +304,44 @@ def test_listed_summary_reads_health_exit_code_and_compose():
     assert summarize_listed({"Id": "b" * 64, "Status": "Up 1 second (unhealthy)"})["health"] == (
         "unhealthy"
     )
+
+
+def test_published_ports_from_the_list_and_from_inspect_agree():
+    """Docker lists a binding on 0.0.0.0 and again on ::; one entry each, the IPv4 one kept;
+    an exposed port with no host port is no published port."""
+    listed = summarize_listed(
+        {
+            "Id": "c" * 64,
+            "Ports": [
+                {"IP": "::", "PrivatePort": 90, "PublicPort": 9090, "Type": "udp"},
+                {"IP": "0.0.0.0", "PrivatePort": 90, "PublicPort": 9090, "Type": "udp"},
+                {"IP": "127.0.0.1", "PrivatePort": 80, "PublicPort": 18080, "Type": "tcp"},
+                {"PrivatePort": 443, "Type": "tcp"},
+            ],
+        }
+    )
+    inspected = summarize_inspected(
+        {
+            "Id": "c" * 64,
+            "NetworkSettings": {
+                "Ports": {
+                    "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18080"}],
+                    "90/udp": [
+                        {"HostIp": "::", "HostPort": "9090"},
+                        {"HostIp": "0.0.0.0", "HostPort": "9090"},
+                    ],
+                    "443/tcp": None,
+                }
+            },
+        }
+    )
+    expected = [
+        {"container_port": 80, "host_port": 18080, "protocol": "tcp", "host_ip": "127.0.0.1"},
+        {"container_port": 90, "host_port": 9090, "protocol": "udp", "host_ip": "0.0.0.0"},
+    ]
+    assert listed["ports"] == expected
+    assert inspected["ports"] == expected
+    assert summarize_listed({"Id": "d" * 64})["ports"] == []
 
 
 def test_stats_are_computed_like_the_docker_cli():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -140,6 +142,63 @@ async def test_status(jp_fetch):
     assert status["engine"]["version"]
     assert status["permissions"] == {"read": True, "write": True}
     assert status["protocol"] == 1
+
+
+async def test_published_ports_are_listed_and_jupyter_server_proxy_is_not_assumed(
+    jp_fetch, make_container
+):
+    # A real web server (busybox httpd) published on a free port of the host's loopback.
+    web = make_container(
+        "echo hi-from-httpd > /tmp/index.html; exec httpd -f -p 80 -h /tmp",
+        network_mode="bridge",
+        ports={"80/tcp": ("127.0.0.1", None)},
+    )
+    host_port = int(web.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"])
+    listing = json.loads((await jp_fetch("api", "littlewings", "containers")).body)
+    listed = next(c for c in listing["containers"] if c["id"] == web.id)
+    expected = [
+        {"container_port": 80, "host_port": host_port, "protocol": "tcp", "host_ip": "127.0.0.1"}
+    ]
+    assert listed["ports"] == expected
+    detail = json.loads((await jp_fetch("api", "littlewings", "containers", web.name)).body)
+    assert detail["ports"] == expected
+    # Without jupyter-server-proxy enabled the server says so (the consoles link the host port).
+    status = json.loads((await jp_fetch("api", "littlewings", "status")).body)
+    assert status["port_proxy"] is None
+
+
+@pytest.mark.parametrize(
+    "jp_server_config",
+    [
+        {
+            "ServerApp": {
+                "jpserver_extensions": {"littlewings_jupyter": True, "jupyter_server_proxy": True}
+            },
+            "LittleWings": {"batch_interval": 0.01},
+        }
+    ],
+)
+async def test_a_published_port_through_jupyter_server_proxy(jp_fetch, jp_base_url, make_container):
+    """With jupyter-server-proxy enabled, the status names its prefix, and a published port is
+    reached through it (the link a console shows for the port)."""
+    status = json.loads((await jp_fetch("api", "littlewings", "status")).body)
+    assert status["port_proxy"] == f"{jp_base_url}proxy/"
+    web = make_container(
+        "echo hi-from-httpd > /tmp/index.html; exec httpd -f -p 80 -h /tmp",
+        network_mode="bridge",
+        ports={"80/tcp": ("127.0.0.1", None)},
+    )
+    host_port = web.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            response = await jp_fetch("proxy", host_port, "index.html")
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+    assert response.body.decode().strip() == "hi-from-httpd"
 
 
 async def test_list_and_describe(jp_fetch, make_container):

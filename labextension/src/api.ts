@@ -18,6 +18,8 @@ export interface IEngineStatus {
   /** Why it does not answer. */
   error?: string | null;
   permissions: IPermissions;
+  /** Where jupyter-server-proxy serves local ports (`<base_url>proxy/`); null without it. */
+  portProxy: string | null;
   raw: Record<string, unknown>;
 }
 
@@ -122,6 +124,7 @@ export function parseStatus(raw: Record<string, unknown>): IEngineStatus {
       // Read-only mode refuses every write whatever the Authorizer says.
       write: permissions.write !== false && raw.read_only !== true
     },
+    portProxy: typeof raw.port_proxy === 'string' ? raw.port_proxy : null,
     raw
   };
 }

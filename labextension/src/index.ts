@@ -28,7 +28,12 @@ import {
   IAlertSettings,
   IPin
 } from './alerts';
-import { downloadLogs, downloadMergedLogs, websocketUrl } from './api';
+import {
+  downloadLogs,
+  downloadMergedLogs,
+  fetchStatus,
+  websocketUrl
+} from './api';
 import {
   ArchivedLogs,
   IArchivedContainer,
@@ -120,6 +125,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const { commands, shell } = app;
     let settings: IConsoleSettings = { ...DEFAULT_CONSOLE_SETTINGS };
     let counter = 0;
+    // Published ports open through jupyter-server-proxy when the server has it.
+    let portProxy: string | null = null;
+    void fetchStatus()
+      .then(status => {
+        portProxy = status.portProxy;
+      })
+      .catch(() => undefined);
 
     const tracker = new WidgetTracker<ContainerConsole>({
       namespace: 'littlewings-console'
@@ -320,7 +332,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
             changed: alerts.pinsChanged
           },
           downloadLogs: (name, timestamps) =>
-            downloadLogs(name, timestamps, engine)
+            downloadLogs(name, timestamps, engine),
+          portProxy: () => portProxy
         });
         widget.id = `littlewings-console-${++counter}-${id.replace(/[^\w-]/g, '_')}`;
         widget.title.icon = consoleIcon;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,10 @@ def summarize_listed(item: dict[str, Any], engine: str = "default") -> dict[str,
         "compose_project": labels.get(COMPOSE_PROJECT),
         "compose_service": labels.get(COMPOSE_SERVICE),
         "labels": labels,
+        "ports": published_ports(
+            (f"{p.get('PrivatePort')}/{p.get('Type', 'tcp')}", p.get("IP"), p.get("PublicPort"))
+            for p in item.get("Ports") or []
+        ),
         "engine": engine,
     }
 
@@ -119,8 +124,38 @@ def summarize_inspected(info: dict[str, Any], engine: str = "default") -> dict[s
         "open_stdin": bool(config.get("OpenStdin")),
         "tty": bool(config.get("Tty")),
         "command": [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])],
+        "ports": published_ports(
+            (port, binding.get("HostIp"), binding.get("HostPort"))
+            for port, bindings in ((info.get("NetworkSettings") or {}).get("Ports") or {}).items()
+            for binding in bindings or []
+        ),
         "engine": engine,
     }
+
+
+def published_ports(
+    bindings: Iterable[tuple[str, str | None, int | str | None]],
+) -> list[dict[str, Any]]:
+    """The ports a container publishes on its host, one entry per host port and container
+    port (Docker lists a binding once for IPv4 and again for IPv6), in container port order.
+
+    ``bindings``: ``("80/tcp", host_ip, host_port)`` as the list (``Ports``) or inspect
+    (``NetworkSettings.Ports``) answers give them; an exposed port with no host port is left out.
+    """
+    seen: dict[tuple[int, int, str], dict[str, Any]] = {}
+    for port, host_ip, host_port in bindings:
+        number, _, protocol = str(port).partition("/")
+        if not host_port or not number.isdigit() or not str(host_port).isdigit():
+            continue
+        key = (int(number), int(host_port), protocol or "tcp")
+        if key not in seen or seen[key]["host_ip"] in ("::", ""):
+            seen[key] = {
+                "container_port": key[0],
+                "host_port": key[1],
+                "protocol": key[2],
+                "host_ip": host_ip or "",
+            }
+    return [seen[key] for key in sorted(seen)]
 
 
 def summarize_service(service: dict[str, Any], running: int, engine: str) -> dict[str, Any]:

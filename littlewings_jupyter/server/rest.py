@@ -15,6 +15,7 @@ from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
@@ -197,6 +198,7 @@ class StatusHandler(LittleWingsAPIHandler):
                 "stdin_enabled": limits.stdin_enabled,
                 "history_lines": limits.history_lines,
                 "log_streams": self.manager.active_log_streams(),
+                "port_proxy": port_proxy(self.serverapp),
             }
         )
 
@@ -406,6 +408,17 @@ class ServicesHandler(LittleWingsAPIHandler):
         slot = self.manager.slot(self.engine_name)
         services = await self.manager.run(slot.engine.list_services)
         self.finish({"engine": slot.name, "services": services})
+
+
+def port_proxy(serverapp: Any) -> str | None:
+    """Where jupyter-server-proxy serves a local port (``<base_url>proxy/``, the port and a
+    slash after it), or None when it is not enabled on this server: the consoles then link a
+    published port on the host the page came from."""
+    extensions = getattr(getattr(serverapp, "extension_manager", None), "extensions", {})
+    package = extensions.get("jupyter_server_proxy")
+    if package is None or not getattr(package, "enabled", False):
+        return None
+    return url_path_join(serverapp.base_url, "proxy/")
 
 
 def _zip_logs(

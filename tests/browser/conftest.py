@@ -505,8 +505,7 @@ def make_container(docker_client: Any) -> Iterator[Callable[..., Any]]:
             name=name or f"{prefix}-{len(created)}",
             labels={TEST_LABEL: "1", **(labels or {})},
             stdin_open=stdin_open,
-            network_mode="none",
-            **options,
+            **{"network_mode": "none", **options},
         )
         created.append(container)
         if start:

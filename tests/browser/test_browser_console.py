@@ -262,3 +262,31 @@ def test_base_url_prefix(
     lab.run_command(console, "status", via="stdin")
     lab.wait_for_log(console, "demo: up, ")
     assert not lab.errors
+
+
+def test_a_published_port_is_a_link_that_opens_it(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """A port the container publishes shows in the console's header as `docker ps` says it
+    (host→container); the link opens it through jupyter-server-proxy (installed with the tests):
+    the page of a real web server in the container comes back."""
+    web = make_container(
+        ["sh", "-c", "echo hi-from-httpd > /tmp/index.html; exec httpd -f -v -p 80 -h /tmp"],
+        network_mode="bridge",
+        ports={"80/tcp": ("127.0.0.1", None)},
+    )
+    host_port = web.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
+    console = lab.open_console(web.name)
+    link = console.locator("a.jp-LittleWings-port")
+    expect(link).to_have_text(f"{host_port}→80", timeout=15000)
+    assert re.search(rf"/proxy/{host_port}/$", link.get_attribute("href") or "")
+    lab.screenshot("published-port")
+    with lab.page.context.expect_page() as opened:
+        link.click()
+    page = opened.value
+    deadline = time.monotonic() + 20
+    while "hi-from-httpd" not in page.content():
+        assert time.monotonic() < deadline, page.content()
+        time.sleep(0.5)
+        page.reload()
+    page.close()

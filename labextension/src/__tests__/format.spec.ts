@@ -1,7 +1,7 @@
 /**
  * A row's status text: an exit by the OOM killer says so.
  */
-import { statusText } from '../console/format';
+import { portText, portUrl, statusText } from '../console/format';
 import { IContainerSummary } from '../console/protocol';
 
 const NOW = Date.parse('2026-12-07T10:00:00Z');
@@ -28,5 +28,44 @@ describe('statusText', () => {
     const text = statusText(exited({}), NOW);
     expect(text).toMatch(/^Exited \(137\) .+ ago$/);
     expect(text).not.toContain('OOM');
+  });
+});
+
+describe('portUrl', () => {
+  const page = { protocol: 'http:', hostname: 'lab.example.org' };
+  const tcp = (host_ip: string) => ({
+    container_port: 80,
+    host_port: 8080,
+    protocol: 'tcp',
+    host_ip
+  });
+
+  it('opens a port through jupyter-server-proxy when the server has it', () => {
+    expect(portUrl(tcp('0.0.0.0'), '/user/ana/proxy/', page)).toBe(
+      '/user/ana/proxy/8080/'
+    );
+  });
+
+  it("opens a port on all addresses on the page's host", () => {
+    expect(portUrl(tcp('0.0.0.0'), null, page)).toBe(
+      'http://lab.example.org:8080/'
+    );
+    expect(portUrl(tcp('::'), null, { ...page, protocol: 'https:' })).toBe(
+      'https://lab.example.org:8080/'
+    );
+  });
+
+  it('opens a port bound to one address on that address', () => {
+    expect(portUrl(tcp('127.0.0.1'), null, page)).toBe(
+      'http://127.0.0.1:8080/'
+    );
+    expect(portUrl(tcp('fd00::1'), null, page)).toBe('http://[fd00::1]:8080/');
+  });
+
+  it('has no link for a UDP port, and says it as docker ps does', () => {
+    const udp = { ...tcp('0.0.0.0'), protocol: 'udp' };
+    expect(portUrl(udp, '/proxy/', page)).toBeNull();
+    expect(portText(udp)).toBe('8080→80/udp');
+    expect(portText(tcp(''))).toBe('8080→80');
   });
 });

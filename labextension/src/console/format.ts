@@ -1,4 +1,9 @@
-import { DisplayState, IContainerSummary, displayState } from './protocol';
+import {
+  DisplayState,
+  IContainerSummary,
+  IPublishedPort,
+  displayState
+} from './protocol';
 
 /** "3m", "2h 5m", "4d 3h": a short duration. */
 export function shortDuration(ms: number): string {
@@ -137,4 +142,36 @@ export function shortImage(image: string | undefined): string {
     return image.slice(7, 19);
   }
   return image.replace(/@sha256:[0-9a-f]+$/, '');
+}
+
+/**
+ * Where a browser opens a published port: through jupyter-server-proxy when the server has it
+ * (`proxy`, e.g. `/user/ana/proxy/`: the page's own origin and auth), else on the host the page
+ * came from (or the address the port is bound to, when it is one). Null for a UDP port.
+ */
+export function portUrl(
+  port: IPublishedPort,
+  proxy: string | null,
+  page: { protocol: string; hostname: string }
+): string | null {
+  if (port.protocol !== 'tcp') {
+    return null;
+  }
+  if (proxy) {
+    return `${proxy.endsWith('/') ? proxy : proxy + '/'}${port.host_port}/`;
+  }
+  const bound = port.host_ip;
+  let host =
+    !bound || bound === '0.0.0.0' || bound === '::' ? page.hostname : bound;
+  if (host.includes(':') && !host.startsWith('[')) {
+    host = `[${host}]`; // an IPv6 address in a URL
+  }
+  const scheme = page.protocol === 'https:' ? 'https:' : 'http:';
+  return `${scheme}//${host}:${port.host_port}/`;
+}
+
+/** A published port as `docker ps` shows it: `8080→80`, `5353→53/udp`. */
+export function portText(port: IPublishedPort): string {
+  const suffix = port.protocol === 'tcp' ? '' : `/${port.protocol}`;
+  return `${port.host_port}→${port.container_port}${suffix}`;
 }

@@ -33,7 +33,18 @@ export interface IContainerSummary {
   labels?: Record<string, string>;
   /** The Docker engine the container is on (docs/protocol.md, "Several engines"). */
   engine?: string;
+  /** The ports it publishes on its host (`docker run -p`). */
+  ports?: IPublishedPort[];
   [key: string]: unknown;
+}
+
+/** A port a container publishes on its host. */
+export interface IPublishedPort {
+  container_port: number;
+  host_port: number;
+  protocol: string;
+  /** The host address it is bound to: 0.0.0.0 or :: for all of them. */
+  host_ip: string;
 }
 
 /** Who may do what, from `hello` and `GET api/littlewings/status`. */

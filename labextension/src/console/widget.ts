@@ -3,7 +3,13 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { CommandEvent, ConsoleConnection } from './connection';
-import { STATE_LABELS, statusText, shortImage } from './format';
+import {
+  STATE_LABELS,
+  portText,
+  portUrl,
+  statusText,
+  shortImage
+} from './format';
 import { IconName, iconNode, searchBox, stateNode } from './icons';
 import {
   ILogLine,
@@ -23,6 +29,7 @@ import {
   IContainerSummary,
   IErrorMessage,
   ILogMessage,
+  IPublishedPort,
   IStatsMessage,
   POWER_ACTIONS,
   PowerAction,
@@ -72,6 +79,7 @@ export class ContainerConsole extends Widget {
     this.connection = options.connection;
     this._settings = { ...DEFAULT_CONSOLE_SETTINGS, ...options.settings };
     this._downloadLogs = options.downloadLogs ?? null;
+    this._portProxy = options.portProxy ?? (() => null);
     this._pin = options.pin ?? null;
     this._timestamps = this.connection.watchOptions.timestamps;
     // A container of another engine than the default one has keys of its own.
@@ -495,7 +503,9 @@ export class ContainerConsole extends Widget {
       engine.title = `On the Docker engine ${this.connection.engine}`;
       title.append(engine);
     }
-    title.append(this._metaNode);
+    this._portsNode = document.createElement('span');
+    this._portsNode.className = 'jp-LittleWings-consolePorts';
+    title.append(this._metaNode, this._portsNode);
 
     this._statsNode = document.createElement('div');
     this._statsNode.className = 'jp-LittleWings-consoleStats';
@@ -1260,6 +1270,34 @@ export class ContainerConsole extends Widget {
     ];
     this._metaNode.textContent = parts.filter(Boolean).join(' · ');
     this._metaNode.title = c.id ? `${c.image ?? ''}\n${c.id}` : '';
+    this._renderPorts(c.state === 'running' ? (c.ports ?? []) : []);
+  }
+
+  /** The published ports, each a link that opens it (a UDP port as text). */
+  private _renderPorts(ports: IPublishedPort[]): void {
+    const key = JSON.stringify(ports) + (this._portProxy() ?? '');
+    if (key === this._portsKey) {
+      return;
+    }
+    this._portsKey = key;
+    this._portsNode.replaceChildren();
+    for (const port of ports) {
+      const url = portUrl(port, this._portProxy(), window.location);
+      const text = portText(port);
+      const node = document.createElement(url ? 'a' : 'span');
+      node.className = 'jp-LittleWings-port';
+      node.textContent = text;
+      if (url) {
+        const link = node as HTMLAnchorElement;
+        link.href = url;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+        link.title = `Open ${url} (port ${port.container_port}/${port.protocol} of the container)`;
+      } else {
+        node.title = `Host port ${port.host_port} (${port.protocol}) to the container's ${port.container_port}`;
+      }
+      this._portsNode.appendChild(node);
+    }
   }
 
   private _renderConnection(status: IConnectionStatus): void {
@@ -1393,6 +1431,9 @@ export class ContainerConsole extends Widget {
   private _stateSlot!: HTMLSpanElement;
   private _nameNode!: HTMLSpanElement;
   private _metaNode!: HTMLSpanElement;
+  private _portsNode!: HTMLSpanElement;
+  private _portsKey = '';
+  private _portProxy: () => string | null;
   private _statsNode!: HTMLDivElement;
   private _cpu!: Sparkline;
   private _memory!: Sparkline;
@@ -1446,6 +1487,9 @@ export namespace ContainerConsole {
     /** Where this browser tab remembers the console's shells for a reload (sessionStorage);
      * null: nowhere. Default: one key per container. */
     shellStorageKey?: string | null;
+    /** Where jupyter-server-proxy serves local ports (`<base_url>proxy/`), asked each time the
+     * header is drawn; absent or null: a port opens on the host the page came from. */
+    portProxy?: () => string | null;
   }
 }
 
