@@ -709,3 +709,38 @@ def test_an_exec_timeout_ends_the_process(make_container):
     while "sleep 1003" in processes(box):
         assert time.monotonic() < deadline, processes(box)
         time.sleep(0.2)
+
+
+async def test_closing_the_manager_ends_the_event_work_it_started(
+    jp_serverapp, lw_client, make_container
+):
+    """An event whose inspection is still waiting when the server stops is ended by close():
+    left pending, the loop dropped it later ("Task was destroyed but it is pending!", logged
+    in the middle of another test on a loaded machine)."""
+    manager = manager_of(jp_serverapp)
+    never = asyncio.Event()
+    original_run = manager.run
+
+    async def stuck_inspection(fn: Any, *args: Any) -> Any:
+        if getattr(fn, "__name__", "") == "<lambda>":  # (the event's inspection)
+            await never.wait()
+        return await original_run(fn, *args)
+
+    await lw_client()  # (a socket: Docker's events are watched)
+    manager.run = stuck_inspection
+    try:
+        make_container("sleep 3600")  # created, started: two events to inspect
+        deadline = time.monotonic() + 20
+
+        def publishing() -> list[asyncio.Task[Any]]:
+            return [t for t in asyncio.all_tasks() if "_publish_event" in repr(t.get_coro())]
+
+        while not publishing():
+            assert time.monotonic() < deadline, "no event reached the manager"
+            await asyncio.sleep(0.05)
+        pending = publishing()
+        assert not any(task.done() for task in pending)
+        await manager.close()
+        assert all(task.done() for task in pending), pending
+    finally:
+        manager.run = original_run

@@ -13,6 +13,7 @@ import functools
 import logging
 import os
 import time
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Generic, TypeVar
 
@@ -211,6 +212,9 @@ class SessionManager:
         # Each container's last event still being published (engine, container id): the next
         # one waits for it.
         self._event_tails: dict[tuple[str, str], asyncio.Future[None]] = {}
+        # Tasks started here and not awaited by anyone: held until done (the loop keeps only
+        # weak references), cancelled and awaited by close().
+        self._tasks: set[asyncio.Task[Any]] = set()
         # The log archive (session/archive.py): made on first need by archive_factory.
         self.archive: Archive | None = None
         self.archive_factory: Callable[[], Archive] | None = None
@@ -397,7 +401,7 @@ class SessionManager:
         self._ensure_event_watcher()
         if self.archive_factory is not None and not self._archiving_started:
             self._archiving_started = True
-            self.loop.create_task(self.start_archiving())
+            self.spawn(self.start_archiving())
         return session
 
     def session_closed(self, session: ClientSession) -> None:
@@ -613,7 +617,7 @@ class SessionManager:
             tap.after = after
             tap.caught_up([line for line in lines if after is None or line.cursor > after])
 
-        self.loop.create_task(catch_up())
+        self.spawn(catch_up())
 
     def _archive_removed(self, slot: EngineSlot, container_id: str) -> None:
         key = f"{slot.name}/{container_id}"
@@ -637,7 +641,7 @@ class SessionManager:
             group = kind(self, selector, slot.name)
             if follow:
                 slot.groups[selector] = group
-            self.loop.create_task(group.start(follow))
+            self.spawn(group.start(follow))
         group.sessions.add(session)
         return group
 
@@ -898,7 +902,7 @@ class SessionManager:
         # threads and end in any order, and a "removed" (no inspection) overtaking the
         # "created" before it would put the row back after its removal.
         key = (slot.name, container_id)
-        task = self.loop.create_task(
+        task = self.spawn(
             self._publish_event(slot, container_id, kind, frame, self._event_tails.get(key))
         )
         self._event_tails[key] = task
@@ -936,21 +940,21 @@ class SessionManager:
             self._forget_stdin(slot, container_id)
             self._archive_removed(slot, container_id)
         elif kind == "started" and summary is not None and self.archive_factory is not None:
-            self.loop.create_task(self._archive_container(summary))
+            self.spawn(self._archive_container(summary))
         subscribers = slot.logs.of(container_id)
         # Members that appeared a moment ago are not subscribed yet: they hear it too.
         subscribers += [m for m in self._group_members(slot, container_id) if m not in subscribers]
         if summary is not None and kind in ("created", "started", "restarted", "renamed"):
             for group in list(slot.groups.values()):
                 if container_id not in group.members and group.selector.matches(summary):
-                    self.loop.create_task(group.member_appeared(summary))
+                    self.spawn(group.member_appeared(summary))
         for session in subscribers:
             if kind == "removed":
                 session.container_removed(frame)
             else:
                 session.container_status(frame)
         for session in list(self.alert_sessions):
-            self.loop.create_task(session.on_docker_event(slot.name, kind, frame, summary))
+            self.spawn(session.on_docker_event(slot.name, kind, frame, summary))
         if self.event_subscribers:
             event_frame = protocol.reply(
                 "container_event",
@@ -976,6 +980,13 @@ class SessionManager:
             if slot.event_watcher is not None:
                 candidates.append(slot.event_watcher)
         return [c for c in candidates if c.alive]
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``coro`` as a task of the manager's own (kept until it ends; close() ends it)."""
+        task = self.loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def close(self) -> None:
         """Close every session, stream and thread."""
@@ -1003,6 +1014,13 @@ class SessionManager:
                 stream.join(5)
 
         await self.loop.run_in_executor(None, join_all)
+        # Tasks still waiting (an event's inspection in a thread): ended before the threads go,
+        # or the loop would drop them pending ("Task was destroyed but it is pending!").
+        tasks = [task for task in self._tasks if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.readers.shutdown(wait=False, cancel_futures=True)
         for slot in self.slots.values():
