@@ -119,6 +119,15 @@ def test_the_dialog_checks_memory_and_swap_at_the_field_and_takes_labels_and_a_n
     # A network the server refuses: said at the Network field, in the dialog's words.
     field("input[name=network]").fill("host")
     field("textarea[name=labels]").fill("team=data\nlittlewings.test=1")
+    try:
+        expect(create).to_be_enabled()
+    except AssertionError:
+        # (Seen once on a loaded machine: say which field the dialog found wrong.)
+        errors = dialog.locator(".jp-LittleWings-fieldError").all_inner_texts()
+        values = dialog.locator("input, textarea").evaluate_all(
+            "nodes => nodes.map(n => `${n.name}=${n.type === 'checkbox' ? n.checked : n.value}`)"
+        )
+        raise AssertionError(f"Create stayed disabled: errors {errors}, values {values}") from None
     create.click()
     dialog = page.locator(".jp-Dialog-content")
     network_error = dialog.locator(

@@ -629,3 +629,27 @@ def test_merged_console_widget_in_a_notebook(
         assert not lab.errors, lab.errors
     finally:
         context.close()
+
+
+def test_a_member_whose_history_begins_later_is_marked_where_it_does(
+    lab: Any, make_container: Callable[..., Any], project: str
+) -> None:
+    """Each member's history is its own tail: the one that started later begins further down,
+    and the view says where ("its history begins here"); the first member needs no mark."""
+    early = member(make_container, project, "app", 1, command=numbered(f"{project}-app-1", 0.2))
+    wait_for_docker_log(early, f"{project}-app-1 line 5")
+    late = member(make_container, project, "db", 1, command=numbered(f"{project}-db-1", 0.2, 3))
+    wait_for_docker_log(late, f"{project}-db-1 line 3")
+    console = open_project_logs(lab, project)
+    mark = f"┄┄ {late.name}: its history begins here ┄┄"
+    expect(console.locator(".jp-LittleWings-logView .xterm-rows")).to_contain_text(
+        f"{late.name} line 3", timeout=20000
+    )
+    shown = screen(console).splitlines()
+    assert shown.count(mark) == 1, shown
+    at = shown.index(mark)
+    before, after = shown[:at], shown[at + 1 :]
+    assert any(f"{early.name} line 1" in row for row in before), shown
+    assert not any(late.name in row for row in before), shown
+    assert f"{late.name} line 1" in next(row for row in after if late.name in row), shown
+    assert f"{early.name}: its history begins here" not in "\n".join(shown)

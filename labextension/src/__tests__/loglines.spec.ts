@@ -261,3 +261,16 @@ describe('multi-line fields of a record', () => {
     expect(rows.every(row => row.startsWith('api-1 | '))).toBe(true);
   });
 });
+
+describe('markers', () => {
+  it('draws a marker dimmed as it is, whatever the level filter', () => {
+    const f = formatter({ minLevel: 'error', prefix: name => `${name} | ` });
+    const out = f.render({
+      container: 'db-1',
+      stream: 'stdout',
+      text: '┄┄ db-1: its history begins here ┄┄',
+      marker: true
+    });
+    expect(out).toBe('\x1b[2m┄┄ db-1: its history begins here ┄┄\x1b[0m\r\n');
+  });
+});

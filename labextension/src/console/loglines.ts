@@ -44,6 +44,9 @@ export interface ILogLine {
   level?: Level | null;
   /** The id of a record with fields drawn under it (its fold mark's link names it). */
   record?: number;
+  /** A line the view adds about its container (where its history begins): drawn dimmed as it
+   * is, hidden with the container, never by a level filter. */
+  marker?: boolean;
 }
 
 /**
@@ -178,6 +181,9 @@ export class LineFormatter {
   render(line: ILogLine): string | null {
     if (line.container === null) {
       return line.text;
+    }
+    if (line.marker) {
+      return `${DIM}${line.text}${RESET}\r\n`;
     }
     const { raw, minLevel, timestamps, prefix, stderrTint } = this.options;
     let text = line.text;

@@ -470,6 +470,23 @@ export class MergedConsole extends Widget {
       stream: message.stream,
       text
     }));
+    if (message.history && name && !this._historyBegun.has(name)) {
+      // Each member's history is its own last lines: one that begins after others' lines
+      // (a quieter container's tail reaches less far back) says where it does.
+      this._historyBegun.add(name);
+      if (
+        this._buffer.lines.some(
+          l => l.container !== null && l.container !== name
+        )
+      ) {
+        lines.unshift({
+          container: name,
+          stream: 'stdout',
+          text: `┄┄ ${name}: its history begins here ┄┄`,
+          marker: true
+        });
+      }
+    }
     this._buffer.push(lines);
     if (wider) {
       this._redraw();
@@ -811,6 +828,8 @@ export class MergedConsole extends Widget {
   private _hidden = new Set<string>();
   private _slots = new Map<string, number>();
   private _prefixes = new Map<string, string>();
+  /** The members whose history has begun (a first history line came). */
+  private _historyBegun = new Set<string>();
   private _colors: string[] = new Array(MEMBER_COLOR_COUNT).fill('#888888');
   private _width = 0;
   private _wasConnected = false;
