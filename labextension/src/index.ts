@@ -72,6 +72,7 @@ namespace CommandIDs {
   export const showContainers = 'littlewings:show-containers';
   export const refresh = 'littlewings:refresh';
   export const power = 'littlewings:power';
+  export const projectPower = 'littlewings:project-power';
   export const copyId = 'littlewings:copy-id';
   export const copyName = 'littlewings:copy-name';
   export const find = 'littlewings:console-find';
@@ -709,6 +710,63 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    // A Compose project's header: start, stop or restart all its containers, as
+    // `docker compose start|stop|restart` does (each container the action applies to).
+    const projectMembers = (): IContainerSummary[] => {
+      const ref = panel.currentProjectRef;
+      if (!ref) {
+        return [];
+      }
+      return panel.containers.filter(
+        c =>
+          c.compose_project === ref.project &&
+          String(c.engine ?? '') === String(ref.engine ?? '')
+      );
+    };
+    const PROJECT_ACTIONS = ['start', 'stop', 'restart'] as const;
+    commands.addCommand(CommandIDs.projectPower, {
+      label: args => {
+        const action = args.action as PowerAction;
+        const count = projectMembers().filter(c =>
+          actionAllowed(action, c.state)
+        ).length;
+        return `${actionLabel(action)} All (${count})`;
+      },
+      caption: args =>
+        `${actionLabel(args.action as PowerAction)} every container of the project it applies to, as docker compose does`,
+      isVisible: () => !!panel.currentProject,
+      isEnabled: args =>
+        panel.permissions.write &&
+        projectMembers().some(
+          c =>
+            actionAllowed(args.action as PowerAction, c.state) &&
+            !panel.isBusy(c)
+        ),
+      execute: async args => {
+        const action = args.action as PowerAction;
+        const project = panel.currentProject ?? '';
+        const members = projectMembers().filter(
+          c => actionAllowed(action, c.state) && !panel.isBusy(c)
+        );
+        const results = await Promise.allSettled(
+          members.map(c => panel.power(c, action))
+        );
+        const failed = results
+          .map((r, i) =>
+            r.status === 'rejected'
+              ? `${members[i].name}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`
+              : ''
+          )
+          .filter(Boolean);
+        if (failed.length) {
+          await showErrorMessage(
+            `${actionLabel(action)} ${project}: ${failed.length} of ${members.length} failed`,
+            failed.join('\n')
+          );
+        }
+      }
+    });
+
     commands.addCommand(CommandIDs.copyId, {
       label: 'Copy ID',
       caption: 'Copy the full container id',
@@ -845,6 +903,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       args: { fromMenu: true },
       selector: ".jp-LittleWings-groupRow:not([data-group=''])",
       rank: 0
+    });
+    PROJECT_ACTIONS.forEach((action, i) => {
+      app.contextMenu.addItem({
+        command: CommandIDs.projectPower,
+        args: { action },
+        selector: ".jp-LittleWings-groupRow:not([data-group=''])",
+        rank: 1 + i
+      });
     });
     app.contextMenu.addItem({
       command: CommandIDs.removeContainer,

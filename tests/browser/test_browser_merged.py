@@ -653,3 +653,52 @@ def test_a_member_whose_history_begins_later_is_marked_where_it_does(
     assert not any(late.name in row for row in before), shown
     assert f"{late.name} line 1" in next(row for row in after if late.name in row), shown
     assert f"{early.name}: its history begins here" not in "\n".join(shown)
+
+
+def test_project_actions_on_the_project_header(
+    lab: Any, make_container: Callable[..., Any], docker_client: Any, project: str
+) -> None:
+    """A Compose project's header has Start/Stop/Restart All, as `docker compose` has: each
+    acts on every container of the project it applies to (and says how many)."""
+    web = member(make_container, project, "web", 1)
+    worker = member(make_container, project, "worker", 1)
+    idle = member(make_container, project, "idle", 1, start=False)
+    lab.show_containers()
+    header = lab.page.locator(f".jp-LittleWings-groupRow[data-group='{project}']")
+    header.wait_for(timeout=15000)
+
+    def state(container: Any) -> str:
+        return docker_client.api.inspect_container(container.id)["State"]["Status"]
+
+    def until(check: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 30
+        while not check():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.2)
+
+    def menu(label: str) -> Any:
+        header.locator(".jp-LittleWings-groupHeader").click(button="right")
+        item = lab.page.get_by_role("menuitem", name=label, exact=True)
+        expect(item).to_be_visible()
+        return item
+
+    menu("Stop All (2)").click()
+    until(lambda: state(web) == "exited" and state(worker) == "exited", "both stopped")
+    assert state(idle) == "created"
+    expect(header.locator(".jp-LittleWings-groupCount")).to_have_text("0/3", timeout=15000)
+    menu("Start All (3)").click()
+    until(lambda: all(state(c) == "running" for c in (web, worker, idle)), "all three running")
+    expect(header.locator(".jp-LittleWings-groupCount")).to_have_text("3/3", timeout=15000)
+    started = {
+        c.name: docker_client.api.inspect_container(c.id)["State"]["StartedAt"]
+        for c in (web, worker, idle)
+    }
+    menu("Restart All (3)").click()
+    until(
+        lambda: all(
+            docker_client.api.inspect_container(c.id)["State"]["StartedAt"] != started[c.name]
+            for c in (web, worker, idle)
+        ),
+        "all three restarted",
+    )
+    assert not lab.errors
