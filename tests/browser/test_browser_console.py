@@ -290,3 +290,44 @@ def test_a_published_port_is_a_link_that_opens_it(
         time.sleep(0.5)
         page.reload()
     page.close()
+
+
+def test_a_narrow_console_keeps_its_name_and_clips_nothing(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """In a narrow panel (a half-width split) the container's name shows whole and every
+    button of the header and the toolbar is inside the panel (before, the name shrank to
+    nothing and Clear/Download were cut off)."""
+    box = make_container(["sh", "-c", "echo hello; sleep 100000"], name=None)
+    console = lab.open_console(box.name)
+    lab.wait_for_log(console, "hello")
+    check = """
+    (node) => {
+      const box = node.getBoundingClientRect();
+      const name = node.querySelector('.jp-LittleWings-consoleName');
+      const outside = [...node.querySelectorAll(
+        '.jp-LittleWings-consoleHeader button, .jp-LittleWings-consoleToolbar button,'
+        + ' .jp-LittleWings-consoleToolbar select'
+      )].filter(b => b.offsetParent !== null).filter(b => {
+        const r = b.getBoundingClientRect();
+        return r.right > box.right + 1 || r.left < box.left - 1 || r.width < 4;
+      }).map(b => b.getAttribute('aria-label') || b.title || b.className);
+      return {
+        width: box.width,
+        nameCut: name.scrollWidth > name.clientWidth + 1,
+        nameWidth: name.getBoundingClientRect().width,
+        outside,
+      };
+    }
+    """
+    for width in (1400, 900, 700, 560):
+        lab.page.set_viewport_size({"width": width, "height": 700})
+        deadline = time.monotonic() + 10
+        while True:
+            found = console.evaluate(check)
+            if not found["nameCut"] and not found["outside"]:
+                break
+            assert time.monotonic() < deadline, (width, found)
+            time.sleep(0.2)
+        assert found["nameWidth"] > 50, (width, found)
+    lab.screenshot("narrow-console")
