@@ -1,6 +1,13 @@
+/**
+ * Every REST call of the labextension to `{base_url}api/littlewings/…` (docs/protocol.md and
+ * the README's REST table): status, lists, power, logs downloads, a container's files, creating
+ * and removing containers, the archive. Other modules call these functions; none builds a URL of
+ * the API itself. The WebSocket is `console/socket.ts`.
+ */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IImage } from './containerform';
 import { IEngineState, IServiceSummary } from './containerlist';
 import {
   GroupTarget,
@@ -229,10 +236,160 @@ export async function downloadMergedLogs(
   );
 }
 
+// ---- a container's files (the container drive) ---------------------------------------
+
+/** `…/containers/{id}/files?path=…`: a file or folder of a container (GET), written (PUT),
+ * made (POST) or removed (DELETE). */
+export async function requestFiles<T>(
+  container: string,
+  engine: string,
+  path: string,
+  query: Record<string, string>,
+  init: RequestInit = {},
+  settings?: ServerConnection.ISettings
+): Promise<T> {
+  const search = URLExt.objectToQueryString({
+    path,
+    ...query,
+    ...(engine ? { engine } : {})
+  });
+  return requestAPI<T>(
+    `containers/${encodeURIComponent(container)}/files${search}`,
+    {
+      ...init,
+      headers: init.body ? { 'Content-Type': 'application/json' } : undefined
+    },
+    settings
+  );
+}
+
+// ---- creating and removing containers ---------------------------------------------
+
+/** The local images of an engine (a new container is made only from one). */
+export async function fetchImages(engine = ''): Promise<IImage[]> {
+  const body = await requestAPI<{ images?: IImage[] }>(
+    `images${Private.engineQuery(engine)}`
+  );
+  return body?.images ?? [];
+}
+
+/** `POST api/littlewings/containers`: the new container's summary. */
+export async function createContainer(
+  spec: Record<string, unknown>,
+  engine = ''
+): Promise<IContainerSummary> {
+  const body = await requestAPI<{ container: IContainerSummary }>(
+    `containers${Private.engineQuery(engine)}`,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(spec)
+    }
+  );
+  return body.container;
+}
+
+/** `DELETE api/littlewings/containers/{id}`. */
+export async function removeContainer(
+  id: string,
+  options: { force: boolean; volumes: boolean },
+  engine = ''
+): Promise<void> {
+  const query = `force=${options.force ? 1 : 0}&volumes=${options.volumes ? 1 : 0}${Private.engineQuery(engine, '&')}`;
+  await requestAPI(`containers/${encodeURIComponent(id)}?${query}`, {
+    method: 'DELETE'
+  });
+}
+
+// ---- the archive of removed containers ---------------------------------------------
+
+/** How many of an archived container's last lines the archived logs view shows. */
+export const ARCHIVE_TAIL = 5000;
+
+/** A container of `GET api/littlewings/archive`. */
+export interface IArchivedContainer {
+  id: string;
+  name: string;
+  engine: string;
+  image: string;
+  first: string | null;
+  last: string | null;
+  lines: number;
+  removed: boolean;
+  /** When it was removed: seconds since the epoch (an RFC 3339 string is read too). */
+  removed_at: number | string | null;
+}
+
+/** A line of `…/archive/{id}/logs?format=json`. */
+export interface IArchivedLine {
+  cursor: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+/** A match of `…/archive/{id}/search`. */
+export interface IArchivedMatch extends IArchivedLine {
+  before?: string[];
+  after?: string[];
+  level?: string;
+}
+
+/** `GET api/littlewings/archive`. */
+export async function fetchArchive(): Promise<{
+  archive: boolean;
+  containers: IArchivedContainer[];
+}> {
+  const body = await requestAPI<{
+    archive?: boolean;
+    containers?: IArchivedContainer[];
+  }>('archive');
+  return {
+    archive: body?.archive === true,
+    containers: body?.containers ?? []
+  };
+}
+
+/** The last `tail` archived lines of a container. */
+export async function fetchArchivedLines(
+  id: string,
+  tail = ARCHIVE_TAIL
+): Promise<IArchivedLine[]> {
+  const body = await requestAPI<{ lines?: IArchivedLine[] }>(
+    `archive/${encodeURIComponent(id)}/logs?format=json&tail=${tail}`
+  );
+  return body?.lines ?? [];
+}
+
+/** Search an archived container. */
+export async function searchArchive(
+  id: string,
+  query: string,
+  regex: boolean
+): Promise<{ matches: IArchivedMatch[]; scanned?: number; reason?: string }> {
+  const params = new URLSearchParams({
+    query,
+    context: '2',
+    limit: '500'
+  });
+  if (regex) {
+    params.set('regex', '1');
+  }
+  const body = await requestAPI<{
+    matches?: IArchivedMatch[];
+    scanned?: number;
+    reason?: string;
+  }>(`archive/${encodeURIComponent(id)}/search?${params.toString()}`);
+  return {
+    matches: body?.matches ?? [],
+    scanned: body?.scanned,
+    reason: body?.reason
+  };
+}
+
 namespace Private {
   /** `?engine=<name>`, or nothing for the default engine. */
-  export function engineQuery(engine: string): string {
-    return engine ? `?engine=${encodeURIComponent(engine)}` : '';
+  export function engineQuery(engine: string, glue = '?'): string {
+    return engine ? `${glue}engine=${encodeURIComponent(engine)}` : '';
   }
 
   /** Save a response as a file: the server's file name, else `fallback`. */

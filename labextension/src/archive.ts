@@ -1,94 +1,17 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { requestAPI } from './api';
+import {
+  ARCHIVE_TAIL,
+  IArchivedContainer,
+  fetchArchive,
+  fetchArchivedLines,
+  searchArchive
+} from './api';
 import { LittleWingsSocket, LogView, ServerMessage } from './console';
-
-/** How many of an archived container's last lines the archived logs view shows. */
-export const ARCHIVE_TAIL = 5000;
 
 /** How often the "Removed containers" group asks the archive again (ms). */
 const ARCHIVE_POLL = 30000;
-
-/** A container of `GET api/littlewings/archive`. */
-export interface IArchivedContainer {
-  id: string;
-  name: string;
-  engine: string;
-  image: string;
-  first: string | null;
-  last: string | null;
-  lines: number;
-  removed: boolean;
-  /** When it was removed: seconds since the epoch (an RFC 3339 string is read too). */
-  removed_at: number | string | null;
-}
-
-/** A line of `…/archive/{id}/logs?format=json`. */
-export interface IArchivedLine {
-  cursor: string;
-  stream: 'stdout' | 'stderr';
-  line: string;
-}
-
-/** A match of `…/archive/{id}/search`. */
-export interface IArchivedMatch extends IArchivedLine {
-  before?: string[];
-  after?: string[];
-  level?: string;
-}
-
-/** `GET api/littlewings/archive`. */
-export async function fetchArchive(): Promise<{
-  archive: boolean;
-  containers: IArchivedContainer[];
-}> {
-  const body = await requestAPI<{
-    archive?: boolean;
-    containers?: IArchivedContainer[];
-  }>('archive');
-  return {
-    archive: body?.archive === true,
-    containers: body?.containers ?? []
-  };
-}
-
-/** The last `tail` archived lines of a container. */
-export async function fetchArchivedLines(
-  id: string,
-  tail = ARCHIVE_TAIL
-): Promise<IArchivedLine[]> {
-  const body = await requestAPI<{ lines?: IArchivedLine[] }>(
-    `archive/${encodeURIComponent(id)}/logs?format=json&tail=${tail}`
-  );
-  return body?.lines ?? [];
-}
-
-/** Search an archived container. */
-export async function searchArchive(
-  id: string,
-  query: string,
-  regex: boolean
-): Promise<{ matches: IArchivedMatch[]; scanned?: number; reason?: string }> {
-  const params = new URLSearchParams({
-    query,
-    context: '2',
-    limit: '500'
-  });
-  if (regex) {
-    params.set('regex', '1');
-  }
-  const body = await requestAPI<{
-    matches?: IArchivedMatch[];
-    scanned?: number;
-    reason?: string;
-  }>(`archive/${encodeURIComponent(id)}/search?${params.toString()}`);
-  return {
-    matches: body?.matches ?? [],
-    scanned: body?.scanned,
-    reason: body?.reason
-  };
-}
 
 /** The archive's `removed_at` as a time in ms, or null. */
 export function removedTime(value: number | string | null): number | null {

@@ -7,7 +7,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { Contents, ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { requestAPI } from './api';
+import { requestFiles } from './api';
 
 /** An entry as the server lists it. */
 interface IEntry {
@@ -289,17 +289,12 @@ export class ContainerDrive implements Contents.IDrive {
     query: Record<string, string>,
     init: RequestInit = {}
   ): Promise<T> {
-    const search = URLExt.objectToQueryString({
+    return requestFiles<T>(
+      this.container,
+      this.engine,
       path,
-      ...query,
-      ...(this.engine ? { engine: this.engine } : {})
-    });
-    return requestAPI<T>(
-      `containers/${encodeURIComponent(this.container)}/files${search}`,
-      {
-        ...init,
-        headers: init.body ? { 'Content-Type': 'application/json' } : undefined
-      },
+      query,
+      init,
       this.serverSettings
     );
   }

@@ -29,17 +29,14 @@ import {
   IPin
 } from './alerts';
 import {
+  IArchivedContainer,
   downloadLogs,
   downloadMergedLogs,
+  fetchArchive,
   fetchStatus,
   websocketUrl
 } from './api';
-import {
-  ArchivedLogs,
-  IArchivedContainer,
-  RemovedContainers,
-  fetchArchive
-} from './archive';
+import { ArchivedLogs, RemovedContainers } from './archive';
 import {
   ConsoleConnection,
   ContainerConsole,

@@ -5,7 +5,12 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { LittleWingsAPIError, requestAPI } from './api';
+import {
+  LittleWingsAPIError,
+  createContainer,
+  fetchImages,
+  removeContainer
+} from './api';
 import { IContainerSummary } from './console';
 export type { IImage, INewContainerValues } from './containerform';
 import {
@@ -17,46 +22,6 @@ import {
   toSpec,
   validate
 } from './containerform';
-
-/** `?engine=<name>`, or nothing for the default engine. */
-function engineQuery(engine: string, glue = '?'): string {
-  return engine ? `${glue}engine=${encodeURIComponent(engine)}` : '';
-}
-
-export async function fetchImages(engine = ''): Promise<IImage[]> {
-  const body = await requestAPI<{ images?: IImage[] }>(
-    `images${engineQuery(engine)}`
-  );
-  return body?.images ?? [];
-}
-
-/** `POST api/littlewings/containers`: the new container's summary. */
-export async function createContainer(
-  spec: Record<string, unknown>,
-  engine = ''
-): Promise<IContainerSummary> {
-  const body = await requestAPI<{ container: IContainerSummary }>(
-    `containers${engineQuery(engine)}`,
-    {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(spec)
-    }
-  );
-  return body.container;
-}
-
-/** `DELETE api/littlewings/containers/{id}`. */
-export async function removeContainer(
-  id: string,
-  options: { force: boolean; volumes: boolean },
-  engine = ''
-): Promise<void> {
-  const query = `force=${options.force ? 1 : 0}&volumes=${options.volumes ? 1 : 0}${engineQuery(engine, '&')}`;
-  await requestAPI(`containers/${encodeURIComponent(id)}?${query}`, {
-    method: 'DELETE'
-  });
-}
 
 let formCounter = 0;
 
