@@ -263,6 +263,30 @@ export async function requestFiles<T>(
   );
 }
 
+/** The URL that downloads a container's file as it is (`raw=1`; the token in the query, as
+ * JupyterLab's own download links carry it). */
+export function filesDownloadUrl(
+  container: string,
+  engine: string,
+  path: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  const base = URLExt.join(
+    settings.baseUrl,
+    'api/littlewings/containers',
+    encodeURIComponent(container),
+    'files'
+  );
+  const query: Record<string, string> = { path, raw: '1' };
+  if (engine) {
+    query.engine = engine;
+  }
+  if (settings.token) {
+    query.token = settings.token;
+  }
+  return base + URLExt.objectToQueryString(query);
+}
+
 // ---- creating and removing containers ---------------------------------------------
 
 /** The local images of an engine (a new container is made only from one). */

@@ -3,11 +3,10 @@
  * own file browser and editors work on them. Everything goes through
  * `api/littlewings/containers/{id}/files` (Docker's archive API; see docs/protocol.md).
  */
-import { URLExt } from '@jupyterlab/coreutils';
 import { Contents, ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { requestFiles } from './api';
+import { filesDownloadUrl, requestFiles } from './api';
 
 /** An entry as the server lists it. */
 interface IEntry {
@@ -68,23 +67,12 @@ export class ContainerDrive implements Contents.IDrive {
   }
 
   async getDownloadUrl(localPath: string): Promise<string> {
-    const base = URLExt.join(
-      this.serverSettings.baseUrl,
-      'api/littlewings/containers',
-      encodeURIComponent(this.container),
-      'files'
+    return filesDownloadUrl(
+      this.container,
+      this.engine,
+      Private.absolute(localPath),
+      this.serverSettings
     );
-    const query: Record<string, string> = {
-      path: Private.absolute(localPath),
-      raw: '1'
-    };
-    if (this.engine) {
-      query.engine = this.engine;
-    }
-    if (this.serverSettings.token) {
-      query.token = this.serverSettings.token;
-    }
-    return base + URLExt.objectToQueryString(query);
   }
 
   async newUntitled(
