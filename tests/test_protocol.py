@@ -389,3 +389,14 @@ def test_dechunker_undoes_chunked_encoding_across_any_split():
         out = b"".join(dechunker.feed(wire[i : i + step]) for i in range(0, len(wire), step))
         assert out == b"".join(payloads), step
         assert dechunker.done
+
+
+def test_every_message_the_protocol_parses_has_one_handler():
+    """The session's handler table and the protocol's parsers name the same message types: a
+    parsed message with no handler would fail at run time, a handler with no parser is dead."""
+    from littlewings_jupyter.session import protocol
+    from littlewings_jupyter.session.session import HANDLERS
+
+    assert set(HANDLERS) == set(protocol._PARSERS)
+    for kind, handler in HANDLERS.items():
+        assert handler.__name__ == f"_on_{kind}", (kind, handler)

@@ -9,7 +9,7 @@ import shlex
 import threading
 import time
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
@@ -442,8 +442,7 @@ class ClientSession:
             data = protocol.decode_frame(raw)
             request_id = protocol.parse_id(data)
             message = protocol.parse_message(data)
-            handler = getattr(self, f"_on_{message.type}")
-            await handler(message)
+            await HANDLERS[message.type](self, message)
         except LittleWingsError as exc:
             self.send(exc.to_wire(request_id))
         except Exception as exc:
@@ -1259,4 +1258,32 @@ def lines_around(
     return head + rest[:after], index
 
 
-__all__ = ["ClientSession", "CommandRun"]
+# Every message a client may send (protocol.py parses each) and the session method that acts
+# on it: one place to find the handler of a frame.
+HANDLERS: dict[str, Callable[[ClientSession, Any], Awaitable[None]]] = {
+    "heartbeat": ClientSession._on_heartbeat,
+    "list": ClientSession._on_list,
+    "services": ClientSession._on_services,
+    "images": ClientSession._on_images,
+    "create": ClientSession._on_create,
+    "remove": ClientSession._on_remove,
+    "events": ClientSession._on_events,
+    "disconnect": ClientSession._on_disconnect,
+    "connect": ClientSession._on_connect,
+    "alerts": ClientSession._on_alerts,
+    "search": ClientSession._on_search,
+    "search_cancel": ClientSession._on_search_cancel,
+    "context": ClientSession._on_context,
+    "stats": ClientSession._on_stats,
+    "power": ClientSession._on_power,
+    "command": ClientSession._on_command,
+    "command_stop": ClientSession._on_command_stop,
+    "shell_open": ClientSession._on_shell_open,
+    "shell_attach": ClientSession._on_shell_attach,
+    "shell_input": ClientSession._on_shell_input,
+    "shell_ack": ClientSession._on_shell_ack,
+    "shell_resize": ClientSession._on_shell_resize,
+    "shell_close": ClientSession._on_shell_close,
+}
+
+__all__ = ["HANDLERS", "ClientSession", "CommandRun"]
