@@ -131,3 +131,43 @@ def test_a_saved_pattern_alerts_once_per_cooldown(
     lab.wait_for_log(console, "BOOM-12 the reactor")
     assert toasts(lab.page, "BOOM-").count() == 1, "the cooldown holds the others"
     assert not lab.errors
+
+
+def test_a_restart_asked_for_is_no_death_and_an_oom_kill_is_one_toast(
+    lab: Any, make_container: Callable[..., Any], docker_client: Any
+) -> None:
+    """Restart from the console's own button: no "died" toast (it raised "died with exit code
+    130" before). One OOM kill: one toast, that says OOM (it gave two). A real crash after both
+    still gives its toast: the events before it were handled by then (Docker sends them in
+    order), so no toast of theirs can come later."""
+    calm = make_container(
+        ["sh", "-c", "trap 'exit 130' INT TERM; echo calm-up; while true; do sleep 0.1; done"]
+    )
+    hog = make_container(
+        ["sh", "-c", "echo hog-up; while [ ! -e /tmp/go ]; do sleep 0.1; done; tail /dev/zero"],
+        mem_limit="16m",
+        memswap_limit="16m",
+    )
+    crash = make_container(["sh", "-c", WAIT_THEN_EXIT.format(code=3)])
+    for box in (hog, crash):
+        console = lab.open_console(box.name)
+        lab.wait_for_log(console, "up" if box is hog else "booting")
+    console = lab.open_console(calm.name)
+    lab.wait_for_log(console, "calm-up")
+    time.sleep(1.0)  # the rules go to the server a moment after a console opens
+
+    started = docker_client.api.inspect_container(calm.id)["State"]["StartedAt"]
+    console.locator(".jp-LittleWings-power-restart").click()
+    deadline = time.monotonic() + 30
+    while docker_client.api.inspect_container(calm.id)["State"]["StartedAt"] == started:
+        assert time.monotonic() < deadline, "the restart did not happen"
+        time.sleep(0.2)
+
+    trigger(hog)
+    oom = toasts(lab.page, f"{hog.name} ran out of memory")
+    expect(oom).to_be_visible(timeout=30000)
+    trigger(crash)
+    expect(toasts(lab.page, f"{crash.name} died with exit code 3")).to_be_visible(timeout=30000)
+    assert toasts(lab.page, calm.name).count() == 0, "a restart asked for is no death"
+    assert toasts(lab.page, hog.name).count() == 1, "an OOM kill is one alert"
+    assert not lab.errors
