@@ -6,30 +6,23 @@ import asyncio
 import random
 
 from littlewings_jupyter.docker.lines import Cursor, LogLine
+from littlewings_jupyter.docker.times import DockerTime
 from littlewings_jupyter.session.merge import (
     EXACT_LINES,
     Reorderer,
     merge_runs,
     merge_streams,
-    ns_timestamp,
-    timestamp_ns,
 )
 
 BASE = 1_764_126_431_000_000_000
 
 
 def line(ms: float, text: str, ordinal: int = 0, partial: bool = False) -> LogLine:
-    return LogLine(1, Cursor(ns_timestamp(BASE + int(ms * 1_000_000)), ordinal), text, partial)
+    return LogLine(1, Cursor(DockerTime(BASE + int(ms * 1_000_000)).text, ordinal), text, partial)
 
 
 def flat(runs):
     return [(member, item.text) for member, lines in runs for item in lines]
-
-
-def test_timestamps_round_trip():
-    ts = "2026-11-26T03:07:11.123456789Z"
-    assert ns_timestamp(timestamp_ns(ts)) == ts
-    assert timestamp_ns("2026-11-26T03:07:12.000000000Z") - timestamp_ns(ts) == 876_543_211
 
 
 def test_exact_merge_interleaves_by_timestamp_and_ties_by_member_order():
@@ -59,7 +52,7 @@ def test_a_flood_is_merged_in_runs_not_line_by_line():
     assert sum(len(lines) for _, lines in runs) == 4 * EXACT_LINES
     assert len(runs) < EXACT_LINES // 2  # exact would be about one run per line
     # Time order holds at the 10 ms grain: no line comes after one 10 ms newer than it.
-    stamps = [timestamp_ns(item.cursor.timestamp) for _, lines in runs for item in lines]
+    stamps = [item.cursor.time.ns for _, lines in runs for item in lines]
     newest = 0
     for ns in stamps:
         assert ns >= newest - 10_000_000

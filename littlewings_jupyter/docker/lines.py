@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import struct
-from datetime import datetime, timezone
 from typing import Any, NamedTuple
+
+from .times import DockerTime, fixed_width
 
 _CURSOR_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)/(\d{1,9})$")
 
@@ -29,26 +30,16 @@ class Cursor(NamedTuple):
         match = _CURSOR_RE.match(text)
         if not match:
             raise ValueError(f"not a cursor: {text!r}")
-        return cls(normalize_timestamp(match.group(1)), int(match.group(2)))
+        return cls(fixed_width(match.group(1)), int(match.group(2)))
+
+    @property
+    def time(self) -> DockerTime:
+        """The cursor's moment."""
+        return DockerTime.parse(self.timestamp)
 
     def docker_since(self) -> str:
         """The cursor's time as Docker's ``since`` parameter (seconds.nanoseconds)."""
-        return timestamp_to_docker(self.timestamp)
-
-
-def normalize_timestamp(ts: str) -> str:
-    """Pad an RFC 3339 UTC timestamp to nine fractional digits, so they compare as strings."""
-    head, _, frac = ts.rstrip("Z").partition(".")
-    return f"{head}.{frac.ljust(9, '0')[:9]}Z"
-
-
-def timestamp_to_docker(ts: str) -> str:
-    """``2026-11-26T03:07:11.123456789Z`` → ``1764126431.123456789`` (Docker's since/until)."""
-    head, _, frac = ts.rstrip("Z").partition(".")
-    seconds = int(
-        datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
-    )
-    return f"{seconds}.{frac.ljust(9, '0')[:9]}"
+        return self.time.docker
 
 
 STDOUT, STDERR = 1, 2
@@ -174,7 +165,7 @@ class LineAssembler:
             ts = payload[:30].decode("ascii")
             text = payload[31:]
         elif (space := payload.find(b" ", 0, 40)) > 0 and _TIMESTAMP_RE.match(payload[:space]):
-            ts = normalize_timestamp(payload[:space].decode("ascii"))
+            ts = fixed_width(payload[:space].decode("ascii"))
             text = payload[space + 1 :]
         else:
             ts, text = self._last_ts or "0001-01-01T00:00:00.000000000Z", payload

@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..docker.lines import (
@@ -18,9 +18,8 @@ from ..docker.lines import (
     Cursor,
     LogLine,
     line_text,
-    normalize_timestamp,
-    timestamp_to_docker,
 )
+from ..docker.times import DockerTime
 from ..errors import InvalidMessage
 from ..session.times import parse_time
 
@@ -74,9 +73,7 @@ class Line:
     @property
     def time(self) -> datetime:
         """:attr:`timestamp` as an aware ``datetime`` (microsecond precision)."""
-        return datetime.strptime(self.cursor.timestamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
-            tzinfo=timezone.utc
-        )
+        return self.cursor.time.datetime
 
     def __str__(self) -> str:
         return self.text
@@ -106,7 +103,7 @@ def docker_time(value: Any, name: str) -> str | None:
     if isinstance(value, str):
         text = value.strip()
         if _DOCKER_TIME_RE.match(text):
-            return timestamp_to_docker(normalize_timestamp(text))
+            return DockerTime.parse(text).docker
         parts = _DURATION_PART_RE.findall(text)
         if parts and "".join(number + unit for number, unit in parts) == text:
             ago = sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)

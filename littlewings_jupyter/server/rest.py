@@ -8,7 +8,6 @@ import json
 import re
 import tempfile
 import threading
-import time
 import zipfile
 from collections.abc import Generator
 from typing import Any
@@ -23,6 +22,7 @@ from .._version import __version__
 from ..docker.files import normalize
 from ..docker.lines import LogLine, line_text
 from ..docker.models import POWER_ACTIONS, ContainerRef
+from ..docker.times import DockerTime
 from ..errors import (
     ArchiveOff,
     ContainerNotFound,
@@ -557,8 +557,8 @@ class ArchivedLogsHandler(ArchiveHandler):
         if item is None:
             raise ContainerNotFound(ref)
         tail, since_s, until_s, timestamps, wanted = self.log_arguments()
-        since = _rfc3339(since_s)
-        until = _rfc3339(until_s)
+        since = None if since_s is None else DockerTime.from_docker(since_s).text
+        until = None if until_s is None else DockerTime.from_docker(until_s).text
         lines = await self.manager.run(archive.lines, item["key"], tail, since, until)
         lines = [line for line in lines if wanted is None or line.stream == wanted]
         if self.get_argument("format", "text") == "json":
@@ -585,8 +585,8 @@ class ArchivedSearchHandler(ArchiveHandler, SearchHandler):
         if item is None:
             raise ContainerNotFound(ref)
         query = self.search_query()
-        since = _rfc3339(None if query.since is None else f"{query.since:.9f}")
-        until = _rfc3339(None if query.until is None else f"{query.until:.9f}")
+        since = None if query.since is None else DockerTime.from_seconds(query.since).text
+        until = None if query.until is None else DockerTime.from_seconds(query.until).text
         plain = None if query.regex else query.pattern
         batches = archive.batches(item["key"], since, until, containing=plain)
 
@@ -598,15 +598,6 @@ class ArchivedSearchHandler(ArchiveHandler, SearchHandler):
                 batches.close()
 
         await self.run_search(query, runs())
-
-
-def _rfc3339(docker_time: str | None) -> str | None:
-    """Docker's ``seconds.nanoseconds`` as the archive's RFC 3339 timestamps (to compare)."""
-    if docker_time is None:
-        return None
-    seconds, _, frac = docker_time.partition(".")
-    head = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(seconds)))
-    return f"{head}.{frac.ljust(9, '0')[:9]}Z"
 
 
 class PowerHandler(LittleWingsAPIHandler):

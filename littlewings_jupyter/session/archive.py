@@ -23,6 +23,7 @@ import time
 from typing import Any, Callable
 
 from ..docker.lines import STREAM_NAMES, Cursor, LogLine
+from ..docker.times import DockerTime
 from .frames import LogBatch
 
 log = logging.getLogger("littlewings")
@@ -217,7 +218,7 @@ class Archive:
         self._last_prune = time.monotonic()
         with contextlib.suppress(sqlite3.Error):
             if self.max_age > 0:
-                cutoff = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - self.max_age))
+                cutoff = DockerTime.from_seconds(time.time() - self.max_age).text
                 with db:
                     db.execute("DELETE FROM lines WHERE ts < ?", (cutoff,))
             size = (

@@ -9,7 +9,6 @@ run ends and the next container's begins.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import time
 from bisect import bisect_left, bisect_right
 from collections import deque
@@ -18,6 +17,7 @@ from heapq import heappop, heappush
 from typing import Any, Callable, Generic, TypeVar
 
 from ..docker.lines import LogLine
+from ..docker.times import DockerTime
 
 # A flush of more lines than this may group one container's lines that lie less than
 # MERGE_GRAIN_NS apart into one run (time order then holds at that granularity): a flood of ten
@@ -31,27 +31,6 @@ Run = tuple[Any, list[LogLine]]
 
 def _timestamp(line: LogLine) -> str:
     return line.cursor.timestamp
-
-
-_EPOCH_SECONDS: dict[str, int] = {}
-
-
-def timestamp_ns(ts: str) -> int:
-    """``2026-11-26T03:07:11.123456789Z`` as nanoseconds since the epoch."""
-    head = ts[:19]
-    seconds = _EPOCH_SECONDS.get(head)
-    if seconds is None:
-        seconds = calendar.timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S"))
-        if len(_EPOCH_SECONDS) > 4096:
-            _EPOCH_SECONDS.clear()
-        _EPOCH_SECONDS[head] = seconds
-    return seconds * 1_000_000_000 + int(ts[20:29].ljust(9, "0"))
-
-
-def ns_timestamp(ns: int) -> str:
-    """Nanoseconds since the epoch as Docker's fixed-width RFC 3339 timestamp."""
-    seconds, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{frac:09d}Z"
 
 
 def merge_runs(sources: list[tuple[M, list[LogLine]]], grain_ns: int | None = None) -> list[Run]:
@@ -84,7 +63,7 @@ def merge_runs(sources: list[tuple[M, list[LogLine]]], grain_ns: int | None = No
             bound, j = heap[0]
             if grain_ns:
                 cut = bisect_right(
-                    lines, ns_timestamp(timestamp_ns(bound) + grain_ns), start, key=_timestamp
+                    lines, DockerTime.parse(bound).plus(grain_ns).text, start, key=_timestamp
                 )
             elif i < j:
                 cut = bisect_right(lines, bound, start, key=_timestamp)

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..docker.engine import Exec, ShellProcess
-from ..docker.lines import STREAM_NAMES, Cursor, LogLine, timestamp_to_docker
+from ..docker.lines import STREAM_NAMES, Cursor, LogLine
 from ..docker.models import ContainerRef
+from ..docker.times import DockerTime
 from ..errors import (
     BinaryNotSupported,
     Conflict,
@@ -1218,36 +1219,31 @@ def lines_around(
 ) -> tuple[list[LogLine], int]:
     """The ``before`` lines up to a line (it included) and the ``after`` lines after it, of one
     container; and where the line is in them (-1 when it is not in the log any more)."""
-    at = timestamp_to_docker(cursor.timestamp)
-    seconds, _, frac = at.partition(".")
+    at = cursor.time
     # One microsecond later, so that `until` takes the line itself in.
-    later = int(seconds) * 1_000_000_000 + int(frac.ljust(9, "0")) + 1000
-    until = f"{later // 1_000_000_000}.{later % 1_000_000_000:09d}"
+    until = at.plus(1000).docker
     # Docker applies `tail` before `until` (the last lines of the whole log): the lines before
     # a time are read from a window before it, widened until it holds enough of them.
-    start = int(seconds) * 1_000_000_000 + int(frac.ljust(9, "0"))
     head: list[LogLine] = []
     for window in (1, 10, 60, 600, 3600, None):
-        since = None if window is None else max(start - window * 1_000_000_000, 0)
+        since = None if window is None else DockerTime(max(at.ns - window * 1_000_000_000, 0))
         head = [
             line
             for line in engine.read_logs(
                 ref.id,
                 ref.tty,
-                since=None
-                if since is None
-                else f"{since // 1_000_000_000}.{since % 1_000_000_000:09d}",
+                since=None if since is None else since.docker,
                 until=until,
             )
             if line.cursor <= cursor
         ]
-        if len(head) > before or since == 0:
+        if len(head) > before or (since is not None and since.ns == 0):
             break
     head = head[-(before + 1) :]
     index = next((i for i, line in enumerate(head) if line.cursor == cursor), -1)
     rest: list[LogLine] = []
     if after:
-        batches = engine.iter_logs(ref.id, ref.tty, since=at)
+        batches = engine.iter_logs(ref.id, ref.tty, since=at.docker)
         try:
             for batch in batches:
                 rest.extend(line for line in batch if line.cursor > cursor)
