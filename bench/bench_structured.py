@@ -1,6 +1,6 @@
 """9. Structured log lines: how many lines a second ``parse_line`` takes apart, per format.
 
-``littlewings_jupyter.docker.structured.parse_line`` will run once per line wherever lines are
+``littlewings_jupyter.parsing.structured.parse_line`` will run once per line wherever lines are
 searched or kept, so its cost per line matters. Three corpora of LINES lines each, made of the
 shapes real containers print (JSON of zap, pino, logrus, structlog, Serilog, ECS; logfmt of
 logrus and slog; plain text of nginx, PostgreSQL, Redis, Java, Python, coloured Go), each line
@@ -28,7 +28,7 @@ from typing import Any
 
 from common import Results, log, run_main, size
 
-from littlewings_jupyter.docker.structured import parse_line
+from littlewings_jupyter.parsing.structured import parse_line
 
 LINES = size(200_000, 20_000)
 RUNS = size(5, 2)

@@ -16,11 +16,12 @@ import pytest
 
 PACKAGE = "littlewings_jupyter"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
-SUBPACKAGES = ("kernel", "session", "server", "streams", "docker")
+SUBPACKAGES = ("kernel", "session", "server", "streams", "docker", "parsing")
 
 # What each subpackage must never import, whatever the kind of import (server → session →
-# streams → docker; kernel → session).
+# streams → docker; kernel → session; parsing is pure, a leaf).
 FORBIDDEN = {
+    "parsing": {"docker", "session", "server", "kernel", "streams"},
     "docker": {"session", "server", "kernel", "streams"},
     "streams": {"session", "server", "kernel"},
     "session": {"server", "kernel"},

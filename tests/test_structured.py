@@ -1,4 +1,4 @@
-"""Structured log lines (docker/structured.py): formats, levels, times, messages of real lines.
+"""Structured log lines (parsing/structured.py): formats, levels, times, messages of real lines.
 
 The lines of real loggers are in tests/data/structured_lines.json, which the consoles' parser
 (labextension/src/console/structured.ts) is tested on too.
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from littlewings_jupyter.docker.structured import (
+from littlewings_jupyter.parsing.structured import (
     FORMATS,
     LEVEL_KEYS,
     LEVELS,
@@ -26,7 +26,7 @@ from littlewings_jupyter.docker.structured import (
     normalize_level,
     parse_line,
     parse_logfmt,
-    parse_time,
+    record_time,
     text_level,
 )
 
@@ -196,14 +196,14 @@ def test_normalize_level(value: object, level: str | None) -> None:
     ],
 )
 def test_parse_time(value: object, expected: datetime | None) -> None:
-    assert parse_time(value) == expected
+    assert record_time(value) == expected
 
 
 def test_times_of_real_lines_parse() -> None:
     times = [case["time"] for case in SHARED_LINES if case.get("time") is not None]
     assert len(times) >= 20
     for when in times:
-        parsed = parse_time(when)
+        parsed = record_time(when)
         assert parsed is not None and parsed.tzinfo is timezone.utc, when
 
 

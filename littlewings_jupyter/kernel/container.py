@@ -844,7 +844,7 @@ class Container:
         """Search the container's whole log on the Docker host (not only what a console
         holds): ``query`` is plain text unless ``regex``, case-insensitive unless
         ``case_sensitive``; ``since``/``until`` as in :meth:`log_lines`; ``stream``; ``level``
-        (``"error"``, or several: levels as :mod:`~littlewings_jupyter.docker.structured`
+        (``"error"``, or several: levels as :mod:`~littlewings_jupyter.parsing.structured`
         reads them from JSON, logfmt or text lines); ``context`` lines before and after each
         match; at most ``limit`` matches, oldest first."""
         ref = self._call(self.engine.resolve, self.id)

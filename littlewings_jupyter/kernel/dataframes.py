@@ -15,8 +15,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..docker.structured import LEVELS, parse_line, parse_time
 from ..errors import Conflict, MissingDependency
+from ..parsing.structured import LEVELS, parse_line, record_time
 from ..streams.base import iter_json_documents
 from ..streams.stats import compute_stats
 
@@ -102,7 +102,7 @@ def lines_frame(
         names.append(line.container or container)
         levels.append(record.level)
         messages.append(record.message)
-        log_times.append(None if record.time is None else parse_time(record.time))
+        log_times.append(None if record.time is None else record_time(record.time))
         flat = flatten(record.fields) if record.fields else {}
         rows.append(flat)
         counts.update(flat.keys())

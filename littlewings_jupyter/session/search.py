@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..docker.lines import STREAM_NAMES, LogLine
-from ..docker.structured import LEVELS, parse_line
 from ..errors import InvalidMessage
+from ..parsing.structured import LEVELS, parse_line
 from ..patterns import Pattern, compile_pattern
 from .times import parse_time
 

@@ -1,6 +1,6 @@
 /**
  * Structured log lines for display: JSON and logfmt lines recognised, and a level, time and
- * message taken out; the same rules as the server's (littlewings_jupyter/docker/structured.py,
+ * message taken out; the same rules as the server's (littlewings_jupyter/parsing/structured.py,
  * its module docstring), so a level filter here and a `level` search there agree.
  *
  * Pure and cheap: it runs once per line as lines arrive (10,000+ a second). A plain-text line

@@ -205,7 +205,7 @@ class StructuredLine(NamedTuple):
     """One log line taken apart: its format, level, time, message and other fields.
 
     ``time`` is the raw value of the line's own time key (a string or a number, None when it has
-    none; :func:`parse_time` makes it a ``datetime``). For a text line ``message`` is the whole
+    none; :func:`record_time` makes it a ``datetime``). For a text line ``message`` is the whole
     line and ``fields`` is empty. ``fields`` of a JSON line keep their JSON types (nested
     objects stay nested); logfmt values are strings.
     """
@@ -506,7 +506,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ISO_FRACTION_RE = re.compile(r"^(.*?[T ]\d\d:\d\d:\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d:?\d\d|UTC)?$")
 
 
-def parse_time(value: Any) -> datetime | None:
+def record_time(value: Any) -> datetime | None:
     """A log line's own time value as an aware UTC ``datetime`` (None when it is not a time).
 
     Numbers are Unix time in seconds, milliseconds, microseconds or nanoseconds, told apart by
@@ -521,7 +521,7 @@ def parse_time(value: Any) -> datetime | None:
         try:
             value = float(text)
         except ValueError:
-            return _parse_time_text(text)
+            return _record_time_text(text)
     if not isinstance(value, (int, float)) or value != value or value <= 0:
         return None
     try:
@@ -535,7 +535,7 @@ def parse_time(value: Any) -> datetime | None:
     return None
 
 
-def _parse_time_text(text: str) -> datetime | None:
+def _record_time_text(text: str) -> datetime | None:
     parts = _ISO_FRACTION_RE.match(text)
     if parts is not None:
         head, fraction, zone = parts.groups()
