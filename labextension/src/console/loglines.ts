@@ -293,7 +293,10 @@ export class LineFormatter {
 }
 
 /** Where the record a fold mark's link names is in `lines` (-1: not there). */
-export function recordAt(lines: readonly ILogLine[], uri: string): number {
+export function recordAt(
+  lines: readonly { record?: number }[],
+  uri: string
+): number {
   const id = Number(uri.slice(FOLD_SCHEME.length));
   return lines.findIndex(line => line.record === id);
 }

@@ -4,7 +4,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { FOLD_SCHEME } from './loglines';
+import { FOLD_SCHEME, recordAt } from './loglines';
 import { codeFont, searchColors, xtermTheme } from './theme';
 
 // ANSI sequences the view uses to mark what is not the container's own stdout.
@@ -89,6 +89,36 @@ export class LogView {
   /** A record's fold mark was clicked: its link and the row of the view it is on. */
   get foldRequested(): ISignal<this, { uri: string; row: number }> {
     return this._foldRequested;
+  }
+
+  /**
+   * Draw the view again: clear it, write `lines` with `write` (a record folded, `fold`, keeps
+   * its row), then find the search term again in what was drawn (`term()`: the search box's
+   * value once the terminal has taken the text in).
+   */
+  redraw<T extends { record?: number }>(
+    lines: readonly T[],
+    write: (lines: readonly T[]) => void,
+    term: () => string,
+    fold?: { uri: string; row: number }
+  ): void {
+    this.clear();
+    const at = fold ? recordAt(lines, fold.uri) : -1;
+    if (fold && at >= 0) {
+      write(lines.slice(0, at));
+      this.anchorNextLine(fold.row);
+      write(lines.slice(at));
+    } else {
+      write(lines);
+    }
+    const wanted = term();
+    this._terminal.write('', () => {
+      if (wanted && wanted === term()) {
+        this.findNext(wanted, true);
+      } else {
+        this.clearSearch();
+      }
+    });
   }
 
   /**

@@ -4,13 +4,7 @@ import { Widget } from '@lumino/widgets';
 import { ConsoleConnection, LossNotice } from './connection';
 import { STATE_LABELS } from './format';
 import { IconName, iconNode, searchBox, stateNode } from './icons';
-import {
-  ILogLine,
-  LineFormatter,
-  LogBuffer,
-  lineControls,
-  recordAt
-} from './loglines';
+import { ILogLine, LineFormatter, LogBuffer, lineControls } from './loglines';
 import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
 import { Level } from './structured';
@@ -550,30 +544,21 @@ export class MergedConsole extends Widget {
    * record folded keeps its row. */
   private _redraw(fold?: { uri: string; row: number }): void {
     this._dropPending();
-    this._logView.clear();
     this._formatter.reset();
     this._formatter.options.timestamps = this._timestamps;
     const shown = this._buffer.lines.filter(
       line => line.container === null || !this._hidden.has(line.container)
     );
-    const at = fold ? recordAt(shown, fold.uri) : -1;
-    if (fold && at >= 0) {
-      this._write(shown.slice(0, at));
-      this._logView.anchorNextLine(fold.row);
-      this._write(shown.slice(at));
-    } else {
-      this._write(shown);
-    }
-    this._flushPending();
-    const term = this._searchInput.value;
-    // The matches are found once the terminal has taken in what was written.
-    this._logView.terminal.write('', () => {
-      if (term && term === this._searchInput.value) {
-        this._logView.findNext(term, true);
-      } else {
-        this._logView.clearSearch();
-      }
-    });
+    // (What arrives while the view is drawn again waits, and goes after it.)
+    this._logView.redraw(
+      shown,
+      lines => {
+        this._write(lines);
+        this._flushPending();
+      },
+      () => this._searchInput.value,
+      fold
+    );
   }
 
   /** A container's name, padded and in its colour, and the separator: once per name. */

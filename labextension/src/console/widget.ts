@@ -11,13 +11,7 @@ import {
   shortImage
 } from './format';
 import { IconName, iconNode, searchBox, stateNode } from './icons';
-import {
-  ILogLine,
-  LineFormatter,
-  LogBuffer,
-  lineControls,
-  recordAt
-} from './loglines';
+import { ILogLine, LineFormatter, LogBuffer, lineControls } from './loglines';
 import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
 import { Level } from './structured';
@@ -945,25 +939,13 @@ export class ContainerConsole extends Widget {
   /** Draw the buffer again (a filter, a toggle or the theme changed; a record folded, which
    * keeps its row). */
   private _redraw(fold?: { uri: string; row: number }): void {
-    this._logView.clear();
     this._formatter.reset();
-    const lines = this._buffer.lines;
-    const at = fold ? recordAt(lines, fold.uri) : -1;
-    if (fold && at >= 0) {
-      this._write(lines.slice(0, at));
-      this._logView.anchorNextLine(fold.row);
-      this._write(lines.slice(at));
-    } else {
-      this._write(lines);
-    }
-    const term = this._searchInput.value;
-    this._logView.terminal.write('', () => {
-      if (term && term === this._searchInput.value) {
-        this._logView.findNext(term, true);
-      } else {
-        this._logView.clearSearch();
-      }
-    });
+    this._logView.redraw(
+      this._buffer.lines,
+      lines => this._write(lines),
+      () => this._searchInput.value,
+      fold
+    );
   }
 
   private _onHistoryEnd(): void {
