@@ -98,3 +98,13 @@ async def test_no_window_sends_at_once():
     reorder = Reorderer(asyncio.get_running_loop(), 0, out.append)
     reorder.add("a", [line(10, "a10")])
     assert flat(out[0]) == [("a", "a10")]
+
+
+def test_a_task_gone_from_the_list_is_named_alike_everywhere():
+    """A service's line from a task the task list no longer has gets one name, in a live view,
+    its history, a download and the kernel (the history called it by its bare id before)."""
+    from littlewings_jupyter.session.groups import task_ref, unlisted_task
+
+    task = unlisted_task("web", "3f2a9c1d0b7e55aa66bb")
+    assert task == {"id": "3f2a9c1d0b7e55aa66bb", "name": "web.3f2a9c1d0b7e"}
+    assert (task_ref(task).id, task_ref(task).name) == (task["id"], "web.3f2a9c1d0b7e")

@@ -16,10 +16,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..docker.lines import STREAM_NAMES, LogLine
-from ..docker.models import ContainerRef
 from ..errors import from_wire
 from ..session.frames import MergedBatch
-from ..session.groups import compose_text, container_history, find_members, service_history
+from ..session.groups import (
+    compose_text,
+    container_history,
+    find_members,
+    service_history,
+    service_task_refs,
+    task_ref,
+    unlisted_task,
+)
 from ..session.protocol import GroupSelector, parse_group
 from ..session.session import ClientSession
 from .container import Container, ContainerList, LineBuffer, LogFollow, containers_table
@@ -103,18 +110,16 @@ class Group:
         docker_until = docker_time(until, "until")
         after = cursor_after(since)
         if self.kind == "service":
-            service = engine.resolve_service(self.name)
-            tasks = {
-                t["id"]: ContainerRef(t["id"], t["name"], False, False, "")
-                for t in engine.service_tasks(service["id"])
-            }
+            service, tasks = service_task_refs(engine, self.name)
             resume = {t.name: after for t in tasks.values()} if after is not None else None
-
-            def stranger(task_id: str) -> ContainerRef:
-                return ContainerRef(task_id, f"{self.name}.{task_id[:12]}", False, False, "")
-
             merged = service_history(
-                engine, service["id"], tasks, tail, docker_since, resume, stranger
+                engine,
+                service["id"],
+                tasks,
+                tail,
+                docker_since,
+                resume,
+                lambda task_id: task_ref(unlisted_task(self.name, task_id)),
             )
             return list(tasks.values()), merged
         members = [ref for ref, _ in engine.call(lambda: find_members(engine, self.selector))]

@@ -38,6 +38,9 @@ from ..session.groups import (
     find_members,
     member_history,
     service_history,
+    service_task_refs,
+    task_ref,
+    unlisted_task,
 )
 from ..session.limits import TokenBucket
 from ..session.search import SearchQuery, scan
@@ -359,9 +362,7 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         """A Swarm service's logs over its tasks (Docker's service log has no ``until``)."""
         tail, since_s, _until, timestamps, wanted = self.log_arguments()
         manager = self.manager
-        service = await manager.run(engine.resolve_service, selector.name)
-        tasks = await manager.run(engine.service_tasks, service["id"])
-        members = {t["id"]: ContainerRef(t["id"], t["name"], False, False, "") for t in tasks}
+        service, members = await manager.run(service_task_refs, engine, selector.name)
         merged = service_history(
             engine,
             service["id"],
@@ -369,9 +370,7 @@ class GroupLogsHandler(LittleWingsAPIHandler):
             tail,
             since_s,
             None,
-            lambda task_id: ContainerRef(
-                task_id, f"{selector.name}.{task_id[:12]}", False, False, ""
-            ),
+            lambda task_id: task_ref(unlisted_task(selector.name, task_id)),
         )
         chunks: list[list[tuple[Any, list[Any]]]] = await manager.run(list, merged)
         runs = [run for chunk in chunks for run in chunk]

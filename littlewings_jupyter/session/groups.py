@@ -409,7 +409,7 @@ class ServiceGroup(LogGroup):
             found = self.tasks.get(task_id)
             if found is None:  # gone from the task list already: named by its id
                 found = self.tasks[task_id] = TaskMember(
-                    self, {"id": task_id, "name": f"{self.selector.name}.{task_id[:12]}"}
+                    self, unlisted_task(self.selector.name, task_id)
                 )
                 self.broadcast(protocol.reply("member_added", container=found.describe()))
             self.reorder.add(found, [line])
@@ -431,7 +431,7 @@ class ServiceGroup(LogGroup):
             tail,
             since,
             resume,
-            lambda task_id: TaskMember(self, {"id": task_id, "name": task_id[:12]}),
+            lambda task_id: TaskMember(self, unlisted_task(self.selector.name, task_id)),
         )
 
     def close(self) -> None:
@@ -440,6 +440,25 @@ class ServiceGroup(LogGroup):
         self.reorder.close()
         if self.follower is not None:
             self.follower.stop()
+
+
+def unlisted_task(service: str, task_id: str) -> dict[str, Any]:
+    """A task a line names that the service's task list does not have (it ended long ago, or
+    came since): named by the service and its id, ``web.3f2a9c1d0b7e``."""
+    return {"id": task_id, "name": f"{service}.{task_id[:12]}"}
+
+
+def task_ref(task: dict[str, Any]) -> ContainerRef:
+    """A task as a member of a download or a kernel's read: its id, and its name ``web.1``."""
+    return ContainerRef(str(task["id"]), str(task["name"]), False, False, "")
+
+
+def service_task_refs(
+    engine: DockerEngine, service: str
+) -> tuple[dict[str, Any], dict[str, ContainerRef]]:
+    """A service (by name or id) and its tasks now, as members by task id (blocking)."""
+    found = engine.resolve_service(service)
+    return found, {t["id"]: task_ref(t) for t in engine.service_tasks(found["id"])}
 
 
 def service_history(
