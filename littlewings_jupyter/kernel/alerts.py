@@ -69,9 +69,7 @@ class AlertSubscription:
         frame = json.dumps({"type": "alerts", "id": "on", "rules": rules, "cooldown": cooldown})
 
         async def start() -> dict[str, Any] | None:
-            session = self.runtime.manager.open_session(
-                _AlertConnection(self), ClientSession, client.limits
-            )
+            session = self.runtime.manager.open_session(_AlertConnection(self), client.limits)
             self._session = session
             self._reply: dict[str, Any] | None = None
             await session.handle(frame)

@@ -17,7 +17,6 @@ from typing import Any
 
 from ..docker.lines import STREAM_NAMES, LogLine
 from ..errors import from_wire
-from ..session.frames import MergedBatch
 from ..session.groups import (
     compose_text,
     container_history,
@@ -272,11 +271,12 @@ class _TapConnection:
         return True
 
 
-class _GroupTap(ClientSession):
-    """A session of the kernel's core whose merged lines go to a :class:`GroupFollow`."""
+class _GroupSink:
+    """Where the session of a :class:`GroupFollow` puts its merged lines: its buffer."""
 
-    buffer: LineBuffer
-    only: int | None
+    def __init__(self, buffer: LineBuffer, only: int | None) -> None:
+        self.buffer = buffer
+        self.only = only
 
     def _push(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
         only = self.only
@@ -289,11 +289,17 @@ class _GroupTap(ClientSession):
         if lines:
             self.buffer.push_nowait(lines)
 
-    def _send_history_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+    def history_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
         self._push(runs)
 
-    def _send_live_batch(self, batch: MergedBatch) -> None:
-        self._push(batch.runs)
+    def live_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+        self._push(runs)
+
+    def history_lines(self, lines: list[LogLine]) -> None:
+        raise AssertionError("a group's session has runs of members, not one container's lines")
+
+    def live_lines(self, lines: list[LogLine]) -> None:
+        raise AssertionError("a group's session has runs of members, not one container's lines")
 
 
 class _TapReader:
@@ -302,7 +308,7 @@ class _TapReader:
     def __init__(self, client: ClientLike, runtime: KernelRuntime) -> None:
         self.client = client
         self.runtime = runtime
-        self.session: _GroupTap | None = None
+        self.session: ClientSession | None = None
         self.alive = True
 
     def stop(self) -> None:
@@ -361,10 +367,9 @@ class GroupFollow(LogFollow):
         stream = {"stdout": 1, "stderr": 2}.get(only or "")
 
         async def open_tap() -> None:
-            session = runtime.manager.open_session(_TapConnection(self), _GroupTap, client.limits)
-            assert isinstance(session, _GroupTap)
-            session.buffer = buffer
-            session.only = stream
+            session = runtime.manager.open_session(
+                _TapConnection(self), client.limits, _GroupSink(buffer, stream)
+            )
             reader.session = session
             await session.handle(json.dumps(frame))
 

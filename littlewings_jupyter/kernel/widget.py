@@ -39,7 +39,6 @@ import traitlets
 from ..docker.lines import Cursor, LogLine
 from ..errors import LittleWingsError, NotConnected, from_wire
 from ..session import protocol
-from ..session.frames import LogBatch, MergedBatch
 from ..session.session import ClientSession
 from .client import container as _lookup
 from .client import default_client
@@ -132,27 +131,25 @@ class _TapConnection:
         return True
 
 
-class LineTap(ClientSession):
-    """The kernel's own reader of the container: :attr:`ContainerConsole.lines`, ``on_line``,
-    ``wait_for`` and commands typed from Python (:meth:`ContainerConsole.run`).
+class _WidgetSink:
+    """Where the widget's own session puts its lines: :attr:`ContainerConsole.lines`,
+    ``on_line``, ``wait_for`` (a session like any other: history, then live lines from the
+    shared follower, no gap or duplicate; lines as :class:`Line` objects, not frames)."""
 
-    A session like any other (history, then live lines from the shared follower, no gap or
-    duplicate), but its lines are handed over as :class:`Line` objects instead of frames.
-    """
+    def __init__(self, widget: ContainerConsole) -> None:
+        self.widget = widget
 
-    widget: ContainerConsole
-
-    def _send_history_lines(self, lines: list[LogLine]) -> None:
+    def history_lines(self, lines: list[LogLine]) -> None:
         self.widget._add_lines(lines)
 
-    def _send_live_lines(self, batch: LogBatch) -> None:
-        self.widget._add_lines(batch.lines)
+    def live_lines(self, lines: list[LogLine]) -> None:
+        self.widget._add_lines(lines)
 
-    def _send_history_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+    def history_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
         self.widget._add_runs(runs)
 
-    def _send_live_batch(self, batch: MergedBatch) -> None:
-        self.widget._add_runs(batch.runs)
+    def live_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+        self.widget._add_runs(runs)
 
 
 class _PendingCommand:
@@ -291,7 +288,7 @@ class ContainerConsole(anywidget.AnyWidget):
         # Touched on the runtime's loop only:
         self._views: dict[str, ClientSession] = {}
         self._inbox: dict[str, list[str]] = {}
-        self._tap: LineTap | None = None
+        self._tap: ClientSession | None = None
 
         self._runtime = client.acquire_runtime()
         self.on_msg(self._on_custom)
@@ -449,9 +446,7 @@ class ContainerConsole(anywidget.AnyWidget):
 
     async def _open_tap(self) -> None:
         manager = self._runtime.manager
-        tap = manager.open_session(_TapConnection(self), LineTap, self._limits)
-        assert isinstance(tap, LineTap)
-        tap.widget = self
+        tap = manager.open_session(_TapConnection(self), self._limits, _WidgetSink(self))
         self._tap = tap
         if self.group_handle is not None:
             target: dict[str, Any] = connect_fields(self.group_handle.selector)
@@ -676,4 +671,4 @@ def close_all() -> None:
 
 atexit.register(close_all)
 
-__all__ = ["ContainerConsole", "LineTap", "close_all", "console"]
+__all__ = ["ContainerConsole", "close_all", "console"]

@@ -45,6 +45,24 @@ class Connection(Protocol):
         """Whether the Authorizer allows ``action`` on the ``littlewings`` resource."""
 
 
+class LineSink(Protocol):
+    """Where a session's log lines go instead of ``log`` frames: a reader in the kernel (the
+    widget's :attr:`lines`, ``Group.follow``). The session keeps its order and its no-gap,
+    no-duplicate joins of history and live lines; the sink only takes them."""
+
+    def history_lines(self, lines: list[Any]) -> None:
+        """One container's history lines (:class:`~..docker.lines.LogLine`), oldest first."""
+
+    def live_lines(self, lines: list[Any]) -> None:
+        """One container's live lines."""
+
+    def history_runs(self, runs: list[tuple[Any, list[Any]]]) -> None:
+        """A merged view's history: runs of ``(member, lines)`` in time order."""
+
+    def live_runs(self, runs: list[tuple[Any, list[Any]]]) -> None:
+        """A merged view's live runs."""
+
+
 class Actor(Protocol):
     """Who asks for a change (a session, or a REST request): checked and audited the same way."""
 

@@ -42,7 +42,7 @@ from .archive import MAX_BACKLOG, Archive, ArchiveTap, wants_archive
 from .audit import AuditLog
 from .frames import LogBatch
 from .groups import LogGroup, ServiceGroup
-from .interfaces import Actor, Connection
+from .interfaces import Actor, Connection, LineSink
 from .limits import Limits, OutputThrottle, TokenBucket
 from .protocol import GroupSelector
 from .session import ClientSession
@@ -390,13 +390,14 @@ class SessionManager:
     def open_session(
         self,
         connection: Connection,
-        session_class: type[ClientSession] = ClientSession,
         limits: Limits | None = None,
+        sink: LineSink | None = None,
     ) -> ClientSession:
-        """A new session for a freshly opened connection (its own ``limits``, if given)."""
+        """A new session for a freshly opened connection (its own ``limits``, if given; its
+        log lines to ``sink`` instead of frames, for a reader in the kernel)."""
         if self._closed:
             raise EngineUnavailable("The server is stopping.")
-        session = session_class(self, connection, limits)
+        session = ClientSession(self, connection, limits, sink)
         self.sessions.add(session)
         self._ensure_event_watcher()
         if self.archive_factory is not None and not self._archiving_started:

@@ -39,7 +39,7 @@ from .shells import ShellRun
 
 if TYPE_CHECKING:
     from .groups import LogGroup, Member
-    from .interfaces import Connection, SessionManagerLike
+    from .interfaces import Connection, LineSink, SessionManagerLike
     from .limits import Limits
 
 
@@ -68,10 +68,16 @@ class ClientSession:
     """
 
     def __init__(
-        self, manager: SessionManagerLike, connection: Connection, limits: Limits | None = None
+        self,
+        manager: SessionManagerLike,
+        connection: Connection,
+        limits: Limits | None = None,
+        sink: LineSink | None = None,
     ) -> None:
         self.manager = manager
         self.connection = connection
+        # Where log lines go: ``log`` frames on the connection, or a reader's sink.
+        self.sink = sink
         self.limits = limits or manager.limits
         self.container: ContainerRef | None = None
         # A merged view (several containers) instead of one container; see session/groups.py.
@@ -362,12 +368,19 @@ class ClientSession:
         self._send_live_lines(batch)
 
     def _send_history_lines(self, lines: list[LogLine]) -> None:
-        """History lines as ``log`` frames (a kernel-side reader of lines overrides both)."""
+        """History lines as ``log`` frames, or to the sink."""
+        if self.sink is not None:
+            self.sink.history_lines(lines)
+            return
         for text, count, cursor in log_frames(lines, self.timestamps, True):
             self.send_text(text, count, cursor)
 
     def _send_live_lines(self, batch: LogBatch) -> None:
-        """Live lines as ``log`` frames, encoded once for every session with these options."""
+        """Live lines as ``log`` frames, encoded once for every session with these options; or
+        to the sink."""
+        if self.sink is not None:
+            self.sink.live_lines(batch.lines)
+            return
         for text, count, cursor in batch.frames(self.timestamps):
             self.send_text(text, count, cursor)
 
@@ -410,12 +423,19 @@ class ClientSession:
         self._send_live_batch(batch)
 
     def _send_history_runs(self, runs: list[tuple[Member, list[LogLine]]]) -> None:
-        """A merged view's history runs as ``log`` frames (a kernel-side reader overrides it)."""
+        """A merged view's history runs as ``log`` frames, or to the sink."""
+        if self.sink is not None:
+            self.sink.history_runs(runs)
+            return
         for text, count, cursor in run_frames(runs, self.timestamps, True):
             self.send_text(text, count, cursor)
 
     def _send_live_batch(self, batch: MergedBatch) -> None:
-        """A merged view's live runs, encoded once for every session with these options."""
+        """A merged view's live runs, encoded once for every session with these options; or to
+        the sink."""
+        if self.sink is not None:
+            self.sink.live_runs(batch.runs)
+            return
         for text, count, cursor in batch.frames(self.timestamps):
             self.send_text(text, count, cursor)
 
