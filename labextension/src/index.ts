@@ -577,6 +577,38 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       return driveName;
     };
+    // A document of a container's file names the container on its tab. The label stays the
+    // file's name (JupyterLab renames a file whose tab label is changed); the container's name
+    // is an attribute of the tab that the style shows after the label, `motd — web-1`.
+    const containerTab: Parameters<
+      typeof app.docRegistry.addWidgetExtension
+    >[1] = {
+      createNew: (widget, context) => {
+        const colon = context.path.indexOf(':');
+        const drive = colon > 0 ? context.path.slice(0, colon) : '';
+        if (drive && drives.has(drive)) {
+          widget.title.dataset = {
+            ...widget.title.dataset,
+            'littlewings-container': drive
+          };
+        }
+      }
+    };
+    const extended = new Set<string>();
+    const extendFactories = () => {
+      for (const factory of app.docRegistry.widgetFactories()) {
+        if (!extended.has(factory.name)) {
+          extended.add(factory.name);
+          app.docRegistry.addWidgetExtension(factory.name, containerTab);
+        }
+      }
+    };
+    extendFactories();
+    app.docRegistry.changed.connect((_, change) => {
+      if (change.type === 'widgetFactory' && change.change === 'added') {
+        extendFactories();
+      }
+    });
     // The drives of the last visit come back before JupyterLab restores its tabs: an editor
     // tab of `web:/etc/nginx.conf` would otherwise be asked of the server's own files (404).
     for (const { name, engine } of Private.savedDrives()) {

@@ -163,3 +163,26 @@ def test_a_console_of_a_missing_container_disables_commands(
     expect(command).to_be_disabled()
     expect(command).to_have_attribute("placeholder", re.compile("no container"))
     expect(console.locator(".jp-LittleWings-newShell")).to_be_disabled()
+
+
+def test_an_editor_tab_names_the_container(lab: Any, make_container: Callable[..., Any]) -> None:
+    """The tab of a container's file says which container (`motd — web-1`), and the file keeps
+    its name (a tab label changed to that made JupyterLab rename the file in the container)."""
+    box = make_container(["sh", "-c", "echo welcome > /etc/motd; sleep 100000"])
+    run(box, "true")
+    listing = browse_files(lab, box)
+    listing.locator(".jp-DirListing-itemText", has_text="etc").dblclick()
+    listing.locator(".jp-DirListing-item", has_text="motd").first.dblclick()
+    editor = lab.page.locator(".jp-FileEditor:visible .cm-content")
+    expect(editor).to_contain_text("welcome", timeout=15000)
+    tab = lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+    expect(tab).to_have_attribute("data-littlewings-container", box.name)
+    shown = tab.evaluate(
+        "tab => [tab.querySelector('.lm-TabBar-tabLabel').textContent,"
+        " getComputedStyle(tab, '::after').content]"
+    )
+    assert shown == ["motd", f'" — {box.name}"'], shown
+    lab.screenshot("editor-tab")
+    time.sleep(1.0)  # (a rename would have been asked for by now)
+    assert run(box, "cat /etc/motd") == "welcome\n"
+    assert not lab.errors
