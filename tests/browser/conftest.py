@@ -399,6 +399,23 @@ class LabPage:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} not shown within {timeout} s; the view shows:\n{shown}")
 
+    def from_palette(self, label: str) -> None:
+        """Run ``label`` from JupyterLab's command palette, opened from View → Activate Command
+        Palette (Ctrl+Shift+C pressed before the page has the focus opens nothing; something
+        that takes the focus, as a restored tab, may close it: then it is opened again)."""
+        page = self.page
+        palette = page.locator(".lm-CommandPalette-input")
+        for _ in range(5):
+            page.locator(".lm-MenuBar-item", has_text="View").click()
+            page.locator(".lm-Menu-item", has_text="Activate Command Palette").click()
+            try:
+                palette.fill(label.rstrip("…"), timeout=3000)
+                page.locator(".lm-CommandPalette-item", has_text=label).first.click(timeout=3000)
+                return
+            except sync_api.Error:
+                page.keyboard.press("Escape")
+        raise AssertionError(f"the command palette did not offer {label!r}")
+
     def run_command(self, console: Any, command: str, via: str) -> None:
         """Type a command in the command box and press Enter."""
         console.locator(".jp-LittleWings-via").select_option(via)

@@ -149,9 +149,7 @@ def test_a_console_of_a_missing_container_disables_commands(
     box = make_container(["sh", "-c", "sleep 100000"])
     page = lab.page
     missing = f"{box.name}-gone"
-    page.keyboard.press("Control+Shift+C")
-    page.locator(".lm-CommandPalette-input").fill("LittleWings: Open console")
-    page.locator(".lm-CommandPalette-item", has_text="LittleWings: Open console…").first.click()
+    lab.from_palette("LittleWings: Open console…")
     dialog = page.locator(".jp-Dialog")
     dialog.locator("input").fill(missing)
     dialog.locator(".jp-mod-accept").click()
@@ -175,7 +173,7 @@ def test_an_editor_tab_names_the_container(lab: Any, make_container: Callable[..
     listing.locator(".jp-DirListing-item", has_text="motd").first.dblclick()
     editor = lab.page.locator(".jp-FileEditor:visible .cm-content")
     expect(editor).to_contain_text("welcome", timeout=15000)
-    tab = lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+    tab = lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="motd")
     expect(tab).to_have_attribute("data-littlewings-container", box.name)
     shown = tab.evaluate(
         "tab => [tab.querySelector('.lm-TabBar-tabLabel').textContent,"

@@ -527,11 +527,8 @@ def test_multi_selection_download_and_reload(
 
 def run_palette(lab: Any, label: str) -> Any:
     """Run a command from JupyterLab's command palette; returns the dialog it opens."""
-    page = lab.page
-    page.keyboard.press("Control+Shift+C")
-    page.locator(".lm-CommandPalette-input").fill(label.rstrip("…"))
-    page.locator(".lm-CommandPalette-item", has_text=label).first.click()
-    return page.locator(".jp-Dialog")
+    lab.from_palette(label)
+    return lab.page.locator(".jp-Dialog")
 
 
 def test_palette_opens_a_project_and_a_label(

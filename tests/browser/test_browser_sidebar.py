@@ -163,10 +163,7 @@ def test_palette_opens_a_console(lab: Any, make_demo_console: Callable[..., Any]
     lab.show_containers()
     expect(lab.row(box.name)).to_be_visible()
     page = lab.page
-    page.keyboard.press("Control+Shift+C")
-    palette = page.locator(".lm-CommandPalette-input")
-    palette.fill("LittleWings: Open console")
-    page.locator(".lm-CommandPalette-item", has_text="LittleWings: Open console…").first.click()
+    lab.from_palette("LittleWings: Open console…")
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_contain_text("Open a container console")
     dialog.locator("input").fill(box.name)
