@@ -184,3 +184,34 @@ def test_an_editor_tab_names_the_container(lab: Any, make_container: Callable[..
     time.sleep(1.0)  # (a rename would have been asked for by now)
     assert run(box, "cat /etc/motd") == "welcome\n"
     assert not lab.errors
+
+
+def test_a_reload_brings_a_container_file_back_without_404s(
+    lab: Any, make_container: Callable[..., Any]
+) -> None:
+    """A container's file open in the editor comes back after a page reload, read from its
+    container: no request for it goes to the server's own files (a 404 before the drive was
+    registered again at start)."""
+    box = make_container(["sh", "-c", "echo welcome-back > /etc/motd; sleep 100000"])
+    run(box, "true")
+    page = lab.page
+    listing = browse_files(lab, box)
+    listing.locator(".jp-DirListing-itemText", has_text="etc").dblclick()
+    listing.locator(".jp-DirListing-item", has_text="motd").first.dblclick()
+    editor = page.locator(".jp-FileEditor:visible .cm-content")
+    expect(editor).to_contain_text("welcome-back", timeout=15000)
+    time.sleep(1.5)  # (JupyterLab saves its layout a moment after it changes)
+
+    missing: list[str] = []
+    page.on(
+        "response",
+        lambda response: missing.append(response.url) if response.status == 404 else None,
+    )
+    lab.reload()
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="motd")
+    expect(tab).to_have_attribute("data-littlewings-container", box.name, timeout=30000)
+    tab.click()
+    expect(page.locator(".jp-FileEditor:visible .cm-content")).to_contain_text(
+        "welcome-back", timeout=15000
+    )
+    assert not [url for url in missing if "motd" in url or box.name in url], missing
