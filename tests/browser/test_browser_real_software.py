@@ -193,3 +193,23 @@ def test_a_traceback_stays_with_its_record_and_folds(
     wait_for_row(console, r"^    ZeroDivisionError: division by zero$")
     wait_for_row(console, r"^INFO:shop:app: done")
     assert "more lines" not in lab.log_text(console)
+
+    # The text traceback folds the same way, from the mark on its first line.
+    mark = console.locator(
+        ".jp-LittleWings-logView .xterm-rows > div",
+        has_text="Traceback (most recent call last): ▾ fold",
+    ).locator("span", has_text="▾ fold")
+    click_link(lab.page, console, mark.last)
+    wait_for_row(console, r"^  ▸ 4 more lines$")
+    wait_for_row(console, r"^INFO:shop:app: done")
+    text = lab.log_text(console)
+    assert re.search(
+        r"^ERROR:shop:request failed\n  ▸ 4 more lines\nINFO:shop:app: done$", text, re.M
+    ), text
+    folded = console.locator(
+        ".jp-LittleWings-logView .xterm-rows > div span", has_text="▸ 4 more lines"
+    )
+    click_link(lab.page, console, folded.last)
+    wait_for_row(console, r"^Traceback \(most recent call last\): ▾ fold$")
+    wait_for_row(console, r"^INFO:shop:app: done")
+    assert re.search(r'^  File "<string>", line \d+, in pay$', lab.log_text(console), re.M)

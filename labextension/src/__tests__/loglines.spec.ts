@@ -153,7 +153,37 @@ describe('tracebacks stay with their record', () => {
   it('keeps a traceback with its head under a level filter', () => {
     const f = formatter({ minLevel: 'error' });
     const kept = python.map(text => f.render(line(text))).filter(Boolean);
-    expect(kept.map(shown)).toEqual(python.slice(0, 5));
+    expect(kept.map(shown)).toEqual([
+      python[0],
+      `${python[1]} ▾ fold`,
+      ...python.slice(2, 5)
+    ]);
+  });
+
+  it('folds a text traceback to one row under its head, and unfolds it', () => {
+    const f = formatter({ stderrTint: null });
+    const lines = python.map(text => line(text, 'stdout'));
+    const first = lines.map(l => f.render(l));
+    // eslint-disable-next-line no-control-regex
+    const uri = /\x1b\]8;;([^\x07]+)\x07/.exec(first[1]!)![1];
+    expect(lines[0].record).toBeDefined();
+    expect(uri).toBe(`${FOLD_SCHEME}${lines[0].record}`);
+    expect(lines[0].continuations).toBe(4);
+    expect(recordAt(lines, uri)).toBe(0);
+    // Folded: drawn again from the first line, the traceback is one row with its count.
+    expect(f.toggle(uri)).toBe(true);
+    f.reset();
+    const folded = lines.map(l => f.render(l)).filter(Boolean);
+    expect(folded.map(shown)).toEqual([
+      python[0],
+      '  ▸ 4 more lines',
+      python[5]
+    ]);
+    expect(f.toggle(uri)).toBe(true);
+    f.reset();
+    expect(lines.map(l => f.render(l)).filter(Boolean)).toHaveLength(6);
+    // Counted once, however often it is drawn.
+    expect(lines[0].continuations).toBe(4);
   });
 
   it('does not tie an exception-like line that follows no traceback', () => {
@@ -175,7 +205,11 @@ describe('tracebacks stay with their record', () => {
     const kept = java
       .map(text => f.render(line(text, 'stdout')))
       .filter(Boolean);
-    expect(kept.map(shown)).toEqual(java);
+    expect(kept.map(shown)).toEqual([
+      java[0],
+      `${java[1]} ▾ fold`,
+      ...java.slice(2)
+    ]);
   });
 });
 

@@ -42,8 +42,13 @@ export interface ILogLine {
   text: string;
   /** The level found in the line (set when it was drawn; undefined: not looked at yet). */
   level?: Level | null;
-  /** The id of a record with fields drawn under it (its fold mark's link names it). */
+  /** The id of a record with lines under it (fields of several lines, or a traceback's lines
+   * that go on it): its fold mark's link names it. */
   record?: number;
+  /** How many lines go on this one (a traceback's), counted once each. */
+  continuations?: number;
+  /** This line goes on the record of that id (a traceback's line), and is counted in it. */
+  partOf?: number;
   /** A line the view adds about its container (where its history begins): drawn dimmed as it
    * is, hidden with the container, never by a level filter. */
   marker?: boolean;
@@ -212,12 +217,22 @@ export class LineFormatter {
     const last = this._last.get(line.container);
     let level = parsed.level;
     let continued = false;
+    let first = false;
     if (level === null && last !== undefined && Private.continues(text, last)) {
       continued = true;
+      first = !last.continued;
       level = last.level;
       last.continued = true;
+      const owner = last.head;
+      if (owner.record === undefined) {
+        owner.record = ++this._nextRecord;
+      }
+      if (line.partOf === undefined) {
+        line.partOf = owner.record;
+        owner.continuations = (owner.continuations ?? 0) + 1;
+      }
     } else {
-      this._last.set(line.container, { level, continued: false });
+      this._last.set(line.container, { level, continued: false, head: line });
     }
     if (minLevel !== null) {
       if (level === null || LEVEL_RANK[level] < LEVEL_RANK[minLevel]) {
@@ -226,6 +241,22 @@ export class LineFormatter {
     }
     if (raw) {
       return head + Private.plain(text, line.stream) + '\r\n';
+    }
+    // A traceback's lines fold to one row (the first of them), and unfold again.
+    let mark = '';
+    if (continued && last !== undefined && line.partOf !== undefined) {
+      const id = line.partOf;
+      if (this._folded.has(id)) {
+        if (!first) {
+          return null;
+        }
+        const count = last.head.continuations ?? 0;
+        const label = `▸ ${count} more line${count === 1 ? '' : 's'}`;
+        return head + '  ' + Private.link(FOLD_SCHEME + id, label) + end;
+      }
+      if (first) {
+        mark = ' ' + Private.link(FOLD_SCHEME + id, '▾ fold');
+      }
     }
     if (parsed.format !== 'text' && (parsed.level || parsed.message)) {
       const blocks = Private.blocks(parsed);
@@ -276,17 +307,17 @@ export class LineFormatter {
         );
       }
       // A continued line, or one whose level sits among the program's own colours.
-      return head + color + body + (color ? FG_OFF : '') + end;
+      return head + color + body + (color ? FG_OFF : '') + mark + end;
     }
     if (line.stream === 'stderr' && text) {
-      return head + STDERR + Private.keepTint(text, tint) + FG_OFF + end;
+      return head + STDERR + Private.keepTint(text, tint) + FG_OFF + mark + end;
     }
-    return head + Private.keepTint(text, tint) + end;
+    return head + Private.keepTint(text, tint) + mark + end;
   }
 
   private _last = new Map<
     string,
-    { level: Level | null; continued: boolean }
+    { level: Level | null; continued: boolean; head: ILogLine }
   >();
   private _folded = new Set<number>();
   private _nextRecord = 0;
