@@ -330,4 +330,31 @@ def test_a_narrow_console_keeps_its_name_and_clips_nothing(
             assert time.monotonic() < deadline, (width, found)
             time.sleep(0.2)
         assert found["nameWidth"] > 50, (width, found)
+
+    # Under 560 px of panel the toolbar keeps the search and the level; the rest is in its
+    # "More" menu (a 700 px page leaves the console about 400 px).
+    lab.page.set_viewport_size({"width": 700, "height": 700})
+    more = console.locator(".jp-LittleWings-more")
+    expect(more).to_be_visible()
     lab.screenshot("narrow-console")
+    expect(more).to_be_visible()
+    expect(console.locator(".jp-LittleWings-clear")).to_be_hidden()
+    more.click()
+    menu = lab.page.locator(".jp-LittleWings-overflowMenu")
+    expect(menu).to_be_visible()
+    labels = menu.locator(".lm-Menu-itemLabel").all_inner_texts()
+    assert labels == ["All history", "Raw lines", "Timestamps", "Clear", "Download"], labels
+    menu.locator(".lm-Menu-item", has_text="Timestamps").click()
+    expect(console.locator(".jp-LittleWings-timestamps")).to_have_attribute("aria-pressed", "true")
+    expect(console.locator(".jp-LittleWings-logView .xterm-rows")).to_contain_text(
+        re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z hello")
+    )
+    more.click()
+    expect(
+        lab.page.locator(".jp-LittleWings-overflowMenu .lm-Menu-item.lm-mod-toggled")
+    ).to_have_text("Timestamps")
+    lab.page.keyboard.press("Escape")
+    # Wide again, every action has its own button and "More" goes.
+    lab.page.set_viewport_size({"width": 1400, "height": 700})
+    expect(more).to_be_hidden()
+    expect(console.locator(".jp-LittleWings-clear")).to_be_visible()

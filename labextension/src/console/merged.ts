@@ -16,6 +16,7 @@ import {
   displayState
 } from './protocol';
 import { IConnectionStatus } from './socket';
+import { addOverflowMenu } from './overflow';
 import { MEMBER_COLOR_COUNT, memberColors, stderrTint } from './theme';
 import { DEFAULT_CONSOLE_SETTINGS, IConsoleSettings } from './widget';
 
@@ -402,6 +403,13 @@ export class MergedConsole extends Widget {
       this._timestampsButton,
       clear
     );
+    // In a narrow panel these go to the toolbar's "More" menu.
+    const movable: HTMLElement[] = [
+      history,
+      controls.raw,
+      this._timestampsButton,
+      clear
+    ];
 
     if (this._downloadLogs) {
       const download = Private.iconButton(
@@ -419,7 +427,9 @@ export class MergedConsole extends Widget {
       zip.classList.add('jp-LittleWings-downloadZip');
       zip.addEventListener('click', () => void this.download('zip'));
       bar.append(download, zip);
+      movable.push(download, zip);
     }
+    addOverflowMenu(bar, movable);
     this.node.appendChild(bar);
     this.node.appendChild(this._history.node);
   }

@@ -15,6 +15,7 @@ import { ILogLine, LineFormatter, LogBuffer, lineControls } from './loglines';
 import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
 import { Level } from './structured';
+import { addOverflowMenu } from './overflow';
 import { stderrTint } from './theme';
 import { splitCommand } from './shell';
 import { ShellView } from './shellview';
@@ -789,6 +790,13 @@ export class ContainerConsole extends Widget {
       this._timestampsButton,
       clear
     );
+    // In a narrow panel these go to the toolbar's "More" menu.
+    const movable: HTMLElement[] = [
+      history,
+      controls.raw,
+      this._timestampsButton,
+      clear
+    ];
     if (this._downloadLogs) {
       const download = Private.iconButton(
         'download',
@@ -798,7 +806,9 @@ export class ContainerConsole extends Widget {
       download.classList.add('jp-LittleWings-download');
       download.addEventListener('click', () => void this.download());
       bar.appendChild(download);
+      movable.push(download);
     }
+    addOverflowMenu(bar, movable);
     this._logsPane.appendChild(bar);
     this._logsPane.appendChild(this._historySearch.node);
   }
