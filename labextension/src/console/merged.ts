@@ -3,8 +3,8 @@ import { Widget } from '@lumino/widgets';
 
 import { ConsoleConnection, LossNotice } from './connection';
 import { STATE_LABELS } from './format';
-import { IconName, iconNode, searchBox, stateNode } from './icons';
-import { ILogLine, LineFormatter, LogBuffer, lineControls } from './loglines';
+import { iconNode, stateNode } from './icons';
+import { ILogLine, LineFormatter, LogBuffer } from './loglines';
 import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
 import { Level } from './structured';
@@ -16,8 +16,8 @@ import {
   displayState
 } from './protocol';
 import { IConnectionStatus } from './socket';
-import { addOverflowMenu } from './overflow';
 import { MEMBER_COLOR_COUNT, memberColors, stderrTint } from './theme';
+import { iconButton, logToolbar } from './toolbar';
 import { DEFAULT_CONSOLE_SETTINGS, IConsoleSettings } from './widget';
 
 const RESET = '\x1b[0m';
@@ -329,108 +329,36 @@ export class MergedConsole extends Widget {
   }
 
   private _buildToolbar(): void {
-    const bar = document.createElement('div');
-    bar.className = 'jp-LittleWings-consoleToolbar';
-    const { box: search, input } = searchBox({
-      className: 'jp-LittleWings-search',
-      placeholder: 'Search logs',
-      label: 'Search logs'
+    const toolbar = logToolbar({
+      find: direction => this._find(direction),
+      view: this._logView,
+      toggleHistory: term => this._history.toggle(term),
+      timestamps: this._timestamps,
+      setTimestamps: on => this.setTimestamps(on),
+      clear: () => this.clear(),
+      setLineOptions: options => this.setLineOptions(options),
+      downloads: this._downloadLogs
+        ? [
+            {
+              title:
+                "Download the merged logs as one file, each line after its container's name",
+              label: 'Download',
+              className: 'jp-LittleWings-download',
+              run: () => void this.download('text')
+            },
+            {
+              title: 'Download a zip with one log file per container',
+              label: 'Zip',
+              className: 'jp-LittleWings-downloadZip',
+              run: () => void this.download('zip')
+            }
+          ]
+        : []
     });
-    this._searchInput = input;
-    input.addEventListener('input', () => {
-      if (input.value) {
-        this._logView.findNext(input.value, true);
-      } else {
-        this._logView.clearSearch();
-      }
-    });
-    input.addEventListener('keydown', event => {
-      if (event.key === 'Enter') {
-        event.preventDefault();
-        this._find(event.shiftKey ? 'previous' : 'next');
-      } else if (event.key === 'Escape') {
-        event.preventDefault();
-        event.stopPropagation();
-        input.value = '';
-        this._logView.clearSearch();
-      }
-    });
-    this._searchCount = document.createElement('span');
-    this._searchCount.className = 'jp-LittleWings-searchCount';
-    this._searchCount.setAttribute('aria-live', 'polite');
-    const previous = Private.iconButton('up', 'Previous match (Shift+Enter)');
-    previous.addEventListener('click', () => this._find('previous'));
-    const next = Private.iconButton('down', 'Next match (Enter)');
-    next.addEventListener('click', () => this._find('next'));
-    search.append(this._searchCount, previous, next);
-    const history = Private.iconButton(
-      'history',
-      'Search all history: the whole log on the server, not only what is on screen',
-      'All history'
-    );
-    history.classList.add('jp-LittleWings-historyButton');
-    history.addEventListener('click', () =>
-      this._history.toggle(this._searchInput.value)
-    );
-
-    const spacer = document.createElement('span');
-    spacer.className = 'jp-LittleWings-spacer';
-
-    this._timestampsButton = Private.iconButton(
-      'clock',
-      'Show timestamps',
-      'Timestamps'
-    );
-    this._timestampsButton.classList.add('jp-LittleWings-timestamps');
-    this._timestampsButton.setAttribute(
-      'aria-pressed',
-      String(this._timestamps)
-    );
-    this._timestampsButton.classList.toggle('jp-mod-active', this._timestamps);
-    this._timestampsButton.addEventListener('click', () =>
-      this.setTimestamps(!this._timestamps)
-    );
-    const clear = Private.iconButton('clear', 'Clear the view', 'Clear');
-    clear.classList.add('jp-LittleWings-clear');
-    clear.addEventListener('click', () => this.clear());
-    const controls = lineControls(options => this.setLineOptions(options));
-    bar.append(
-      search,
-      history,
-      spacer,
-      controls.level,
-      controls.raw,
-      this._timestampsButton,
-      clear
-    );
-    // In a narrow panel these go to the toolbar's "More" menu.
-    const movable: HTMLElement[] = [
-      history,
-      controls.raw,
-      this._timestampsButton,
-      clear
-    ];
-
-    if (this._downloadLogs) {
-      const download = Private.iconButton(
-        'download',
-        "Download the merged logs as one file, each line after its container's name",
-        'Download'
-      );
-      download.classList.add('jp-LittleWings-download');
-      download.addEventListener('click', () => void this.download('text'));
-      const zip = Private.iconButton(
-        'download',
-        'Download a zip with one log file per container',
-        'Zip'
-      );
-      zip.classList.add('jp-LittleWings-downloadZip');
-      zip.addEventListener('click', () => void this.download('zip'));
-      bar.append(download, zip);
-      movable.push(download, zip);
-    }
-    addOverflowMenu(bar, movable);
-    this.node.appendChild(bar);
+    this._searchInput = toolbar.searchInput;
+    this._searchCount = toolbar.searchCount;
+    this._timestampsButton = toolbar.timestampsButton;
+    this.node.appendChild(toolbar.node);
     this.node.appendChild(this._history.node);
   }
 
@@ -800,10 +728,7 @@ export class MergedConsole extends Widget {
       node.appendChild(note);
     }
     if (this._openContainer && !removed) {
-      const open = Private.iconButton(
-        'console',
-        `Open the console of ${member.name}`
-      );
+      const open = iconButton('console', `Open the console of ${member.name}`);
       open.classList.add('jp-LittleWings-memberConsole');
       node.appendChild(open);
     }
@@ -920,26 +845,6 @@ namespace Private {
   export function channels(hex: string): [number, number, number] {
     const n = parseInt(hex.slice(1, 7), 16);
     return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-  }
-
-  export function iconButton(
-    icon: IconName,
-    title: string,
-    label?: string
-  ): HTMLButtonElement {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'jp-LittleWings-button';
-    button.title = title;
-    button.setAttribute('aria-label', label ?? title);
-    button.appendChild(iconNode(icon));
-    if (label) {
-      const text = document.createElement('span');
-      text.className = 'jp-LittleWings-buttonLabel';
-      text.textContent = label;
-      button.appendChild(text);
-    }
-    return button;
   }
 
   /** The connection badge of the header, as the single console shows it. */

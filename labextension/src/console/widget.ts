@@ -10,13 +10,13 @@ import {
   statusText,
   shortImage
 } from './format';
-import { IconName, iconNode, searchBox, stateNode } from './icons';
-import { ILogLine, LineFormatter, LogBuffer, lineControls } from './loglines';
+import { IconName, iconNode, stateNode } from './icons';
+import { ILogLine, LineFormatter, LogBuffer } from './loglines';
 import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
 import { Level } from './structured';
-import { addOverflowMenu } from './overflow';
 import { stderrTint } from './theme';
+import { iconButton, logToolbar } from './toolbar';
 import { splitCommand } from './shell';
 import { ShellView } from './shellview';
 import {
@@ -524,10 +524,7 @@ export class ContainerConsole extends Widget {
     power.setAttribute('role', 'group');
     power.setAttribute('aria-label', 'Power');
     for (const action of POWER_ACTIONS) {
-      const button = Private.iconButton(
-        action as IconName,
-        actionLabel(action)
-      );
+      const button = iconButton(action as IconName, actionLabel(action));
       button.classList.add(`jp-LittleWings-power-${action}`);
       button.dataset.action = action;
       button.addEventListener('click', () => void this.power(action));
@@ -545,7 +542,7 @@ export class ContainerConsole extends Widget {
     header.append(this._stateSlot, title, this._statsNode, power);
     const pin = this._pin;
     if (pin) {
-      const button = Private.iconButton(
+      const button = iconButton(
         'pin',
         'Pin for alerts: a notification when this container dies, is OOM-killed, turns unhealthy or logs a saved pattern, also while its console is closed'
       );
@@ -620,14 +617,14 @@ export class ContainerConsole extends Widget {
     this._logsTab = this._makeTab('Logs', 'logs', () => this.showLogs());
     this._logsTab.classList.add('jp-LittleWings-logsTab');
 
-    this._newShellButton = Private.iconButton(
+    this._newShellButton = iconButton(
       'plus',
       'Open a shell in the container (docker exec -it)',
       'Shell'
     );
     this._newShellButton.classList.add('jp-LittleWings-newShell');
     this._newShellButton.addEventListener('click', () => this.openShell());
-    const more = Private.iconButton(
+    const more = iconButton(
       'down',
       'Open a shell with another command or user…'
     );
@@ -711,105 +708,30 @@ export class ContainerConsole extends Widget {
   }
 
   private _buildToolbar(): void {
-    const bar = document.createElement('div');
-    bar.className = 'jp-LittleWings-consoleToolbar';
-
-    const { box: search, input } = searchBox({
-      className: 'jp-LittleWings-search',
-      placeholder: 'Search logs',
-      label: 'Search logs'
+    const toolbar = logToolbar({
+      find: direction => this._find(direction),
+      view: this._logView,
+      escaped: () => this._commandInput.focus(),
+      toggleHistory: term => this._historySearch.toggle(term),
+      timestamps: this._timestamps,
+      setTimestamps: on => this.setTimestamps(on),
+      clear: () => this.clear(),
+      setLineOptions: options => this.setLineOptions(options),
+      downloads: this._downloadLogs
+        ? [
+            {
+              title: 'Download the logs as a file',
+              label: 'Download',
+              className: 'jp-LittleWings-download',
+              run: () => void this.download()
+            }
+          ]
+        : []
     });
-    this._searchInput = input;
-    this._searchInput.addEventListener('input', () => {
-      const term = this._searchInput.value;
-      if (term) {
-        this._logView.findNext(term, true);
-      } else {
-        this._logView.clearSearch();
-      }
-    });
-    this._searchInput.addEventListener('keydown', event => {
-      if (event.key === 'Enter') {
-        event.preventDefault();
-        this._find(event.shiftKey ? 'previous' : 'next');
-      } else if (event.key === 'Escape') {
-        event.preventDefault();
-        event.stopPropagation();
-        this._searchInput.value = '';
-        this._logView.clearSearch();
-        this._commandInput.focus();
-      }
-    });
-    this._searchCount = document.createElement('span');
-    this._searchCount.className = 'jp-LittleWings-searchCount';
-    this._searchCount.setAttribute('aria-live', 'polite');
-    const previous = Private.iconButton('up', 'Previous match (Shift+Enter)');
-    previous.addEventListener('click', () => this._find('previous'));
-    const next = Private.iconButton('down', 'Next match (Enter)');
-    next.addEventListener('click', () => this._find('next'));
-    search.append(this._searchCount, previous, next);
-    const history = Private.iconButton(
-      'history',
-      'Search all history: the whole log on the server, not only what is on screen',
-      'All history'
-    );
-    history.classList.add('jp-LittleWings-historyButton');
-    history.addEventListener('click', () =>
-      this._historySearch.toggle(this._searchInput.value)
-    );
-
-    const spacer = document.createElement('span');
-    spacer.className = 'jp-LittleWings-spacer';
-
-    this._timestampsButton = Private.iconButton(
-      'clock',
-      'Show timestamps',
-      'Timestamps'
-    );
-    this._timestampsButton.classList.add('jp-LittleWings-timestamps');
-    this._timestampsButton.setAttribute(
-      'aria-pressed',
-      String(this._timestamps)
-    );
-    this._timestampsButton.classList.toggle('jp-mod-active', this._timestamps);
-    this._timestampsButton.addEventListener('click', () =>
-      this.setTimestamps(!this._timestamps)
-    );
-
-    const clear = Private.iconButton('clear', 'Clear the view', 'Clear');
-    clear.classList.add('jp-LittleWings-clear');
-    clear.addEventListener('click', () => this.clear());
-
-    const controls = lineControls(options => this.setLineOptions(options));
-    bar.append(
-      search,
-      history,
-      spacer,
-      controls.level,
-      controls.raw,
-      this._timestampsButton,
-      clear
-    );
-    // In a narrow panel these go to the toolbar's "More" menu.
-    const movable: HTMLElement[] = [
-      history,
-      controls.raw,
-      this._timestampsButton,
-      clear
-    ];
-    if (this._downloadLogs) {
-      const download = Private.iconButton(
-        'download',
-        'Download the logs as a file',
-        'Download'
-      );
-      download.classList.add('jp-LittleWings-download');
-      download.addEventListener('click', () => void this.download());
-      bar.appendChild(download);
-      movable.push(download);
-    }
-    addOverflowMenu(bar, movable);
-    this._logsPane.appendChild(bar);
+    this._searchInput = toolbar.searchInput;
+    this._searchCount = toolbar.searchCount;
+    this._timestampsButton = toolbar.timestampsButton;
+    this._logsPane.appendChild(toolbar.node);
     this._logsPane.appendChild(this._historySearch.node);
   }
 
@@ -878,7 +800,7 @@ export class ContainerConsole extends Widget {
       this._renderCommandBar();
     });
 
-    this._sendButton = Private.iconButton('send', 'Run (Enter)');
+    this._sendButton = iconButton('send', 'Run (Enter)');
     this._sendButton.type = 'submit';
     this._sendButton.classList.add('jp-LittleWings-send');
 
@@ -886,7 +808,7 @@ export class ContainerConsole extends Widget {
     this._runningNode = document.createElement('span');
     this._runningNode.className = 'jp-LittleWings-running';
     this._runningNode.setAttribute('role', 'status');
-    this._stopButton = Private.iconButton('stop', 'Stop the command (Ctrl-C)');
+    this._stopButton = iconButton('stop', 'Stop the command (Ctrl-C)');
     this._stopButton.type = 'button';
     this._stopButton.classList.add('jp-LittleWings-stopCommand');
     this._stopButton.addEventListener('click', () => this._stopNewest());
@@ -1504,26 +1426,6 @@ namespace Private {
   /** A tab label: the name, and the engine when it is not the default one. */
   export function withEngine(name: string, engine: string): string {
     return engine ? `${name} @ ${engine}` : name;
-  }
-
-  export function iconButton(
-    icon: IconName,
-    title: string,
-    label?: string
-  ): HTMLButtonElement {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'jp-LittleWings-button';
-    button.title = title;
-    button.setAttribute('aria-label', label ?? title);
-    button.appendChild(iconNode(icon));
-    if (label) {
-      const text = document.createElement('span');
-      text.className = 'jp-LittleWings-buttonLabel';
-      text.textContent = label;
-      button.appendChild(text);
-    }
-    return button;
   }
 
   export function dot(): HTMLSpanElement {
