@@ -213,3 +213,57 @@ def test_a_traceback_stays_with_its_record_and_folds(
     wait_for_row(console, r"^Traceback \(most recent call last\): ▾ fold$")
     wait_for_row(console, r"^INFO:shop:app: done")
     assert re.search(r'^  File "<string>", line \d+, in pay$', lab.log_text(console), re.M)
+
+
+def set_theme(page: Any, theme: str) -> None:
+    """Switch JupyterLab's theme from the Settings menu."""
+    page.click(".lm-MenuBar-itemLabel:text-is('Settings')")
+    page.click(".lm-Menu-itemLabel:text-is('Theme')")
+    page.click(f".lm-Menu-itemLabel:text-is('{theme}')")
+    light = "true" if theme == "JupyterLab Light" else "false"
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light, timeout=15000)
+
+
+def test_level_colours_and_the_stderr_tint_in_the_dark_theme(
+    lab: Any, make_container: Callable[..., Any], debian_image: str
+) -> None:
+    """Under JupyterLab Dark the stderr tint is a dark red (not the light theme's pink over a
+    dark page), the notices' text is light and an error's red is readable on it."""
+    web = make_container(NGINX, image=debian_image)
+    console = lab.open_console(web.name)
+    wait_for_row(console, r"\[notice\] \d+#\d+: start worker process")
+    web.exec_run(["rm", "/var/www/html/index.nginx-debian.html"])
+    web.exec_run(
+        [
+            "python3",
+            "-c",
+            "import urllib.request as u\n"
+            "try: u.urlopen('http://127.0.0.1/')\n"
+            "except Exception: pass",
+        ]
+    )
+    wait_for_row(console, r"\[error\] .*is forbidden")
+    page = lab.page
+    set_theme(page, "JupyterLab Dark")
+    try:
+
+        def luminance(css: str) -> float:
+            r, g, b = rgb(css)
+            return (0.299 * r + 0.587 * g + 0.114 * b) / 255
+
+        deadline = time.monotonic() + 15
+        while True:
+            notice = wait_for_row(console, r"\[notice\] \d+#\d+: start worker process")
+            tints = [b for b in notice["backgrounds"] if "rgba(0, 0, 0, 0)" not in b]
+            if tints and luminance(tints[0]) < 0.3:
+                break
+            assert time.monotonic() < deadline, notice
+            time.sleep(0.3)
+        r, g, b = rgb(tints[0])
+        assert r > g and r > b, tints  # still a red tint
+        assert any(luminance(c) > 0.6 for c in notice["colours"]), notice  # light text on it
+        error = wait_for_row(console, r"\[error\] .*is forbidden")
+        assert any(is_red(c) for c in error["colours"]), error
+        lab.screenshot("real-software-nginx-dark")
+    finally:
+        set_theme(page, "JupyterLab Light")
