@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -408,19 +409,30 @@ class SecondEngine:
         client = self.client()
         try:
             if client.info()["Swarm"]["LocalNodeState"] != "active":
-                subprocess.run(
+                # A port of its own (not Swarm's 2377): another test run's engine on this
+                # machine may hold that one.
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", 0))
+                    port = probe.getsockname()[1]
+                address = f"127.0.0.1:{port}"
+                done = subprocess.run(
                     [
                         "docker",
                         "-H",
                         f"unix://{self.socket}",
                         "swarm",
                         "init",
+                        "--listen-addr",
+                        address,
                         "--advertise-addr",
-                        "127.0.0.1",
+                        address,
                     ],
-                    check=True,
+                    check=False,
                     capture_output=True,
+                    text=True,
                 )
+                if done.returncode != 0:
+                    raise RuntimeError(f"docker swarm init failed: {done.stderr.strip()}")
         finally:
             client.close()
 
