@@ -395,8 +395,8 @@ def test_every_message_the_protocol_parses_has_one_handler():
     """The session's handler table and the protocol's parsers name the same message types: a
     parsed message with no handler would fail at run time, a handler with no parser is dead."""
     from littlewings_jupyter.session import protocol
-    from littlewings_jupyter.session.session import HANDLERS
+    from littlewings_jupyter.session.handlers import HANDLERS
 
     assert set(HANDLERS) == set(protocol._PARSERS)
     for kind, handler in HANDLERS.items():
-        assert handler.__name__ == f"_on_{kind}", (kind, handler)
+        assert handler.__name__ == f"on_{kind}", (kind, handler)

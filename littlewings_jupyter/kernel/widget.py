@@ -39,6 +39,7 @@ import traitlets
 from ..docker.lines import Cursor, LogLine
 from ..errors import LittleWingsError, NotConnected, from_wire
 from ..session import protocol
+from ..session.handlers.commands import exec_argv
 from ..session.session import ClientSession
 from .client import container as _lookup
 from .client import default_client
@@ -379,7 +380,7 @@ class ContainerConsole(anywidget.AnyWidget):
         request_id = f"py{next(self._ids)}"
         frame = {"type": "command", "command": text, "via": via, "id": request_id}
         message = protocol.parse_message(frame)
-        argv = self._tap.exec_argv(message) if via == "exec" else [text]  # type: ignore[arg-type]
+        argv = exec_argv(self._tap.limits, message) if via == "exec" else [text]  # type: ignore[arg-type]
         pending = _PendingCommand(argv, via)
         with self._lock:
             self._pending[request_id] = pending

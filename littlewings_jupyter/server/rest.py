@@ -43,6 +43,7 @@ from ..session.groups import (
     unlisted_task,
 )
 from ..session.limits import TokenBucket
+from ..session.pump import pump
 from ..session.search import SearchQuery, scan
 from .handlers import LittleWingsHandlerMixin
 
@@ -144,19 +145,17 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
         """Send ``text(chunk)`` of each chunk as it is read (in a worker thread), flushed one
         by one so memory stays flat; a client that hangs up ends it quietly, and the Docker
         stream behind ``chunks`` is closed either way."""
-        manager = self.manager
-        try:
-            while True:
-                chunk = await manager.run(next, chunks, None)
-                if chunk is None:
-                    break
-                self.write(text(chunk))
-                try:
-                    await self.flush()
-                except StreamClosedError:
-                    return  # the client hung up: nothing to answer
-        finally:
-            await manager.run(chunks.close)
+
+        async def deliver(chunk: Any) -> bool:
+            self.write(text(chunk))
+            try:
+                await self.flush()
+            except StreamClosedError:
+                return False  # the client hung up: nothing to answer
+            return True
+
+        if not await pump(self.manager.run, chunks, deliver):
+            return
         self.finish(set_content_type="text/plain; charset=utf-8")
 
     def get_flag(self, name: str, default: bool = False) -> bool:
@@ -481,25 +480,23 @@ class SearchHandler(LittleWingsAPIHandler):
     async def run_search(self, query: SearchQuery, source: Any) -> None:
         found = scan(query, source, self.stop_search, self.manager.limits.search_time_limit)
         matches: list[dict[str, Any]] = []
-        progress, reason = None, "done"
+        end: tuple[Any, str] | None = None
+
+        async def deliver(item: tuple[str, Any]) -> bool:
+            nonlocal end
+            kind, value = item
+            if kind == "matches":
+                matches.extend(m.to_json() for m in value)
+            elif kind == "end":
+                end = value
+            return True
+
         try:
-            while True:
-                item = await self.manager.run(next, found, None)
-                if item is None:
-                    break
-                kind, value = item
-                if kind == "matches":
-                    matches.extend(m.to_json() for m in value)
-                elif kind == "end":
-                    progress, reason = value
+            await pump(self.manager.run, found, deliver)
         finally:
-
-            def close() -> None:
-                found.close()
-                source.close()
-
-            await self.manager.run(close)
-        assert progress is not None
+            await self.manager.run(source.close)
+        assert end is not None
+        progress, reason = end
         self.finish(
             {
                 **progress.to_json(),  # its "matches" (a count) gives way to the list

@@ -4,15 +4,15 @@ The manager makes sessions, groups and shells, which hold the manager (and shell
 their session) back. They annotate against these protocols rather than import the
 classes that implement them (:class:`~.manager.SessionManager`,
 :class:`~.manager.EngineSlot`, :class:`~.session.ClientSession`), so imports run one way:
-manager → session → groups, shells, alerts → interfaces (which imports only frames, limits and
-protocol). A member whose type is a class of a module above this one (a group, a shell run, a
-session) is ``Any`` here.
+manager → handlers → session → groups, shells, alerts → interfaces (which imports only frames,
+limits and protocol). A member whose type is a class of a module above this one (a group, a
+shell run, a session) is ``Any`` here.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from concurrent.futures import Executor
 from typing import Any, Callable, Protocol, TypeVar
 
@@ -26,6 +26,9 @@ from .limits import Limits, TokenBucket
 from .protocol import GroupSelector
 
 T = TypeVar("T")
+
+# A message handler of session/handlers: ``async def on_<type>(session, message)``.
+Handler = Callable[[Any, Any], Awaitable[None]]
 
 
 class Connection(Protocol):
@@ -168,6 +171,9 @@ class SessionManagerLike(Protocol):
 
     def reserve_reader(self) -> None:
         """Take a reader thread, or refuse when they are all busy."""
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``coro`` as a task the manager keeps (and ends when it closes)."""
 
     def session_closed(self, session: Any) -> None:
         """A session ended."""

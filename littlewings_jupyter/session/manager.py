@@ -42,6 +42,8 @@ from .archive import MAX_BACKLOG, Archive, ArchiveTap, wants_archive
 from .audit import AuditLog
 from .frames import LogBatch
 from .groups import LogGroup, ServiceGroup
+from .handlers import HANDLERS
+from .handlers.alerts import on_docker_event
 from .interfaces import Actor, Connection, LineSink
 from .limits import Limits, OutputThrottle, TokenBucket
 from .protocol import GroupSelector
@@ -397,7 +399,7 @@ class SessionManager:
         log lines to ``sink`` instead of frames, for a reader in the kernel)."""
         if self._closed:
             raise EngineUnavailable("The server is stopping.")
-        session = ClientSession(self, connection, limits, sink)
+        session = ClientSession(self, connection, HANDLERS, limits, sink)
         self.sessions.add(session)
         self._ensure_event_watcher()
         if self.archive_factory is not None and not self._archiving_started:
@@ -955,7 +957,7 @@ class SessionManager:
             else:
                 session.container_status(frame)
         for session in list(self.alert_sessions):
-            self.spawn(session.on_docker_event(slot.name, kind, frame, summary))
+            self.spawn(on_docker_event(session, slot.name, kind, frame, summary))
         if self.event_subscribers:
             event_frame = protocol.reply(
                 "container_event",

@@ -1,46 +1,43 @@
-"""One client session (a WebSocket, or a view of a notebook widget): its state and its frames."""
+"""One client session (a WebSocket, or a view of a notebook widget): its state and its frames.
+
+What the session does with each message is in session/handlers/ (one module per concern); this
+module holds what they share: the connection's lifecycle, the queue of outgoing frames with its
+back-pressure, and the hand-over from a view's history to its live lines."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
-import shlex
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from ..docker.engine import Exec, ShellProcess
-from ..docker.lines import STREAM_NAMES, Cursor, LogLine
+from ..docker.engine import Exec
+from ..docker.lines import Cursor, LogLine
 from ..docker.models import ContainerRef
-from ..docker.times import DockerTime
 from ..errors import (
     BinaryNotSupported,
-    Conflict,
-    DockerError,
     Forbidden,
     IdleTimeout,
     InternalError,
-    InvalidMessage,
     LittleWingsError,
     NotConnected,
-    ShellGone,
-    TooManyCommands,
 )
 from . import protocol
 from .alerts import AlertRules
 from .frames import LogBatch, MemberCursor, MergedBatch, footprint, log_frames, run_frames
 from .limits import TokenBucket
-from .search import scan
-from .shells import ShellRun
 
 if TYPE_CHECKING:
     from .groups import LogGroup, Member
-    from .interfaces import Connection, LineSink, SessionManagerLike
+    from .interfaces import Connection, Handler, LineSink, SessionManagerLike
     from .limits import Limits
+    from .shells import ShellRun
 
 
 log = logging.getLogger("littlewings")
@@ -71,11 +68,14 @@ class ClientSession:
         self,
         manager: SessionManagerLike,
         connection: Connection,
+        handlers: Mapping[str, Handler],
         limits: Limits | None = None,
         sink: LineSink | None = None,
     ) -> None:
         self.manager = manager
         self.connection = connection
+        # What to do with each message type: session/handlers' table (the manager passes it).
+        self.handlers = handlers
         # Where log lines go: ``log`` frames on the connection, or a reader's sink.
         self.sink = sink
         self.limits = limits or manager.limits
@@ -113,8 +113,7 @@ class ClientSession:
         self._idle_handle: asyncio.TimerHandle | None = None
         self._last_written_cursor: Cursor | None = None
         self._dropped_lines = 0
-        self._exec_counter = 0
-        self._tasks: set[asyncio.Task[None]] = set()  # work of this session's own, running
+        self.exec_keys = itertools.count(1)  # the keys of `execs`
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -220,7 +219,7 @@ class ClientSession:
         self.closed = True
         if self._idle_handle is not None:
             self._idle_handle.cancel()
-        self._leave()
+        self.leave()
         for stop in self.searches.values():
             stop.set()
         if self.alerts is not None:
@@ -367,7 +366,7 @@ class ClientSession:
             self._history_cursor = None
         self._send_live_lines(batch)
 
-    def _send_history_lines(self, lines: list[LogLine]) -> None:
+    def send_history_lines(self, lines: list[LogLine]) -> None:
         """History lines as ``log`` frames, or to the sink."""
         if self.sink is not None:
             self.sink.history_lines(lines)
@@ -422,7 +421,7 @@ class ClientSession:
                 batch = MergedBatch(runs)
         self._send_live_batch(batch)
 
-    def _send_history_runs(self, runs: list[tuple[Member, list[LogLine]]]) -> None:
+    def send_history_runs(self, runs: list[tuple[Member, list[LogLine]]]) -> None:
         """A merged view's history runs as ``log`` frames, or to the sink."""
         if self.sink is not None:
             self.sink.history_runs(runs)
@@ -448,7 +447,7 @@ class ClientSession:
     def container_removed(self, frame: dict[str, Any]) -> None:
         """The watched container is gone: tell the client and let go of it."""
         self.send(frame)
-        self._leave()
+        self.leave()
 
     # -- inbound -----------------------------------------------------------------------------
 
@@ -463,7 +462,7 @@ class ClientSession:
             data = protocol.decode_frame(raw)
             request_id = protocol.parse_id(data)
             message = protocol.parse_message(data)
-            await HANDLERS[message.type](self, message)
+            await self.handlers[message.type](self, message)
         except LittleWingsError as exc:
             self.send(exc.to_wire(request_id))
         except Exception as exc:
@@ -474,11 +473,15 @@ class ClientSession:
                 ).to_wire(request_id)
             )
 
-    async def _authorize(self, action: str) -> None:
+    # -- what handlers (session/handlers/) use -------------------------------------------------
+
+    async def authorize(self, action: str) -> None:
+        """Raise Forbidden unless the Authorizer allows ``action``."""
         if not await self.is_authorized(action):
             raise Forbidden(f"You are not allowed to {action} containers here (Authorizer).")
 
-    def _require_container(self) -> ContainerRef:
+    def require_container(self) -> ContainerRef:
+        """The one container this session watches; NotConnected when there is none."""
         if self.group is not None:
             group = self.group.selector
             what = "containers" if group.kind == "containers" else f"{group.kind} {group.name!r}"
@@ -490,75 +493,30 @@ class ClientSession:
             raise NotConnected("Send a 'connect' message with a 'server_id' first.")
         return self.container
 
-    async def _on_heartbeat(self, message: protocol.Message) -> None:
-        self.send(
-            protocol.reply(
-                "heartbeat",
-                message.id,
-                time=time.time(),
-                status="success",
-                message="Heartbeat renewed",
-            )
-        )
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` beside the socket's next messages (the manager keeps the task)."""
+        self.manager.spawn(coro)
 
-    async def _on_list(self, message: protocol.Message) -> None:
-        await self._authorize("read")
-        names = [message.engine] if message.engine else None
-        containers, engines = await self.manager.list_all(names)
-        self.send(protocol.reply("containers", message.id, containers=containers, engines=engines))
+    def next_generation(self) -> int:
+        """A new connect begins: work for an earlier one ends when it sees ``is_current`` false."""
+        self._connect_generation += 1
+        return self._connect_generation
 
-    async def _on_services(self, message: protocol.Message) -> None:
-        await self._authorize("read")
-        slot = self.manager.slot(message.engine)
-        services = await self.manager.run(slot.engine.list_services)
-        self.send(protocol.reply("services", message.id, engine=slot.name, services=services))
+    def is_current(self, generation: int) -> bool:
+        """Whether the connect of ``generation`` is still what this session watches."""
+        return generation == self._connect_generation and not self.closed
 
-    async def _on_images(self, message: protocol.Message) -> None:
-        await self._authorize("read")
-        images = await self.manager.run(self.manager.slot(message.engine).engine.list_images)
-        self.send(protocol.reply("images", message.id, images=images))
+    async def wait_for_room(self) -> bool:
+        """Wait while the frames queued for the client fill more than half of its budget (the
+        one back-pressure rule of every long read); False when the session closed meanwhile."""
+        while self._outbox_bytes > self._outbox_budget // 2:
+            if self.closed:
+                return False
+            await asyncio.sleep(0.01)
+        return not self.closed
 
-    async def _on_create(self, message: protocol.Create) -> None:
-        await self._authorize("read")
-        summary = await self.manager.create(self, message.spec, via="ws", engine=message.engine)
-        self.send(protocol.reply("created", message.id, container=summary))
-
-    async def _on_remove(self, message: protocol.Remove) -> None:
-        await self._authorize("read")
-        ref = await self.manager.resolve(message.engine, message.server_id)
-        removed = await self.manager.remove(
-            self, ref, force=message.force, volumes=message.volumes, via="ws"
-        )
-        self.send(
-            protocol.reply(
-                "removed", message.id, container=removed["id"], server_id=removed["name"]
-            )
-        )
-
-    async def _on_events(self, message: protocol.Toggle) -> None:
-        await self._authorize("read")
-        if message.enabled:
-            self.manager.event_subscribers.add(self)
-        else:
-            self.manager.event_subscribers.discard(self)
-        self.events = message.enabled
-        self.send(protocol.reply("events", message.id, enabled=message.enabled))
-
-    async def _on_disconnect(self, message: protocol.Message) -> None:
-        if self.group is not None:
-            group = self.group.selector.describe()
-            self._leave()
-            self.send(protocol.reply("disconnected", message.id, group=group))
-            return
-        container = self._require_container()
-        self._leave()
-        self.send(
-            protocol.reply(
-                "disconnected", message.id, server_id=container.name, container=container.id
-            )
-        )
-
-    def _leave(self) -> None:
+    def leave(self) -> None:
+        """Stop watching the container or group (its followers let go of this session)."""
         self._connect_generation += 1
         container, self.container = self.container, None
         self.live = False
@@ -577,100 +535,24 @@ class ClientSession:
             self.manager.unsubscribe_stats(container, self)
             self.stats = False
 
-    async def _on_connect(self, message: protocol.Connect) -> None:
-        await self._authorize("read")
-        if self.container is not None:
-            previous = self.container
-            self._leave()
-            self.send(
-                protocol.reply("disconnected", server_id=previous.name, container=previous.id)
-            )
-        elif self.group is not None:
-            group = self.group.selector.describe()
-            self._leave()
-            self.send(protocol.reply("disconnected", group=group))
-        self._connect_generation += 1
-        generation = self._connect_generation
-        if message.group is not None:
-            await self._connect_group(message, generation)
-            return
-        ref = await self.manager.resolve(message.engine, message.server_id)
-        if generation != self._connect_generation or self.closed:
-            return  # another connect (or a close) came while we looked the container up
+    def watch_container(self, ref: ContainerRef, timestamps: bool) -> None:
+        """Watch one container: live lines are kept until its history has been sent."""
         self.container = ref
-        self.timestamps = message.timestamps
+        self.timestamps = timestamps
         self.live = False
         self.buffered = []
-        follower = self.manager.subscribe_logs(ref, self) if message.follow else None
-        detail = await self.manager.run(self.manager.engine_for(ref).describe, ref.id)
-        if generation != self._connect_generation or self.closed:
-            return
-        self.send(
-            protocol.reply(
-                "connected",
-                message.id,
-                protocol=protocol.PROTOCOL_VERSION,
-                server_id=message.server_id,
-                engine=ref.engine,
-                container=detail,
-                command_via="stdin" if ref.open_stdin and self.limits.stdin_enabled else "exec",
-                status="success",
-                message="Server connected",
-            )
-        )
-        if message.stats:
-            self.stats = True
-            self.manager.subscribe_stats(ref, self)
-        if follower is not None:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(follower.ready), 30)
-        await self._send_history(message, ref, generation)
 
-    async def _send_history(
-        self, message: protocol.Connect, ref: ContainerRef, generation: int
-    ) -> None:
-        cursor = message.cursor
-        since: str | None
-        if cursor is not None:
-            tail, since = None, cursor.docker_since()
-        else:
-            tail = message.tail
-            since = None if message.since is None else f"{message.since:.9f}"
-        # The history goes out batch by batch as Docker gives it, waiting whenever this
-        # client's queue is half full: a long history never sits whole in memory.
-        count = 0
-        last_cursor = cursor
-        if tail != 0 or cursor is not None:
-            engine = self.manager.engine_for(ref)
-            batches = engine.iter_logs(ref.id, ref.tty, tail=tail, since=since)
-            # The next batch is read from Docker while this one is encoded and sent.
-            ahead = asyncio.ensure_future(self.manager.run(next, batches, None))
-            try:
-                while True:
-                    lines = await ahead
-                    if lines is None:
-                        break
-                    ahead = asyncio.ensure_future(self.manager.run(next, batches, None))
-                    if generation != self._connect_generation or self.closed:
-                        return
-                    if cursor is not None:
-                        lines = [line for line in lines if line.cursor > cursor]
-                    if not lines:
-                        continue
-                    self._send_history_lines(lines)
-                    count += sum(1 for line in lines if not line.partial)
-                    last_cursor = lines[-1].cursor
-                    while self._outbox_bytes > self._outbox_budget // 2:
-                        if self.closed:
-                            return
-                        await asyncio.sleep(0.01)
-            finally:
-                # The generator cannot be closed while a worker is still inside it.
-                with contextlib.suppress(Exception):
-                    await ahead
-                await self.manager.run(batches.close)
-        if generation != self._connect_generation or self.closed:
-            return
+    def watch_group(self, timestamps: bool, written: dict[str, Cursor]) -> None:
+        """Watch a merged group (set as ``group`` by the caller); ``written`` the cursors a
+        resuming client already has."""
+        self.timestamps = timestamps
+        self.live = False
+        self.buffered_merged = []
+        self._buffered_lines = 0
+        self._written_cursors = dict(written)
+
+    def end_history(self, count: int, last_cursor: Cursor | None) -> None:
+        """The container's history has been sent: say so, then the live lines kept meanwhile."""
         self.send(
             protocol.reply(
                 "history_end",
@@ -698,273 +580,8 @@ class ClientSession:
         for batch in buffered:
             self.deliver_logs(batch)
 
-    # -- alerts ------------------------------------------------------------------------------
-
-    async def _on_alerts(self, message: protocol.Alerts) -> None:
-        await self._authorize("read")
-        previous = self.alerts
-        alerts = self.alerts = AlertRules(self, message.rules, message.cooldown)
-        if previous is not None:
-            # A tap still wanted stays subscribed (no line missed while the rules change).
-            alerts.take_taps(previous)
-            previous.close()
-        manager = self.manager
-        if message.rules:
-            manager.alert_sessions.add(self)
-        else:
-            manager.alert_sessions.discard(self)
-        if any(rule.patterns for rule in message.rules):
-            # The containers the patterns are about, now (ones that start later join then).
-            containers, _ = await manager.list_all()
-            for summary in containers:
-                if alerts is not self.alerts:
-                    return  # replaced meanwhile
-                if alerts.rules_for(summary, summary.get("engine", "")) and summary.get(
-                    "state"
-                ) in ("running", "restarting", "paused"):
-                    with contextlib.suppress(LittleWingsError):
-                        ref = await manager.resolve(summary.get("engine"), summary["id"])
-                        alerts.follow(ref, summary)
-        self.send(protocol.reply("alerts", message.id, rules=len(message.rules)))
-
-    async def on_docker_event(
-        self, engine: str, kind: str, frame: dict[str, Any], summary: dict[str, Any] | None
-    ) -> None:
-        """A Docker event of any container: an alert if a rule says so."""
-        alerts = self.alerts
-        if alerts is None or summary is None or self.closed:
-            return
-        rules = alerts.rules_for(summary, engine)
-        if not rules:
-            return
-        manager = self.manager
-        name = summary.get("name", "")
-        if kind == "killed":
-            # A stop, restart or kill somebody asked for (the console's own buttons too): the
-            # death that follows is no death to report.
-            alerts.expect_death(summary["id"], "requested")
-        elif kind == "died":
-            if alerts.explained_death(summary["id"]) is not None:
-                return  # asked for, or the OOM kill already alerted
-            code = frame.get("exit_code")
-            if not any(
-                "died" in rule.events and (rule.any_exit or code not in (0, None)) for rule in rules
-            ):
-                return
-            last: list[str] = []
-            with contextlib.suppress(LittleWingsError):
-                slot = manager.slot(engine)
-                lines = await manager.run(
-                    lambda: slot.engine.read_logs(summary["id"], bool(summary.get("tty")), tail=10)
-                )
-                last = [line.text for line in lines if not line.partial]
-            alerts.raise_alert(
-                "died",
-                summary,
-                exit_code=code,
-                last_lines=last,
-                message=f"{name} died with exit code {code}",
-            )
-        elif kind == "oom" and any("oom" in rule.events for rule in rules):
-            alerts.raise_alert("oom", summary, message=f"{name} ran out of memory (OOM-killed)")
-            alerts.expect_death(summary["id"], "oom")  # one alert for one OOM kill
-        elif (
-            kind == "health"
-            and frame.get("health") == "unhealthy"
-            and any("unhealthy" in rule.events for rule in rules)
-        ):
-            alerts.raise_alert("unhealthy", summary, message=f"{name} is unhealthy")
-        elif kind in ("started", "restarted") and any(rule.patterns for rule in rules):
-            with contextlib.suppress(LittleWingsError):
-                alerts.follow(await manager.resolve(engine, summary["id"]), summary)
-
-    # -- search ------------------------------------------------------------------------------
-
-    MAX_SEARCHES = 2
-
-    def _search_source(self, query: Any) -> Any:
-        """The history to search: the connected container's, or the group's merged."""
-        since = None if query.since is None else f"{query.since:.9f}"
-        until = None if query.until is None else f"{query.until:.9f}"
-        if self.group is not None:
-            return self.group.history(self.group.ordered_members(), None, since, None, until)
-        container = self._require_container()
-        engine = self.manager.engine_for(container)
-
-        def runs() -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
-            batches = engine.iter_logs(container.id, container.tty, since=since, until=until)
-            try:
-                for batch in batches:
-                    yield [(None, batch)]
-            finally:
-                batches.close()
-
-        return runs()
-
-    async def _on_search(self, message: protocol.Search) -> None:
-        await self._authorize("read")
-        if self.container is None and self.group is None:
-            raise NotConnected("Connect to a container (or a group) before searching its logs.")
-        key = str(message.id)
-        if key in self.searches:
-            raise InvalidMessage(f"A search with id {message.id!r} is running already.")
-        if len(self.searches) >= self.MAX_SEARCHES:
-            raise TooManyCommands(
-                f"{len(self.searches)} searches are running on this connection; cancel one "
-                "(search_cancel) or wait for it."
-            )
-        stop = self.searches[key] = threading.Event()
-        source = self._search_source(message.query)
-        self.send(protocol.reply("search_started", message.id))
-        # In a task of its own: the socket goes on reading (search_cancel, heartbeats...).
-        self.manager.loop.create_task(self._run_search(message, key, source, stop))
-
-    async def _run_search(
-        self, message: protocol.Search, key: str, source: Any, stop: threading.Event
-    ) -> None:
-        found = scan(message.query, source, stop, self.manager.limits.search_time_limit)
-        reason, progress = "done", None
-        try:
-            while True:
-                item = await self.manager.run(next, found, None)
-                if item is None or self.closed:
-                    break
-                kind, value = item
-                if kind == "matches":
-                    for start in range(0, len(value), 200):
-                        chunk = [m.to_json() for m in value[start : start + 200]]
-                        self.send(protocol.reply("search_results", message.id, matches=chunk))
-                elif kind == "progress":
-                    self.send(protocol.reply("search_progress", message.id, **value.to_json()))
-                else:
-                    progress, reason = value
-        except LittleWingsError as exc:
-            self.send(exc.to_wire(message.id))
-            return
-        finally:
-            self.searches.pop(key, None)
-
-            def close() -> None:
-                found.close()
-                source.close()
-
-            await self.manager.run(close)
-        if progress is not None:
-            self.send(
-                protocol.reply(
-                    "search_end",
-                    message.id,
-                    reason=reason,
-                    complete=reason == "done",
-                    **progress.to_json(),
-                )
-            )
-
-    async def _on_search_cancel(self, message: protocol.Search) -> None:
-        stop = self.searches.get(message.search)
-        if stop is None:
-            raise InvalidMessage(f"No search {message.search!r} is running on this connection.")
-        stop.set()
-
-    async def _on_context(self, message: protocol.Context) -> None:
-        await self._authorize("read")
-        if self.group is not None:
-            member = next(
-                (m for m in self.group.members.values() if m.name == message.container), None
-            )
-            ref = getattr(member, "ref", None)
-            if ref is None:
-                raise InvalidMessage(
-                    f"'container' must name a container of this group, not {message.container!r}."
-                )
-        else:
-            ref = self._require_container()
-        assert message.cursor is not None
-        engine = self.manager.engine_for(ref)
-        lines, index = await self.manager.run(
-            lines_around, engine, ref, message.cursor, message.before, message.after
-        )
-        self.send(
-            protocol.reply(
-                "context",
-                message.id,
-                cursor=str(message.cursor),
-                index=index,
-                lines=[
-                    {
-                        "cursor": str(line.cursor),
-                        "stream": STREAM_NAMES.get(line.stream, "stdout"),
-                        "line": line.text,
-                    }
-                    for line in lines
-                ],
-            )
-        )
-
-    # -- merged views ------------------------------------------------------------------------
-
-    async def _connect_group(self, message: protocol.Connect, generation: int) -> None:
-        assert message.group is not None
-        self.timestamps = message.timestamps
-        self.live = False
-        self.buffered_merged = []
-        self._buffered_lines = 0
-        self._written_cursors = dict(message.cursors or {})
-        group = self.group = self.manager.join_group(
-            message.group, self, message.follow, message.engine
-        )
-        await self.manager.group_ready(group)
-        if generation != self._connect_generation or self.closed:
-            return
-        members = group.ordered_members()
-        self.send(
-            protocol.reply(
-                "connected",
-                message.id,
-                protocol=protocol.PROTOCOL_VERSION,
-                group=message.group.describe(),
-                engine=group.engine,
-                members=[m.describe() for m in members],
-                status="success",
-                message="Group connected",
-            )
-        )
-        await self._send_group_history(message, members, generation)
-
-    async def _send_group_history(
-        self, message: protocol.Connect, members: list[Member], generation: int
-    ) -> None:
-        resume = message.cursors
-        last: dict[str, Cursor] = {}
-        if resume:
-            last = {m.name: resume[m.name] for m in members if m.name in resume}
-        since = None if message.since is None else f"{message.since:.9f}"
-        count = 0
-        assert self.group is not None
-        merged = self.group.history(members, message.tail, since, resume)
-        ahead = asyncio.ensure_future(self.manager.run(next, merged, None))
-        try:
-            while True:
-                runs = await ahead
-                if runs is None:
-                    break
-                ahead = asyncio.ensure_future(self.manager.run(next, merged, None))
-                if generation != self._connect_generation or self.closed:
-                    return
-                self._send_history_runs(runs)
-                for member, lines in runs:
-                    count += sum(1 for line in lines if not line.partial)
-                    last[member.name] = lines[-1].cursor
-                while self._outbox_bytes > self._outbox_budget // 2:
-                    if self.closed:
-                        return
-                    await asyncio.sleep(0.01)
-        finally:
-            with contextlib.suppress(Exception):
-                await ahead
-            await self.manager.run(merged.close)
-        if generation != self._connect_generation or self.closed:
-            return
+    def end_group_history(self, count: int, last: dict[str, Cursor], members: list[Member]) -> None:
+        """The group's merged history has been sent: say so, then the live runs kept."""
         self.send(
             protocol.reply(
                 "history_end", lines=count, cursors={name: str(c) for name, c in last.items()}
@@ -991,315 +608,5 @@ class ClientSession:
         for batch in buffered:
             self.deliver_merged(batch)
 
-    async def _on_stats(self, message: protocol.Toggle) -> None:
-        await self._authorize("read")
-        container = self._require_container()
-        if message.enabled and not self.stats:
-            self.manager.subscribe_stats(container, self)
-        elif not message.enabled and self.stats:
-            self.manager.unsubscribe_stats(container, self)
-        self.stats = message.enabled
-        self.send(protocol.reply("stats_enabled", message.id, enabled=message.enabled))
 
-    async def _on_power(self, message: protocol.Power) -> None:
-        container = self._require_container()
-        summary = await self.manager.power(self, container, message.action)
-        self.send(
-            protocol.reply(
-                "power",
-                message.id,
-                action=message.action,
-                ok=True,
-                state=summary["state"],
-                container=summary,
-            )
-        )
-
-    async def _on_command(self, message: protocol.Command) -> None:
-        container = self._require_container()
-        via = message.via or (
-            "stdin" if container.open_stdin and self.limits.stdin_enabled else "exec"
-        )
-        manager = self.manager
-        entry = manager.audit_start(self, container, "command", message.text, via)
-        try:
-            await manager.check_write(self, "running commands")
-            self.limits.check_command(message.text)
-            if via == "stdin":
-                await self._send_stdin(message, container)
-                manager.audit_finish(entry, "ok")
-            else:
-                await self._start_exec(message, container, entry)
-        except LittleWingsError as exc:
-            manager.audit_failure(entry, exc)
-            raise
-
-    async def _send_stdin(self, message: protocol.Command, container: ContainerRef) -> None:
-        if not self.limits.stdin_enabled:
-            raise Forbidden("Sending to stdin is disabled on this server (stdin_enabled).")
-        text = message.command or ""
-        self.send(protocol.reply("command_started", message.id, via="stdin", command=text))
-        await self.manager.write_stdin(container, text + "\n")
-        self.send(protocol.reply("command_sent", message.id, via="stdin"))
-
-    def exec_argv(self, message: protocol.Command) -> list[str]:
-        """The argv a command message runs: its ``argv``, or its string with ``exec_shell``."""
-        if message.argv is not None:
-            return list(message.argv)
-        text = message.command or ""
-        argv = [*self.limits.exec_shell, text] if self.limits.exec_shell else shlex.split(text)
-        if not argv or not text.strip():
-            raise InvalidMessage("'command' is empty.")
-        return argv
-
-    async def _start_exec(
-        self, message: protocol.Command, container: ContainerRef, entry: str | None
-    ) -> None:
-        if not self.limits.exec_enabled:
-            raise Forbidden("Running commands with exec is disabled on this server (exec_enabled).")
-        if len(self.execs) >= self.limits.max_concurrent_commands:
-            raise TooManyCommands(
-                f"{len(self.execs)} commands are still running on this connection "
-                f"(at most {self.limits.max_concurrent_commands}); wait for one to finish."
-            )
-        self.manager.reserve_reader()
-        argv = self.exec_argv(message)
-        self._exec_counter += 1
-        key = self._exec_counter
-        run = CommandRun(
-            Exec(self.manager.engine_for(container), container.id, argv),
-            message.id,
-            message.text,
-            entry,
-        )
-        self.execs[key] = run
-        try:
-            await self.manager.run(run.exec.start)
-        except LittleWingsError:
-            self.execs.pop(key, None)
-            raise
-        if self.closed or run.exec.cancelled:
-            run.exec.cancel()  # release() recorded it as cancelled
-            return
-        self.send(protocol.reply("command_started", message.id, via="exec", command=message.text))
-        self.manager.loop.create_task(self._finish_exec(key, run))
-
-    async def _on_command_stop(self, message: protocol.CommandStop) -> None:
-        run = next((r for r in self.execs.values() if str(r.request_id) == message.command), None)
-        if run is None:
-            raise InvalidMessage(f"No command {message.command!r} is running on this connection.")
-        await self.manager.check_write(self, "stopping a command")
-        self.send(protocol.reply("command_stopping", message.id, command=message.command))
-
-        async def stop() -> None:
-            # Its output then ends, and `command_exit` says `stopped` (see _finish_exec).
-            if not await self.manager.run(run.exec.stop):
-                self.send(
-                    Conflict(
-                        f"The command {message.command!r} did not end (the container has no "
-                        "/bin/sh to signal it with, or it ignores every signal)."
-                    ).to_wire(message.id)
-                )
-
-        # (Up to three signals a couple of seconds apart: the socket's next messages go on.)
-        task = self.manager.loop.create_task(stop())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _finish_exec(self, key: int, run: CommandRun) -> None:
-        manager = self.manager
-        loop = manager.loop
-
-        def emit(kind: int, data: str) -> None:
-            frame = protocol.reply(
-                "command_output", run.request_id, stream=STREAM_NAMES[kind], data=data
-            )
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self.send, frame)
-
-        try:
-            await manager.run_reader(run.exec.read, emit)
-            exit_code = await manager.run(run.exec.exit_code)
-        except LittleWingsError as exc:
-            self.execs.pop(key, None)
-            manager.audit_failure(run.audit_entry, exc)
-            self.send(exc.to_wire(run.request_id))
-            return
-        if run.exec.cancelled or self.closed:
-            return  # release() recorded it as cancelled
-        self.execs.pop(key, None)
-        stopped = run.exec.stopped
-        manager.audit_finish(run.audit_entry, "cancelled" if stopped else "ok", exit_code=exit_code)
-        self.send(
-            protocol.reply(
-                "command_exit",
-                run.request_id,
-                exit_code=exit_code,
-                duration_ms=round(run.exec.duration * 1000),
-                **({"stopped": True} if stopped else {}),
-            )
-        )
-
-    # -- interactive shells ---------------------------------------------------------------------
-
-    async def _on_shell_open(self, message: protocol.ShellOpen) -> None:
-        container = self._require_container()
-        manager = self.manager
-        argv = message.command or list(self.limits.shell_command) or None
-        process = ShellProcess(
-            manager.engine_for(container),
-            container.id,
-            argv,
-            message.rows,
-            message.cols,
-            message.user,
-        )
-        detail = " ".join(process.argv) + (f" (user {message.user})" if message.user else "")
-        entry = manager.audit_start(self, container, "shell", detail, None)
-        try:
-            await manager.check_write(self, "opening a shell")
-            if not self.limits.shell_enabled:
-                raise Forbidden("Shells are disabled on this server (shell_enabled).")
-            manager.reserve_reader()
-            try:
-                await manager.run(process.start)
-            except (Conflict, DockerError) as exc:
-                process.close()
-                raise Conflict(
-                    f"Cannot start {process.argv[0]!r} in {container.name!r}: {exc.message}"
-                ) from None
-        except LittleWingsError as exc:
-            manager.audit_failure(entry, exc)
-            raise
-        run = ShellRun(manager, self, process, container, message.id, entry)
-        run.flow_control = message.flow_control
-        self.shells[run.id] = run
-        self.send(run.opened_frame("shell_opened", message.id))
-        manager.loop.create_task(run.pump())
-
-    async def _on_shell_attach(self, message: protocol.ShellMessage) -> None:
-        manager = self.manager
-        run: ShellRun | None = manager.detached_shells.get(message.shell)
-        if run is None or run.owner != self.principal:
-            grace = self.limits.shell_reattach_timeout
-            raise ShellGone(
-                f"The shell {message.shell!r} has ended: it is unknown, or was not taken back "
-                f"within {grace:g} s of its connection closing (shell_reattach_timeout)."
-            )
-        await manager.check_write(self, "reattaching a shell")
-        if manager.detached_shells.get(message.shell) is not run:
-            raise ShellGone(f"The shell {message.shell!r} was taken back by another connection.")
-        self.send(run.opened_frame("shell_attached", message.id))
-        run.attach(self, message.flow_control)
-        if run.ended:
-            return
-        rows = message.rows or run.process.rows
-        cols = message.cols or run.process.cols
-        # The new terminal starts blank: what it got replayed is the tail of the output, not
-        # the screen a full-screen program (vi, top, less) drew. A size change makes such a
-        # program draw its whole screen again (SIGWINCH), so the size changes even when it is
-        # the same: one column narrower for a moment.
-        if cols > 1 and (rows, cols) == (run.process.rows, run.process.cols):
-            await manager.run(run.process.resize, rows, cols - 1)
-        await manager.run(run.process.resize, rows, cols)
-
-    def _require_shell(self, message: protocol.ShellMessage) -> ShellRun:
-        run = self.shells.get(message.shell)
-        if run is None:
-            raise NotConnected(f"No open shell {message.shell!r} on this connection.")
-        return run
-
-    async def _on_shell_input(self, message: protocol.ShellMessage) -> None:
-        run = self._require_shell(message)
-        run.record_input(message.data)
-        await self.manager.run(run.write, message.data)
-
-    async def _on_shell_ack(self, message: protocol.ShellMessage) -> None:
-        self._require_shell(message).acknowledge(message.chars)
-
-    async def _on_shell_resize(self, message: protocol.ShellMessage) -> None:
-        run = self._require_shell(message)
-        await self.manager.run(run.process.resize, message.rows, message.cols)
-        self.send(
-            protocol.reply(
-                "shell_resized",
-                message.id,
-                shell=message.shell,
-                rows=message.rows,
-                cols=message.cols,
-            )
-        )
-
-    async def _on_shell_close(self, message: protocol.ShellMessage) -> None:
-        self._require_shell(message).close()
-
-
-def lines_around(
-    engine: Any, ref: ContainerRef, cursor: Cursor, before: int, after: int
-) -> tuple[list[LogLine], int]:
-    """The ``before`` lines up to a line (it included) and the ``after`` lines after it, of one
-    container; and where the line is in them (-1 when it is not in the log any more)."""
-    at = cursor.time
-    # One microsecond later, so that `until` takes the line itself in.
-    until = at.plus(1000).docker
-    # Docker applies `tail` before `until` (the last lines of the whole log): the lines before
-    # a time are read from a window before it, widened until it holds enough of them.
-    head: list[LogLine] = []
-    for window in (1, 10, 60, 600, 3600, None):
-        since = None if window is None else DockerTime(max(at.ns - window * 1_000_000_000, 0))
-        head = [
-            line
-            for line in engine.read_logs(
-                ref.id,
-                ref.tty,
-                since=None if since is None else since.docker,
-                until=until,
-            )
-            if line.cursor <= cursor
-        ]
-        if len(head) > before or (since is not None and since.ns == 0):
-            break
-    head = head[-(before + 1) :]
-    index = next((i for i, line in enumerate(head) if line.cursor == cursor), -1)
-    rest: list[LogLine] = []
-    if after:
-        batches = engine.iter_logs(ref.id, ref.tty, since=at.docker)
-        try:
-            for batch in batches:
-                rest.extend(line for line in batch if line.cursor > cursor)
-                if len(rest) >= after:
-                    break
-        finally:
-            batches.close()
-    return head + rest[:after], index
-
-
-# Every message a client may send (protocol.py parses each) and the session method that acts
-# on it: one place to find the handler of a frame.
-HANDLERS: dict[str, Callable[[ClientSession, Any], Awaitable[None]]] = {
-    "heartbeat": ClientSession._on_heartbeat,
-    "list": ClientSession._on_list,
-    "services": ClientSession._on_services,
-    "images": ClientSession._on_images,
-    "create": ClientSession._on_create,
-    "remove": ClientSession._on_remove,
-    "events": ClientSession._on_events,
-    "disconnect": ClientSession._on_disconnect,
-    "connect": ClientSession._on_connect,
-    "alerts": ClientSession._on_alerts,
-    "search": ClientSession._on_search,
-    "search_cancel": ClientSession._on_search_cancel,
-    "context": ClientSession._on_context,
-    "stats": ClientSession._on_stats,
-    "power": ClientSession._on_power,
-    "command": ClientSession._on_command,
-    "command_stop": ClientSession._on_command_stop,
-    "shell_open": ClientSession._on_shell_open,
-    "shell_attach": ClientSession._on_shell_attach,
-    "shell_input": ClientSession._on_shell_input,
-    "shell_ack": ClientSession._on_shell_ack,
-    "shell_resize": ClientSession._on_shell_resize,
-    "shell_close": ClientSession._on_shell_close,
-}
-
-__all__ = ["HANDLERS", "ClientSession", "CommandRun"]
+__all__ = ["ClientSession", "CommandRun"]
