@@ -25,10 +25,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable
 
 from ..docker.engine import DockerEngine
-from ..docker.engines import EngineSpec, engine_specs
+from ..docker.engines import engine_specs
 from ..docker.models import Visibility
 from ..docker.spec import check_policy, parse_spec
-from ..errors import EngineNotFound, Forbidden, LittleWingsError
+from ..errors import Forbidden, LittleWingsError
+from ..session.engines import EngineRegistry
 from ..session.limits import Limits
 from ..session.manager import CREATED_BY_LABEL
 from ..streams.stdin import StdinWriters
@@ -91,26 +92,23 @@ class Client:
             # come too, as in the server.
             use_docker_contexts = not base_url and not engines
         visibility = Visibility(list(visible_names or []), list(visible_labels or []))
-        self._engines: dict[str, DockerEngine] = {}
-        self._specs: dict[str, EngineSpec] = {}
         if engine is None:
-            for spec in engine_specs(engines or {}, use_docker_contexts, base_url or ""):
-                self._specs[spec.name] = spec
-                self._engines[spec.name] = DockerEngine.from_spec(
-                    spec, timeout=timeout, visibility=visibility, settings_hint=_SETTINGS_HINT
-                )
-            engine = next(iter(self._engines.values()))
+            self.registry = EngineRegistry.from_specs(
+                engine_specs(engines or {}, use_docker_contexts, base_url or ""),
+                timeout=timeout,
+                visibility=visibility,
+                settings_hint=_SETTINGS_HINT,
+            )
         else:
-            self._engines[engine.name] = engine
-        self.engine = engine
+            self.registry = EngineRegistry([(engine, None)])
+        self.engine = self.registry.default
         self.read_only = read_only
         self.limits = limits or Limits(idle_timeout=VIEW_IDLE_TIMEOUT)
         if read_only:
             self.limits.read_only = True
         self._runtime: KernelRuntime | None = None
         self._runtime_users = 0
-        self.stdin = StdinWriters(engine)
-        self._stdin: dict[str, StdinWriters] = {engine.name: self.stdin}
+        self.stdin = self.registry.stdin()
         self._lock = threading.Lock()
         self._follows: weakref.WeakSet[LogFollow] = weakref.WeakSet()
 
@@ -122,22 +120,11 @@ class Client:
 
     def engine_named(self, name: str | None = None) -> DockerEngine:
         """The engine called ``name`` (the default one for None)."""
-        if not name:
-            return self.engine
-        engine = self._engines.get(name)
-        if engine is None:
-            raise EngineNotFound(
-                f"No Docker engine {name!r}; the engines are: {', '.join(self._engines)}."
-            )
-        return engine
+        return self.registry.engine(name)
 
     def stdin_for(self, name: str) -> StdinWriters:
         """The stdin attachments of the engine called ``name``."""
-        with self._lock:
-            writers = self._stdin.get(name)
-            if writers is None:
-                writers = self._stdin[name] = StdinWriters(self.engine_named(name))
-            return writers
+        return self.registry.stdin(name)
 
     def engines(self, timeout: float = 10) -> list[dict[str, Any]]:
         """Every engine, the default first: ``name``, ``url`` (no password), ``source``,
@@ -146,10 +133,7 @@ class Client:
         hold up the others)."""
 
         def ask(engine: DockerEngine) -> dict[str, Any]:
-            spec = self._specs.get(engine.name)
-            state: dict[str, Any] = (
-                spec.describe() if spec else {"name": engine.name, "url": engine.base_url}
-            )
+            state = self.registry.describe(engine.name)
             try:
                 version = engine.version()
                 listed = engine.list_containers()
@@ -164,7 +148,7 @@ class Client:
                 "running": running,
             }
 
-        engines = list(self._engines.values())
+        engines = list(self.registry)
         with ThreadPoolExecutor(len(engines), thread_name_prefix="littlewings-engines") as pool:
             futures = [pool.submit(ask, engine) for engine in engines]
             answers = []
@@ -211,9 +195,9 @@ class Client:
 
     def _list(self, all: bool, engine: str | None) -> list[dict[str, Any]]:
         """Summaries of one engine, or of every engine that answers (a warning for the others)."""
-        if engine is not None or len(self._engines) == 1:
+        if engine is not None or len(self.registry) == 1:
             return list(self.engine_named(engine).list_containers(all=all))
-        engines = list(self._engines.values())
+        engines = list(self.registry)
         summaries: list[dict[str, Any]] = []
         with ThreadPoolExecutor(len(engines), thread_name_prefix="littlewings-engines") as pool:
             futures = [pool.submit(e.list_containers, all) for e in engines]
@@ -283,14 +267,7 @@ class Client:
         """The session core of this client's widgets, started by the first widget."""
         with self._lock:
             if self._runtime is None or not self._runtime.alive:
-                others = [
-                    (e, self._specs.get(e.name))
-                    for e in self._engines.values()
-                    if e is not self.engine
-                ]
-                self._runtime = KernelRuntime(
-                    self.engine, self.limits, stdin=self.stdin, engines=others
-                )
+                self._runtime = KernelRuntime(self.registry, self.limits)
                 self._runtime_users = 0
             self._runtime_users += 1
             return self._runtime
@@ -314,10 +291,7 @@ class Client:
             runtime, self._runtime = self._runtime, None
         if runtime is not None:
             runtime.close()
-        for writers in self._stdin.values():
-            writers.close()
-        for engine in self._engines.values():
-            engine.reset()
+        self.registry.close()
 
     def __enter__(self) -> Client:
         return self

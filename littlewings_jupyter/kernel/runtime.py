@@ -17,10 +17,9 @@ from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import Any, Callable, TypeVar
 
-from ..docker.engine import DockerEngine
+from ..session.engines import EngineRegistry
 from ..session.limits import Limits
 from ..session.manager import SessionManager
-from ..streams.stdin import StdinWriters
 
 T = TypeVar("T")
 
@@ -30,17 +29,11 @@ THREAD_NAME = "littlewings-kernel"
 class KernelRuntime:
     """A :class:`SessionManager` on a private event loop thread (one per client with widgets)."""
 
-    def __init__(
-        self,
-        engine: DockerEngine,
-        limits: Limits,
-        stdin: StdinWriters | None = None,
-        max_workers: int = 8,
-        engines: list[tuple[DockerEngine, Any]] | None = None,
-    ) -> None:
+    def __init__(self, engines: EngineRegistry, limits: Limits, max_workers: int = 8) -> None:
         self.loop = asyncio.new_event_loop()
+        # The Client's engines (its calls and its widgets share connections and stdin).
         self.manager = SessionManager(
-            engine, limits, max_workers=max_workers, loop=self.loop, stdin=stdin, engines=engines
+            engines, limits, max_workers=max_workers, loop=self.loop, owns_engines=False
         )
         self.cell_running = False
         self._unregister: Callable[[], None] | None = None

@@ -9,11 +9,11 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Float, Int, List, Type, Unicode
 
-from ..docker.engine import DockerEngine
 from ..docker.engines import engine_specs
 from ..docker.models import Visibility
 from ..session.archive import Archive
 from ..session.audit import AuditLog
+from ..session.engines import EngineRegistry
 from ..session.limits import Limits
 from ..session.manager import SessionManager
 from .handlers import ContainerWebSocket
@@ -111,27 +111,18 @@ class LittleWings(ExtensionApp, Limits):
         """Build the engine and session manager; no Docker call happens here."""
         visibility = Visibility(list(self.visible_names), list(self.visible_labels))
         specs = engine_specs(dict(self.engines), self.use_docker_contexts, self.docker_url)
-        engines = [
-            (
-                DockerEngine.from_spec(
-                    spec,
-                    timeout=self.docker_timeout,
-                    visibility=visibility,
-                    max_line_bytes=self.max_line_bytes,
-                ),
-                spec,
-            )
-            for spec in specs
-        ]
+        engines = EngineRegistry.from_specs(
+            specs,
+            timeout=self.docker_timeout,
+            visibility=visibility,
+            max_line_bytes=self.max_line_bytes,
+        )
         for spec in specs:
             if spec.problem:
                 self.log.error("LittleWings: engine %r: %s", spec.name, spec.problem)
             else:
                 self.log.info("LittleWings: engine %r at %s", spec.name, spec.display_url)
-        (engine, spec), others = engines[0], engines[1:]
-        self.manager = self.manager_class(
-            engine, self.limits(), max_workers=self.worker_threads, engines=others, spec=spec
-        )
+        self.manager = self.manager_class(engines, self.limits(), max_workers=self.worker_threads)
         if self.audit_enabled:
             data_dir = self.serverapp.data_dir if self.serverapp else self.data_dir
             path = self.audit_path or os.path.join(data_dir, "littlewings", "audit.sqlite")

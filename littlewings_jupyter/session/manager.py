@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Generic, TypeVar
 
 from ..docker.engine import DockerEngine
-from ..docker.engines import redact_url
 from ..docker.files import ContainerFiles
 from ..docker.lines import LogLine
 from ..docker.models import ContainerRef, Visibility, summarize_inspected
@@ -40,6 +39,7 @@ from ..streams.stdin import StdinWriters
 from . import protocol
 from .archive import MAX_BACKLOG, Archive, ArchiveTap, wants_archive
 from .audit import AuditLog
+from .engines import EngineRegistry
 from .frames import LogBatch
 from .groups import LogGroup, ServiceGroup
 from .handlers import HANDLERS
@@ -136,25 +136,23 @@ def visible_labels(visibility: Visibility, spec: ContainerSpec) -> dict[str, str
 
 
 class EngineSlot:
-    """One Docker engine of a manager: its client, and the streams read from it.
+    """One Docker engine of a manager: the streams read from it, and its state.
 
     Containers are known by id within their engine; a :class:`ContainerRef` names its engine
-    (``ref.engine``), and the manager finds the slot from it.
+    (``ref.engine``), and the manager finds the slot from it. The engine itself, what
+    configured it and its stdin attachments come from the :class:`EngineRegistry`.
     """
 
-    def __init__(
-        self, engine: DockerEngine, stdin: StdinWriters | None = None, spec: Any = None
-    ) -> None:
-        self.name = engine.name
-        self.engine = engine
-        self.spec = spec  # the EngineSpec it was made from (url to show, source), if any
+    def __init__(self, registry: EngineRegistry, name: str) -> None:
+        self.name = name
+        self.engine = registry.engine(name)
+        self.registry = registry
+        self.spec = registry.spec(name)  # the EngineSpec it was made from, if any
         self.logs: SharedStreams[LogFollower] = SharedStreams()
         self.stats: SharedStreams[StatsFollower] = SharedStreams()
         self.throttles: dict[str, OutputThrottle] = {}
-        # A kernel shares its client's stdin attachments (they must outlive the widgets).
-        self.stdin = stdin or StdinWriters(engine)
-        self.owns_stdin = stdin is None
-        self.files = ContainerFiles(engine)
+        self.stdin = registry.stdin(name)
+        self.files = ContainerFiles(self.engine)
         self.event_watcher: EventWatcher | None = None
         self.available: bool | None = None
         self.reason: str | None = None  # why it did not answer, last time
@@ -167,35 +165,32 @@ class EngineSlot:
 
     def describe(self) -> dict[str, Any]:
         """The engine as the browser may see it (no credentials)."""
-        if self.spec is not None:
-            return dict(self.spec.describe())
-        url = redact_url(self.engine.base_url) if self.engine.base_url else "(environment)"
-        return {"name": self.name, "url": url, "source": "environment", "tls": False}
+        return self.registry.describe(self.name)
 
 
 class SessionManager:
     """Owns every Docker stream of the server and shares them between client sessions.
 
-    ``engine`` is the default engine; ``engines`` more of them (each its own
-    :class:`EngineSlot`, by the engine's name).
+    ``engines`` are the engines it reads (the default one first); each gets an
+    :class:`EngineSlot` for its streams, by the engine's name.
     """
 
     def __init__(
         self,
-        engine: DockerEngine,
+        engines: EngineRegistry,
         limits: Limits | None = None,
         max_workers: int = 16,
         loop: asyncio.AbstractEventLoop | None = None,
-        stdin: StdinWriters | None = None,
-        engines: list[tuple[DockerEngine, Any]] | None = None,
-        spec: Any = None,
+        owns_engines: bool = True,
     ) -> None:
-        self.engine = engine
-        self.slots: dict[str, EngineSlot] = {engine.name: EngineSlot(engine, stdin, spec)}
-        for other, other_spec in engines or []:
-            if other.name not in self.slots:
-                self.slots[other.name] = EngineSlot(other, None, other_spec)
-        self.default_slot = self.slots[engine.name]
+        self.registry = engines
+        # A kernel's runtime shares its Client's registry: the Client closes it, not us.
+        self.owns_engines = owns_engines
+        self.engine = engines.default
+        self.slots: dict[str, EngineSlot] = {
+            name: EngineSlot(engines, name) for name in engines.names
+        }
+        self.default_slot = self.slots[self.engine.name]
         self.limits = limits or Limits()
         # Quick Docker calls, and apart from them the readers of command output, which may
         # take as long as a command runs: both bounded, so neither starves the other.
@@ -1009,8 +1004,6 @@ class SessionManager:
             if slot.event_watcher is not None:
                 slot.event_watcher.stop()
                 streams.append(slot.event_watcher)
-            if slot.owns_stdin:
-                slot.stdin.close()
 
         def join_all() -> None:
             for stream in streams:
@@ -1026,8 +1019,11 @@ class SessionManager:
             await asyncio.wait(tasks, timeout=5)
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.readers.shutdown(wait=False, cancel_futures=True)
-        for slot in self.slots.values():
-            slot.engine.reset()
+        if self.owns_engines:
+            self.registry.close()  # stdin attachments, Docker connections
+        else:
+            for slot in self.slots.values():
+                slot.engine.reset()
         if self.audit is not None:
             self.audit.close()
         if self.archive is not None:

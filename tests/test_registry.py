@@ -1,0 +1,88 @@
+"""One engine registry for the server and the kernel: names, the default, what the browser may
+see, and a Client whose widgets' manager shares its engines and stdin attachments.
+
+No Docker is contacted: engines connect on first use.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from littlewings_jupyter.docker.engine import DockerEngine
+from littlewings_jupyter.docker.engines import engine_specs
+from littlewings_jupyter.errors import EngineNotFound
+from littlewings_jupyter.kernel.client import Client
+from littlewings_jupyter.session.engines import EngineRegistry
+from littlewings_jupyter.session.manager import SessionManager
+
+ENGINES = {
+    "first": "unix:///nonexistent/first.sock",
+    "second": "tcp://lw:secret@10.9.9.9:2376",
+}
+
+
+def registry() -> EngineRegistry:
+    return EngineRegistry.from_specs(engine_specs(ENGINES, False, ""))
+
+
+def test_engines_by_name_the_first_the_default():
+    engines = registry()
+    assert engines.names == ["first", "second"]
+    assert engines.default is engines.engine(None) is engines.engine("") is engines.engine("first")
+    assert [e.name for e in engines] == ["first", "second"]
+    with pytest.raises(EngineNotFound) as caught:
+        engines.engine("third")
+    assert caught.value.message == (
+        "No Docker engine 'third' here; the engines are: first, second."
+    )
+
+
+def test_what_the_browser_sees_of_an_engine_has_no_password():
+    engines = registry()
+    assert engines.describe("second") == {
+        "name": "second",
+        "url": "tcp://lw@10.9.9.9:2376",
+        "source": "config",
+        "tls": False,
+    }
+    given = EngineRegistry([(DockerEngine(base_url=None, name="local"), None)])
+    assert given.describe("local")["source"] == "environment"
+    assert given.spec("local") is None
+
+
+def test_stdin_attachments_are_one_per_engine_and_kept():
+    engines = registry()
+    assert engines.stdin("second") is engines.stdin("second")
+    assert engines.stdin() is engines.stdin("first") is not engines.stdin("second")
+    assert engines.stdin("second").engine is engines.engine("second")
+
+
+def test_a_manager_has_a_slot_per_engine_of_its_registry():
+    engines = registry()
+    manager = SessionManager(engines)
+    assert list(manager.slots) == ["first", "second"]
+    assert manager.slot("second").engine is engines.engine("second")
+    assert manager.slot("second").stdin is engines.stdin("second")
+    assert manager.slot("second").describe()["url"] == "tcp://lw@10.9.9.9:2376"
+    with pytest.raises(EngineNotFound):
+        manager.slot("third")
+
+
+def test_a_clients_widgets_share_its_engines_and_stdin():
+    """The manager a Client's widgets run on reads the Client's own registry: the same Docker
+    connections, and the same stdin attachment for every engine (typing into a container
+    from a cell and from a widget goes through one attachment, not two)."""
+    client = Client(engines=ENGINES, use_docker_contexts=False)
+    try:
+        runtime = client.acquire_runtime()
+        try:
+            manager = runtime.manager
+            assert manager.registry is client.registry
+            assert manager.owns_engines is False
+            for name in ("first", "second"):
+                assert manager.slot(name).engine is client.engine_named(name)
+                assert manager.slot(name).stdin is client.stdin_for(name)
+        finally:
+            client.release_runtime(runtime)
+    finally:
+        client.close()
