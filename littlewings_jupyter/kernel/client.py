@@ -29,9 +29,9 @@ from ..docker.engines import engine_specs
 from ..docker.models import Visibility
 from ..docker.spec import check_policy, parse_spec
 from ..errors import Forbidden, LittleWingsError
+from ..session.actions import CREATED_BY_LABEL
 from ..session.engines import EngineRegistry
 from ..session.limits import Limits
-from ..session.manager import CREATED_BY_LABEL
 from ..streams.stdin import StdinWriters
 from .alerts import AlertSubscription, rule
 from .container import Container, ContainerList, ExecResult, Files, LogFollow, Shell

@@ -135,7 +135,7 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
         A request with a token and no login cookie gets a new anonymous user name each time from
         Jupyter's identity provider: keyed by name, a script could skip the limit.
         """
-        return self.manager.rate_for_user(self.principal)
+        return self.manager.actions.rate_for_user(self.principal)
 
     def json_body(self) -> Any:
         """The request's JSON body (``{}`` when empty)."""
@@ -237,7 +237,7 @@ class ContainersHandler(LittleWingsAPIHandler):
         201 and its summary. Checked, refused and audited in ``SessionManager.create``."""
         if not await self.is_authorized("read"):
             raise web.HTTPError(403)
-        summary = await self.manager.create(
+        summary = await self.manager.actions.create(
             self, self.json_body(), via="rest", engine=self.engine_name
         )
         self.set_status(201)
@@ -261,7 +261,7 @@ class ContainerHandler(LittleWingsAPIHandler):
         if not await self.is_authorized("read"):
             raise web.HTTPError(403)
         container = await self.container(ref)
-        removed = await self.manager.remove(
+        removed = await self.manager.actions.remove(
             self,
             container,
             force=self.get_flag("force"),
@@ -615,7 +615,7 @@ class PowerHandler(LittleWingsAPIHandler):
         if action not in POWER_ACTIONS:
             raise InvalidMessage(f"'action' must be one of {', '.join(POWER_ACTIONS)}.")
         container = await self.container(ref)
-        summary = await self.manager.power(self, container, action, via="rest")
+        summary = await self.manager.actions.power(self, container, action, via="rest")
         self.finish({"ok": True, "action": action, "state": summary["state"], "container": summary})
 
 
@@ -677,7 +677,7 @@ class FilesHandler(LittleWingsAPIHandler):
         if not isinstance(body, dict):
             raise InvalidMessage("The body is a JSON object.")
         if body.get("type") == "directory":
-            entry = await manager.change_file(
+            entry = await manager.actions.change_file(
                 self, container, "mkdir", path, "rest", manager.slot_of(container).files.mkdir, path
             )
             self.set_status(201)
@@ -694,7 +694,7 @@ class FilesHandler(LittleWingsAPIHandler):
         expected = body.get("last_modified")
         if expected is not None and not isinstance(expected, str):
             raise InvalidMessage("'last_modified' is the time the file was read (ISO 8601).")
-        entry = await manager.change_file(
+        entry = await manager.actions.change_file(
             self,
             container,
             "file_write",
@@ -717,7 +717,7 @@ class FilesHandler(LittleWingsAPIHandler):
         new_path = body.get("path") if isinstance(body, dict) else None
         if not isinstance(new_path, str):
             raise InvalidMessage("'path' is the new path.")
-        entry = await manager.change_file(
+        entry = await manager.actions.change_file(
             self,
             container,
             "file_rename",
@@ -734,7 +734,7 @@ class FilesHandler(LittleWingsAPIHandler):
         """Delete a file or a directory (with what it holds)."""
         manager = self.manager
         container, path = await self._target(ref)
-        await manager.change_file(
+        await manager.actions.change_file(
             self,
             container,
             "file_delete",

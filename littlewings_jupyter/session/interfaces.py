@@ -113,6 +113,49 @@ class EngineSlotLike(Protocol):
         """Its shared log followers."""
 
 
+class ActionsLike(Protocol):
+    """The changes users ask for, checked and audited (:class:`~.actions.Actions`)."""
+
+    async def check_write(self, actor: Actor, what: str) -> None:
+        """Refuse a change that the settings or the Authorizer do not allow."""
+
+    def audit_start(
+        self, actor: Actor, container: ContainerRef, action: str, detail: str, via: str | None
+    ) -> str | None:
+        """Record that a change begins; its audit entry."""
+
+    def audit_record(
+        self, user: str, container: ContainerRef, action: str, detail: str, via: str | None
+    ) -> None:
+        """Record something done (a shell's input)."""
+
+    def audit_finish(self, entry: str | None, result: str, **details: Any) -> None:
+        """Record how a change ended."""
+
+    def audit_failure(self, entry: str | None, exc: LittleWingsError) -> None:
+        """Record that a change failed."""
+
+    async def power(
+        self, actor: Actor, container: ContainerRef, action: str, via: str | None = None
+    ) -> dict[str, Any]:
+        """Start, stop, restart… a container; its new summary."""
+
+    async def create(
+        self, actor: Actor, data: Any, via: str | None = None, engine: str = ""
+    ) -> dict[str, Any]:
+        """Create a container; its summary."""
+
+    async def remove(
+        self,
+        actor: Actor,
+        container: ContainerRef,
+        force: bool = False,
+        volumes: bool = False,
+        via: str | None = None,
+    ) -> dict[str, Any]:
+        """Remove a container."""
+
+
 class SessionManagerLike(Protocol):
     """The session manager as its sessions, groups, shells and alerts use it
     (:class:`~.manager.SessionManager`)."""
@@ -204,44 +247,9 @@ class SessionManagerLike(Protocol):
     async def write_stdin(self, ref: ContainerRef, text: str) -> None:
         """Type on a container's stdin."""
 
-    async def check_write(self, actor: Actor, what: str) -> None:
-        """Refuse a change that the settings or the Authorizer do not allow."""
-
-    def audit_start(
-        self, actor: Actor, container: ContainerRef, action: str, detail: str, via: str | None
-    ) -> str | None:
-        """Record that a change begins; its audit entry."""
-
-    def audit_record(
-        self, user: str, container: ContainerRef, action: str, detail: str, via: str | None
-    ) -> None:
-        """Record something done (a shell's input)."""
-
-    def audit_finish(self, entry: str | None, result: str, **details: Any) -> None:
-        """Record how a change ended."""
-
-    def audit_failure(self, entry: str | None, exc: LittleWingsError) -> None:
-        """Record that a change failed."""
-
-    async def power(
-        self, actor: Actor, container: ContainerRef, action: str, via: str | None = None
-    ) -> dict[str, Any]:
-        """Start, stop, restart… a container; its new summary."""
-
-    async def create(
-        self, actor: Actor, data: Any, via: str | None = None, engine: str = ""
-    ) -> dict[str, Any]:
-        """Create a container; its summary."""
-
-    async def remove(
-        self,
-        actor: Actor,
-        container: ContainerRef,
-        force: bool = False,
-        volumes: bool = False,
-        via: str | None = None,
-    ) -> dict[str, Any]:
-        """Remove a container."""
+    @property
+    def actions(self) -> ActionsLike:
+        """Every change users ask for: checked and audited (:class:`~.actions.Actions`)."""
 
 
 class ClientSessionLike(Protocol):

@@ -231,7 +231,7 @@ class ClientSession:
             run.exec.cancel()
             with contextlib.suppress(RuntimeError):  # (the pool is gone at shutdown)
                 self.manager.executor.submit(run.exec.stop)
-            self.manager.audit_finish(run.audit_entry, "cancelled")
+            self.manager.actions.audit_finish(run.audit_entry, "cancelled")
         grace = self.limits.shell_reattach_timeout
         for shell in list(self.shells.values()):
             if grace > 0 and not self.manager.closing and not shell.closed_by_client:

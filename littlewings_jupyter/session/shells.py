@@ -232,7 +232,7 @@ class ShellRun:
         self.ended = True
         self._audit_typed(flush=True)
         # The entry's start and finish times give the shell's duration.
-        manager.audit_finish(self.audit_entry, "ok", exit_code=exit_code)
+        manager.actions.audit_finish(self.audit_entry, "ok", exit_code=exit_code)
         self.exit_frame = protocol.reply(
             "shell_exit",
             shell=self.id,
@@ -270,7 +270,7 @@ class ShellRun:
             lines.append(rest)
             self._typed = []
         for line in lines:
-            self.manager.audit_record(
+            self.manager.actions.audit_record(
                 self.user,
                 self.container,
                 "shell_input",

@@ -37,17 +37,17 @@ async def on_command(session: ClientSession, message: protocol.Command) -> None:
     limits = session.limits
     via = message.via or ("stdin" if container.open_stdin and limits.stdin_enabled else "exec")
     manager = session.manager
-    entry = manager.audit_start(session, container, "command", message.text, via)
+    entry = manager.actions.audit_start(session, container, "command", message.text, via)
     try:
-        await manager.check_write(session, "running commands")
+        await manager.actions.check_write(session, "running commands")
         limits.check_command(message.text)
         if via == "stdin":
             await _send_stdin(session, message, container)
-            manager.audit_finish(entry, "ok")
+            manager.actions.audit_finish(entry, "ok")
         else:
             await _start_exec(session, message, container, entry)
     except LittleWingsError as exc:
-        manager.audit_failure(entry, exc)
+        manager.actions.audit_failure(entry, exc)
         raise
 
 
@@ -115,14 +115,16 @@ async def _finish_exec(session: ClientSession, key: int, run: CommandRun) -> Non
         exit_code = await manager.run(run.exec.exit_code)
     except LittleWingsError as exc:
         session.execs.pop(key, None)
-        manager.audit_failure(run.audit_entry, exc)
+        manager.actions.audit_failure(run.audit_entry, exc)
         session.send(exc.to_wire(run.request_id))
         return
     if run.exec.cancelled or session.closed:
         return  # release() recorded it as cancelled
     session.execs.pop(key, None)
     stopped = run.exec.stopped
-    manager.audit_finish(run.audit_entry, "cancelled" if stopped else "ok", exit_code=exit_code)
+    manager.actions.audit_finish(
+        run.audit_entry, "cancelled" if stopped else "ok", exit_code=exit_code
+    )
     session.send(
         protocol.reply(
             "command_exit",
@@ -139,7 +141,7 @@ async def on_command_stop(session: ClientSession, message: protocol.CommandStop)
     if run is None:
         raise InvalidMessage(f"No command {message.command!r} is running on this connection.")
     manager = session.manager
-    await manager.check_write(session, "stopping a command")
+    await manager.actions.check_write(session, "stopping a command")
     session.send(protocol.reply("command_stopping", message.id, command=message.command))
 
     async def stop() -> None:

@@ -49,7 +49,9 @@ async def on_images(session: ClientSession, message: protocol.Message) -> None:
 
 async def on_create(session: ClientSession, message: protocol.Create) -> None:
     await session.authorize("read")
-    summary = await session.manager.create(session, message.spec, via="ws", engine=message.engine)
+    summary = await session.manager.actions.create(
+        session, message.spec, via="ws", engine=message.engine
+    )
     session.send(protocol.reply("created", message.id, container=summary))
 
 
@@ -57,7 +59,7 @@ async def on_remove(session: ClientSession, message: protocol.Remove) -> None:
     await session.authorize("read")
     manager = session.manager
     ref = await manager.resolve(message.engine, message.server_id)
-    removed = await manager.remove(
+    removed = await manager.actions.remove(
         session, ref, force=message.force, volumes=message.volumes, via="ws"
     )
     session.send(
@@ -88,7 +90,7 @@ async def on_stats(session: ClientSession, message: protocol.Toggle) -> None:
 
 async def on_power(session: ClientSession, message: protocol.Power) -> None:
     container = session.require_container()
-    summary = await session.manager.power(session, container, message.action)
+    summary = await session.manager.actions.power(session, container, message.action)
     session.send(
         protocol.reply(
             "power",

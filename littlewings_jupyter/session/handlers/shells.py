@@ -29,9 +29,9 @@ async def on_shell_open(session: ClientSession, message: protocol.ShellOpen) -> 
         message.user,
     )
     detail = " ".join(process.argv) + (f" (user {message.user})" if message.user else "")
-    entry = manager.audit_start(session, container, "shell", detail, None)
+    entry = manager.actions.audit_start(session, container, "shell", detail, None)
     try:
-        await manager.check_write(session, "opening a shell")
+        await manager.actions.check_write(session, "opening a shell")
         if not limits.shell_enabled:
             raise Forbidden("Shells are disabled on this server (shell_enabled).")
         manager.reserve_reader()
@@ -43,7 +43,7 @@ async def on_shell_open(session: ClientSession, message: protocol.ShellOpen) -> 
                 f"Cannot start {process.argv[0]!r} in {container.name!r}: {exc.message}"
             ) from None
     except LittleWingsError as exc:
-        manager.audit_failure(entry, exc)
+        manager.actions.audit_failure(entry, exc)
         raise
     run = ShellRun(manager, session, process, container, message.id, entry)
     run.flow_control = message.flow_control
@@ -61,7 +61,7 @@ async def on_shell_attach(session: ClientSession, message: protocol.ShellMessage
             f"The shell {message.shell!r} has ended: it is unknown, or was not taken back "
             f"within {grace:g} s of its connection closing (shell_reattach_timeout)."
         )
-    await manager.check_write(session, "reattaching a shell")
+    await manager.actions.check_write(session, "reattaching a shell")
     if manager.detached_shells.get(message.shell) is not run:
         raise ShellGone(f"The shell {message.shell!r} was taken back by another connection.")
     session.send(run.opened_frame("shell_attached", message.id))
