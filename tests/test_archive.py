@@ -182,11 +182,11 @@ class TestBehind:
         self, jp_fetch, make_container, monkeypatch, tmp_path
     ):
         from littlewings_jupyter.session import archive as archive_module
-        from littlewings_jupyter.session import manager as manager_module
+        from littlewings_jupyter.session import archiving as archiving_module
 
         # A tiny backlog: the flood goes past it at once, and the lines come back from Docker.
         monkeypatch.setattr(archive_module, "MAX_BACKLOG", 2000)
-        monkeypatch.setattr(manager_module, "MAX_BACKLOG", 2000)
+        monkeypatch.setattr(archiving_module, "MAX_BACKLOG", 2000)
         box = make_container("sleep 1; seq 1 200000; sleep 3600")
 
         async def complete() -> bool:

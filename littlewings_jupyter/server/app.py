@@ -12,6 +12,7 @@ from traitlets import Bool, Dict, Float, Int, List, Type, Unicode
 from ..docker.engines import engine_specs
 from ..docker.models import Visibility
 from ..session.archive import Archive
+from ..session.archiving import Archiver
 from ..session.audit import AuditLog
 from ..session.engines import EngineRegistry
 from ..session.limits import Limits
@@ -131,9 +132,9 @@ class LittleWings(ExtensionApp, Limits):
         data_dir = self.serverapp.data_dir if self.serverapp else self.data_dir
         path = self.archive_path or os.path.join(data_dir, "littlewings", "archive.sqlite")
         limits = (self.archive_max_bytes, self.archive_max_age_days)
-        self.manager.archive_factory = functools.partial(Archive, path, *limits)
-        self.manager.archive_everything = self.archive
-        self.manager.archive_path = path
+        self.manager.archiver = Archiver(
+            self.manager, functools.partial(Archive, path, *limits), path, self.archive
+        )
         self.settings["littlewings_manager"] = self.manager
         self.settings["littlewings_archive_path"] = path
 

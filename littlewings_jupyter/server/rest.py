@@ -523,7 +523,8 @@ class ArchiveHandler(LittleWingsAPIHandler):
     """``GET api/littlewings/archive``: the archived containers, removed ones included."""
 
     def the_archive(self) -> Archive:
-        archive = self.manager.archive_for_reading()
+        archiver = self.manager.archiver
+        archive = archiver.for_reading() if archiver is not None else None
         if archive is None:
             raise ArchiveOff(
                 "Nothing is archived on this server: set c.LittleWings.archive = True, or label "
@@ -535,7 +536,8 @@ class ArchiveHandler(LittleWingsAPIHandler):
     @authorized
     async def get(self) -> None:
         """Each: id, name, engine, image, labels, first and last line's time, lines, removed."""
-        archive = self.manager.archive_for_reading()
+        archiver = self.manager.archiver
+        archive = archiver.for_reading() if archiver is not None else None
         containers = await self.manager.run(archive.containers) if archive else []
         self.finish({"archive": archive is not None, "containers": containers})
 

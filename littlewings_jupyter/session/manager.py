@@ -10,29 +10,25 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, TypeVar
 
 from ..docker.engine import DockerEngine
-from ..docker.files import ContainerFiles
 from ..docker.lines import LogLine
 from ..docker.models import ContainerRef, summarize_inspected
 from ..errors import (
     EngineNotFound,
     EngineUnavailable,
-    LittleWingsError,
     TooManyCommands,
 )
 from ..streams.events import EventWatcher
 from ..streams.logs import LogFollower
 from ..streams.stats import StatsFollower
-from ..streams.stdin import StdinWriters
 from . import protocol
 from .actions import Actions
-from .archive import MAX_BACKLOG, Archive, ArchiveTap, wants_archive
+from .archiving import Archiver
 from .audit import AuditLog
 from .engines import EngineRegistry
 from .frames import LogBatch
@@ -44,101 +40,13 @@ from .limits import Limits, OutputThrottle
 from .protocol import GroupSelector
 from .session import ClientSession
 from .shells import ShellRun
+from .slots import EngineSlot
 
 log = logging.getLogger("littlewings")
 
 
 T = TypeVar("T")
 F = TypeVar("F")
-
-
-class SharedStreams(Generic[F]):
-    """One follower per key (a container), started with its first subscriber.
-
-    The last subscriber to leave stops it; stopped followers are kept until their thread ends,
-    so that shutdown and leak checks can wait for them.
-    """
-
-    def __init__(self) -> None:
-        self.followers: dict[str, F] = {}
-        self.subscribers: dict[str, set[Any]] = {}
-        self.stopping: list[F] = []
-
-    def add(self, key: str, subscriber: Any, start: Callable[[], F]) -> F:
-        """Subscribe; ``start()`` makes and starts the follower when there is none running."""
-        follower = self.followers.get(key)
-        if follower is None or getattr(follower, "stopped", False):
-            follower = self.followers[key] = start()
-            self.subscribers[key] = set()
-        self.subscribers[key].add(subscriber)
-        return follower
-
-    def remove(self, key: str, subscriber: Any) -> bool:
-        """Unsubscribe; True when that was the last subscriber (the follower is then stopped)."""
-        subscribers = self.subscribers.get(key)
-        if subscribers is None:
-            return False
-        subscribers.discard(subscriber)
-        self.stopping = [f for f in self.stopping if f.alive]  # type: ignore[attr-defined]
-        if subscribers:
-            return False
-        del self.subscribers[key]
-        follower = self.followers.pop(key, None)
-        if follower is not None:
-            follower.stop()  # type: ignore[attr-defined]
-            self.stopping.append(follower)
-        return True
-
-    def of(self, key: str) -> list[Any]:
-        """The subscribers of ``key`` (a copy: delivering may unsubscribe)."""
-        return list(self.subscribers.get(key, ()))
-
-    def all(self) -> list[F]:
-        """Every follower, running or still stopping."""
-        return [*self.followers.values(), *self.stopping]
-
-    def stop_all(self) -> list[F]:
-        """Stop every follower; the ones to wait for."""
-        followers = self.all()
-        for follower in followers:
-            follower.stop()  # type: ignore[attr-defined]
-        self.followers.clear()
-        self.subscribers.clear()
-        self.stopping = []
-        return followers
-
-
-class EngineSlot:
-    """One Docker engine of a manager: the streams read from it, and its state.
-
-    Containers are known by id within their engine; a :class:`ContainerRef` names its engine
-    (``ref.engine``), and the manager finds the slot from it. The engine itself, what
-    configured it and its stdin attachments come from the :class:`EngineRegistry`.
-    """
-
-    def __init__(self, registry: EngineRegistry, name: str) -> None:
-        self.name = name
-        self.engine = registry.engine(name)
-        self.registry = registry
-        self.spec = registry.spec(name)  # the EngineSpec it was made from, if any
-        self.logs: SharedStreams[LogFollower] = SharedStreams()
-        self.stats: SharedStreams[StatsFollower] = SharedStreams()
-        self.throttles: dict[str, OutputThrottle] = {}
-        self.stdin = registry.stdin(name)
-        self.files = ContainerFiles(self.engine)
-        self.event_watcher: EventWatcher | None = None
-        self.available: bool | None = None
-        self.reason: str | None = None  # why it did not answer, last time
-        self.groups: dict[GroupSelector, LogGroup] = {}
-
-    @property
-    def spec_problem(self) -> str | None:
-        """A configuration of this engine that cannot work, if so."""
-        return getattr(self.spec, "problem", None)
-
-    def describe(self) -> dict[str, Any]:
-        """The engine as the browser may see it (no credentials)."""
-        return self.registry.describe(self.name)
 
 
 class SessionManager:
@@ -184,13 +92,8 @@ class SessionManager:
         # Tasks started here and not awaited by anyone: held until done (the loop keeps only
         # weak references), cancelled and awaited by close().
         self._tasks: set[asyncio.Task[Any]] = set()
-        # The log archive (session/archive.py): made on first need by archive_factory.
-        self.archive: Archive | None = None
-        self.archive_factory: Callable[[], Archive] | None = None
-        self.archive_everything = False
-        self.archive_path = ""  # where the factory's archive lives (read when it exists)
-        self._archiving_started = False
-        self.archive_taps: dict[str, tuple[ContainerRef, ArchiveTap]] = {}
+        # The log archive, when the server keeps one (session/archiving.py).
+        self.archiver: Archiver | None = None
         # Every change users ask for: one check, one audit (session/actions.py).
         self.actions = Actions(self.limits, self.run, self.slot)
         # Shells whose connection went, waiting to be reattached (see session/shells.py).
@@ -293,31 +196,6 @@ class SessionManager:
         return engines
 
     @property
-    def logs(self) -> SharedStreams[LogFollower]:
-        """The default engine's log followers."""
-        return self.default_slot.logs
-
-    @property
-    def stats(self) -> SharedStreams[StatsFollower]:
-        """The default engine's stats followers."""
-        return self.default_slot.stats
-
-    @property
-    def files(self) -> ContainerFiles:
-        """The default engine's file access."""
-        return self.default_slot.files
-
-    @property
-    def stdin(self) -> StdinWriters:
-        """The default engine's stdin attachments."""
-        return self.default_slot.stdin
-
-    @property
-    def engine_available(self) -> bool | None:
-        """Whether the default engine answered last time (None: not asked yet)."""
-        return self.default_slot.available
-
-    @property
     def event_watcher(self) -> EventWatcher | None:
         """The default engine's event stream."""
         return self.default_slot.event_watcher
@@ -379,8 +257,7 @@ class SessionManager:
         session = ClientSession(self, connection, HANDLERS, limits, sink)
         self.sessions.add(session)
         self._ensure_event_watcher()
-        if self.archive_factory is not None and not self._archiving_started:
-            self._archiving_started = True
+        if self.archiver is not None and not self.archiver.started:
             self.spawn(self.start_archiving())
         return session
 
@@ -389,6 +266,13 @@ class SessionManager:
         self.sessions.discard(session)
         self.event_subscribers.discard(session)
         self.alert_sessions.discard(session)
+
+    async def start_archiving(self) -> None:
+        """Archive every running container that wants it, and (from Docker's events) those
+        that start later: when the server starts with archive on, or with its first session."""
+        if self.archiver is not None:
+            self._ensure_event_watcher()
+            await self.archiver.start()
 
     def _ensure_event_watcher(self) -> None:
         for slot in self.slots.values():
@@ -505,7 +389,8 @@ class SessionManager:
 
     def _container_gone(self, slot: EngineSlot, container_id: str) -> None:
         self._forget_stdin(slot, container_id)
-        self._archive_removed(slot, container_id)
+        if self.archiver is not None:
+            self.archiver.removed(slot.name, container_id)
         frame = protocol.reply("status", event="removed", container=container_id, time=time.time())
         for session in slot.logs.of(container_id):
             session.container_removed(frame)
@@ -518,94 +403,6 @@ class SessionManager:
             for f in slot.logs.followers.values()
             if f.alive and not f.stopped
         )
-
-    # -- the archive ------------------------------------------------------------------------
-
-    def _archive(self) -> Archive | None:
-        if self.archive is None and self.archive_factory is not None and not self._closed:
-            self.archive = self.archive_factory()
-        return self.archive
-
-    def archive_for_reading(self) -> Archive | None:
-        """The archive to read from, if there is one (made now when its file exists)."""
-        if self.archive is None and self.archive_factory is not None:
-            path = self.archive_path
-            if self.archive_everything or (path and os.path.exists(path)):
-                return self._archive()
-        return self.archive
-
-    async def start_archiving(self) -> None:
-        """Archive every running container that wants it (and, from Docker's events, those
-        that start later): called once when the server starts, when an archive is set up."""
-        if self.archive_factory is None:
-            return
-        self._archiving_started = True
-        self._ensure_event_watcher()
-        containers, _ = await self.list_all()
-        for summary in containers:
-            if summary.get("state") in ("running", "paused", "restarting"):
-                await self._archive_container(summary)
-
-    async def _archive_container(self, summary: dict[str, Any]) -> None:
-        if not wants_archive(summary, self.archive_everything):
-            return
-        archive = self._archive()
-        engine = summary.get("engine") or self.default_slot.name
-        key = f"{engine}/{summary['id']}"
-        if archive is None or key in self.archive_taps:
-            return
-        try:
-            ref = await self.resolve(engine, summary["id"])
-        except LittleWingsError:
-            return
-        if key in self.archive_taps:
-            return
-        archive.register(key, summary)
-        after = await self.run(archive.last_cursor, key)
-        tap = ArchiveTap(archive, key, after, lambda t: self._archive_catch_up(ref, t))
-        # Live lines wait while what it printed before is read (the server was down, or it
-        # just started): the archive gets its lines in order, so a crash leaves no hole.
-        tap.held = []
-        self.archive_taps[key] = (ref, tap)
-        follower = self.subscribe_logs(ref, tap)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(follower.ready), 30)
-        since = after.docker_since() if after else None
-        engine_client = self.engine_for(ref)
-        try:
-            lines = await self.run(lambda: engine_client.read_logs(ref.id, ref.tty, since=since))
-        except LittleWingsError:
-            lines = []
-        tap.caught_up([line for line in lines if after is None or line.cursor > after])
-
-    def _archive_catch_up(self, ref: ContainerRef, tap: ArchiveTap) -> None:
-        """The archive's writer fell behind: once it caught up, read what was let go."""
-        archive = tap.archive
-
-        async def catch_up() -> None:
-            while archive.backlog > MAX_BACKLOG // 2 and not self._closed:
-                await asyncio.sleep(0.2)
-            tap.held = []
-            await self.run(archive.flush, 60)
-            after = await self.run(archive.last_cursor, tap.key)
-            engine = self.engine_for(ref)
-            since = after.docker_since() if after else None
-            try:
-                lines = await self.run(lambda: engine.read_logs(ref.id, ref.tty, since=since))
-            except LittleWingsError:
-                lines = []
-            tap.after = after
-            tap.caught_up([line for line in lines if after is None or line.cursor > after])
-
-        self.spawn(catch_up())
-
-    def _archive_removed(self, slot: EngineSlot, container_id: str) -> None:
-        key = f"{slot.name}/{container_id}"
-        entry = self.archive_taps.pop(key, None)
-        if entry is not None and self.archive is not None:
-            ref, tap = entry
-            self.archive.removed(key)
-            self.unsubscribe_logs(ref, tap)
 
     # -- merged views -------------------------------------------------------------------------
 
@@ -737,9 +534,10 @@ class SessionManager:
             frame.setdefault("health", summary["health"])
         if kind == "removed":
             self._forget_stdin(slot, container_id)
-            self._archive_removed(slot, container_id)
-        elif kind == "started" and summary is not None and self.archive_factory is not None:
-            self.spawn(self._archive_container(summary))
+            if self.archiver is not None:
+                self.archiver.removed(slot.name, container_id)
+        elif kind == "started" and summary is not None and self.archiver is not None:
+            self.spawn(self.archiver.container_started(summary))
         subscribers = slot.logs.of(container_id)
         # Members that appeared a moment ago are not subscribed yet: they hear it too.
         subscribers += [m for m in self._group_members(slot, container_id) if m not in subscribers]
@@ -827,5 +625,5 @@ class SessionManager:
                 slot.engine.reset()
         if self.audit is not None:
             self.audit.close()
-        if self.archive is not None:
-            await self.loop.run_in_executor(None, self.archive.close)
+        if self.archiver is not None:
+            await self.loop.run_in_executor(None, self.archiver.close)
