@@ -7,7 +7,7 @@ DEMO ?= littlewings-demo
 IMAGE ?= littlewings/busybox:latest
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast test-loaded lint bench setup docker browser demo clean
+.PHONY: run test test-fast test-loaded lint bench setup docker images browser demo clean
 
 # Everything, then JupyterLab with LittleWings and a demo container to look at.
 run: setup docker demo
@@ -17,7 +17,7 @@ run: setup docker demo
 # labextension's unit tests (jest, in node), then pytest.
 # The browser tests run in a pytest process of their own: Playwright's sync API keeps an event
 # loop running in the main thread, which pytest-jupyter's fixtures cannot share.
-test: setup docker browser
+test: setup docker images browser
 	cd labextension && npm test
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)
@@ -54,6 +54,11 @@ $(VENV)/.installed: pyproject.toml labextension/package.json labextension/packag
 # A Docker engine that answers, and the local busybox image (nothing can be pulled here).
 docker:
 	bash scripts/docker-up.sh
+
+# The tests' real-software image (Debian 12 with nginx and Python; ≈1 min the first time on a
+# machine): built here, before pytest, so that no test's time limit includes building it.
+images: docker
+	bash scripts/debian-image.sh >/dev/null
 
 # Debian's chromium for the browser tests (never `playwright install`: it cannot download).
 browser:
