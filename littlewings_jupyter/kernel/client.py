@@ -34,9 +34,12 @@ from ..session.engines import EngineRegistry
 from ..session.limits import Limits
 from ..streams.stdin import StdinWriters
 from .alerts import AlertSubscription, rule
-from .container import Container, ContainerList, ExecResult, Files, LogFollow, Shell
+from .container import Container, ContainerList
+from .files import Files
+from .follow import LogFollow
 from .group import Group, selector_of
 from .lines import Line, join_lines
+from .processes import ExecResult, Shell
 from .runtime import KernelRuntime, kernel_user
 from .search import SearchMatch
 

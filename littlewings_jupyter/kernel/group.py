@@ -28,7 +28,9 @@ from ..session.groups import (
 )
 from ..session.protocol import GroupSelector, parse_group
 from ..session.session import ClientSession
-from .container import Container, ContainerList, LineBuffer, LogFollow, containers_table
+from .container import Container, ContainerList
+from .display import containers_table
+from .follow import LineBuffer, LogFollow
 from .interfaces import ClientLike
 from .lines import Line, check_stream, cursor_after, docker_time
 from .runtime import KernelRuntime, kernel_user
@@ -244,7 +246,7 @@ class Group:
                 f"<li>{html.escape(t['name'])}: {html.escape(t['state'])}</li>" for t in self.tasks
             )
             return f"{title}<ul>{rows}</ul>"
-        return title + containers_table(self.containers)
+        return title + containers_table([c._summary for c in self.containers])
 
 
 class _TapConnection:

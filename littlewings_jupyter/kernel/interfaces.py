@@ -57,7 +57,8 @@ class ClientLike(Protocol):
 
 
 class ContainerLike(Protocol):
-    """A container as its DataFrames read it (:class:`~.container.Container`)."""
+    """A container as its DataFrames, follows, files and shells use it
+    (:class:`~.container.Container`)."""
 
     @property
     def id(self) -> str:
@@ -74,6 +75,14 @@ class ContainerLike(Protocol):
     @property
     def engine(self) -> DockerEngine:
         """The engine the container is on."""
+
+    @property
+    def tty(self) -> bool:
+        """Whether the container has a TTY (its log is one stream)."""
+
+    @property
+    def client(self) -> ClientLike:
+        """The client the container was got from."""
 
     def log_lines(
         self,

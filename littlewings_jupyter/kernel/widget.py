@@ -43,9 +43,10 @@ from ..session.handlers.commands import exec_argv
 from ..session.session import ClientSession
 from .client import container as _lookup
 from .client import default_client
-from .container import Container, ExecResult
+from .container import Container
 from .group import Group, connect_fields, selector_of
 from .lines import Line
+from .processes import ExecResult
 from .runtime import kernel_user
 
 _STATIC = Path(__file__).parent.parent / "static"

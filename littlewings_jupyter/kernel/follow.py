@@ -1,0 +1,407 @@
+"""Following one container's log from a notebook: :class:`LogFollow` (an iterator and an async
+iterator of :class:`~.lines.Line`), fed by a reader thread through a bounded
+:class:`LineBuffer` (which :class:`~.group.GroupFollow` shares)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from ..docker.engine import DockerEngine, translate_docker_error
+from ..docker.framing import DockerStream
+from ..docker.lines import Cursor, LineAssembler, LogLine
+from ..errors import ContainerNotFound, LittleWingsError
+from ..streams.base import StreamThread
+from .interfaces import ContainerLike
+from .lines import Line
+
+
+def keep_lines(lines: Iterable[LogLine], after: Cursor | None, stream: str | None) -> list[Line]:
+    """The lines after ``after`` of ``stream`` (both when None), in the public form."""
+    kept = []
+    for raw in lines:
+        if after is not None and raw.cursor <= after:
+            continue
+        line = Line.from_log_line(raw)
+        if stream is None or line.stream == stream:
+            kept.append(line)
+    return kept
+
+
+class LineBuffer:
+    """Lines handed from a reader thread to one consumer (sync or async), bounded in size."""
+
+    def __init__(self, max_lines: int) -> None:
+        self.cond = threading.Condition()
+        self.lines: deque[Line] = deque()
+        self.max_lines = max_lines
+        self.ended = False  # the reader is done; what is buffered may still be read
+        self.closed = False  # the consumer is done; nothing more is read
+        self.reason: str | None = None
+        self.error: LittleWingsError | None = None
+        self.dropped = 0  # lines let go by push_nowait because the consumer was far behind
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    def push(self, lines: list[Line]) -> bool:
+        """Add lines (reader thread); waits while the consumer is far behind. False once closed."""
+        with self.cond:
+            while len(self.lines) >= self.max_lines and not self.closed:
+                self.cond.wait(0.5)
+            if self.closed:
+                return False
+            self.lines.extend(lines)
+            self.cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        self._wake(waiters)
+        return True
+
+    def push_nowait(self, lines: list[Line]) -> None:
+        """Add lines from an event loop, which must not wait: past ``max_lines`` the oldest go
+        (counted in :attr:`dropped`)."""
+        with self.cond:
+            if self.closed:
+                return
+            self.lines.extend(lines)
+            over = len(self.lines) - self.max_lines
+            for _ in range(max(over, 0)):
+                self.lines.popleft()
+            self.dropped += max(over, 0)
+            self.cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        self._wake(waiters)
+
+    def end(self, reason: str, error: LittleWingsError | None = None) -> None:
+        """No more lines will come (reader thread)."""
+        with self.cond:
+            if not self.ended:
+                self.ended = True
+                self.reason = self.reason or reason
+                self.error = error
+            self.cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        self._wake(waiters)
+
+    def close(self, reason: str) -> None:
+        """Stop reading: drop what is buffered and release a waiting reader (consumer)."""
+        with self.cond:
+            self.closed = True
+            self.reason = self.reason or reason
+            self.lines.clear()
+            self.cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        self._wake(waiters)
+
+    async def wait_async(self, timeout: float | None) -> None:
+        """Wait on the event loop until something changes or ``timeout`` passes."""
+        event = asyncio.Event()
+        waiter = (asyncio.get_running_loop(), event)
+        with self.cond:
+            if self.lines or self.ended or self.closed:
+                return
+            self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            with self.cond, contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+
+    @staticmethod
+    def _wake(waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]) -> None:
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop is closed
+                loop.call_soon_threadsafe(event.set)
+
+
+class _LogReader(StreamThread):
+    """Reads one followed log stream into a :class:`LineBuffer` (one thread per follow)."""
+
+    name = "littlewings-api-logs"
+
+    def __init__(
+        self,
+        engine: DockerEngine,
+        container_id: str,
+        stream: DockerStream,
+        tty: bool,
+        buffer: LineBuffer,
+        after: Cursor | None,
+        only: str | None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.container_id = container_id
+        self.stream = stream
+        self.tty = tty
+        self.buffer = buffer
+        self.after = after
+        self.only = only
+
+    def run(self) -> None:
+        stream = self.stream
+        if not self._set_stream(stream):
+            return
+        try:
+            assembler = LineAssembler(self.engine.max_line_bytes, self.tty)
+            for block in stream:
+                lines = keep_lines(assembler.feed(block), self.after, self.only)
+                if lines and not self.buffer.push(lines):
+                    return
+            if stream.closed:
+                return
+            # The stream ended by itself: its unfinished last line is final.
+            lines = keep_lines(assembler.flush(), self.after, self.only)
+            if lines and not self.buffer.push(lines):
+                return
+            self.buffer.end(self._why_ended())
+        except Exception as exc:
+            self.buffer.end("error", translate_docker_error(exc, self.container_id))
+        finally:
+            self._set_stream(None)
+            stream.close()
+
+    def _why_ended(self) -> str:
+        """Docker ends a followed log when the container stops or goes away."""
+        state = ""
+        for _ in range(20):
+            try:
+                state = self.engine.resolve(self.container_id).state
+            except ContainerNotFound:
+                return "removed"
+            except LittleWingsError:
+                return "ended"
+            if state not in ("running", "restarting", "removing", "dead"):
+                return "exited"
+            # Docker may close the stream a moment before it records the new state, and a
+            # container being force-removed passes through "removing" (and "dead").
+            time.sleep(0.05)
+        return "exited" if state == "dead" else "ended"
+
+
+# Lines read back before "now" when a follow starts with no history (see Container.follow).
+FOLLOW_OVERLAP = 1000
+
+
+class LogFollow:
+    """Live log lines of a container: an iterator and an async iterator of :class:`Line`.
+
+    Made by :meth:`Container.follow`. Iterating ends cleanly (no exception) when:
+
+    - the consumer leaves the loop (``break``) or calls :meth:`close` — reason ``"closed"``,
+    - ``timeout`` seconds passed since the follow began — ``"timeout"``,
+    - no line came for ``idle_timeout`` seconds — ``"idle"``,
+    - the container stopped (``"exited"``), was removed (``"removed"``), or Docker ended the
+      stream for another reason (``"ended"``).
+
+    :attr:`reason` tells which. In every case the Docker stream is closed and the reader thread
+    ends. A follow is read once; use it as a context manager (``with c.follow() as lines:``) to
+    be sure it is closed when you keep it in a variable. If the stream fails, iterating raises
+    the error (a :class:`~littlewings_jupyter.errors.LittleWingsError`) after the lines before it.
+    """
+
+    def __init__(
+        self,
+        container: ContainerLike,
+        stream: DockerStream,
+        *,
+        timeout: float | None = None,
+        idle_timeout: float | None = None,
+        after: Cursor | None = None,
+        only: str | None = None,
+        max_buffered_lines: int = 10_000,
+    ) -> None:
+        self.container = container
+        self.timeout = timeout
+        self.idle_timeout = idle_timeout
+        now = time.monotonic()
+        self._deadline = None if timeout is None else now + timeout
+        self._last_activity = now
+        self._buffer = LineBuffer(max_buffered_lines)
+        self._reader = _LogReader(
+            container.engine,
+            container.id,
+            stream,
+            container.tty,
+            self._buffer,
+            after,
+            only,
+        )
+        self._reader.start()
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def reason(self) -> str | None:
+        """Why the follow ended (see the class docstring), or None while it runs."""
+        buffer = self._buffer
+        return buffer.reason if (buffer.closed or buffer.ended) else None
+
+    @property
+    def active(self) -> bool:
+        """Whether the Docker stream is still being read (the reader thread runs)."""
+        return self._reader.alive
+
+    @property
+    def closed(self) -> bool:
+        """Whether the follow was closed (by the consumer, a timeout or the end of the stream)."""
+        return self._buffer.closed
+
+    def close(self) -> None:
+        """Stop following: close the Docker stream and wait (briefly) for the reader to end."""
+        self._finish("closed")
+
+    def _finish(self, reason: str, wait: bool = True) -> None:
+        self._buffer.close(reason)
+        self._reader.stop()
+        if wait:
+            with contextlib.suppress(RuntimeError):  # closed from the reader thread itself
+                self._reader.join(5)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._finish("closed", wait=False)
+
+    # -- taking lines ------------------------------------------------------------------------
+
+    def _step(self) -> tuple[Line | None, float | None]:
+        """The next line, or (None, seconds to wait); ends the follow when it is over."""
+        buffer = self._buffer
+        reason = None
+        with buffer.cond:
+            now = time.monotonic()
+            if buffer.closed:
+                return None, -1.0
+            if self._deadline is not None and now >= self._deadline:
+                reason = "timeout"
+            elif buffer.lines:
+                line = buffer.lines.popleft()
+                buffer.cond.notify_all()
+                self._last_activity = now
+                return line, None
+            elif buffer.ended:
+                reason = buffer.reason or "ended"
+            else:
+                waits = []
+                if self._deadline is not None:
+                    waits.append(self._deadline - now)
+                if self.idle_timeout is not None:
+                    idle_left = self._last_activity + self.idle_timeout - now
+                    if idle_left <= 0:
+                        reason = "idle"
+                    waits.append(idle_left)
+                if reason is None:
+                    return None, max(min(waits), 0.0) if waits else None
+        error = buffer.error if reason == "error" else None
+        self._finish(reason)
+        if error is not None:
+            raise error
+        return None, -1.0
+
+    def _next_blocking(self) -> Line | None:
+        buffer = self._buffer
+        while True:
+            line, wait = self._step()
+            if line is not None:
+                return line
+            if wait is not None and wait < 0:
+                return None
+            with buffer.cond:
+                if not (buffer.lines or buffer.ended or buffer.closed):
+                    # Short slices keep Ctrl-C (KeyboardInterrupt) responsive.
+                    buffer.cond.wait(0.25 if wait is None else min(wait, 0.25))
+
+    async def _next_async(self) -> Line | None:
+        while True:
+            line, wait = self._step()
+            if line is not None:
+                return line
+            if wait is not None and wait < 0:
+                return None
+            await self._buffer.wait_async(wait)
+
+    def next_batch(self, max_lines: int = 1000, wait: float | None = None) -> list[Line] | None:
+        """Up to ``max_lines`` lines that are ready, waiting up to ``wait`` seconds for the first.
+
+        For consumers that take lines in batches (the notebook widget) rather than one by one.
+        An empty list when no line came in time; None once the follow is over (:attr:`reason`
+        says why). A stream error is raised after the lines before it, as when iterating.
+        """
+        buffer = self._buffer
+        deadline = None if wait is None else time.monotonic() + wait
+        batch: list[Line] = []
+        while len(batch) < max_lines:
+            line, pause = self._step()
+            if line is not None:
+                batch.append(line)
+                continue
+            if pause is not None and pause < 0:
+                return batch or None
+            if batch:
+                return batch
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return batch
+            slices = [x for x in (pause, left) if x is not None]
+            with buffer.cond:
+                if not (buffer.lines or buffer.ended or buffer.closed):
+                    # Short slices keep Ctrl-C (KeyboardInterrupt) responsive.
+                    buffer.cond.wait(min([0.25, *slices]))
+        return batch
+
+    def __iter__(self) -> Iterator[Line]:
+        # A generator, so that leaving a for loop (break, an exception) closes the follow.
+        try:
+            while True:
+                line = self._next_blocking()
+                if line is None:
+                    return
+                yield line
+        finally:
+            self.close()
+
+    def __next__(self) -> Line:
+        line = self._next_blocking()
+        if line is None:
+            raise StopIteration
+        return line
+
+    async def __aiter__(self) -> AsyncIterator[Line]:
+        try:
+            while True:
+                line = await self._next_async()
+                if line is None:
+                    return
+                yield line
+        finally:
+            self.close()
+
+    async def __anext__(self) -> Line:
+        line = await self._next_async()
+        if line is None:
+            raise StopAsyncIteration
+        return line
+
+    def __enter__(self) -> LogFollow:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    async def __aenter__(self) -> LogFollow:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = f"ended: {self.reason}" if self.reason else "following"
+        return f"<LogFollow of {self.container.name!r} ({state})>"
+
+
+__all__ = ["FOLLOW_OVERLAP", "LineBuffer", "LogFollow", "keep_lines"]
