@@ -125,7 +125,7 @@ export interface IRowsInput {
   /** The engines in the server's order, the default first. */
   engines: IEngineState[];
   /** The services of engines that are Swarm managers. */
-  services: Map<string, IServiceSummary[]>;
+  services: ReadonlyMap<string, IServiceSummary[]>;
   /** The filter, lower case and trimmed ('' for none). */
   term: string;
   /** Collapsed engines, projects and service groups (by key). */

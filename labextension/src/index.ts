@@ -55,6 +55,7 @@ import {
 } from './console';
 import { ContainerDrive } from './drive';
 import { newContainerDialog, removeContainerDialog } from './manage';
+import { ContainersModel } from './model';
 import { ContainersPanel } from './sidebar';
 
 /** The ids of the commands this extension adds. */
@@ -141,12 +142,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // A container is named by its name (or id) and its engine ('' for the default one).
     const containerArgs = (c: IContainerSummary) => ({
       id: c.name || c.id,
-      engine: panel.engineOf(c)
+      engine: model.engineOf(c)
     });
     // The sidebar's socket carries Docker's events, and the alert rules (alerts.ts).
     const socket = new LittleWingsSocket({ url: () => websocketUrl() });
+    const model = new ContainersModel({ transport: socket });
     const panel: ContainersPanel = new ContainersPanel({
-      socket,
+      model,
       onOpen: c =>
         void commands.execute(CommandIDs.openConsole, containerArgs(c)),
       onShell: c =>
@@ -158,7 +160,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onMergedLogs: containers =>
         void commands.execute(CommandIDs.openMergedLogs, {
           server_ids: containers.map(c => c.name || c.id),
-          engine: panel.engineOf(containers[0])
+          engine: model.engineOf(containers[0])
         }),
       onServiceLogs: (service, engine) =>
         void commands.execute(CommandIDs.openMergedLogs, { service, engine })
@@ -176,7 +178,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           .filter(w => !w.isDisposed)
           .map(w => ({ target: w.target, engine: w.connection.engine }))
       }),
-      defaultEngine: () => panel.defaultEngine,
+      defaultEngine: () => model.defaultEngine,
       openConsole: (name, engine) =>
         void commands.execute(CommandIDs.openConsole, { id: name, engine })
     });
@@ -190,6 +192,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       widget.connection.containerChanged.connect(() => alerts.update());
     });
     mergedTracker.widgetAdded.connect((_, widget) => watchForAlerts(widget));
+    model.changed.connect(() => alerts.update());
     panel.changed.connect(() => alerts.update());
     panel.id = 'littlewings-containers';
     panel.title.icon = containersIcon;
@@ -234,7 +237,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     /** The `engine` argument of a command ('' for the default engine). */
     const engineArg = (args: Record<string, unknown>): string =>
-      typeof args.engine === 'string' && args.engine !== panel.defaultEngine
+      typeof args.engine === 'string' && args.engine !== model.defaultEngine
         ? args.engine
         : '';
 
@@ -257,16 +260,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ): IContainerSummary | null => {
       const id = typeof args.id === 'string' ? args.id : '';
       if (id) {
-        return panel.find(id, engineArg(args) || panel.defaultEngine);
+        return model.find(id, engineArg(args) || model.defaultEngine);
       }
       return panel.currentContainer;
     };
 
     const askForContainer = async (): Promise<string | null> => {
-      if (!panel.containers.length) {
-        await panel.refresh();
+      if (!model.containers.length) {
+        await model.refresh();
       }
-      const names = panel.containers
+      const names = model.containers
         .map(c => c.name)
         .sort((a, b) => a.localeCompare(b));
       const result = names.length
@@ -297,7 +300,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         let engine = engineArg(args);
         if (!id) {
           const current = args.fromMenu ? panel.currentContainer : null;
-          engine = current ? panel.engineOf(current) : '';
+          engine = current ? model.engineOf(current) : '';
           id = current?.name ?? (await askForContainer()) ?? '';
         }
         if (!id) {
@@ -393,12 +396,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     const askForProject = async (): Promise<string | null> => {
-      if (!panel.containers.length) {
-        await panel.refresh();
+      if (!model.containers.length) {
+        await model.refresh();
       }
       const projects = [
         ...new Set(
-          panel.containers
+          model.containers
             .map(c => c.compose_project)
             .filter((p): p is string => !!p)
         )
@@ -432,7 +435,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (!project && args.fromMenu) {
           const ref = panel.currentProjectRef;
           project = ref?.project ?? '';
-          engine = ref && ref.engine !== panel.defaultEngine ? ref.engine : '';
+          engine = ref && ref.engine !== model.defaultEngine ? ref.engine : '';
         }
         if (!project) {
           project = (await askForProject()) ?? '';
@@ -465,7 +468,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const selected = panel.selectedContainers;
         if (!group && selected.length > 1 && !args.isPalette) {
           group = { server_ids: selected.map(c => c.name || c.id) };
-          engine = panel.engineOf(selected[0]);
+          engine = model.engineOf(selected[0]);
         }
         if (group && 'server_ids' in group && !args.engine) {
           const engines = new Set(selected.map(c => String(c.engine ?? '')));
@@ -517,12 +520,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: args =>
         args.isPalette ? 'LittleWings: New container…' : 'New Container…',
       caption: 'Create and start a container from a local image',
-      isEnabled: () => panel.permissions.write,
+      isEnabled: () => model.permissions.write,
       execute: async args => {
         try {
           const made = await newContainerDialog({}, engineArg(args));
           if (made) {
-            await panel.refresh();
+            await model.refresh();
           }
           return made;
         } catch (error) {
@@ -538,16 +541,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand(CommandIDs.removeContainer, {
       label: 'Remove Container…',
       caption: 'Remove the container (after a confirmation)',
-      isEnabled: args => !!target(args) && panel.permissions.write,
+      isEnabled: args => !!target(args) && model.permissions.write,
       execute: async args => {
         const c = target(args);
         if (!c) {
           return false;
         }
         try {
-          const removed = await removeContainerDialog(c, panel.engineOf(c));
+          const removed = await removeContainerDialog(c, model.engineOf(c));
           if (removed) {
-            await panel.refresh();
+            await model.refresh();
           }
           return removed;
         } catch (error) {
@@ -629,7 +632,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
         const chosen = target(args);
         let name = chosen?.name ?? '';
-        const engine = panel.engineOf(chosen);
+        const engine = model.engineOf(chosen);
         if (!name && args.isPalette) {
           name = (await askForContainer()) ?? '';
         }
@@ -706,7 +709,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh Containers',
       caption: 'Load the container list again',
-      execute: () => panel.refresh()
+      execute: () => model.refresh()
     });
 
     commands.addCommand(CommandIDs.power, {
@@ -717,8 +720,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const c = target(args);
         return (
           !!c &&
-          panel.permissions.write &&
-          !panel.isBusy(c) &&
+          model.permissions.write &&
+          !model.isBusy(c) &&
           actionAllowed(args.action as PowerAction, c.state)
         );
       },
@@ -729,7 +732,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           return;
         }
         try {
-          await panel.power(c, action);
+          await model.power(c, action);
         } catch (error) {
           await showErrorMessage(
             `${actionLabel(action)} ${c.name} failed`,
@@ -746,7 +749,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       if (!ref) {
         return [];
       }
-      return panel.containers.filter(
+      return model.containers.filter(
         c =>
           c.compose_project === ref.project &&
           String(c.engine ?? '') === String(ref.engine ?? '')
@@ -765,20 +768,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
         `${actionLabel(args.action as PowerAction)} every container of the project it applies to, as docker compose does`,
       isVisible: () => !!panel.currentProject,
       isEnabled: args =>
-        panel.permissions.write &&
+        model.permissions.write &&
         projectMembers().some(
           c =>
             actionAllowed(args.action as PowerAction, c.state) &&
-            !panel.isBusy(c)
+            !model.isBusy(c)
         ),
       execute: async args => {
         const action = args.action as PowerAction;
         const project = panel.currentProject ?? '';
         const members = projectMembers().filter(
-          c => actionAllowed(action, c.state) && !panel.isBusy(c)
+          c => actionAllowed(action, c.state) && !model.isBusy(c)
         );
         const results = await Promise.allSettled(
-          members.map(c => panel.power(c, action))
+          members.map(c => model.power(c, action))
         );
         const failed = results
           .map((r, i) =>
@@ -827,12 +830,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isEnabled: args => !!target(args),
       isToggled: args => {
         const c = target(args);
-        return !!c && alerts.isPinned(c.name, panel.engineOf(c));
+        return !!c && alerts.isPinned(c.name, model.engineOf(c));
       },
       execute: args => {
         const c = target(args);
         if (c) {
-          const engine = panel.engineOf(c);
+          const engine = model.engineOf(c);
           alerts.setPinned(c.name, engine, !alerts.isPinned(c.name, engine));
         }
       }

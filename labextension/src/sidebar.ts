@@ -1,24 +1,11 @@
-import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import {
-  IEngineStatus,
-  LittleWingsAPIError,
-  fetchContainers,
-  fetchServices,
-  fetchStatus,
-  powerContainer
-} from './api';
-import {
-  IContainerEventMessage,
   IContainerSummary,
   IConnectionStatus,
-  IPermissions,
-  LittleWingsSocket,
   PowerAction,
-  ServerMessage,
   STATE_LABELS,
   actionAllowed,
   actionLabel,
@@ -31,17 +18,16 @@ import {
   statusText
 } from './console';
 import {
-  IEngineState,
-  IServiceSummary,
   ListRow,
   ROW_HEIGHTS,
   VirtualList,
   buildRows,
   containerKey,
   matches,
-  resort,
   sortContainers
 } from './containerlist';
+import { ContainersModel } from './model';
+import { IContainersModel } from './tokens';
 
 /** The focusable part of a row: a container or a service, or a header's button. */
 const FOCUSABLE =
@@ -52,13 +38,6 @@ const HOVER =
   typeof window === 'undefined' || !window.matchMedia
     ? true
     : !window.matchMedia('(hover: none)').matches;
-
-/** Why the list cannot be shown. */
-type Problem =
-  | { kind: 'engine'; detail: string }
-  | { kind: 'forbidden'; detail: string }
-  | { kind: 'server'; detail: string }
-  | null;
 
 /** A Compose project of an engine (the context menu's, or a header's). */
 export interface IProjectRef {
@@ -76,7 +55,7 @@ export class ContainersPanel extends Widget {
   constructor(options: ContainersPanel.IOptions) {
     super();
     this.addClass('jp-LittleWings-panel');
-    this._socket = options.socket;
+    this._model = options.model;
     this._onOpen = options.onOpen;
     this._onShell = options.onShell ?? null;
     this._onProjectLogs = options.onProjectLogs ?? null;
@@ -99,7 +78,7 @@ export class ContainersPanel extends Widget {
     refresh.title = 'Refresh the list';
     refresh.setAttribute('aria-label', 'Refresh the list');
     refresh.appendChild(Private.icon('restart'));
-    refresh.addEventListener('click', () => void this.refresh());
+    refresh.addEventListener('click', () => void this._model.refresh());
     header.append(title, this._countNode, this._liveNode);
     if (this._onCreate) {
       const create = document.createElement('button');
@@ -220,16 +199,11 @@ export class ContainersPanel extends Widget {
       this._selectionBar
     );
 
-    this._socket.opened.connect(this._onSocketOpened, this);
-    this._socket.messageReceived.connect(this._onMessage, this);
-    this._socket.statusChanged.connect(this._onSocketStatus, this);
-    this._onSocketStatus(this._socket, this._socket.status);
+    this._model.changed.connect(this._onModelChanged, this);
+    this._model.connectionChanged.connect(this._onConnection, this);
+    this._onConnection(this._model, this._model.connection);
     // Uptimes ("Up 5 minutes") move on: every row is drawn again now and then.
-    this._ticker = window.setInterval(() => {
-      this._render(true);
-      // Replicas and update states move on too.
-      this._loadServices();
-    }, 30000);
+    this._ticker = window.setInterval(() => this._render(true), 30000);
   }
 
   /** Emitted when the list or a container changes (commands re-check their enabled state). */
@@ -237,35 +211,15 @@ export class ContainersPanel extends Widget {
     return this._changed;
   }
 
-  get permissions(): IPermissions {
-    return this._status?.permissions ?? { read: true, write: true };
-  }
-
-  /** All containers, as last known. */
-  get containers(): IContainerSummary[] {
-    return [...this._containers.values()];
-  }
-
-  /** The Docker engines, the default first, as last known. */
-  get engines(): IEngineState[] {
-    return [...this._engines];
-  }
-
-  /** The name of the default engine ('' before the list came). */
-  get defaultEngine(): string {
-    return this._engines[0]?.name ?? '';
-  }
-
-  /** The engine to name in a request for this container: '' for the default engine. */
-  engineOf(c: Pick<IContainerSummary, 'engine'> | null | undefined): string {
-    const name = String(c?.engine ?? '');
-    return name && name !== this.defaultEngine ? name : '';
+  /** The model this panel shows. */
+  get model(): IContainersModel {
+    return this._model;
   }
 
   /** The container the context menu was opened on, or the selected one. */
   get currentContainer(): IContainerSummary | null {
     const key = this._contextKey ?? this._selectedKey;
-    return key ? (this._containers.get(key) ?? null) : null;
+    return key ? (this._model.get(key) ?? null) : null;
   }
 
   /** The selected containers (Ctrl/Cmd-click, Shift-click, Shift+arrows), in list order. */
@@ -274,9 +228,11 @@ export class ContainersPanel extends Widget {
       return [];
     }
     const picked = [...this._selection]
-      .map(key => this._containers.get(key))
+      .map(key => this._model.get(key))
       .filter((c): c is IContainerSummary => !!c);
-    return picked.length < 2 ? picked : sortContainers(picked, this._engines);
+    return picked.length < 2
+      ? picked
+      : sortContainers(picked, this._model.engines);
   }
 
   /** The Compose project whose header the context menu was opened on. */
@@ -298,7 +254,7 @@ export class ContainersPanel extends Widget {
   selectContainers(ids: string[]): void {
     this._selection = new Set(
       ids
-        .map(id => this.find(id))
+        .map(id => this._model.find(id))
         .filter((c): c is IContainerSummary => c !== null)
         .map(c => containerKey(c))
     );
@@ -307,145 +263,23 @@ export class ContainersPanel extends Widget {
     this._renderSelection();
   }
 
-  /**
-   * Find a container by id, id prefix or name; on `engine` ('' or absent: any engine, the
-   * default one first).
-   */
-  find(idOrName: string, engine?: string): IContainerSummary | null {
-    const wanted = engine || '';
-    let found: IContainerSummary | null = null;
-    for (const c of this._containers.values()) {
-      if (wanted && String(c.engine ?? '') !== wanted) {
-        continue;
-      }
-      if (
-        c.id === idOrName ||
-        c.name === idOrName ||
-        c.id.startsWith(idOrName)
-      ) {
-        if (wanted || !found || this.engineOf(c) === '') {
-          found = c;
-        }
-        if (wanted || this.engineOf(c) === '') {
-          return found;
-        }
-      }
-    }
-    return found;
-  }
-
-  /** Whether an action is in flight for this container. */
-  isBusy(c: IContainerSummary): boolean {
-    return this._busy.has(containerKey(c));
-  }
-
-  /** Load the status and the list from the server. */
-  async refresh(): Promise<void> {
-    const serial = ++this._refreshSerial;
-    this.node.classList.add('jp-mod-loading');
-    try {
-      const status = await fetchStatus();
-      if (serial !== this._refreshSerial) {
-        return;
-      }
-      this._status = status;
-      if (!status.permissions.read) {
-        this._problem = {
-          kind: 'forbidden',
-          detail: 'You are not allowed to see containers on this server.'
-        };
-        this._setContainers([], []);
-      } else {
-        // Every engine is asked, even when the default one is down: another may answer.
-        const list = await this._listing(() => fetchContainers());
-        if (serial !== this._refreshSerial) {
-          return;
-        }
-        this._problem = null;
-        this._setContainers(list.containers, list.engines);
-        this._replayEvents();
-        this._loadServices();
-      }
-    } catch (error) {
-      if (serial !== this._refreshSerial) {
-        return;
-      }
-      this._problem = Private.problemOf(error);
-      this._setContainers([], this._engines);
-    } finally {
-      if (serial === this._refreshSerial) {
-        this._loaded = true;
-        this.node.classList.remove('jp-mod-loading');
-        // Refused: the events socket would be refused as well, so it waits for a Retry that
-        // is let in instead of knocking every few seconds.
-        if (this._problem?.kind === 'forbidden') {
-          this._socket.stop();
-        } else if (this.isAttached && this._socket.status.phase === 'closed') {
-          this._socket.start();
-        }
-        this._render();
-        this._scheduleRetry();
-      }
-    }
-  }
-
-  /** Ask for a power action over HTTP; errors go to `onError`. */
-  async power(
-    container: IContainerSummary,
-    action: PowerAction
-  ): Promise<void> {
-    const key = containerKey(container);
-    this._busy.add(key);
-    this._render(true);
-    try {
-      const reply = (await powerContainer(
-        container.id,
-        action,
-        this.engineOf(container)
-      )) as {
-        state?: string;
-        container?: IContainerSummary;
-      } | null;
-      const known = this._containers.get(key);
-      if (known && reply?.state) {
-        // The reply carries the detailed summary: keep the listed fields it lacks.
-        this._containers.set(key, {
-          ...known,
-          ...(reply.container ?? {}),
-          engine: known.engine,
-          state: reply.state
-        });
-        this._changedKeys.add(key);
-        this._replacedKeys = true;
-      }
-    } finally {
-      this._busy.delete(key);
-      this._render(true);
-    }
-  }
-
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
     window.clearInterval(this._ticker);
-    window.clearTimeout(this._retryTimer);
     if (this._frame) {
       cancelAnimationFrame(this._frame);
     }
     this._list.dispose();
-    this._socket.opened.disconnect(this._onSocketOpened, this);
-    this._socket.messageReceived.disconnect(this._onMessage, this);
-    this._socket.statusChanged.disconnect(this._onSocketStatus, this);
+    this._model.changed.disconnect(this._onModelChanged, this);
+    this._model.connectionChanged.disconnect(this._onConnection, this);
     super.dispose();
   }
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
-    this._socket.start();
-    if (!this._loaded) {
-      void this.refresh();
-    }
+    this._model.start();
   }
 
   protected onAfterShow(msg: Message): void {
@@ -459,144 +293,24 @@ export class ContainersPanel extends Widget {
     this._filterInput.focus();
   }
 
-  // ---- the model ----------------------------------------------------------------------------
+  // ---- the model's changes -----------------------------------------------------------------
 
-  private _setContainers(
-    containers: IContainerSummary[],
-    engines: IEngineState[]
+  private _onModelChanged(
+    sender: IContainersModel,
+    change: IContainersModel.Change
   ): void {
-    const now = Date.now();
-    this._engines = engines.length
-      ? engines
-      : Private.enginesOf(containers, this._engines);
-    const fallback = this._engines[0]?.name ?? '';
-    this._containers = new Map();
-    for (const c of containers) {
-      const summary = { ...c, engine: c.engine ?? fallback, listed_at: now };
-      this._containers.set(containerKey(summary), summary);
-    }
-    this._sorted = null;
-  }
-
-  /** Replace the containers and the state of one engine. */
-  private _setEngine(
-    name: string,
-    state: IEngineState,
-    containers: IContainerSummary[] | null
-  ): void {
-    const index = this._engines.findIndex(e => e.name === name);
-    if (index < 0) {
-      this._engines = [...this._engines, state];
-    } else {
-      this._engines = this._engines.map((e, i) => (i === index ? state : e));
-    }
-    if (containers !== null || !state.reachable) {
-      for (const [key, c] of this._containers) {
-        if (c.engine === name) {
-          this._containers.delete(key);
-        }
-      }
-      const now = Date.now();
-      for (const c of containers ?? []) {
-        const summary = { ...c, engine: c.engine ?? name, listed_at: now };
-        this._containers.set(containerKey(summary), summary);
-      }
-      if (!state.reachable) {
-        this._services.delete(name);
-      }
-      this._sorted = null;
-    }
-    this._scheduleRender();
-  }
-
-  /** Ask one engine for its containers again (it came back, or it is retried). */
-  private async _refreshEngine(name: string): Promise<void> {
-    if (this._engineRefreshes.has(name)) {
-      return;
-    }
-    this._engineRefreshes.add(name);
-    const before = this._engines.find(e => e.name === name);
-    try {
-      const list = await this._listing(() => fetchContainers(name));
-      const state = list.engines.find(e => e.name === name) ?? {
-        ...(before ?? { name }),
-        reachable: true,
-        error: null
-      };
-      this._setEngine(name, state, list.containers);
-      this._replayEvents();
-      this._loadServices([name]);
-    } catch (error) {
-      const reason =
-        error instanceof Error ? error.message : String(error ?? '');
-      this._setEngine(
-        name,
-        { ...(before ?? { name }), reachable: false, error: reason },
-        null
-      );
-    } finally {
-      this._engineRefreshes.delete(name);
-      this._scheduleRetry();
+    this.node.classList.toggle('jp-mod-loading', this._model.loading);
+    if (change === 'refreshed') {
+      this._render();
+    } else if (change === 'busy') {
+      this._render(true);
+    } else if (change === 'containers') {
+      // A burst of events (a compose up, 5,000 creates) is drawn once per frame.
+      this._scheduleRender();
     }
   }
 
-  /** The services of the engines that are Swarm managers (refreshed with the list). */
-  private _loadServices(names?: string[]): void {
-    for (const engine of this._engines) {
-      if (names && !names.includes(engine.name)) {
-        continue;
-      }
-      if (engine.swarm !== 'manager' || !engine.reachable) {
-        if (this._services.delete(engine.name)) {
-          this._scheduleRender();
-        }
-        continue;
-      }
-      const name = engine.name;
-      fetchServices(name)
-        .then(services => {
-          this._services.set(
-            name,
-            services.map(s => ({ ...s, engine: s.engine ?? name }))
-          );
-          this._scheduleRender();
-        })
-        .catch(reason => {
-          console.warn(
-            `littlewings-jupyter: no services of engine ${name}`,
-            reason
-          );
-        });
-    }
-  }
-
-  /** Reload an engine's services in a moment (a burst of task events: one reload). */
-  private _servicesSoon(engine: string): void {
-    const state = this._engines.find(e => e.name === engine);
-    if (state?.swarm !== 'manager' || this._servicesTimers.has(engine)) {
-      return;
-    }
-    this._servicesTimers.set(
-      engine,
-      window.setTimeout(() => {
-        this._servicesTimers.delete(engine);
-        this._loadServices([engine]);
-      }, 500)
-    );
-  }
-
-  // ---- live updates -----------------------------------------------------------------------
-
-  private _onSocketOpened(): void {
-    this._socket.send({ type: 'events', enabled: true });
-    // Anything that happened while the socket was down is not replayed: load the list again.
-    void this.refresh();
-  }
-
-  private _onSocketStatus(
-    sender: LittleWingsSocket,
-    status: IConnectionStatus
-  ): void {
+  private _onConnection(sender: unknown, status: IConnectionStatus): void {
     this._liveNode.dataset.phase = status.phase;
     this._liveNode.title =
       status.phase === 'open'
@@ -605,125 +319,6 @@ export class ContainersPanel extends Widget {
           ? `Not live (${status.reason ?? 'disconnected'}); reconnecting…`
           : 'Connecting…';
     this._liveNode.textContent = status.phase === 'open' ? 'Live' : 'Offline';
-  }
-
-  /**
-   * Run a list request, keeping the container events that arrive meanwhile: the list is a
-   * snapshot taken at some moment during the request, and an event after that moment (a
-   * container created while 800 others are listed) must not be lost when the snapshot
-   * replaces the rows. They are applied again over it by `_replayEvents`.
-   */
-  private async _listing<T>(request: () => Promise<T>): Promise<T> {
-    this._listsInFlight++;
-    try {
-      return await request();
-    } finally {
-      this._listsInFlight--;
-    }
-  }
-
-  /** Apply again the events that came while a list was asked (applying one twice is
-   * harmless: a summary set again, a removal of what is gone). */
-  private _replayEvents(): void {
-    const events = this._eventsDuringList;
-    if (this._listsInFlight === 0) {
-      this._eventsDuringList = [];
-    }
-    for (const message of events) {
-      this._applyContainerEvent(message);
-    }
-  }
-
-  private _applyContainerEvent(message: IContainerEventMessage): void {
-    const c = message.container;
-    if (!c || !c.id) {
-      return;
-    }
-    const summary = { ...c, engine: c.engine ?? this.defaultEngine };
-    const key = containerKey(summary);
-    const known = this._containers.get(key);
-    if (known) {
-      this._replacedKeys = true;
-    }
-    if (message.event === 'removed' || message.event === 'destroy') {
-      this._containers.delete(key);
-    } else {
-      this._containers.set(key, { ...known, ...summary });
-    }
-    // Only this one moves in the order (a burst of creates is not a sort per frame).
-    this._changedKeys.add(key);
-    // A Swarm task's container came, went or changed: its service's counts did too.
-    const labels = (summary.labels ?? known?.labels ?? {}) as Record<
-      string,
-      string
-    >;
-    if (labels['com.docker.swarm.service.name'] || !known?.labels) {
-      this._servicesSoon(String(summary.engine ?? ''));
-    }
-    // A burst of events (a compose up, 5,000 creates) is drawn once per frame.
-    this._scheduleRender();
-  }
-
-  private _onMessage(sender: LittleWingsSocket, message: ServerMessage): void {
-    if (message.type === 'container_event') {
-      if (this._listsInFlight > 0) {
-        this._eventsDuringList.push(message);
-      }
-      this._applyContainerEvent(message);
-    } else if (message.type === 'status') {
-      if (
-        message.event !== 'engine_available' &&
-        message.event !== 'engine_unavailable'
-      ) {
-        return;
-      }
-      const name = message.engine;
-      if (!name || this._engines.length < 2 || this._problem) {
-        void this.refresh();
-      } else if (message.event === 'engine_available') {
-        void this._refreshEngine(name);
-      } else {
-        const before = this._engines.find(e => e.name === name);
-        this._setEngine(
-          name,
-          {
-            ...(before ?? { name }),
-            reachable: false,
-            error: message.reason || 'The engine does not answer.'
-          },
-          null
-        );
-        this._scheduleRetry();
-      }
-    } else if (
-      message.type === 'error' &&
-      message.code === 'engine_unavailable'
-    ) {
-      void this.refresh();
-    } else if (message.type === 'containers') {
-      this._setContainers(
-        message.containers,
-        (message.engines as IEngineState[] | undefined) ?? this._engines
-      );
-      this._scheduleRender();
-    }
-  }
-
-  private _scheduleRetry(): void {
-    window.clearTimeout(this._retryTimer);
-    // No engine (or no server extension yet): look again now and then, the user may fix it.
-    if (this._problem && this._problem.kind !== 'forbidden') {
-      this._retryTimer = window.setTimeout(() => void this.refresh(), 5000);
-    } else if (!this._problem && this._engines.some(e => !e.reachable)) {
-      // An engine down: the others stay as they are; it alone is asked again.
-      this._retryTimer = window.setTimeout(() => {
-        for (const engine of this._engines) {
-          if (!engine.reachable) {
-            void this._refreshEngine(engine.name);
-          }
-        }
-      }, 5000);
-    }
   }
 
   // ---- user input -------------------------------------------------------------------------
@@ -760,7 +355,7 @@ export class ContainersPanel extends Widget {
     }
     if (button && item) {
       event.stopPropagation();
-      const c = this._containers.get(item.dataset.key!);
+      const c = this._model.get(item.dataset.key!);
       if (!c) {
         return;
       }
@@ -769,9 +364,11 @@ export class ContainersPanel extends Widget {
       } else if (action === 'shell') {
         this._onShell?.(c);
       } else {
-        void this.power(c, action as PowerAction).catch(error =>
-          this._showActionError(c, action as PowerAction, error)
-        );
+        void this._model
+          .power(c, action as PowerAction)
+          .catch(error =>
+            this._showActionError(c, action as PowerAction, error)
+          );
       }
       return;
     }
@@ -810,7 +407,7 @@ export class ContainersPanel extends Widget {
       return;
     }
     const item = target.closest<HTMLElement>('.jp-LittleWings-item');
-    const c = item && this._containers.get(item.dataset.key!);
+    const c = item && this._model.get(item.dataset.key!);
     if (c) {
       this._onOpen(c);
     }
@@ -834,7 +431,7 @@ export class ContainersPanel extends Widget {
 
   /** An engine's name as a request names it: '' for the default one. */
   private _requestEngine(name: string): string {
-    return name && name !== this.defaultEngine ? name : '';
+    return name && name !== this._model.defaultEngine ? name : '';
   }
 
   private _onKeyDown(event: KeyboardEvent): void {
@@ -917,7 +514,7 @@ export class ContainersPanel extends Widget {
       case 'Enter':
         if (row.kind === 'container') {
           event.preventDefault();
-          const c = this._containers.get(row.key);
+          const c = this._model.get(row.key);
           if (c) {
             this._onOpen(c);
           }
@@ -1040,31 +637,6 @@ export class ContainersPanel extends Widget {
     bar.replaceChildren(...children);
   }
 
-  /** The containers in the order the list shows them (engines, projects, then names). */
-  private _ordered(): IContainerSummary[] {
-    if (this._sorted && this._changedKeys.size) {
-      this._sorted =
-        this._changedKeys.size > 1000
-          ? null
-          : resort(
-              this._sorted,
-              this._changedKeys,
-              this._containers,
-              this._engines,
-              this._replacedKeys
-            );
-    }
-    if (!this._sorted) {
-      this._sorted = sortContainers(
-        [...this._containers.values()],
-        this._engines
-      );
-    }
-    this._changedKeys.clear();
-    this._replacedKeys = false;
-    return this._sorted;
-  }
-
   private _showActionError(
     c: IContainerSummary,
     action: PowerAction,
@@ -1102,17 +674,18 @@ export class ContainersPanel extends Widget {
       cancelAnimationFrame(this._frame);
       this._frame = 0;
     }
+    const model = this._model;
     this._renderBanner();
     // No permission: nothing to filter and no live updates to come, so neither is shown.
     this.node.classList.toggle(
       'jp-mod-forbidden',
-      this._problem?.kind === 'forbidden'
+      model.problem?.kind === 'forbidden'
     );
-    this.node.classList.toggle('jp-mod-engines', this._engines.length > 1);
+    this.node.classList.toggle('jp-mod-engines', model.engines.length > 1);
 
-    const all = this._ordered();
+    const all = model.ordered();
     for (const key of this._selection) {
-      if (!this._containers.has(key)) {
+      if (!model.get(key)) {
         this._selection.delete(key);
       }
     }
@@ -1128,19 +701,19 @@ export class ContainersPanel extends Widget {
       : '';
 
     const list = this._listNode;
-    const several = this._engines.length > 1;
-    if (this._problem) {
+    const several = model.engines.length > 1;
+    if (model.problem) {
       this._list.setRows([], true);
-      list.replaceChildren(this._problemNode(this._problem));
+      list.replaceChildren(this._problemNode(model.problem));
       this._changed.emit();
       return;
     }
-    if (!this._loaded) {
+    if (!model.loaded) {
       this._list.setRows([], true);
       list.replaceChildren(Private.empty('Loading containers…', ''));
       return;
     }
-    const hasServices = [...this._services.values()].some(s => s.length);
+    const hasServices = [...model.services.values()].some(s => s.length);
     if (!all.length && !several && !hasServices) {
       this._list.setRows([], true);
       list.replaceChildren(
@@ -1155,8 +728,8 @@ export class ContainersPanel extends Widget {
     const term = this._filterInput.value.trim().toLowerCase();
     const rows = buildRows({
       containers: all,
-      engines: this._engines,
-      services: this._services,
+      engines: model.engines,
+      services: model.services,
       term,
       collapsed: this._collapsed
     });
@@ -1186,7 +759,8 @@ export class ContainersPanel extends Widget {
     if (banner.dataset.kind === 'error' && !banner.hidden) {
       return;
     }
-    if (!this._problem && this._status && !this._status.permissions.write) {
+    const { problem, status } = this._model;
+    if (!problem && status && !status.permissions.write) {
       banner.hidden = false;
       banner.dataset.kind = 'info';
       banner.replaceChildren(
@@ -1290,7 +864,7 @@ export class ContainersPanel extends Widget {
     node.dataset.engine = engine.name;
     node.dataset.reachable = String(engine.reachable);
     node.appendChild(header);
-    if (this._onCreate && engine.reachable && this.permissions.write) {
+    if (this._onCreate && engine.reachable && this._model.permissions.write) {
       const create = document.createElement('button');
       create.type = 'button';
       create.className = 'jp-LittleWings-button jp-LittleWings-engineCreate';
@@ -1466,7 +1040,7 @@ export class ContainersPanel extends Widget {
   ): HTMLElement {
     const state = displayState(c);
     const key = containerKey(c);
-    const busy = this._busy.has(key);
+    const busy = this._model.isBusy(c);
     const item = document.createElement('div');
     item.className = 'jp-LittleWings-item';
     item.classList.toggle('jp-mod-indented', depth > 0);
@@ -1488,7 +1062,7 @@ export class ContainersPanel extends Widget {
       c.compose_project
         ? `Compose: ${c.compose_project} / ${c.compose_service ?? ''}`
         : '',
-      this._engines.length > 1 ? `Engine: ${String(c.engine ?? '')}` : '',
+      this._model.engines.length > 1 ? `Engine: ${String(c.engine ?? '')}` : '',
       `ID: ${c.id.slice(0, 12)}`,
       '',
       'Double-click or Enter: open the console',
@@ -1534,7 +1108,7 @@ export class ContainersPanel extends Widget {
   /** The row's buttons (console, shell, start/stop, restart), once it needs them. */
   private _fillActions(item: HTMLElement): void {
     const key = item.dataset.key ?? '';
-    const c = this._containers.get(key);
+    const c = this._model.get(key);
     const actions = item.querySelector<HTMLElement>(
       '.jp-LittleWings-itemActions'
     );
@@ -1542,8 +1116,8 @@ export class ContainersPanel extends Widget {
       return;
     }
     item.dataset.actions = '1';
-    const busy = this._busy.has(key);
-    const canWrite = this.permissions.write;
+    const busy = this._model.isBusy(c);
+    const canWrite = this._model.permissions.write;
     const running =
       c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
     const buttons: [string, IconName, string, boolean][] = [
@@ -1592,7 +1166,9 @@ export class ContainersPanel extends Widget {
     }
   }
 
-  private _problemNode(problem: NonNullable<Problem>): HTMLElement {
+  private _problemNode(
+    problem: NonNullable<IContainersModel.Problem>
+  ): HTMLElement {
     const node = document.createElement('div');
     node.className = 'jp-LittleWings-problem';
     node.dataset.kind = problem.kind;
@@ -1634,34 +1210,20 @@ export class ContainersPanel extends Widget {
     retry.type = 'button';
     retry.className = 'jp-LittleWings-retry jp-mod-styled jp-mod-accept';
     retry.textContent = 'Retry';
-    retry.addEventListener('click', () => void this.refresh());
+    retry.addEventListener('click', () => void this._model.refresh());
     node.append(title, body, retry);
     return node;
   }
 
-  private _socket: LittleWingsSocket;
+  private _model: ContainersModel;
   private _onOpen: (c: IContainerSummary) => void;
   private _onShell: ((c: IContainerSummary) => void) | null;
   private _onProjectLogs: ((project: string, engine: string) => void) | null;
   private _onMergedLogs: ((containers: IContainerSummary[]) => void) | null;
   private _onServiceLogs: ((service: string, engine: string) => void) | null;
   private _onCreate: ((engine: string) => void) | null;
-  private _containers = new Map<string, IContainerSummary>();
-  private _sorted: IContainerSummary[] | null = null;
-  private _changedKeys = new Set<string>();
   private _hoverKey: string | null = null;
-  private _servicesTimers = new Map<string, number>();
   private _focusKey: string | null = null;
-  private _replacedKeys = false;
-  private _engines: IEngineState[] = [];
-  private _services = new Map<string, IServiceSummary[]>();
-  private _engineRefreshes = new Set<string>();
-  private _status: IEngineStatus | null = null;
-  private _problem: Problem = null;
-  private _loaded = false;
-  private _refreshSerial = 0;
-  private _listsInFlight = 0;
-  private _eventsDuringList: IContainerEventMessage[] = [];
   private _selectedKey: string | null = null;
   private _selection = new Set<string>();
   private _anchorKey: string | null = null;
@@ -1670,9 +1232,7 @@ export class ContainersPanel extends Widget {
   private _contextEngine: string | null = null;
   private _selectionBar: HTMLDivElement;
   private _collapsed = new Set<string>();
-  private _busy = new Set<string>();
   private _ticker = 0;
-  private _retryTimer = 0;
   private _frame = 0;
   private _now = Date.now();
   private _countNode: HTMLSpanElement;
@@ -1686,8 +1246,8 @@ export class ContainersPanel extends Widget {
 
 export namespace ContainersPanel {
   export interface IOptions {
-    /** A socket for Docker events (shared with nothing else). */
-    socket: LittleWingsSocket;
+    /** The containers to show (the panel starts it when attached). */
+    model: ContainersModel;
     /** Open the console of a container. */
     onOpen: (container: IContainerSummary) => void;
     /** Ask for a new container (the header's "+": engine ''; an engine header's: its name). */
@@ -1791,21 +1351,6 @@ namespace Private {
     node.setAttribute('aria-selected', String(selected));
   }
 
-  /** Engines named by the containers (an older server says nothing of its engines). */
-  export function enginesOf(
-    containers: IContainerSummary[],
-    known: IEngineState[]
-  ): IEngineState[] {
-    if (known.length) {
-      return known;
-    }
-    const names = [...new Set(containers.map(c => String(c.engine ?? '')))];
-    return (names.length ? names : ['']).map(name => ({
-      name,
-      reachable: true
-    }));
-  }
-
   export function text(tag: string, content: string): HTMLElement {
     const node = document.createElement(tag);
     node.textContent = content;
@@ -1829,33 +1374,5 @@ namespace Private {
         'jp-LittleWings-emptyDetail';
     }
     return node;
-  }
-
-  export function problemOf(error: unknown): Problem {
-    if (error instanceof LittleWingsAPIError) {
-      if (error.status === 403) {
-        return {
-          kind: 'forbidden',
-          detail: 'You are not allowed to see containers on this server.'
-        };
-      }
-      if (error.status === 503 || error.code === 'engine_unavailable') {
-        return { kind: 'engine', detail: error.message };
-      }
-      if (error.status === 404) {
-        return {
-          kind: 'server',
-          detail: 'The server does not know api/littlewings (404).'
-        };
-      }
-      return {
-        kind: 'server',
-        detail: `${error.message} (HTTP ${error.status})`
-      };
-    }
-    if (error instanceof ServerConnection.NetworkError) {
-      return { kind: 'server', detail: 'The Jupyter server does not answer.' };
-    }
-    return { kind: 'server', detail: String(error) };
   }
 }
