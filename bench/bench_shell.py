@@ -15,7 +15,8 @@ from typing import Any
 
 from common import Containers, Results, Server, WSClient, log, percentile, run_main, size
 
-from littlewings_jupyter.docker.engine import DockerEngine, ShellProcess
+from littlewings_jupyter.docker.engine import DockerEngine
+from littlewings_jupyter.docker.processes import ShellProcess
 
 KEYS = size(200, 40)
 BULK = size(300_000, 30_000)

@@ -30,8 +30,9 @@ from ..errors import (
     FileTooLarge,
     Forbidden,
 )
-from .engine import DockerEngine, Exec
+from .engine import DockerEngine
 from .lines import STDOUT
+from .processes import Exec
 
 # A stopped container's directory is read from its archive: at most this much of it.
 LIST_BUDGET = 64 * 1024 * 1024

@@ -14,8 +14,9 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable, TypeVar
 
-from ..docker.engine import DockerEngine, Exec, ShellProcess
+from ..docker.engine import DockerEngine
 from ..docker.lines import STDERR, STDOUT
+from ..docker.processes import Exec, ShellProcess
 from ..errors import (
     Conflict,
     ContainerNotFound,

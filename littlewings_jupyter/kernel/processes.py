@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..docker.engine import ShellProcess
+from ..docker.processes import ShellProcess
 from ..errors import CommandFailed
 from .interfaces import ContainerLike
 

@@ -17,9 +17,9 @@ from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from ..docker.engine import Exec
 from ..docker.lines import Cursor, LogLine
 from ..docker.models import ContainerRef
+from ..docker.processes import Exec
 from ..errors import (
     BinaryNotSupported,
     Forbidden,

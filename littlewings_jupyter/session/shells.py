@@ -19,8 +19,8 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from ..docker.engine import ShellProcess
 from ..docker.models import ContainerRef
+from ..docker.processes import ShellProcess
 from ..errors import LittleWingsError
 from . import protocol
 from .frames import footprint

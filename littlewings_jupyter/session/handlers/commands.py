@@ -8,9 +8,9 @@ import contextlib
 import shlex
 from typing import TYPE_CHECKING
 
-from ...docker.engine import Exec
 from ...docker.lines import STREAM_NAMES
 from ...docker.models import ContainerRef
+from ...docker.processes import Exec
 from ...errors import Conflict, Forbidden, InvalidMessage, LittleWingsError, TooManyCommands
 from .. import protocol
 from ..session import CommandRun

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...docker.engine import ShellProcess
+from ...docker.processes import ShellProcess
 from ...errors import Conflict, DockerError, Forbidden, LittleWingsError, NotConnected, ShellGone
 from .. import protocol
 from ..shells import ShellRun
