@@ -208,14 +208,15 @@ def test_sigterm_stops_a_server_while_an_evil_search_runs(tmp_path, many):
     server, port, token = start_jupyter_server(tmp_path)
     try:
         url = f"ws://127.0.0.1:{port}/api/littlewings/ws?token={token}"
-        for _ in range(300):
+        deadline = time.monotonic() + 90  # (a loaded machine starts a server slowly)
+        while True:
             try:
                 ws = websocket.create_connection(url, timeout=20)
                 break
             except (OSError, websocket.WebSocketException):
+                if time.monotonic() > deadline:
+                    raise AssertionError("jupyter server did not start") from None
                 time.sleep(0.1)
-        else:
-            raise AssertionError("jupyter server did not start")
 
         def until(kind: str) -> dict[str, Any]:
             while True:
@@ -607,14 +608,15 @@ def live_server(tmp_path_factory: Any) -> Iterator[tuple[str, str]]:
     server, port, token = start_jupyter_server(root, "--LittleWings.search_time_limit=5")
     base = f"http://127.0.0.1:{port}/"
     try:
-        for _ in range(300):
+        deadline = time.monotonic() + 90  # (a loaded machine starts a server slowly)
+        while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("jupyter server did not start") from None
                 time.sleep(0.1)
-        else:
-            raise AssertionError("jupyter server did not start")
         yield base, token
     finally:
         server.terminate()

@@ -143,7 +143,8 @@ def second_engine(tmp_path_factory: Any) -> Iterator[str]:
     def start() -> None:
         log = open(root / "dockerd.log", "ab")  # noqa: SIM115 - kept open for the daemon
         state["proc"] = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
-        for _ in range(100):
+        deadline = time.monotonic() + 60  # (a loaded machine starts dockerd slowly)
+        while time.monotonic() < deadline:
             if (
                 subprocess.run(["docker", "-H", sock, "version"], capture_output=True).returncode
                 == 0

@@ -158,14 +158,17 @@ def live_server(tmp_path_factory: Any) -> Iterator[str]:
     )
     url = f"ws://127.0.0.1:{port}/api/littlewings/ws?token={token}"
     try:
-        for _ in range(150):
+        # A deadline, not a count of tries: on a loaded machine a server takes 20 s and more to
+        # import and start, and each refused try returns at once.
+        deadline = time.monotonic() + 90
+        while True:
             try:
                 websocket.create_connection(url, timeout=2).close()
                 break
             except (OSError, websocket.WebSocketException):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("jupyter server did not start") from None
                 time.sleep(0.1)
-        else:
-            raise RuntimeError("jupyter server did not start")
         yield url
     finally:
         server.terminate()

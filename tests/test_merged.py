@@ -79,15 +79,19 @@ def project() -> str:
 
 
 async def test_project_history_is_merged_by_timestamp(lw_client, make_container, project):
-    # Three services print one line each in turn, 0.2 s apart: a, b, c, a, b, c...
+    # Three services print one line each in turn, 0.3 s apart: a, b, c, a, b, c... They start
+    # together at a whole second of the clock (on a loaded machine, creating three containers
+    # takes seconds: one after the other, the first had printed everything before the last ran).
+    go = int(time.time()) + 5
     for offset, name in enumerate(("api", "db", "web")):
         service(
             make_container,
             project,
             name,
-            f"sleep {offset * 0.2}; for i in 1 2 3; do echo {name} $i; sleep 0.6; done; sleep 3600",
+            f"while [ $(date +%s) -lt {go} ]; do sleep 0.05; done; sleep {offset * 0.3}; "
+            f"for i in 1 2 3; do echo {name} $i; sleep 0.9; done; sleep 3600",
         )
-    await asyncio.sleep(2.2)
+    await asyncio.sleep(max(go - time.time(), 0) + 3.5)
     client = await lw_client()
     reply = await client.request(
         {"type": "connect", "project": project, "tail": "all", "timestamps": True}, "connected"
@@ -139,7 +143,9 @@ async def test_live_lines_in_timestamp_order_and_one_stream_per_container(
     for single in singles:
         await single.request({"type": "connect", "server_id": names[0], "tail": 0}, "connected")
     manager = manager_of(jp_serverapp)
-    await read_until(client, lambda: len(merged_lines(client.received)) >= 2000, timeout=15)
+    # (2,000 lines take a second here, and far longer on a loaded machine: the wait is for the
+    # count, the check is on the order.)
+    await read_until(client, lambda: len(merged_lines(client.received)) >= 2000, timeout=60)
     assert manager.active_log_streams() == 3
     lines = merged_lines(client.received)
     stamps = [text.split(" ", 1)[0] for _, text in lines]
