@@ -17,33 +17,12 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..errors import from_wire
 from ..session.alerts import ALERT_EVENTS
 from ..session.session import ClientSession
-from .runtime import kernel_user
+from .runtime import KernelConnection
 
 if TYPE_CHECKING:
     from .interfaces import ClientLike
 
 EVENT_NAMES = {"die": "died", "died": "died", "oom": "oom", "unhealthy": "unhealthy"}
-
-
-class _AlertConnection:
-    """The subscription's session: its ``alert`` frames go to the callback."""
-
-    holds_activity = True  # it sends no heartbeats and is never idle
-
-    def __init__(self, subscription: AlertSubscription) -> None:
-        self.subscription = subscription
-        self.user_name = kernel_user()
-
-    async def write_message(self, message: str) -> None:
-        """A frame of the session."""
-        self.subscription._frame(json.loads(message))
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        """The runtime stops."""
-
-    async def is_authorized(self, action: str) -> bool:
-        """The kernel's user owns the kernel."""
-        return True
 
 
 class AlertSubscription:
@@ -69,7 +48,9 @@ class AlertSubscription:
         frame = json.dumps({"type": "alerts", "id": "on", "rules": rules, "cooldown": cooldown})
 
         async def start() -> dict[str, Any] | None:
-            session = self.runtime.manager.open_session(_AlertConnection(self), client.limits)
+            # Its `alert` frames go to the callback.
+            connection = KernelConnection(lambda text: self._frame(json.loads(text)))
+            session = self.runtime.manager.open_session(connection, client.limits)
             self._session = session
             self._reply: dict[str, Any] | None = None
             await session.handle(frame)

@@ -33,7 +33,7 @@ from .display import containers_table
 from .follow import LineBuffer, LogFollow
 from .interfaces import ClientLike
 from .lines import Line, check_stream, cursor_after, docker_time
-from .runtime import KernelRuntime, kernel_user
+from .runtime import KernelConnection, KernelRuntime
 from .search import SearchMatch, search_history
 
 
@@ -249,30 +249,6 @@ class Group:
         return title + containers_table([c._summary for c in self.containers])
 
 
-class _TapConnection:
-    """The follow's session: the frames that are not lines (errors) reach the follow."""
-
-    holds_activity = True  # it sends no heartbeats and is never idle
-
-    def __init__(self, follow: GroupFollow) -> None:
-        self.follow = follow
-        self.user_name = kernel_user()
-
-    async def write_message(self, message: str) -> None:
-        """A frame of the session: a refusal of the connect ends the follow with its error."""
-        frame = json.loads(message)
-        if frame.get("type") == "error":
-            self.follow._buffer.end("error", from_wire(frame))
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        """The runtime stops: the follow ends."""
-        self.follow._buffer.end("ended")
-
-    async def is_authorized(self, action: str) -> bool:
-        """The kernel's user owns the kernel."""
-        return True
-
-
 class _GroupSink:
     """Where the session of a :class:`GroupFollow` puts its merged lines: its buffer."""
 
@@ -370,13 +346,22 @@ class GroupFollow(LogFollow):
 
         async def open_tap() -> None:
             session = runtime.manager.open_session(
-                _TapConnection(self), client.limits, _GroupSink(buffer, stream)
+                KernelConnection(self._on_frame, lambda _code, _reason: buffer.end("ended")),
+                client.limits,
+                _GroupSink(buffer, stream),
             )
             reader.session = session
             await session.handle(json.dumps(frame))
 
         runtime.submit(open_tap())
         client._follows.add(self)
+
+    def _on_frame(self, message: str) -> None:
+        """A frame of the follow's session that is not lines: a refusal of the connect ends
+        the follow with its error."""
+        frame = json.loads(message)
+        if frame.get("type") == "error":
+            self._buffer.end("error", from_wire(frame))
 
     @property
     def dropped(self) -> int:

@@ -109,6 +109,50 @@ class KernelRuntime:
             self._thread.join(timeout)
 
 
+class KernelConnection:
+    """A session of the runtime, as the session core sees its connection: the one adapter of
+    every reader in the kernel (a widget's views and its own session, a group's follow, an
+    alert subscription).
+
+    Frames go to ``on_frame`` (the frame's JSON text), a close to ``on_close``. The kernel's
+    user owns the kernel, so every action is authorized (only the client's ``read_only``
+    limits them). ``holds_activity`` says the session is not idle although it sends no
+    heartbeats: always, or while ``holds_activity()`` is true (a view, while a cell runs and
+    the kernel hears nothing).
+    """
+
+    def __init__(
+        self,
+        on_frame: Callable[[str], Any],
+        on_close: Callable[[int | None, str | None], Any] | None = None,
+        holds_activity: bool | Callable[[], bool] = True,
+        user_name: str | None = None,
+    ) -> None:
+        self._on_frame = on_frame
+        self._on_close = on_close
+        self._holds_activity = holds_activity
+        self.user_name = user_name or kernel_user()
+
+    @property
+    def holds_activity(self) -> bool:
+        """Whether the session's silence is not idleness."""
+        held = self._holds_activity
+        return bool(held() if callable(held) else held)
+
+    async def write_message(self, message: str) -> None:
+        """One frame of the session."""
+        self._on_frame(message)
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """The session ends the connection (idle timeout, the runtime stopping)."""
+        if self._on_close is not None:
+            self._on_close(code, reason)
+
+    async def is_authorized(self, action: str) -> bool:
+        """The kernel's user owns the kernel."""
+        return True
+
+
 def kernel_user() -> str:
     """Who runs this kernel (the user widgets and containers are recorded for)."""
     with contextlib.suppress(Exception):
@@ -116,4 +160,4 @@ def kernel_user() -> str:
     return "kernel"
 
 
-__all__ = ["THREAD_NAME", "KernelRuntime", "kernel_user"]
+__all__ = ["THREAD_NAME", "KernelConnection", "KernelRuntime", "kernel_user"]

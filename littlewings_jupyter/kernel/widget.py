@@ -47,7 +47,7 @@ from .container import Container
 from .group import Group, connect_fields, selector_of
 from .lines import Line
 from .processes import ExecResult
-from .runtime import kernel_user
+from .runtime import KernelConnection, kernel_user
 
 _STATIC = Path(__file__).parent.parent / "static"
 _MISSING_BUNDLE = """
@@ -80,57 +80,6 @@ def _current_cell_id() -> str | None:
         return None
     cell_id = ((parent or {}).get("metadata") or {}).get("cellId")
     return cell_id if isinstance(cell_id, str) and cell_id else None
-
-
-class _ViewConnection:
-    """One front-end view of a widget, as the session core sees a connection."""
-
-    def __init__(self, widget: ContainerConsole, view: str) -> None:
-        self.widget = weakref.proxy(widget)
-        self.view = view
-        self.user_name = widget._user
-
-    @property
-    def holds_activity(self) -> bool:
-        """While a cell runs the kernel hears no view: its silence is not idleness."""
-        with contextlib.suppress(ReferenceError):
-            return self.widget._runtime.cell_running
-        return False
-
-    async def write_message(self, message: str) -> None:
-        """Send one frame to this view."""
-        self.widget._send_to_view(self.view, message)
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        """The session closes the view's channel (idle timeout, the kernel's runtime stopping)."""
-        with contextlib.suppress(ReferenceError):
-            self.widget._end_view(self.view, code, reason)
-
-    async def is_authorized(self, action: str) -> bool:
-        """The kernel's user owns the kernel: only the client's ``read_only`` limits them."""
-        return True
-
-
-class _TapConnection:
-    """The widget's own session: its frames come back to the widget, never to a browser."""
-
-    holds_activity = True  # it sends no heartbeats and is never idle
-
-    def __init__(self, widget: ContainerConsole) -> None:
-        self.widget = weakref.proxy(widget)
-        self.user_name = widget._user
-
-    async def write_message(self, message: str) -> None:
-        """A frame of the widget's own session (status, command replies)."""
-        with contextlib.suppress(ReferenceError):
-            self.widget._on_tap_frame(message)
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        """Nothing to close: the widget ends its own session."""
-
-    async def is_authorized(self, action: str) -> bool:
-        """The kernel's user owns the kernel."""
-        return True
 
 
 class _WidgetSink:
@@ -448,7 +397,16 @@ class ContainerConsole(anywidget.AnyWidget):
 
     async def _open_tap(self) -> None:
         manager = self._runtime.manager
-        tap = manager.open_session(_TapConnection(self), self._limits, _WidgetSink(self))
+        # The widget's own session: its frames come back to the widget, never to a browser.
+        me = weakref.ref(self)
+
+        def on_tap_frame(text: str) -> None:
+            widget = me()
+            if widget is not None:
+                widget._on_tap_frame(text)
+
+        connection = KernelConnection(on_tap_frame, user_name=self._user)
+        tap = manager.open_session(connection, self._limits, _WidgetSink(self))
         self._tap = tap
         if self.group_handle is not None:
             target: dict[str, Any] = connect_fields(self.group_handle.selector)
@@ -555,13 +513,35 @@ class ContainerConsole(anywidget.AnyWidget):
             return
         await session.handle(raw)
 
+    def _view_connection(self, view: str) -> KernelConnection:
+        """One front-end view, as the session core sees a connection (held weakly: a view
+        does not keep a widget the notebook let go of)."""
+        me = weakref.ref(self)
+
+        def send(text: str) -> None:
+            widget = me()
+            if widget is not None:
+                widget._send_to_view(view, text)
+
+        def end(code: int | None, reason: str | None) -> None:
+            widget = me()
+            if widget is not None:
+                widget._end_view(view, code, reason)
+
+        def cell_running() -> bool:
+            # While a cell runs the kernel hears no view: its silence is not idleness.
+            widget = me()
+            return widget is not None and widget._runtime.cell_running
+
+        return KernelConnection(send, end, cell_running, self._user)
+
     def _open_view(self, view: str) -> None:
         """(loop) A new view: a session of the core, greeted with ``hello``."""
         if self._closed.is_set():
             self._send_to_view(view, protocol.encode(self._closed_frame()))
             return
         manager = self._runtime.manager
-        session = manager.open_session(_ViewConnection(self, view), limits=self._limits)
+        session = manager.open_session(self._view_connection(view), limits=self._limits)
         self._views[view] = session
         write = not self._limits.read_only
         session.start(self._user, {"read": True, "write": write}, where="kernel")
