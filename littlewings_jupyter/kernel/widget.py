@@ -10,7 +10,9 @@ a session of it exactly as a WebSocket is a session of the server: the same fram
 On the widget's comm, a view sends ``{"view": id, "frame": "<client frame as JSON text>"}``;
 its first frame is ``{"type": "open"}`` (the kernel answers with ``hello``) and its last
 ``{"type": "close"}``. The kernel answers each view with custom messages ``{"view": id}`` whose
-first buffer is the server frame, UTF-8 JSON.
+first buffer is the server frame, UTF-8 JSON. The module (about 660 lines) is the widget class
+and its views' plumbing, kept together: the Python API of the widget (``lines``, ``wait_for``,
+``run``) and the comm it rides on are one object.
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """The session manager: one per Jupyter server (or kernel), owner of every Docker stream.
 
 It shares one log, stats and stdin follower per container between the client sessions that
-watch it, and one event stream per engine.
+watch it, and one event stream per engine. What it is made of lives apart: the engines
+(:mod:`.engines`), each engine's shared followers (:mod:`.slots`), the changes users ask for
+(:mod:`.actions`), the archive (:mod:`.archiving`); what each message does is
+:mod:`.handlers`. What stays here is the wiring between them: sessions, followers and
+their subscribers, merged groups, Docker's events.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 The message shapes are documented in ``docs/protocol.md``; the seed LittleWings messages
 (``connect``/``server_id``, ``command``/``command``, ``heartbeat``) are accepted unchanged.
+This module stays whole (about 680 lines) on purpose: it is the wire contract, every message a
+client may send next to the others, read against docs/protocol.md in one go.
 """
 
 from __future__ import annotations
