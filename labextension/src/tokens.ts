@@ -112,3 +112,29 @@ export const IContainerConsoleTracker = new Token<IContainerConsoleTracker>(
   'littlewings-jupyter:IContainerConsoleTracker',
   'The consoles of single containers: each has its connection (`widget.connection`).'
 );
+
+/**
+ * The ids of the commands this extension adds (`app.commands.execute(CommandIDs.openConsole,
+ * { id: 'web' })`); their arguments are in commands.ts and consolecommands.ts.
+ */
+export namespace CommandIDs {
+  export const openConsole = 'littlewings:open-console';
+  export const openShell = 'littlewings:open-shell';
+  export const openProjectLogs = 'littlewings:open-project-logs';
+  export const openMergedLogs = 'littlewings:open-merged-logs';
+  export const newContainer = 'littlewings:new-container';
+  export const removeContainer = 'littlewings:remove-container';
+  export const browseFiles = 'littlewings:browse-files';
+  export const showContainers = 'littlewings:show-containers';
+  export const refresh = 'littlewings:refresh';
+  export const power = 'littlewings:power';
+  export const projectPower = 'littlewings:project-power';
+  export const copyId = 'littlewings:copy-id';
+  export const copyName = 'littlewings:copy-name';
+  export const find = 'littlewings:console-find';
+  export const clear = 'littlewings:console-clear';
+  export const toggleTimestamps = 'littlewings:console-toggle-timestamps';
+  export const download = 'littlewings:console-download';
+  export const togglePin = 'littlewings:toggle-pin';
+  export const openArchivedLogs = 'littlewings:open-archived-logs';
+}
