@@ -23,7 +23,6 @@ from ..docker.engine import DockerEngine
 from ..docker.lines import LogLine
 from ..docker.models import ContainerRef, summarize_inspected
 from ..errors import (
-    EngineNotFound,
     EngineUnavailable,
     TooManyCommands,
 )
@@ -126,11 +125,8 @@ class SessionManager:
         if not name:
             return self.default_slot
         slot = self.slots.get(name)
-        if slot is None:
-            raise EngineNotFound(
-                f"No Docker engine {name[:64]!r} here; the engines are: {', '.join(self.slots)}."
-            )
-        return slot
+        # (An unknown name: the registry says which engines there are.)
+        return slot if slot is not None else self.slots[self.registry.engine(name).name]
 
     def slot_of(self, ref: ContainerRef) -> EngineSlot:
         """The engine a container is on."""
