@@ -1,3 +1,9 @@
+/**
+ * The Containers sidebar's panel, a view of the containers model (model.ts): its header, filter,
+ * virtual list (rows made by sidebarrows.ts), selection bar and banners, and what the user does
+ * there (clicks, keys, selection, folds). It stays whole because those handlers all work on the
+ * one virtual list's rows and the panel's focus and selection.
+ */
 import { ISignal, Signal } from '@lumino/signaling';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
@@ -6,16 +12,8 @@ import {
   IContainerSummary,
   IConnectionStatus,
   PowerAction,
-  STATE_LABELS,
-  actionAllowed,
   actionLabel,
-  displayState,
-  iconNode,
-  IconName,
-  searchBox,
-  shortImage,
-  stateNode,
-  statusText
+  searchBox
 } from './console';
 import {
   ListRow,
@@ -27,17 +25,20 @@ import {
   sortContainers
 } from './containerlist';
 import { ContainersModel } from './model';
+import {
+  empty,
+  markSelected,
+  rowIcon,
+  rowKeyOf,
+  sameRow,
+  text,
+  SidebarRows
+} from './sidebarrows';
 import { IContainersModel } from './tokens';
 
 /** The focusable part of a row: a container or a service, or a header's button. */
 const FOCUSABLE =
   '.jp-LittleWings-item, .jp-LittleWings-service, .jp-LittleWings-groupHeader';
-
-/** Whether the pointer can hover (else a row's buttons are always shown, as CSS does). */
-const HOVER =
-  typeof window === 'undefined' || !window.matchMedia
-    ? true
-    : !window.matchMedia('(hover: none)').matches;
 
 /** A Compose project of an engine (the context menu's, or a header's). */
 export interface IProjectRef {
@@ -62,6 +63,14 @@ export class ContainersPanel extends Widget {
     this._onMergedLogs = options.onMergedLogs ?? null;
     this._onServiceLogs = options.onServiceLogs ?? null;
     this._onCreate = options.onCreate ?? null;
+    this._rows = new SidebarRows(this._model, {
+      isSelected: key => this._selection.has(key),
+      showsActions: key => key === this._hoverKey || key === this._focusKey,
+      shell: !!this._onShell,
+      onCreate: !!this._onCreate,
+      projectLogs: !!this._onProjectLogs,
+      serviceLogs: !!this._onServiceLogs
+    });
 
     const header = document.createElement('header');
     header.className = 'jp-LittleWings-panelHeader';
@@ -77,7 +86,7 @@ export class ContainersPanel extends Widget {
     refresh.className = 'jp-LittleWings-button jp-LittleWings-refresh';
     refresh.title = 'Refresh the list';
     refresh.setAttribute('aria-label', 'Refresh the list');
-    refresh.appendChild(Private.icon('restart'));
+    refresh.appendChild(rowIcon('restart'));
     refresh.addEventListener('click', () => void this._model.refresh());
     header.append(title, this._countNode, this._liveNode);
     if (this._onCreate) {
@@ -86,7 +95,7 @@ export class ContainersPanel extends Widget {
       create.className = 'jp-LittleWings-button jp-LittleWings-newContainer';
       create.title = 'New container…';
       create.setAttribute('aria-label', 'New container');
-      create.appendChild(Private.icon('plus'));
+      create.appendChild(rowIcon('plus'));
       const onCreate = this._onCreate;
       create.addEventListener('click', () => onCreate(''));
       header.appendChild(create);
@@ -134,8 +143,8 @@ export class ContainersPanel extends Widget {
     this._list = new VirtualList<ListRow>({
       node: this._listNode,
       heightOf: row => ROW_HEIGHTS[row.kind],
-      render: row => this._rowNode(row),
-      same: (a, b) => Private.sameRow(a, b),
+      render: row => this._rows.node(row, this._now),
+      same: (a, b) => sameRow(a, b),
       overscan: 10
     });
     this._listNode.addEventListener('mousedown', event => {
@@ -151,7 +160,7 @@ export class ContainersPanel extends Widget {
     this._listNode.addEventListener('keydown', event => this._onKeyDown(event));
     // The row with the keyboard focus stays in the DOM when it scrolls out of view.
     this._listNode.addEventListener('focusin', event => {
-      const key = Private.rowKeyOf(event.target as HTMLElement);
+      const key = rowKeyOf(event.target as HTMLElement);
       this._list.pinned = key;
       this._focusKey = key;
       this._revealActions(event.target as HTMLElement);
@@ -373,7 +382,7 @@ export class ContainersPanel extends Widget {
       return;
     }
     if (header) {
-      const key = Private.rowKeyOf(header);
+      const key = rowKeyOf(header);
       if (key) {
         if (this._collapsed.has(key)) {
           this._collapsed.delete(key);
@@ -417,7 +426,7 @@ export class ContainersPanel extends Widget {
   private _revealActions(target: HTMLElement): HTMLElement | null {
     const item = target.closest<HTMLElement>('.jp-LittleWings-item');
     if (item && !item.dataset.actions) {
-      this._fillActions(item);
+      this._rows.fillActions(item);
     }
     return item;
   }
@@ -444,7 +453,7 @@ export class ContainersPanel extends Widget {
     ) {
       return;
     }
-    const key = Private.rowKeyOf(focusable);
+    const key = rowKeyOf(focusable);
     const index = key ? this._list.indexOf(key) : -1;
     if (index < 0) {
       return;
@@ -594,7 +603,7 @@ export class ContainersPanel extends Widget {
   private _renderSelection(): void {
     for (const node of this._list.renderedNodes) {
       if (node.classList.contains('jp-LittleWings-item')) {
-        Private.markSelected(node, this._selection.has(node.dataset.key!));
+        markSelected(node, this._selection.has(node.dataset.key!));
       }
     }
     this._renderSelectionBar();
@@ -619,7 +628,7 @@ export class ContainersPanel extends Widget {
       open.type = 'button';
       open.className = 'jp-LittleWings-button jp-LittleWings-openSelected';
       open.title = 'Their logs in one view, interleaved in time';
-      open.append(Private.icon('merged'), document.createTextNode('Open logs'));
+      open.append(rowIcon('merged'), document.createTextNode('Open logs'));
       const onMergedLogs = this._onMergedLogs;
       open.addEventListener('click', () => onMergedLogs(selected));
       children.push(open);
@@ -629,7 +638,7 @@ export class ContainersPanel extends Widget {
     clear.className = 'jp-LittleWings-button jp-LittleWings-clearSelection';
     clear.title = 'Clear the selection (Escape)';
     clear.setAttribute('aria-label', 'Clear the selection');
-    clear.appendChild(Private.icon('close'));
+    clear.appendChild(rowIcon('close'));
     clear.addEventListener('click', () =>
       this._select(this._selectedKey ?? '', 'only')
     );
@@ -646,8 +655,8 @@ export class ContainersPanel extends Widget {
     this._bannerNode.hidden = false;
     this._bannerNode.dataset.kind = 'error';
     this._bannerNode.replaceChildren(
-      Private.text('strong', `${actionLabel(action)} ${c.name} failed`),
-      Private.text('span', message)
+      text('strong', `${actionLabel(action)} ${c.name} failed`),
+      text('span', message)
     );
     window.setTimeout(() => {
       if (this._bannerNode.dataset.kind === 'error') {
@@ -704,20 +713,20 @@ export class ContainersPanel extends Widget {
     const several = model.engines.length > 1;
     if (model.problem) {
       this._list.setRows([], true);
-      list.replaceChildren(this._problemNode(model.problem));
+      list.replaceChildren(this._rows.problem(model.problem));
       this._changed.emit();
       return;
     }
     if (!model.loaded) {
       this._list.setRows([], true);
-      list.replaceChildren(Private.empty('Loading containers…', ''));
+      list.replaceChildren(empty('Loading containers…', ''));
       return;
     }
     const hasServices = [...model.services.values()].some(s => s.length);
     if (!all.length && !several && !hasServices) {
       this._list.setRows([], true);
       list.replaceChildren(
-        Private.empty(
+        empty(
           'No containers',
           'Containers appear here as soon as Docker creates them, e.g. with docker run -d --name web nginx.'
         )
@@ -741,10 +750,7 @@ export class ContainersPanel extends Widget {
     ) {
       this._list.setRows([], true);
       list.replaceChildren(
-        Private.empty(
-          `No container matches “${this._filterInput.value.trim()}”`,
-          ''
-        )
+        empty(`No container matches “${this._filterInput.value.trim()}”`, '')
       );
       this._changed.emit();
       return;
@@ -764,8 +770,8 @@ export class ContainersPanel extends Widget {
       banner.hidden = false;
       banner.dataset.kind = 'info';
       banner.replaceChildren(
-        Private.text('strong', 'Read-only'),
-        Private.text(
+        text('strong', 'Read-only'),
+        text(
           'span',
           'You can watch containers and their logs, but not start, stop or send commands.'
         )
@@ -777,445 +783,8 @@ export class ContainersPanel extends Widget {
     }
   }
 
-  /** A row's DOM node (the list places it). */
-  private _rowNode(row: ListRow): HTMLElement {
-    let node: HTMLElement;
-    switch (row.kind) {
-      case 'engine':
-        node = this._engineNode(row);
-        break;
-      case 'project':
-        node = this._groupNode(row);
-        break;
-      case 'services':
-        node = this._servicesNode(row);
-        break;
-      case 'service':
-        node = this._serviceNode(row);
-        break;
-      case 'container':
-        node = this._itemNode(row.container, this._now, row.depth);
-        break;
-      default: {
-        node = document.createElement('div');
-        node.className = 'jp-LittleWings-note';
-        node.textContent = row.text;
-        Private.indent(node, row.depth);
-      }
-    }
-    node.classList.add('jp-LittleWings-vrow');
-    node.dataset.key = row.key;
-    node.style.height = `${ROW_HEIGHTS[row.kind]}px`;
-    return node;
-  }
-
-  private _engineNode(row: Extract<ListRow, { kind: 'engine' }>): HTMLElement {
-    const engine = row.engine;
-    const header = document.createElement('button');
-    header.type = 'button';
-    header.className = 'jp-LittleWings-groupHeader jp-LittleWings-engineHeader';
-    header.dataset.engine = engine.name;
-    header.setAttribute('role', 'treeitem');
-    header.setAttribute('aria-expanded', String(!row.collapsed));
-    const caret = Private.icon(
-      'down',
-      'jp-LittleWings-icon jp-LittleWings-caret'
-    );
-    const text = document.createElement('span');
-    text.className = 'jp-LittleWings-engineText';
-    const name = document.createElement('span');
-    name.className = 'jp-LittleWings-engineName';
-    name.textContent = engine.name;
-    const detail = document.createElement('span');
-    detail.className = 'jp-LittleWings-engineDetail';
-    if (engine.reachable) {
-      // The Swarm role first: a long URL is what the ellipsis may cut.
-      detail.textContent = [
-        engine.swarm ? `swarm ${engine.swarm}` : '',
-        engine.url
-      ]
-        .filter(Boolean)
-        .join(' · ');
-    } else {
-      detail.classList.add('jp-mod-unreachable');
-      detail.textContent = `unreachable: ${engine.error || 'no answer'}`;
-    }
-    text.append(name, detail);
-    const count = document.createElement('span');
-    count.className = 'jp-LittleWings-groupCount';
-    if (engine.reachable) {
-      count.textContent = `${row.running}/${row.shown}`;
-      count.title = `${row.running} of ${row.shown} running`;
-    }
-    header.append(caret, text, count);
-    header.title = [
-      `Docker engine ${engine.name}`,
-      engine.url ? `URL: ${engine.url}` : '',
-      engine.source ? `From: ${engine.source}` : '',
-      engine.tls ? 'TLS' : '',
-      engine.reachable
-        ? ''
-        : `Unreachable: ${engine.error || 'no answer'} (retried by itself)`
-    ]
-      .filter(Boolean)
-      .join('\n');
-    const node = document.createElement('div');
-    node.className = 'jp-LittleWings-engineRow';
-    node.dataset.engine = engine.name;
-    node.dataset.reachable = String(engine.reachable);
-    node.appendChild(header);
-    if (this._onCreate && engine.reachable && this._model.permissions.write) {
-      const create = document.createElement('button');
-      create.type = 'button';
-      create.className = 'jp-LittleWings-button jp-LittleWings-engineCreate';
-      create.dataset.action = 'create';
-      create.dataset.engine = engine.name;
-      create.title = `New container on ${engine.name}…`;
-      create.setAttribute('aria-label', `New container on ${engine.name}`);
-      create.tabIndex = -1;
-      create.appendChild(Private.icon('plus'));
-      node.appendChild(create);
-    }
-    return node;
-  }
-
-  private _groupNode(row: Extract<ListRow, { kind: 'project' }>): HTMLElement {
-    const key = row.project;
-    const header = document.createElement('button');
-    header.type = 'button';
-    header.className = 'jp-LittleWings-groupHeader';
-    header.dataset.group = key;
-    header.dataset.engine = row.engine;
-    header.setAttribute('role', 'treeitem');
-    header.setAttribute('aria-expanded', String(!row.collapsed));
-    const caret = Private.icon(
-      'down',
-      'jp-LittleWings-icon jp-LittleWings-caret'
-    );
-    const name = document.createElement('span');
-    name.className = 'jp-LittleWings-groupName';
-    name.textContent = key || 'Other containers';
-    const count = document.createElement('span');
-    count.className = 'jp-LittleWings-groupCount';
-    count.textContent = `${row.running}/${row.shown}`;
-    count.title = `${row.running} of ${row.shown} running`;
-    header.append(caret, name, count);
-    const node = document.createElement('div');
-    node.className = 'jp-LittleWings-groupRow';
-    node.dataset.group = key;
-    node.dataset.engine = row.engine;
-    Private.indent(node, row.depth);
-    node.appendChild(header);
-    if (key) {
-      header.title = `Compose project ${key}`;
-      if (this._onProjectLogs) {
-        const logs = document.createElement('button');
-        logs.type = 'button';
-        logs.className = 'jp-LittleWings-button jp-LittleWings-projectLogs';
-        logs.dataset.action = 'project-logs';
-        logs.dataset.group = key;
-        logs.dataset.engine = this._requestEngine(row.engine);
-        logs.title = `Open project logs: every container of ${key}, merged`;
-        logs.setAttribute('aria-label', `Open project logs of ${key}`);
-        logs.tabIndex = -1;
-        logs.appendChild(Private.icon('merged'));
-        node.appendChild(logs);
-      }
-    }
-    return node;
-  }
-
-  private _servicesNode(
-    row: Extract<ListRow, { kind: 'services' }>
-  ): HTMLElement {
-    const header = document.createElement('button');
-    header.type = 'button';
-    header.className =
-      'jp-LittleWings-groupHeader jp-LittleWings-servicesHeader';
-    header.dataset.engine = row.engine;
-    header.setAttribute('role', 'treeitem');
-    header.setAttribute('aria-expanded', String(!row.collapsed));
-    header.title = `Docker Swarm services of ${row.engine}`;
-    const caret = Private.icon(
-      'down',
-      'jp-LittleWings-icon jp-LittleWings-caret'
-    );
-    const name = document.createElement('span');
-    name.className = 'jp-LittleWings-groupName';
-    name.textContent = 'Services';
-    const count = document.createElement('span');
-    count.className = 'jp-LittleWings-groupCount';
-    count.textContent = String(row.services.length);
-    header.append(caret, name, count);
-    const node = document.createElement('div');
-    node.className = 'jp-LittleWings-servicesRow';
-    node.dataset.engine = row.engine;
-    Private.indent(node, row.depth);
-    node.appendChild(header);
-    return node;
-  }
-
-  private _serviceNode(
-    row: Extract<ListRow, { kind: 'service' }>
-  ): HTMLElement {
-    const s = row.service;
-    const node = document.createElement('div');
-    node.className = 'jp-LittleWings-service';
-    node.dataset.service = s.name;
-    node.dataset.engine = row.engine;
-    node.tabIndex = 0;
-    node.setAttribute('role', 'treeitem');
-    Private.indent(node, row.depth);
-    const desired = s.replicas ?? null;
-    const running = s.running ?? 0;
-    const healthy = desired === null ? running > 0 : running >= desired;
-    const replicas =
-      desired === null
-        ? `${running} running (global)`
-        : `${running}/${desired}`;
-    node.title = [
-      `Swarm service ${s.name}`,
-      s.image ? `Image: ${s.image}` : '',
-      `Tasks: ${replicas}`,
-      s.update_state ? `Update: ${s.update_state}` : '',
-      s.update_message ?? '',
-      '',
-      "Double-click or Enter: its tasks' logs, merged"
-    ]
-      .filter((line, i, lines) => line !== '' || i === lines.length - 2)
-      .join('\n');
-    const main = document.createElement('div');
-    main.className = 'jp-LittleWings-itemMain';
-    const name = document.createElement('span');
-    name.className = 'jp-LittleWings-itemName';
-    name.textContent = s.name;
-    const detail = document.createElement('span');
-    detail.className = 'jp-LittleWings-itemDetail';
-    const image = document.createElement('span');
-    image.className = 'jp-LittleWings-itemImage';
-    image.textContent = shortImage(s.image);
-    const status = document.createElement('span');
-    status.className =
-      'jp-LittleWings-itemStatus jp-LittleWings-serviceReplicas';
-    status.textContent = replicas;
-    detail.append(image, status);
-    if (s.update_state) {
-      const update = document.createElement('span');
-      update.className = 'jp-LittleWings-serviceUpdate';
-      update.dataset.state = s.update_state;
-      update.textContent = s.update_state;
-      detail.appendChild(update);
-    }
-    main.append(name, detail);
-    const actions = document.createElement('div');
-    actions.className = 'jp-LittleWings-itemActions';
-    if (this._onServiceLogs) {
-      const logs = document.createElement('button');
-      logs.type = 'button';
-      logs.className = 'jp-LittleWings-button jp-LittleWings-serviceLogs';
-      logs.dataset.action = 'service-logs';
-      logs.dataset.service = s.name;
-      logs.dataset.engine = row.engine;
-      logs.title = `Open the logs of ${s.name}'s tasks, merged`;
-      logs.setAttribute('aria-label', `Open the logs of service ${s.name}`);
-      logs.tabIndex = -1;
-      logs.appendChild(Private.icon('merged'));
-      actions.appendChild(logs);
-    }
-    node.append(
-      Private.state(
-        healthy ? 'running' : 'starting',
-        healthy ? 'All tasks running' : 'Tasks missing'
-      ),
-      main,
-      actions
-    );
-    return node;
-  }
-
-  private _itemNode(
-    c: IContainerSummary,
-    now: number,
-    depth: number
-  ): HTMLElement {
-    const state = displayState(c);
-    const key = containerKey(c);
-    const busy = this._model.isBusy(c);
-    const item = document.createElement('div');
-    item.className = 'jp-LittleWings-item';
-    item.classList.toggle('jp-mod-indented', depth > 0);
-    Private.indent(item, depth);
-    item.classList.toggle('jp-mod-busy', busy);
-    item.dataset.key = key;
-    item.dataset.id = c.id;
-    item.dataset.name = c.name;
-    item.dataset.engine = String(c.engine ?? '');
-    item.dataset.state = c.state ?? 'unknown';
-    item.tabIndex = 0;
-    item.setAttribute('role', 'treeitem');
-    Private.markSelected(item, this._selection.has(key));
-    item.title = [
-      c.name,
-      c.image ? `Image: ${c.image}` : '',
-      `State: ${STATE_LABELS[state]}`,
-      c.status ? `Status: ${c.status}` : '',
-      c.compose_project
-        ? `Compose: ${c.compose_project} / ${c.compose_service ?? ''}`
-        : '',
-      this._model.engines.length > 1 ? `Engine: ${String(c.engine ?? '')}` : '',
-      `ID: ${c.id.slice(0, 12)}`,
-      '',
-      'Double-click or Enter: open the console',
-      'Ctrl/Cmd-click or Shift-click: select several'
-    ]
-      .filter((line, i, lines) => line !== '' || i === lines.length - 2)
-      .join('\n');
-
-    const main = document.createElement('div');
-    main.className = 'jp-LittleWings-itemMain';
-    const name = document.createElement('span');
-    name.className = 'jp-LittleWings-itemName';
-    name.textContent = c.name;
-    const detail = document.createElement('span');
-    detail.className = 'jp-LittleWings-itemDetail';
-    const image = document.createElement('span');
-    image.className = 'jp-LittleWings-itemImage';
-    image.textContent = shortImage(c.image);
-    const status = document.createElement('span');
-    status.className = 'jp-LittleWings-itemStatus';
-    status.dataset.state = state;
-    status.textContent = statusText(c, now);
-    detail.append(image, status);
-    main.append(name, detail);
-
-    const actions = document.createElement('div');
-    actions.className = 'jp-LittleWings-itemActions';
-    item.append(
-      Private.state(
-        busy ? 'restarting' : state,
-        busy ? 'Working…' : STATE_LABELS[state]
-      ),
-      main,
-      actions
-    );
-    // The buttons show on hover, focus or while busy: made then, not for every row drawn.
-    if (busy || key === this._hoverKey || key === this._focusKey || !HOVER) {
-      this._fillActions(item);
-    }
-    return item;
-  }
-
-  /** The row's buttons (console, shell, start/stop, restart), once it needs them. */
-  private _fillActions(item: HTMLElement): void {
-    const key = item.dataset.key ?? '';
-    const c = this._model.get(key);
-    const actions = item.querySelector<HTMLElement>(
-      '.jp-LittleWings-itemActions'
-    );
-    if (!c || !actions || item.dataset.actions) {
-      return;
-    }
-    item.dataset.actions = '1';
-    const busy = this._model.isBusy(c);
-    const canWrite = this._model.permissions.write;
-    const running =
-      c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
-    const buttons: [string, IconName, string, boolean][] = [
-      ['console', 'console', 'Open console', true],
-      ...(this._onShell && c.state === 'running' && canWrite
-        ? [
-            ['shell', 'shell', 'Open a shell', !busy] as [
-              string,
-              IconName,
-              string,
-              boolean
-            ]
-          ]
-        : []),
-      running
-        ? [
-            'stop',
-            'stop',
-            'Stop',
-            canWrite && !busy && actionAllowed('stop', c.state)
-          ]
-        : [
-            'start',
-            'start',
-            'Start',
-            canWrite && !busy && actionAllowed('start', c.state)
-          ],
-      [
-        'restart',
-        'restart',
-        'Restart',
-        canWrite && !busy && actionAllowed('restart', c.state)
-      ]
-    ];
-    for (const [action, icon, label, enabled] of buttons) {
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = `jp-LittleWings-button jp-LittleWings-action-${action}`;
-      button.dataset.action = action;
-      button.title = `${label} ${c.name}`;
-      button.setAttribute('aria-label', `${label} ${c.name}`);
-      button.disabled = !enabled;
-      button.tabIndex = -1;
-      button.appendChild(Private.icon(icon));
-      actions.appendChild(button);
-    }
-  }
-
-  private _problemNode(
-    problem: NonNullable<IContainersModel.Problem>
-  ): HTMLElement {
-    const node = document.createElement('div');
-    node.className = 'jp-LittleWings-problem';
-    node.dataset.kind = problem.kind;
-    const title = document.createElement('h3');
-    const body = document.createElement('div');
-    body.className = 'jp-LittleWings-problemBody';
-    if (problem.kind === 'engine') {
-      title.textContent = 'No Docker engine reachable';
-      body.append(
-        Private.text(
-          'p',
-          'The Jupyter server cannot talk to Docker. To fix it:'
-        ),
-        Private.list([
-          'start the Docker engine (e.g. sudo systemctl start docker);',
-          'check DOCKER_HOST in the environment of the Jupyter server;',
-          'make sure the user running Jupyter may use the Docker socket (the docker group).'
-        ])
-      );
-      if (problem.detail) {
-        body.appendChild(Private.text('p', problem.detail)).className =
-          'jp-LittleWings-problemDetail';
-      }
-      body.appendChild(Private.text('p', 'This list retries by itself.'));
-    } else if (problem.kind === 'forbidden') {
-      title.textContent = 'No permission';
-      body.appendChild(Private.text('p', problem.detail));
-    } else {
-      title.textContent = 'LittleWings is not reachable';
-      body.append(
-        Private.text('p', problem.detail),
-        Private.text(
-          'p',
-          'Check that the littlewings_jupyter server extension is installed and enabled (jupyter server extension list).'
-        )
-      );
-    }
-    const retry = document.createElement('button');
-    retry.type = 'button';
-    retry.className = 'jp-LittleWings-retry jp-mod-styled jp-mod-accept';
-    retry.textContent = 'Retry';
-    retry.addEventListener('click', () => void this._model.refresh());
-    node.append(title, body, retry);
-    return node;
-  }
-
   private _model: ContainersModel;
+  private _rows: SidebarRows;
   private _onOpen: (c: IContainerSummary) => void;
   private _onShell: ((c: IContainerSummary) => void) | null;
   private _onProjectLogs: ((project: string, engine: string) => void) | null;
@@ -1260,119 +829,5 @@ export namespace ContainersPanel {
     onMergedLogs?: (containers: IContainerSummary[]) => void;
     /** Open the merged logs of a Swarm service's tasks. */
     onServiceLogs?: (service: string, engine: string) => void;
-  }
-}
-
-namespace Private {
-  /** Whether a row drawn before can stay for this one (the list reuses its node). */
-  export function sameRow(a: ListRow, b: ListRow): boolean {
-    if (a.kind !== b.kind || a.key !== b.key) {
-      return false;
-    }
-    switch (a.kind) {
-      case 'container': {
-        const other = b as typeof a;
-        return a.container === other.container && a.depth === other.depth;
-      }
-      case 'engine': {
-        const other = b as typeof a;
-        return (
-          a.engine === other.engine &&
-          a.shown === other.shown &&
-          a.running === other.running &&
-          a.collapsed === other.collapsed
-        );
-      }
-      case 'project': {
-        const other = b as typeof a;
-        return (
-          a.shown === other.shown &&
-          a.running === other.running &&
-          a.collapsed === other.collapsed &&
-          a.depth === other.depth
-        );
-      }
-      case 'services': {
-        const other = b as typeof a;
-        return a.services === other.services && a.collapsed === other.collapsed;
-      }
-      case 'service':
-        return a.service === (b as typeof a).service;
-      default:
-        return a.text === (b as typeof a).text;
-    }
-  }
-
-  const icons = new Map<string, HTMLSpanElement>();
-
-  /** An icon, cloned from one made once (rows are drawn often: no SVG parsed per row). */
-  export function icon(
-    name: IconName,
-    className = 'jp-LittleWings-icon'
-  ): HTMLSpanElement {
-    const key = `${name} ${className}`;
-    let made = icons.get(key);
-    if (!made) {
-      made = iconNode(name, className);
-      icons.set(key, made);
-    }
-    return made.cloneNode(true) as HTMLSpanElement;
-  }
-
-  const states = new Map<string, HTMLSpanElement>();
-
-  /** A state badge, cloned from one made once. */
-  export function state(name: string, title: string): HTMLSpanElement {
-    let made = states.get(name);
-    if (!made) {
-      made = stateNode(name, '');
-      states.set(name, made);
-    }
-    const node = made.cloneNode(true) as HTMLSpanElement;
-    node.title = title;
-    node.setAttribute('aria-label', title);
-    return node;
-  }
-
-  /** The key of the row a node is in. */
-  export function rowKeyOf(node: HTMLElement | null): string | null {
-    return node?.closest<HTMLElement>('[data-key]')?.dataset.key ?? null;
-  }
-
-  /** Indent a row by its depth (engine > project > container). */
-  export function indent(node: HTMLElement, depth: number): void {
-    if (depth > 0) {
-      node.style.setProperty('--jp-LittleWings-depth', String(depth));
-    }
-  }
-
-  export function markSelected(node: HTMLElement, selected: boolean): void {
-    node.classList.toggle('jp-mod-selected', selected);
-    node.setAttribute('aria-selected', String(selected));
-  }
-
-  export function text(tag: string, content: string): HTMLElement {
-    const node = document.createElement(tag);
-    node.textContent = content;
-    return node;
-  }
-
-  export function list(items: string[]): HTMLElement {
-    const ul = document.createElement('ul');
-    for (const item of items) {
-      ul.appendChild(text('li', item));
-    }
-    return ul;
-  }
-
-  export function empty(title: string, detail: string): HTMLElement {
-    const node = document.createElement('div');
-    node.className = 'jp-LittleWings-empty';
-    node.appendChild(text('p', title)).className = 'jp-LittleWings-emptyTitle';
-    if (detail) {
-      node.appendChild(text('p', detail)).className =
-        'jp-LittleWings-emptyDetail';
-    }
-    return node;
   }
 }

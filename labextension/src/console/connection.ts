@@ -1,3 +1,9 @@
+/**
+ * A console's connection: one socket (or the notebook widget's comm) and what it watches, a
+ * container or a group. It stays whole because every frame of that channel (history and live
+ * lines, commands, shells, searches, losses) passes through the one state it keeps to resume
+ * where it left off (its cursor, its options, its pending requests).
+ */
 import { PromiseDelegate } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';

@@ -1,3 +1,7 @@
+/**
+ * "Search all history" (the panel a console opens). It stays whole because its form, the
+ * matches streamed in and the jump to a match share one search's state.
+ */
 import { ConsoleConnection, HistorySearch, SearchEnd } from './connection';
 import { iconNode } from './icons';
 import {

@@ -1,3 +1,9 @@
+/**
+ * The merged console: the logs of several containers (a Compose project, a label, a selection,
+ * a Swarm service's tasks) in one view, interleaved in time, each line prefixed by its member,
+ * with the members' list to hide some. It stays one file until the base it should share with
+ * the single console (widget.ts) is drawn out (issue 22, not done yet).
+ */
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 

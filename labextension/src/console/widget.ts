@@ -1,3 +1,9 @@
+/**
+ * The console of one container: a header (state, CPU and memory, published ports, power
+ * buttons), the toolbar, the log view, the command box with its history, and the shell tabs.
+ * It stays one file until the base it should share with the merged console (merged.ts) is drawn
+ * out (issue 22, not done yet): what both do alike is still written in each.
+ */
 import { Message } from '@lumino/messaging';
 import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
