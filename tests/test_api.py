@@ -18,7 +18,9 @@ from littlewings_jupyter.kernel.client import Client
 
 pytestmark = pytest.mark.docker
 
-READER_THREAD = "littlewings-api-logs"
+# What reads a follow: the follower thread of the container's Docker log stream, and the loop of
+# the client's kernel runtime its session runs on (both end with the client's last follow).
+READER_THREADS = ("littlewings-logs", "littlewings-kernel")
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def client() -> Iterator[Client]:
 
 def reader_threads() -> list[threading.Thread]:
     """The log reader threads of this process that are still alive."""
-    return [t for t in threading.enumerate() if t.name == READER_THREAD and t.is_alive()]
+    return [t for t in threading.enumerate() if t.name in READER_THREADS and t.is_alive()]
 
 
 def wait_no_reader_threads(timeout: float = 5) -> None:
@@ -305,6 +307,42 @@ def test_follow_as_async_iterator(client: Client, make_container: Any) -> None:
 
     count, reason = asyncio.run(until_timeout())
     assert count >= 1 and reason == "timeout"
+    wait_no_reader_threads()
+
+
+def test_follows_share_one_docker_stream_and_end_with_a_stopped_container(
+    client: Client, make_container: Any
+) -> None:
+    """A follow reads through the client's session core, as widgets do: two follows of one
+    container share one Docker log stream; and a follow that joins a stream already waiting
+    for a stopped container to start again ends at once, with every line and "exited"."""
+    made = make_container("echo one; echo two; sleep 1.5; echo three; exit 0")
+    c = client.container(made.name)
+    first = c.follow(tail=None, timeout=30)
+    second = c.follow(tail=None, timeout=30)
+    try:
+        # (next_batch, not iter(): leaving a for loop or a dropped iterator closes a follow.)
+        assert [line.text for line in first.next_batch(max_lines=1, wait=10) or []] == ["one"]
+        runtime = client.acquire_runtime()
+        try:
+            manager = runtime.manager
+            assert manager.registry is client.registry
+            deadline = time.monotonic() + 10
+            while manager.active_log_streams() != 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert manager.active_log_streams() == 1  # one stream, two readers
+            assert [line.text for line in second] == ["one", "two", "three"]
+            assert second.reason == "exited"
+            # The first follow keeps the stream's follower (waiting for a start) alive: a third
+            # follow joins it and ends at once, not at its timeout.
+            started = time.monotonic()
+            third = c.follow(tail=None, timeout=30)
+            assert [line.text for line in third] == ["one", "two", "three"]
+            assert third.reason == "exited" and time.monotonic() - started < 10
+        finally:
+            client.release_runtime(runtime)
+    finally:
+        first.close()
     wait_no_reader_threads()
 
 

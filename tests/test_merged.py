@@ -183,8 +183,10 @@ async def test_members_that_appear_restart_and_go_while_watched(
         client, lambda: counters(merged_lines(client.received), second.name)[-1:] >= [3]
     )
 
-    # A restarted member stays in the group; its lines go on after the restart.
+    # A restarted member stays in the group; its lines go on after the restart. (Counted from
+    # before the restart: the new process's first lines may come before the status frame.)
     mark = client.mark()
+    restarted_at = len(merged_lines(client.received))
     first.restart(timeout=0)
     await client.until(
         lambda f: (
@@ -195,7 +197,6 @@ async def test_members_that_appear_restart_and_go_while_watched(
         since=mark,
         timeout=15,
     )
-    restarted_at = len(merged_lines(client.received))
     await read_until(
         client,
         lambda: any(

@@ -30,7 +30,7 @@ from .alerts import AlertSubscription, rule
 from .dataframes import logs_frame, stats_frame
 from .display import containers_table, containers_text
 from .files import Files
-from .follow import FOLLOW_OVERLAP, LogFollow, keep_lines
+from .follow import LogFollow, keep_lines
 from .interfaces import ClientLike
 from .lines import Line, check_stream, cursor_after, docker_time, join_lines
 from .processes import ExecResult, Shell
@@ -184,32 +184,34 @@ class Container:
         ...     print(line.stream, line.text)
         """
         check_stream(stream)
-        if since is not None and tail == 0:
-            tail = None  # a start time asks for everything after it
-        docker_since = docker_time(since, "since")
-        self.tty  # noqa: B018 - know it before the stream opens (a listed handle asks Docker)
+        frame: dict[str, Any] = {"type": "connect", "server_id": self.id}
+        frame["engine"] = self.engine_name
         after = cursor_after(since)
-        if tail == 0 and since is None:
-            # "Only new lines": Docker starts a `tail=0` stream where its log ends when it gets
-            # to it, which on a busy machine is after lines printed once follow() returned
-            # (a `send` right after lost its answer). So: the log's last line now, and the
-            # stream from a little before it, every line after that one kept.
+        if after is not None:
+            frame["cursor"] = str(after)  # right after that line
+        elif since is not None:
+            # A start time asks for everything after it (with tail=0 too).
+            frame["since"] = docker_time(since, "since")
+            frame["tail"] = "all" if tail in (None, 0) else tail
+        elif tail == 0:
+            # "Only new lines": after the log's last line now, so that a line printed once
+            # follow() returned is in it (a `send` right after gets its answer), however long
+            # the session takes to start on a busy machine.
             last = self._call(self.engine.read_logs, self.id, self.tty, tail=1)
-            after = last[-1].cursor if last else None
-            tail = FOLLOW_OVERLAP if last else None
-        docker_stream = self._call(
-            self.engine.open_logs, self.id, follow=True, tail=tail, since=docker_since
-        )
-        follow = LogFollow(
+            if last:
+                frame["cursor"] = str(last[-1].cursor)
+            else:
+                frame["since"] = f"{time.time():.9f}"
+                frame["tail"] = "all"
+        else:
+            frame["tail"] = "all" if tail is None else tail
+        return LogFollow(
             self,
-            docker_stream,
+            frame,
             timeout=timeout,
             idle_timeout=idle_timeout,
-            after=after,
             only=stream,
         )
-        self.client._follows.add(follow)
-        return follow
 
     def on(
         self,

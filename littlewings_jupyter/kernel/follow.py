@@ -1,24 +1,29 @@
-"""Following one container's log from a notebook: :class:`LogFollow` (an iterator and an async
-iterator of :class:`~.lines.Line`), fed by a reader thread through a bounded
-:class:`LineBuffer` (which :class:`~.group.GroupFollow` shares)."""
+"""Following logs from a notebook: :class:`LogFollow` (an iterator and an async iterator of
+:class:`~.lines.Line`), read from a session of the client's kernel runtime into a bounded
+:class:`LineBuffer`. The one follow path: :class:`~.group.GroupFollow` (projects, labels,
+services) is a LogFollow whose session watches a group."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from ..docker.engine import DockerEngine, translate_docker_error
-from ..docker.framing import DockerStream
-from ..docker.lines import Cursor, LineAssembler, LogLine
-from ..errors import ContainerNotFound, LittleWingsError
-from ..streams.base import StreamThread
-from .interfaces import ContainerLike
+from ..docker.engine import DockerEngine
+from ..docker.lines import Cursor, LogLine
+from ..errors import ContainerNotFound, LittleWingsError, from_wire
+from .interfaces import ClientLike, ContainerLike
 from .lines import Line
+from .runtime import KernelConnection, KernelRuntime
+
+if TYPE_CHECKING:
+    from ..session.session import ClientSession
 
 
 def keep_lines(lines: Iterable[LogLine], after: Cursor | None, stream: str | None) -> list[Line]:
@@ -119,73 +124,116 @@ class LineBuffer:
                 loop.call_soon_threadsafe(event.set)
 
 
-class _LogReader(StreamThread):
-    """Reads one followed log stream into a :class:`LineBuffer` (one thread per follow)."""
-
-    name = "littlewings-api-logs"
-
-    def __init__(
-        self,
-        engine: DockerEngine,
-        container_id: str,
-        stream: DockerStream,
-        tty: bool,
-        buffer: LineBuffer,
-        after: Cursor | None,
-        only: str | None,
-    ) -> None:
-        super().__init__()
-        self.engine = engine
-        self.container_id = container_id
-        self.stream = stream
-        self.tty = tty
-        self.buffer = buffer
-        self.after = after
-        self.only = only
-
-    def run(self) -> None:
-        stream = self.stream
-        if not self._set_stream(stream):
-            return
+def why_ended(engine: DockerEngine, container_id: str) -> str:
+    """Why Docker ended a container's followed log: it stopped (``exited``), went
+    (``removed``), or another reason (``ended``). Blocking: Docker may close the stream a
+    moment before it records the new state, so it asks a few times."""
+    state = ""
+    for _ in range(20):
         try:
-            assembler = LineAssembler(self.engine.max_line_bytes, self.tty)
-            for block in stream:
-                lines = keep_lines(assembler.feed(block), self.after, self.only)
-                if lines and not self.buffer.push(lines):
-                    return
-            if stream.closed:
-                return
-            # The stream ended by itself: its unfinished last line is final.
-            lines = keep_lines(assembler.flush(), self.after, self.only)
-            if lines and not self.buffer.push(lines):
-                return
-            self.buffer.end(self._why_ended())
-        except Exception as exc:
-            self.buffer.end("error", translate_docker_error(exc, self.container_id))
-        finally:
-            self._set_stream(None)
-            stream.close()
-
-    def _why_ended(self) -> str:
-        """Docker ends a followed log when the container stops or goes away."""
-        state = ""
-        for _ in range(20):
-            try:
-                state = self.engine.resolve(self.container_id).state
-            except ContainerNotFound:
-                return "removed"
-            except LittleWingsError:
-                return "ended"
-            if state not in ("running", "restarting", "removing", "dead"):
-                return "exited"
-            # Docker may close the stream a moment before it records the new state, and a
-            # container being force-removed passes through "removing" (and "dead").
-            time.sleep(0.05)
-        return "exited" if state == "dead" else "ended"
+            state = engine.resolve(container_id).state
+        except ContainerNotFound:
+            return "removed"
+        except LittleWingsError:
+            return "ended"
+        if state not in ("running", "restarting", "removing", "dead"):
+            return "exited"
+        # A container being force-removed passes through "removing" (and "dead").
+        time.sleep(0.05)
+    return "exited" if state == "dead" else "ended"
 
 
-# Lines read back before "now" when a follow starts with no history (see Container.follow).
-FOLLOW_OVERLAP = 1000
+class _SessionReader:
+    """What a follow stops and waits for: a session on the client's kernel runtime (the
+    same session core as a widget's view, sharing the container's one Docker log stream)."""
+
+    def __init__(self, client: ClientLike, runtime: KernelRuntime) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.session: ClientSession | None = None
+        self.alive = True
+
+    def stop(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        session = self.session
+        if session is not None:
+            self.runtime.call(session.release)
+        self.client.release_runtime(self.runtime)
+
+    def join(self, timeout: float = 5) -> bool:
+        return True
+
+
+def open_follow_session(
+    follow: LogFollow,
+    client: ClientLike,
+    frame: dict[str, Any],
+    make_sink: Callable[[KernelRuntime], Any],
+) -> _SessionReader:
+    """Open the session a follow reads (its lines to the sink ``make_sink(runtime)`` gives,
+    its other frames to the follow's ``_on_frame``), and send it ``frame`` (a ``connect``)."""
+    runtime = client.acquire_runtime()
+    reader = _SessionReader(client, runtime)
+    buffer = follow._buffer
+    sink = make_sink(runtime)
+
+    async def open_session() -> None:
+        connection = KernelConnection(follow._on_frame, lambda _code, _why: buffer.end("ended"))
+        session = runtime.manager.open_session(connection, client.limits, sink)
+        reader.session = session
+        await session.handle(json.dumps(frame))
+
+    runtime.submit(open_session())
+    client._follows.add(follow)
+    return reader
+
+
+class _ContainerSink:
+    """Where a container follow's session puts its lines: the follow's buffer. When the
+    container's log stream ends by itself (after its last line), the follow ends, saying why."""
+
+    def __init__(self, follow: LogFollow, only: int | None, runtime: KernelRuntime) -> None:
+        self.follow = follow
+        self.only = only
+        self.runtime = runtime
+        self.ended = False
+
+    def _push(self, lines: list[LogLine]) -> None:
+        only = self.only
+        kept = [Line.from_log_line(line) for line in lines if only is None or line.stream == only]
+        if kept:
+            self.follow._buffer.push_nowait(kept)
+
+    def history_lines(self, lines: list[LogLine]) -> None:
+        self._push(lines)
+
+    def live_lines(self, lines: list[LogLine]) -> None:
+        self._push(lines)
+
+    def history_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+        raise AssertionError("a container's session has its lines, not runs of members")
+
+    def live_runs(self, runs: list[tuple[Any, list[LogLine]]]) -> None:
+        raise AssertionError("a container's session has its lines, not runs of members")
+
+    def stream_ended(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        container = self.follow.container
+        manager = self.runtime.manager
+        buffer = self.follow._buffer
+
+        async def end() -> None:
+            reason = await manager.run(why_ended, container.engine, container.id)
+            buffer.end(reason)
+
+        manager.spawn(end())
+
+
+STREAM_CODES = {"stdout": 1, "stderr": 2}
 
 
 class LogFollow:
@@ -199,40 +247,61 @@ class LogFollow:
     - the container stopped (``"exited"``), was removed (``"removed"``), or Docker ended the
       stream for another reason (``"ended"``).
 
-    :attr:`reason` tells which. In every case the Docker stream is closed and the reader thread
-    ends. A follow is read once; use it as a context manager (``with c.follow() as lines:``) to
-    be sure it is closed when you keep it in a variable. If the stream fails, iterating raises
-    the error (a :class:`~littlewings_jupyter.errors.LittleWingsError`) after the lines before it.
+    :attr:`reason` tells which. In every case its session ends, and with the last reader of a
+    container its Docker stream. The lines come from a session of the client's kernel runtime
+    (the session core the widgets use): every follow, widget and merged view of a container
+    shares one Docker log stream. A consumer more than ``max_buffered_lines`` behind loses the
+    oldest lines: :attr:`dropped` counts them, and a warning says so.
+
+    A follow is read once; use it as a context manager (``with c.follow() as lines:``) to be
+    sure it is closed when you keep it in a variable. If the stream fails, iterating raises the
+    error (a :class:`~littlewings_jupyter.errors.LittleWingsError`) after the lines before it.
     """
 
     def __init__(
         self,
         container: ContainerLike,
-        stream: DockerStream,
+        frame: dict[str, Any],
         *,
         timeout: float | None = None,
         idle_timeout: float | None = None,
-        after: Cursor | None = None,
         only: str | None = None,
         max_buffered_lines: int = 10_000,
     ) -> None:
         self.container = container
+        self._start_clock(timeout, idle_timeout, max_buffered_lines)
+        stream = STREAM_CODES.get(only or "")
+        self._reader = open_follow_session(
+            self,
+            container.client,
+            frame,
+            lambda runtime: _ContainerSink(self, stream, runtime),
+        )
+
+    def _start_clock(
+        self, timeout: float | None, idle_timeout: float | None, max_buffered_lines: int
+    ) -> None:
         self.timeout = timeout
         self.idle_timeout = idle_timeout
         now = time.monotonic()
         self._deadline = None if timeout is None else now + timeout
         self._last_activity = now
         self._buffer = LineBuffer(max_buffered_lines)
-        self._reader = _LogReader(
-            container.engine,
-            container.id,
-            stream,
-            container.tty,
-            self._buffer,
-            after,
-            only,
-        )
-        self._reader.start()
+        self._warned = 0
+
+    def _on_frame(self, message: str) -> None:
+        """A frame of the session that is not lines: a refusal ends the follow with its
+        error; the container's removal ends it (its stream may not end by itself then)."""
+        frame = json.loads(message)
+        if frame.get("type") == "error":
+            self._buffer.end("error", from_wire(frame))
+        elif frame.get("type") == "status" and frame.get("event") == "removed":
+            self._buffer.end("removed")
+
+    @property
+    def dropped(self) -> int:
+        """Lines let go because the consumer was more than ``max_buffered_lines`` behind."""
+        return self._buffer.dropped
 
     # -- state -------------------------------------------------------------------------------
 
@@ -244,7 +313,7 @@ class LogFollow:
 
     @property
     def active(self) -> bool:
-        """Whether the Docker stream is still being read (the reader thread runs)."""
+        """Whether the follow still reads (its session on the kernel runtime is open)."""
         return self._reader.alive
 
     @property
@@ -272,6 +341,15 @@ class LogFollow:
     def _step(self) -> tuple[Line | None, float | None]:
         """The next line, or (None, seconds to wait); ends the follow when it is over."""
         buffer = self._buffer
+        dropped = buffer.dropped
+        if dropped > self._warned:
+            warnings.warn(
+                f"LittleWings: {dropped - self._warned} log lines were dropped: the loop "
+                "reading them is slower than the containers write (max_buffered_lines).",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            self._warned = dropped
         reason = None
         with buffer.cond:
             now = time.monotonic()
@@ -404,4 +482,4 @@ class LogFollow:
         return f"<LogFollow of {self.container.name!r} ({state})>"
 
 
-__all__ = ["FOLLOW_OVERLAP", "LineBuffer", "LogFollow", "keep_lines"]
+__all__ = ["LineBuffer", "LogFollow", "keep_lines", "open_follow_session", "why_ended"]

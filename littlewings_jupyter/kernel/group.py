@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import time
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,13 +25,11 @@ from ..session.groups import (
     unlisted_task,
 )
 from ..session.protocol import GroupSelector, parse_group
-from ..session.session import ClientSession
 from .container import Container, ContainerList
 from .display import containers_table
-from .follow import LineBuffer, LogFollow
+from .follow import STREAM_CODES, LineBuffer, LogFollow, open_follow_session
 from .interfaces import ClientLike
 from .lines import Line, check_stream, cursor_after, docker_time
-from .runtime import KernelConnection, KernelRuntime
 from .search import SearchMatch, search_history
 
 
@@ -280,28 +276,6 @@ class _GroupSink:
         raise AssertionError("a group's session has runs of members, not one container's lines")
 
 
-class _TapReader:
-    """What :class:`LogFollow` stops and waits for: here, a session on the kernel's runtime."""
-
-    def __init__(self, client: ClientLike, runtime: KernelRuntime) -> None:
-        self.client = client
-        self.runtime = runtime
-        self.session: ClientSession | None = None
-        self.alive = True
-
-    def stop(self) -> None:
-        if not self.alive:
-            return
-        self.alive = False
-        session = self.session
-        if session is not None:
-            self.runtime.call(session.release)
-        self.client.release_runtime(self.runtime)
-
-    def join(self, timeout: float = 5) -> bool:
-        return True
-
-
 class GroupFollow(LogFollow):
     """Live merged lines of a :class:`Group` (see :meth:`Group.follow`); ends as a
     :class:`LogFollow` does, except that members stopping or going do not end it.
@@ -323,13 +297,7 @@ class GroupFollow(LogFollow):
     ) -> None:
         self.group = group
         self.container = group  # type: ignore[assignment]  # what repr() names
-        self.timeout = timeout
-        self.idle_timeout = idle_timeout
-        now = time.monotonic()
-        self._deadline = None if timeout is None else now + timeout
-        self._last_activity = now
-        self._buffer = LineBuffer(max_buffered_lines)
-        self._warned = 0
+        self._start_clock(timeout, idle_timeout, max_buffered_lines)
         frame: dict[str, Any] = {"type": "connect", **connect_fields(group.selector)}
         frame["engine"] = group.engine.name
         frame["tail"] = "all" if tail is None else tail
@@ -337,48 +305,18 @@ class GroupFollow(LogFollow):
             frame["since"] = docker_time(since, "since")
             if tail == 0:
                 frame["tail"] = "all"  # a start time asks for everything after it
-        client = group.client
-        runtime = client.acquire_runtime()
-        reader = _TapReader(client, runtime)
-        self._reader = reader  # type: ignore[assignment]
         buffer = self._buffer
-        stream = {"stdout": 1, "stderr": 2}.get(only or "")
-
-        async def open_tap() -> None:
-            session = runtime.manager.open_session(
-                KernelConnection(self._on_frame, lambda _code, _reason: buffer.end("ended")),
-                client.limits,
-                _GroupSink(buffer, stream),
-            )
-            reader.session = session
-            await session.handle(json.dumps(frame))
-
-        runtime.submit(open_tap())
-        client._follows.add(self)
+        stream = STREAM_CODES.get(only or "")
+        self._reader = open_follow_session(
+            self, group.client, frame, lambda _runtime: _GroupSink(buffer, stream)
+        )
 
     def _on_frame(self, message: str) -> None:
         """A frame of the follow's session that is not lines: a refusal of the connect ends
-        the follow with its error."""
+        the follow with its error (members going do not end it)."""
         frame = json.loads(message)
         if frame.get("type") == "error":
             self._buffer.end("error", from_wire(frame))
-
-    @property
-    def dropped(self) -> int:
-        """Lines let go because the consumer was more than ``max_buffered_lines`` behind."""
-        return self._buffer.dropped
-
-    def _step(self) -> tuple[Line | None, float | None]:
-        dropped = self._buffer.dropped
-        if dropped > self._warned:
-            warnings.warn(
-                f"LittleWings: {dropped - self._warned} merged log lines were dropped: the "
-                "loop reading them is slower than the containers write (max_buffered_lines).",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            self._warned = dropped
-        return super()._step()
 
     def __repr__(self) -> str:
         state = f"ended: {self.reason}" if self.reason else "following"

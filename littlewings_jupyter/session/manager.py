@@ -333,11 +333,19 @@ class SessionManager:
                 on_engine=lambda available: self._engine_state_threadsafe(slot, available),
                 on_gone=lambda: self._gone_threadsafe(slot, cid),
                 batch_interval=self.limits.batch_interval,
+                on_stream_end=lambda: self._log_stream_ended(slot, cid),
             )
             follower.start()
             return follower
 
         return slot.logs.add(cid, session, start)
+
+    def _log_stream_ended(self, slot: EngineSlot, container_id: str) -> None:
+        """A container's log stream ended by itself: its sessions that end with it hear it."""
+        for subscriber in slot.logs.of(container_id):
+            ended = getattr(subscriber, "log_stream_ended", None)
+            if ended is not None:
+                ended()
 
     def unsubscribe_logs(self, ref: ContainerRef, session: Any) -> None:
         """Remove a subscriber; the last one out stops the follower and closes its stream.

@@ -114,6 +114,8 @@ class ClientSession:
         self._last_written_cursor: Cursor | None = None
         self._dropped_lines = 0
         self.exec_keys = itertools.count(1)  # the keys of `execs`
+        # The container's log stream ended while its history was still on its way.
+        self._stream_ended_pending = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -535,12 +537,25 @@ class ClientSession:
             self.manager.unsubscribe_stats(container, self)
             self.stats = False
 
+    def log_stream_ended(self) -> None:
+        """The watched container's log stream ended by itself (it stopped, or went), after its
+        last line: a sink that ends with the stream (a kernel follow) hears it, after the
+        history and every live line before it. A WebSocket client hears the status event."""
+        ended = getattr(self.sink, "stream_ended", None)
+        if ended is None or self.container is None:
+            return
+        if self.live:
+            ended()
+        else:
+            self._stream_ended_pending = True
+
     def watch_container(self, ref: ContainerRef, timestamps: bool) -> None:
         """Watch one container: live lines are kept until its history has been sent."""
         self.container = ref
         self.timestamps = timestamps
         self.live = False
         self.buffered = []
+        self._stream_ended_pending = False
 
     def watch_group(self, timestamps: bool, written: dict[str, Cursor]) -> None:
         """Watch a merged group (set as ``group`` by the caller); ``written`` the cursors a
@@ -579,6 +594,9 @@ class ClientSession:
             self._buffer_dropped = 0
         for batch in buffered:
             self.deliver_logs(batch)
+        if self._stream_ended_pending:
+            self._stream_ended_pending = False
+            self.log_stream_ended()
 
     def end_group_history(self, count: int, last: dict[str, Cursor], members: list[Member]) -> None:
         """The group's merged history has been sent: say so, then the live runs kept."""

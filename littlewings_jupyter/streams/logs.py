@@ -105,6 +105,7 @@ class LogFollower(StreamThread):
         on_gone: Callable[[], None],
         batch_interval: float,
         poll_interval: float = 5.0,
+        on_stream_end: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -113,7 +114,11 @@ class LogFollower(StreamThread):
         self.handoff = LoopHandoff(loop, deliver, batch_interval)
         self.on_engine = on_engine
         self.on_gone = on_gone
+        # Called on the loop, after the last lines, when a stream ends by itself (the
+        # container stopped or went): readers that end with the stream (a kernel follow).
+        self.on_stream_end = on_stream_end
         self.poll_interval = poll_interval
+        self.streaming = False  # a stream is open now (not waiting for a start)
         self.started_at = time.time()
         self.last_cursor: Cursor | None = None
         self.streams_opened = 0
@@ -166,15 +171,20 @@ class LogFollower(StreamThread):
             backoff = 0.5
             first = False
             self.streams_opened += 1
+            self.streaming = True
             self._set_ready()
-            self._read(stream)
+            ended = self._read(stream)
+            self.streaming = False
             self._set_stream(None)
             stream.close()
             if self.stopped:
                 return
+            if ended:
+                self._stream_ended()
             self._wait_until_running()
 
-    def _read(self, stream: DockerStream) -> None:
+    def _read(self, stream: DockerStream) -> bool:
+        """Read until the stream ends; True when it ended by itself, not closed by us."""
         assembler = LineAssembler(self.engine.max_line_bytes, self.ref.tty)
         last = self.last_cursor
         for block in stream:
@@ -185,12 +195,27 @@ class LogFollower(StreamThread):
                 last = self.last_cursor = lines[-1].cursor
                 self.handoff.push(lines)
         if stream.closed:
-            return
+            return False
         # The stream ended by itself (the container stopped): its unfinished last line is final.
         lines = [line for line in assembler.flush() if last is None or line.cursor > last]
         if lines:
             self.last_cursor = lines[-1].cursor
             self.handoff.push(lines)
+        return True
+
+    def _stream_ended(self) -> None:
+        """Tell ``on_stream_end`` on the loop, after every line read before the end."""
+        callback = self.on_stream_end
+        if callback is None:
+            return
+
+        def on_loop() -> None:
+            self.handoff.flush()  # the lines still collected go first
+            if not self.stopped:
+                callback()
+
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the server is stopping
+            self.loop.call_soon_threadsafe(on_loop)
 
     def _wait_until_running(self) -> None:
         while not self.stopped:

@@ -64,6 +64,10 @@ async def on_connect(session: ClientSession, message: protocol.Connect) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(follower.ready), 30)
     await _send_history(session, message, ref, generation)
+    if follower is not None and not follower.streaming and session.is_current(generation):
+        # Its stream had ended before this session came (the container does not run): a
+        # reader that ends with the stream ends now.
+        session.log_stream_ended()
 
 
 async def _send_history(
