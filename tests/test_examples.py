@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,11 @@ from nbclient import NotebookClient
 pytestmark = pytest.mark.docker
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-EXAMPLE_LABEL = "littlewings.example=1"
+# The notebooks label their containers littlewings.example=$LITTLEWINGS_EXAMPLE_RUN: a run id
+# of this test's own, so that it removes (and looks for) only the containers it made, never those
+# of another test run on the same machine.
+EXAMPLE_RUN = f"test-{uuid.uuid4().hex[:8]}"
+EXAMPLE_LABEL = f"littlewings.example={EXAMPLE_RUN}"
 
 
 def outputs_text(nb: Any) -> str:
@@ -30,7 +35,8 @@ def outputs_text(nb: Any) -> str:
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.ipynb")), ids=lambda p: p.name)
-def test_example_notebook_runs(path: Path, docker_client: Any) -> None:
+def test_example_notebook_runs(path: Path, docker_client: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("LITTLEWINGS_EXAMPLE_RUN", EXAMPLE_RUN)  # the kernel inherits it
     nb = nbformat.read(path, as_version=4)
     assert not any(
         cell.get("outputs") or cell.get("execution_count")
