@@ -39,31 +39,19 @@ def keep_lines(lines: Iterable[LogLine], after: Cursor | None, stream: str | Non
 
 
 class LineBuffer:
-    """Lines handed from a reader thread to one consumer (sync or async), bounded in size."""
+    """Lines handed from a session on the kernel runtime's loop to one consumer (sync or async,
+    in any thread), bounded in size."""
 
     def __init__(self, max_lines: int) -> None:
         self.cond = threading.Condition()
         self.lines: deque[Line] = deque()
         self.max_lines = max_lines
-        self.ended = False  # the reader is done; what is buffered may still be read
+        self.ended = False  # no more lines will come; what is buffered may still be read
         self.closed = False  # the consumer is done; nothing more is read
         self.reason: str | None = None
         self.error: LittleWingsError | None = None
         self.dropped = 0  # lines let go by push_nowait because the consumer was far behind
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-
-    def push(self, lines: list[Line]) -> bool:
-        """Add lines (reader thread); waits while the consumer is far behind. False once closed."""
-        with self.cond:
-            while len(self.lines) >= self.max_lines and not self.closed:
-                self.cond.wait(0.5)
-            if self.closed:
-                return False
-            self.lines.extend(lines)
-            self.cond.notify_all()
-            waiters, self._waiters = self._waiters, []
-        self._wake(waiters)
-        return True
 
     def push_nowait(self, lines: list[Line]) -> None:
         """Add lines from an event loop, which must not wait: past ``max_lines`` the oldest go
@@ -81,7 +69,7 @@ class LineBuffer:
         self._wake(waiters)
 
     def end(self, reason: str, error: LittleWingsError | None = None) -> None:
-        """No more lines will come (reader thread)."""
+        """No more lines will come (the session's stream ended, or it was refused)."""
         with self.cond:
             if not self.ended:
                 self.ended = True
@@ -92,7 +80,7 @@ class LineBuffer:
         self._wake(waiters)
 
     def close(self, reason: str) -> None:
-        """Stop reading: drop what is buffered and release a waiting reader (consumer)."""
+        """Stop reading: drop what is buffered and wake the consumer."""
         with self.cond:
             self.closed = True
             self.reason = self.reason or reason
@@ -322,14 +310,15 @@ class LogFollow:
         return self._buffer.closed
 
     def close(self) -> None:
-        """Stop following: close the Docker stream and wait (briefly) for the reader to end."""
+        """Stop following: end its session (and with the container's last reader, its Docker
+        stream)."""
         self._finish("closed")
 
     def _finish(self, reason: str, wait: bool = True) -> None:
         self._buffer.close(reason)
         self._reader.stop()
         if wait:
-            with contextlib.suppress(RuntimeError):  # closed from the reader thread itself
+            with contextlib.suppress(RuntimeError):  # (closed from the runtime's own thread)
                 self._reader.join(5)
 
     def __del__(self) -> None:
