@@ -400,3 +400,32 @@ def test_every_message_the_protocol_parses_has_one_handler():
     assert set(HANDLERS) == set(protocol._PARSERS)
     for kind, handler in HANDLERS.items():
         assert handler.__name__ == f"on_{kind}", (kind, handler)
+
+
+def test_podman_stamps_whole_seconds_and_offsets_give_utc_cursors_in_order():
+    """Podman writes whole-second stamps (many lines share one: the ordinal tells them apart)
+    and, when conmon runs in another zone, an offset; both become the fixed-width UTC form
+    (issue 27): the stamp never stays in the text, and cursors compare in time order."""
+    assembler = LineAssembler()
+    lines = assembler.feed(
+        frame(1, b"2026-12-03T10:00:00Z first\n")
+        + frame(1, b"2026-12-03T10:00:00Z second\n")
+        + frame(2, b"2026-12-03T15:30:01+05:30 third\n")
+        + frame(1, b"2026-12-03T10:00:01.25-00:00 fourth\n")
+        + frame(1, b"2026-12-03T10:00:02Z fifth\r\n")
+    )
+    assert [(line.stream, line.text) for line in lines] == [
+        (1, "first"),
+        (1, "second"),
+        (2, "third"),
+        (1, "fourth"),
+        (1, "fifth"),
+    ]
+    assert [str(line.cursor) for line in lines] == [
+        "2026-12-03T10:00:00.000000000Z/0",
+        "2026-12-03T10:00:00.000000000Z/1",
+        "2026-12-03T10:00:01.000000000Z/0",
+        "2026-12-03T10:00:01.250000000Z/0",
+        "2026-12-03T10:00:02.000000000Z/0",
+    ]
+    assert [line.cursor for line in lines] == sorted(line.cursor for line in lines)

@@ -56,8 +56,8 @@ def test_order_and_arithmetic():
 
 
 @pytest.mark.parametrize(
-    "bad", ["2026-11-26 03:07:11Z", "2026-11-26T03:07:11.12x4Z", "2026-11-26T03:07:11+02:00"]
-)
+    "bad", ["2026-11-26 03:07:11Z", "2026-11-26T03:07:11.12x4Z", "2026-11-26T03:07:11+0200"]
+)  # (an offset "+02:00" is one: Podman writes it, see below)
 def test_not_a_docker_timestamp(bad):
     with pytest.raises(ValueError, match="not a Docker timestamp"):
         DockerTime.parse(bad)
@@ -68,3 +68,28 @@ def test_a_cursor_knows_its_moment():
     assert cursor == Cursor("2026-11-26T03:07:11.500000000Z", 3)
     assert cursor.time == DockerTime.parse("2026-11-26T03:07:11.5Z")
     assert cursor.docker_since() == "1795662431.500000000"
+
+
+# -- Podman's shapes (issue 27): whole seconds, and a zone offset -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("2026-12-03T10:00:00.123+05:30", "2026-12-03T04:30:00.123000000Z"),
+        ("2026-12-03T10:00:00+05:30", "2026-12-03T04:30:00.000000000Z"),
+        ("2026-12-03T22:00:00.5-08:00", "2026-12-04T06:00:00.500000000Z"),  # the next day
+        ("2026-01-01T00:30:00.000000001+01:00", "2025-12-31T23:30:00.000000001Z"),  # year before
+        ("2026-12-03T10:00:00+00:00", "2026-12-03T10:00:00.000000000Z"),
+    ],
+)
+def test_a_zone_offset_reads_as_the_same_moment_in_utc(text, fixed):
+    assert fixed_width(text) == fixed
+    assert DockerTime.parse(text).text == fixed
+    assert DockerTime.parse(text) == DockerTime.parse(fixed)
+
+
+@pytest.mark.parametrize("bad", ["2026-12-03T10:00:00+0530", "2026-12-03T10:00:00+05", "10:00"])
+def test_a_broken_offset_is_not_a_docker_timestamp(bad):
+    with pytest.raises(ValueError, match="not a Docker timestamp"):
+        DockerTime.parse(bad)
