@@ -429,3 +429,16 @@ def test_podman_stamps_whole_seconds_and_offsets_give_utc_cursors_in_order():
         "2026-12-03T10:00:02.000000000Z/0",
     ]
     assert [line.cursor for line in lines] == sorted(line.cursor for line in lines)
+
+
+def test_podmans_remove_event_is_a_removal():
+    """Podman calls a container's removal `remove` (dockerd: `destroy`); either leaves the list
+    and the consoles the same way (issue 27)."""
+    from littlewings_jupyter.session.protocol import status_frame
+
+    for action in ("destroy", "remove"):
+        frame = status_frame(
+            {"Action": action, "Actor": {"ID": "c0ffee", "Attributes": {"name": "web"}}}
+        )
+        assert frame is not None
+        assert (frame["event"], frame["state"], frame["name"]) == ("removed", "removed", "web")

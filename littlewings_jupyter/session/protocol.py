@@ -632,6 +632,7 @@ EVENT_NAMES = {
     "pause": "paused",
     "unpause": "unpaused",
     "destroy": "removed",
+    "remove": "removed",  # Podman's name for it
     "rename": "renamed",
 }
 
