@@ -72,6 +72,7 @@ class TestTwoEngines:
         engines = (await get_json(jp_fetch, "engines"))["engines"]
         assert [e["name"] for e in engines] == ["local", "second"]
         assert all(e["reachable"] and e["version"] for e in engines), engines
+        assert [e["kind"] for e in engines] == ["docker", "docker"]
         assert engines[1]["tls"] is True and engines[1]["url"].startswith("tcp://127.0.0.1:")
         assert engines[1]["containers"] >= 1 and engines[1]["running"] >= 1
         listed = (await get_json(jp_fetch, "containers"))["containers"]

@@ -86,3 +86,26 @@ def test_a_clients_widgets_share_its_engines_and_stdin():
             client.release_runtime(runtime)
     finally:
         client.close()
+
+
+def test_the_engine_kind_comes_from_its_version():
+    """Podman answers /version with a "Podman Engine" component; dockerd with "Engine"
+    (trimmed: dockerd's as it answers here; Podman's in the shape its compatibility API gives)."""
+    from littlewings_jupyter.docker.models import engine_kind
+
+    podman = {
+        "Platform": {"Name": "linux/amd64/debian-12"},
+        "Components": [{"Name": "Podman Engine", "Version": "4.3.1"}],
+        "Version": "4.3.1",
+        "ApiVersion": "1.41",
+    }
+    docker = {
+        "Components": [
+            {"Name": "Engine", "Version": "20.10.24+dfsg1"},
+            {"Name": "containerd", "Version": "1.6.20"},
+        ],
+        "Version": "20.10.24+dfsg1",
+    }
+    assert engine_kind(podman) == "podman"
+    assert engine_kind(docker) == "docker"
+    assert engine_kind({}) == "docker"

@@ -62,6 +62,14 @@ class ContainerRef:
     engine: str = ""  # the engine's name (its SessionManager slot); "" the default one
 
 
+def engine_kind(version: dict[str, Any]) -> str:
+    """Which engine answers the Docker API, from its ``/version``: ``"podman"`` (Podman names a
+    component "Podman Engine") or ``"docker"``."""
+    components = version.get("Components") or []
+    names = [str(c.get("Name", "")) for c in components if isinstance(c, dict)]
+    return "podman" if any(name.lower().startswith("podman") for name in names) else "docker"
+
+
 def summarize_listed(item: dict[str, Any], engine: str = "default") -> dict[str, Any]:
     """A container summary from one entry of ``GET /containers/json``."""
     labels = item.get("Labels") or {}

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from ..docker.engine import DockerEngine
 from ..docker.engines import engine_specs
-from ..docker.models import Visibility
+from ..docker.models import Visibility, engine_kind
 from ..docker.spec import check_policy, parse_spec
 from ..errors import Forbidden, LittleWingsError
 from ..session.actions import CREATED_BY_LABEL
@@ -147,6 +147,7 @@ class Client:
                 **state,
                 "reachable": True,
                 "version": version.get("Version"),
+                "kind": engine_kind(version),
                 "containers": len(listed),
                 "running": running,
             }

@@ -21,7 +21,7 @@ from typing import Any, Callable, TypeVar
 
 from ..docker.engine import DockerEngine
 from ..docker.lines import LogLine
-from ..docker.models import ContainerRef, summarize_inspected
+from ..docker.models import ContainerRef, engine_kind, summarize_inspected
 from ..errors import (
     EngineUnavailable,
     TooManyCommands,
@@ -193,6 +193,7 @@ class SessionManager:
                 task.add_done_callback(lambda t: t.exception())
             state["version"] = (version or {}).get("Version")
             state["api_version"] = (version or {}).get("ApiVersion")
+            state["kind"] = engine_kind(version) if version else None  # docker or podman
         return engines
 
     @property
