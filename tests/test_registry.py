@@ -109,3 +109,40 @@ def test_the_engine_kind_comes_from_its_version():
     assert engine_kind(podman) == "podman"
     assert engine_kind(docker) == "docker"
     assert engine_kind({}) == "docker"
+
+
+def test_podman_sockets_are_offered_like_contexts(tmp_path, monkeypatch):
+    """A Podman API socket where Podman puts it (rootful /run/podman, rootless under
+    $XDG_RUNTIME_DIR) is an engine of its own when the CLI's contexts are used; a file that is
+    not a socket, or no file, is not (issue 27)."""
+    import socket
+
+    from littlewings_jupyter.docker import engines as engines_module
+
+    rootful = tmp_path / "run-podman" / "podman.sock"
+    runtime = tmp_path / "user-runtime"
+    (runtime / "podman").mkdir(parents=True)
+    rootful.parent.mkdir()
+    monkeypatch.setattr(engines_module, "PODMAN_ROOTFUL_SOCKET", str(rootful))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+
+    def names() -> list[str]:
+        return [spec.name for spec in engine_specs({}, True, "")]
+
+    assert names() == ["default"]
+    (runtime / "podman" / "podman.sock").write_text("not a socket")
+    assert names() == ["default"]
+    (runtime / "podman" / "podman.sock").unlink()
+    with socket.socket(socket.AF_UNIX) as user_sock, socket.socket(socket.AF_UNIX) as root_sock:
+        user_sock.bind(str(runtime / "podman" / "podman.sock"))
+        assert names() == ["default", "podman-rootless"]
+        root_sock.bind(str(rootful))
+        specs = {spec.name: spec for spec in engine_specs({}, True, "")}
+        assert list(specs) == ["default", "podman", "podman-rootless"]
+        assert specs["podman"].url == f"unix://{rootful}"
+        assert specs["podman"].source == "podman"
+        # Configured engines only (no contexts): no Podman either, as no contexts.
+        assert [s.name for s in engine_specs({"a": "unix:///x.sock"}, False, "")] == ["a"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -187,11 +188,34 @@ def docker_contexts() -> list[EngineSpec]:
     return specs
 
 
+# Where Podman's API service puts its socket: rootful, and rootless under the user's runtime dir.
+PODMAN_ROOTFUL_SOCKET = "/run/podman/podman.sock"
+
+
+def podman_sockets() -> list[EngineSpec]:
+    """Podman API sockets that are there now (``podman system service`` or the systemd socket
+    unit made them): the rootful one as ``podman``, the user's as ``podman-rootless``."""
+    candidates = [("podman", PODMAN_ROOTFUL_SOCKET)]
+    runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime_dir:
+        candidates.append(("podman-rootless", os.path.join(runtime_dir, "podman", "podman.sock")))
+    found = []
+    for name, path in candidates:
+        try:
+            is_socket = stat.S_ISSOCK(os.stat(path).st_mode)
+        except OSError:
+            is_socket = False
+        if is_socket:
+            found.append(EngineSpec(name, f"unix://{path}", "podman"))
+    return found
+
+
 def engine_specs(
     configured: dict[str, Any], use_contexts: bool, docker_url: str = ""
 ) -> list[EngineSpec]:
     """Every engine to show, the default first: ``configured`` (in order), else the
-    environment's (``docker_url`` when set) named ``local``; then the CLI's contexts."""
+    environment's (``docker_url`` when set) named ``local``; then the CLI's contexts and the
+    Podman sockets there are (an endpoint already listed is not listed twice)."""
     specs = [_configured(str(name), value) for name, value in (configured or {}).items()]
     if not specs:
         if docker_url:
@@ -207,9 +231,14 @@ def engine_specs(
                 continue
             specs.append(spec)
             names.add(spec.name)
+        urls = {s.url for s in specs}
+        for spec in podman_sockets():
+            if spec.name not in names and spec.url not in urls:
+                specs.append(spec)
+                names.add(spec.name)
     if not specs:
         specs.append(EngineSpec("local", None, "environment"))
     return specs
 
 
-__all__ = ["EngineSpec", "docker_contexts", "engine_specs", "redact_url"]
+__all__ = ["EngineSpec", "docker_contexts", "engine_specs", "podman_sockets", "redact_url"]
