@@ -2,6 +2,7 @@
  * The container console, independent of the JupyterLab application: a Lumino widget, xterm.js
  * and a connection over one WebSocket. The JupyterLab plugin and the notebook widget both use it.
  */
+export * from './base';
 export * from './comm';
 export * from './connection';
 export * from './format';

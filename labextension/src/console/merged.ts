@@ -1,19 +1,17 @@
 /**
  * The merged console: the logs of several containers (a Compose project, a label, a selection,
  * a Swarm service's tasks) in one view, interleaved in time, each line prefixed by its member,
- * with the members' list to hide some. It stays one file until the base it should share with
- * the single console (widget.ts) is drawn out (issue 22, not done yet).
+ * with the members' list to hide some; what it shares with the single console is in base.ts.
+ * It stays whole because the members' list, their colours and prefixes, and the writes batched
+ * per frame all work on the one merged buffer.
  */
 import { Message } from '@lumino/messaging';
-import { Widget } from '@lumino/widgets';
 
 import { ConsoleConnection, LossNotice } from './connection';
 import { STATE_LABELS } from './format';
 import { iconNode, stateNode } from './icons';
-import { ILogLine, LineFormatter, LogBuffer } from './loglines';
+import { ILogLine, LineFormatter } from './loglines';
 import { HistorySearchPanel } from './historysearch';
-import { LogView } from './logview';
-import { Level } from './structured';
 import {
   GroupTarget,
   IContainerSummary,
@@ -24,7 +22,7 @@ import {
 import { IConnectionStatus } from './socket';
 import { MEMBER_COLOR_COUNT, memberColors, stderrTint } from './theme';
 import { iconButton, logToolbar } from './toolbar';
-import { DEFAULT_CONSOLE_SETTINGS, IConsoleSettings } from './widget';
+import { ConsoleBase, IConsoleSettings } from './base';
 
 const RESET = '\x1b[0m';
 const FG_OFF = '\x1b[39m';
@@ -39,12 +37,10 @@ const DIM = '\x1b[2m';
  * Lines are kept in a buffer bounded by the scrollback setting, so hiding a container draws the
  * view again without its lines, and showing it brings them back in their places.
  */
-export class MergedConsole extends Widget {
+export class MergedConsole extends ConsoleBase {
   constructor(options: MergedConsole.IOptions) {
-    super();
-    this.addClass('jp-LittleWings-console');
+    super(options.connection, options.settings);
     this.addClass('jp-LittleWings-mergedConsole');
-    this.connection = options.connection;
     if (!this.connection.group) {
       throw new Error('MergedConsole needs a connection to a group');
     }
@@ -53,7 +49,6 @@ export class MergedConsole extends Widget {
     if (!this.connection.watchOptions.timestamps) {
       this.connection.setWatchOptions({ timestamps: true });
     }
-    this._settings = { ...DEFAULT_CONSOLE_SETTINGS, ...options.settings };
     this._downloadLogs = options.downloadLogs ?? null;
     this._openContainer = options.openContainer ?? null;
     this._timestamps = this._settings.timestamps;
@@ -64,8 +59,6 @@ export class MergedConsole extends Widget {
     this.title.caption = `Merged logs of ${Private.targetCaption(this.target)}${this.connection.engine ? ` on ${this.connection.engine}` : ''}`;
     this.title.closable = true;
 
-    this._logView = new LogView({ scrollback: this._settings.scrollback });
-    this._buffer = new LogBuffer(this._settings.scrollback);
     this._history = new HistorySearchPanel({
       connection: this.connection,
       colorOf: name => this.colorOf(name)
@@ -76,7 +69,6 @@ export class MergedConsole extends Widget {
       timestamps: this._timestamps,
       prefix: name => this._prefix(name)
     });
-    this._logView.fontSize = this._settings.fontSize;
     this._buildHeader();
     this._buildMembers();
     this._buildToolbar();
@@ -91,43 +83,15 @@ export class MergedConsole extends Widget {
     c.errorReceived.connect(this._onError, this);
     c.reset.connect(this._onReset, this);
     c.connectionStatusChanged.connect(this._onConnectionStatus, this);
-    this._logView.foldRequested.connect((_, { uri, row }) => {
-      if (this._formatter.toggle(uri)) {
-        this._redraw({ uri, row });
-      }
-    });
     this._logView.followingChanged.connect((_, following) => {
       this._jumpButton.hidden = following;
     });
-    this._logView.searchChanged.connect((_, state) => {
-      this._searchCount.textContent =
-        state.count > 0
-          ? `${state.index + 1} of ${state.count}`
-          : this._searchInput.value
-            ? 'No results'
-            : '';
-    });
     this._onConnectionStatus(c, c.connectionStatus);
     this._renderMembers();
-    this._themeObserver = new MutationObserver(() => {
-      this.updateTheme();
-      window.setTimeout(() => this.updateTheme(), 400);
-    });
-    this._themeObserver.observe(document.body, {
-      attributes: true,
-      attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
-    });
   }
-
-  readonly connection: ConsoleConnection;
 
   /** What is watched. */
   readonly target: GroupTarget;
-
-  /** The log view (exposed for tests and hosts). */
-  get logView(): LogView {
-    return this._logView;
-  }
 
   /** The containers whose lines are hidden. */
   get hiddenMembers(): string[] {
@@ -153,38 +117,9 @@ export class MergedConsole extends Widget {
     this._redraw();
   }
 
-  /** Show Docker's timestamp before each line. */
-  setTimestamps(on: boolean): void {
-    if (on === this._timestamps) {
-      return;
-    }
-    this._timestamps = on;
-    this._timestampsButton.setAttribute('aria-pressed', String(on));
-    this._timestampsButton.classList.toggle('jp-mod-active', on);
+  /** The timestamps are shown or hidden: the view is drawn again (lines always carry them). */
+  protected _timestampsChanged(): void {
     this._redraw();
-  }
-
-  get timestamps(): boolean {
-    return this._timestamps;
-  }
-
-  /** Change settings at run time (from the settings editor). */
-  updateSettings(settings: Partial<IConsoleSettings>): void {
-    this._settings = { ...this._settings, ...settings };
-    if (settings.scrollback !== undefined) {
-      this._logView.scrollback = settings.scrollback;
-      this._buffer.limit = settings.scrollback;
-      this._buffer.trim();
-    }
-    if (settings.fontSize !== undefined) {
-      this._logView.fontSize = settings.fontSize;
-    }
-    if (
-      settings.tail !== undefined &&
-      settings.tail !== this.connection.watchOptions.tail
-    ) {
-      this.connection.setWatchOptions({ tail: settings.tail });
-    }
   }
 
   /** Re-read colours and fonts from the page (after a theme change). */
@@ -202,11 +137,6 @@ export class MergedConsole extends Widget {
       this._renderMembers();
       this._redraw();
     }
-  }
-
-  focusSearch(): void {
-    this._searchInput.focus();
-    this._searchInput.select();
   }
 
   /** Clear the view and its buffer (the containers' logs are untouched). */
@@ -228,11 +158,7 @@ export class MergedConsole extends Widget {
       return;
     }
     this._dropPending();
-    this._resizeObserver?.disconnect();
-    this._themeObserver.disconnect();
     this._history.dispose();
-    this._logView.dispose();
-    this.connection.dispose();
     super.dispose();
   }
 
@@ -248,21 +174,6 @@ export class MergedConsole extends Widget {
       this._resizeObserver = new ResizeObserver(() => this._logView.fit());
       this._resizeObserver.observe(this._logView.node);
     }
-    this._logView.fit();
-  }
-
-  protected onCloseRequest(msg: Message): void {
-    super.onCloseRequest(msg);
-    this.dispose();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._logView.fit();
-  }
-
-  protected onResize(msg: Widget.ResizeMessage): void {
-    super.onResize(msg);
     this._logView.fit();
   }
 
@@ -445,13 +356,7 @@ export class MergedConsole extends Widget {
   }
 
   private _write(lines: readonly ILogLine[]): void {
-    let out = '';
-    for (const line of lines) {
-      const text = this._formatter.render(line);
-      if (text !== null) {
-        out += text;
-      }
-    }
+    const out = this._format(lines);
     if (out) {
       // Ten containers bring ten times the frames of one for the same lines: what comes
       // within a frame's time goes to the terminal as one write.
@@ -478,15 +383,9 @@ export class MergedConsole extends Widget {
     this._pending = '';
   }
 
-  /** Show lines as they came, or laid out; hide lines below a level. */
-  setLineOptions(options: { raw?: boolean; minLevel?: Level | null }): void {
-    this._formatter.options = { ...this._formatter.options, ...options };
-    this._redraw();
-  }
-
   /** Draw the buffer again: after hide/show, timestamps, a wider name or a theme change; a
    * record folded keeps its row. */
-  private _redraw(fold?: { uri: string; row: number }): void {
+  protected _redraw(fold?: { uri: string; row: number }): void {
     this._dropPending();
     this._formatter.reset();
     this._formatter.options.timestamps = this._timestamps;
@@ -639,18 +538,6 @@ export class MergedConsole extends Widget {
     Private.renderConnection(this._connectionNode, status);
   }
 
-  private _find(direction: 'next' | 'previous'): void {
-    const term = this._searchInput.value;
-    if (!term) {
-      return;
-    }
-    if (direction === 'next') {
-      this._logView.findNext(term);
-    } else {
-      this._logView.findPrevious(term);
-    }
-  }
-
   // ---- rendering --------------------------------------------------------------------------
 
   private _renderMembers(): void {
@@ -741,16 +628,12 @@ export class MergedConsole extends Widget {
     return node;
   }
 
-  private _settings: IConsoleSettings;
   private _downloadLogs: MergedConsole.DownloadLogs | null;
   private _openContainer: ((name: string) => void) | null;
-  private _logView: LogView;
   private _pending = '';
   private _pendingTimer = 0;
-  private _timestamps: boolean;
-  private _buffer: LogBuffer;
   private _history: HistorySearchPanel;
-  private _formatter: LineFormatter;
+  protected _formatter: LineFormatter;
   private _hidden = new Set<string>();
   private _slots = new Map<string, number>();
   private _prefixes = new Map<string, string>();
@@ -758,18 +641,11 @@ export class MergedConsole extends Widget {
   private _historyBegun = new Set<string>();
   private _colors: string[] = new Array(MEMBER_COLOR_COUNT).fill('#888888');
   private _width = 0;
-  private _wasConnected = false;
-  private _lost = false;
   private _pendingNotice = '';
-  private _resizeObserver: ResizeObserver | null = null;
-  private _themeObserver: MutationObserver;
   private _nameNode!: HTMLSpanElement;
   private _metaNode!: HTMLSpanElement;
   private _connectionNode!: HTMLButtonElement;
   private _membersNode!: HTMLDivElement;
-  private _searchInput!: HTMLInputElement;
-  private _searchCount!: HTMLSpanElement;
-  private _timestampsButton!: HTMLButtonElement;
   private _jumpButton!: HTMLButtonElement;
   private _overlay!: HTMLDivElement;
 }

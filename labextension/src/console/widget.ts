@@ -1,13 +1,13 @@
 /**
  * The console of one container: a header (state, CPU and memory, published ports, power
- * buttons), the toolbar, the log view, the command box with its history, and the shell tabs.
- * It stays one file until the base it should share with the merged console (merged.ts) is drawn
- * out (issue 22, not done yet): what both do alike is still written in each.
+ * buttons), the toolbar, the log view, the command box with its history, and the shell tabs;
+ * what it shares with the merged console is in base.ts. It stays whole because its header,
+ * command box and shell tabs all follow the one container's state over the one connection.
  */
 import { Message } from '@lumino/messaging';
 import { ISignal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 
+import { ConsoleBase, IConsoleSettings } from './base';
 import { CommandEvent, ConsoleConnection } from './connection';
 import {
   STATE_LABELS,
@@ -17,10 +17,9 @@ import {
   shortImage
 } from './format';
 import { IconName, iconNode, stateNode } from './icons';
-import { ILogLine, LineFormatter, LogBuffer } from './loglines';
+import { ILogLine, LineFormatter } from './loglines';
 import { HistorySearchPanel } from './historysearch';
 import { LogView } from './logview';
-import { Level } from './structured';
 import { stderrTint } from './theme';
 import { iconButton, logToolbar } from './toolbar';
 import { splitCommand } from './shell';
@@ -41,28 +40,6 @@ import {
 import { IConnectionStatus } from './socket';
 import { Sparkline, formatBytes } from './sparkline';
 
-/** What the user can tune in the settings editor. */
-export interface IConsoleSettings {
-  /** Lines xterm keeps above the screen. */
-  scrollback: number;
-  /** History lines fetched on open. */
-  tail: number | 'all';
-  /** Show Docker timestamps when a console opens. */
-  timestamps: boolean;
-  /** Show CPU and memory sparklines. */
-  stats: boolean;
-  /** Font size of the log view in px; null follows the code font size. */
-  fontSize: number | null;
-}
-
-export const DEFAULT_CONSOLE_SETTINGS: IConsoleSettings = {
-  scrollback: 10000,
-  tail: 500,
-  timestamps: false,
-  stats: true,
-  fontSize: null
-};
-
 const HISTORY_LIMIT = 200;
 const PROMPT = '\x1b[1;34m❯\x1b[0m';
 
@@ -73,12 +50,9 @@ const PROMPT = '\x1b[1;34m❯\x1b[0m';
  * It needs only a `ConsoleConnection` (and, to download logs, a callback): no JupyterLab
  * application object, so a notebook widget can host it as well.
  */
-export class ContainerConsole extends Widget {
+export class ContainerConsole extends ConsoleBase {
   constructor(options: ContainerConsole.IOptions) {
-    super();
-    this.addClass('jp-LittleWings-console');
-    this.connection = options.connection;
-    this._settings = { ...DEFAULT_CONSOLE_SETTINGS, ...options.settings };
+    super(options.connection, options.settings);
     this._downloadLogs = options.downloadLogs ?? null;
     this._portProxy = options.portProxy ?? (() => null);
     this._pin = options.pin ?? null;
@@ -101,13 +75,9 @@ export class ContainerConsole extends Widget {
     );
     this.title.closable = true;
 
-    this._logView = new LogView({ scrollback: this._settings.scrollback });
-    this._buffer = new LogBuffer(this._settings.scrollback);
     this._historySearch = new HistorySearchPanel({
       connection: this.connection
     });
-    // Settings loaded before this console opened apply from the start, not on the next change.
-    this._logView.fontSize = this._settings.fontSize;
     this._buildHeader();
     this._buildTabs();
     this._logsPane = document.createElement('div');
@@ -133,53 +103,17 @@ export class ContainerConsole extends Widget {
     c.reset.connect(this._onReset, this);
     c.connectionStatusChanged.connect(this._onConnectionStatus, this);
     this._logView.followingChanged.connect(this._onFollowing, this);
-    this._logView.foldRequested.connect((_, { uri, row }) => {
-      if (this._formatter.toggle(uri)) {
-        this._redraw({ uri, row });
-      }
-    });
-    this._logView.searchChanged.connect((_, state) => {
-      this._searchCount.textContent =
-        state.count > 0
-          ? `${state.index + 1} of ${state.count}`
-          : this._searchInput.value
-            ? 'No results'
-            : '';
-    });
 
     this._onConnectionStatus(c, c.connectionStatus);
     this._renderHeader();
     this._tick = window.setInterval(() => this._renderMeta(), 15000);
-    // Follow JupyterLab's theme switches without depending on its theme manager: the new
-    // theme's CSS may land a moment after the attribute changes, so read the colours twice.
-    this._themeObserver = new MutationObserver(() => {
-      this.updateTheme();
-      window.setTimeout(() => this.updateTheme(), 400);
-    });
-    this._themeObserver.observe(document.body, {
-      attributes: true,
-      attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
-    });
     this._restoreShells();
-  }
-
-  readonly connection: ConsoleConnection;
-
-  /** The log view (exposed for tests and hosts). */
-  get logView(): LogView {
-    return this._logView;
   }
 
   /** Change settings at run time (from the settings editor). */
   updateSettings(settings: Partial<IConsoleSettings>): void {
-    this._settings = { ...this._settings, ...settings };
-    if (settings.scrollback !== undefined) {
-      this._logView.scrollback = settings.scrollback;
-      this._buffer.limit = settings.scrollback;
-      this._buffer.trim();
-    }
+    super.updateSettings(settings);
     if (settings.fontSize !== undefined) {
-      this._logView.fontSize = settings.fontSize;
       for (const view of this._shellViews) {
         view.fontSize = settings.fontSize;
       }
@@ -187,12 +121,6 @@ export class ContainerConsole extends Widget {
     if (settings.stats !== undefined) {
       this._statsNode.hidden = !settings.stats;
       this.connection.setWatchOptions({ stats: settings.stats });
-    }
-    if (
-      settings.tail !== undefined &&
-      settings.tail !== this.connection.watchOptions.tail
-    ) {
-      this.connection.setWatchOptions({ tail: settings.tail });
     }
   }
 
@@ -362,24 +290,8 @@ export class ContainerConsole extends Widget {
   }
 
   /** Show timestamps on each line (the history is loaded again). */
-  setTimestamps(on: boolean): void {
-    if (on === this._timestamps) {
-      return;
-    }
-    this._timestamps = on;
-    this._timestampsButton.setAttribute('aria-pressed', String(on));
-    this._timestampsButton.classList.toggle('jp-mod-active', on);
+  protected _timestampsChanged(on: boolean): void {
     this.connection.setWatchOptions({ timestamps: on });
-  }
-
-  get timestamps(): boolean {
-    return this._timestamps;
-  }
-
-  /** Put the focus in the search box. */
-  focusSearch(): void {
-    this._searchInput.focus();
-    this._searchInput.select();
   }
 
   /** Put the focus in the command box. */
@@ -425,17 +337,13 @@ export class ContainerConsole extends Widget {
       return;
     }
     window.clearInterval(this._tick);
-    this._resizeObserver?.disconnect();
-    this._themeObserver.disconnect();
     this._historySearch.dispose();
-    this._logView.dispose();
     for (const view of this._shellViews) {
       view.dispose();
     }
     this._shellViews = [];
     // Closing the console ends its shells: nothing to take back after a reload.
     Private.saveShells(this._shellsKey, []);
-    this.connection.dispose();
     super.dispose();
   }
 
@@ -451,22 +359,6 @@ export class ContainerConsole extends Widget {
       this._resizeObserver.observe(this._logView.node);
       this._resizeObserver.observe(this._shellArea);
     }
-    this._fit();
-  }
-
-  /** Closing the tab ends the console: its socket, its streams and its shells. */
-  protected onCloseRequest(msg: Message): void {
-    super.onCloseRequest(msg);
-    this.dispose();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._fit();
-  }
-
-  protected onResize(msg: Widget.ResizeMessage): void {
-    super.onResize(msg);
     this._fit();
   }
 
@@ -570,7 +462,7 @@ export class ContainerConsole extends Widget {
     this.node.appendChild(header);
   }
 
-  private _fit(): void {
+  protected _fit(): void {
     if (this._currentShell) {
       this._currentShell.fit();
     } else {
@@ -856,27 +748,15 @@ export class ContainerConsole extends Widget {
   }
 
   private _write(lines: readonly ILogLine[]): void {
-    let out = '';
-    for (const line of lines) {
-      const text = this._formatter.render(line);
-      if (text !== null) {
-        out += text;
-      }
-    }
+    const out = this._format(lines);
     if (out) {
       this._logView.writeRaw(out);
     }
   }
 
-  /** Show lines as they came, or laid out; hide lines below a level. */
-  setLineOptions(options: { raw?: boolean; minLevel?: Level | null }): void {
-    this._formatter.options = { ...this._formatter.options, ...options };
-    this._redraw();
-  }
-
   /** Draw the buffer again (a filter, a toggle or the theme changed; a record folded, which
    * keeps its row). */
-  private _redraw(fold?: { uri: string; row: number }): void {
+  protected _redraw(fold?: { uri: string; row: number }): void {
     this._formatter.reset();
     this._logView.redraw(
       this._buffer.lines,
@@ -1062,18 +942,6 @@ export class ContainerConsole extends Widget {
   }
 
   // ---- user input -------------------------------------------------------------------------
-
-  private _find(direction: 'next' | 'previous'): void {
-    const term = this._searchInput.value;
-    if (!term) {
-      return;
-    }
-    if (direction === 'next') {
-      this._logView.findNext(term);
-    } else {
-      this._logView.findPrevious(term);
-    }
-  }
 
   private _onCommandKey(event: KeyboardEvent): void {
     const input = this._commandInput;
@@ -1316,18 +1184,14 @@ export class ContainerConsole extends Widget {
   private _shellCounter = 0;
   private _shellLabels = new Map<ShellView, string>();
   private _shellsKey: string | null;
-  private _settings: IConsoleSettings;
   private _downloadLogs: ContainerConsole.DownloadLogs | null;
   private _pin: ContainerConsole.IPinControl | null;
-  private _logView: LogView;
-  private _buffer: LogBuffer;
   private _historySearch: HistorySearchPanel;
-  private _formatter = new LineFormatter({
+  protected _formatter = new LineFormatter({
     raw: false,
     minLevel: null,
     timestamps: true
   });
-  private _timestamps: boolean;
   private _historyKey: string;
   private _history: string[];
   private _historyIndex = 0;
@@ -1340,13 +1204,9 @@ export class ContainerConsole extends Widget {
   private _started = new Set<string>();
   private _partial = new Map<string, string>();
   private _busy = false;
-  private _wasConnected = false;
-  private _lost = false;
   private _notice = '';
   private _viaChosen = false;
   private _tick = 0;
-  private _resizeObserver: ResizeObserver | null = null;
-  private _themeObserver: MutationObserver;
   private _powerButtons = new Map<PowerAction, HTMLButtonElement>();
   private _stateSlot!: HTMLSpanElement;
   private _nameNode!: HTMLSpanElement;
@@ -1358,9 +1218,6 @@ export class ContainerConsole extends Widget {
   private _cpu!: Sparkline;
   private _memory!: Sparkline;
   private _connectionNode!: HTMLButtonElement;
-  private _searchInput!: HTMLInputElement;
-  private _searchCount!: HTMLSpanElement;
-  private _timestampsButton!: HTMLButtonElement;
   private _jumpButton!: HTMLButtonElement;
   private _overlay!: HTMLDivElement;
   private _commandInput!: HTMLInputElement;
