@@ -232,21 +232,9 @@ export class SidebarRows {
     ]
       .filter((line, i, lines) => line !== '' || i === lines.length - 2)
       .join('\n');
-    const main = document.createElement('div');
-    main.className = 'jp-LittleWings-itemMain';
-    const name = document.createElement('span');
-    name.className = 'jp-LittleWings-itemName';
-    name.textContent = s.name;
-    const detail = document.createElement('span');
-    detail.className = 'jp-LittleWings-itemDetail';
-    const image = document.createElement('span');
-    image.className = 'jp-LittleWings-itemImage';
-    image.textContent = shortImage(s.image);
-    const status = document.createElement('span');
-    status.className =
-      'jp-LittleWings-itemStatus jp-LittleWings-serviceReplicas';
+    const { main, detail, status } = itemMain(s.name, s.image);
+    status.classList.add('jp-LittleWings-serviceReplicas');
     status.textContent = replicas;
-    detail.append(image, status);
     if (s.update_state) {
       const update = document.createElement('span');
       update.className = 'jp-LittleWings-serviceUpdate';
@@ -254,7 +242,6 @@ export class SidebarRows {
       update.textContent = s.update_state;
       detail.appendChild(update);
     }
-    main.append(name, detail);
     const actions = document.createElement('div');
     actions.className = 'jp-LittleWings-itemActions';
     if (this._options.serviceLogs) {
@@ -319,22 +306,9 @@ export class SidebarRows {
       .filter((line, i, lines) => line !== '' || i === lines.length - 2)
       .join('\n');
 
-    const main = document.createElement('div');
-    main.className = 'jp-LittleWings-itemMain';
-    const name = document.createElement('span');
-    name.className = 'jp-LittleWings-itemName';
-    name.textContent = c.name;
-    const detail = document.createElement('span');
-    detail.className = 'jp-LittleWings-itemDetail';
-    const image = document.createElement('span');
-    image.className = 'jp-LittleWings-itemImage';
-    image.textContent = shortImage(c.image);
-    const status = document.createElement('span');
-    status.className = 'jp-LittleWings-itemStatus';
+    const { main, status } = itemMain(c.name, c.image);
     status.dataset.state = state;
     status.textContent = statusText(c, now);
-    detail.append(image, status);
-    main.append(name, detail);
 
     const actions = document.createElement('div');
     actions.className = 'jp-LittleWings-itemActions';
@@ -518,6 +492,31 @@ export function sameRow(a: ListRow, b: ListRow): boolean {
 const icons = new Map<string, HTMLSpanElement>();
 
 /** An icon, cloned from one made once (rows are drawn often: no SVG parsed per row). */
+/**
+ * The middle of a container's or a service's row: its name over its image and a status (the
+ * caller fills the status, and may add to the detail line after it).
+ */
+function itemMain(
+  nameText: string,
+  imageName: string | undefined
+): { main: HTMLDivElement; detail: HTMLSpanElement; status: HTMLSpanElement } {
+  const main = document.createElement('div');
+  main.className = 'jp-LittleWings-itemMain';
+  const name = document.createElement('span');
+  name.className = 'jp-LittleWings-itemName';
+  name.textContent = nameText;
+  const detail = document.createElement('span');
+  detail.className = 'jp-LittleWings-itemDetail';
+  const image = document.createElement('span');
+  image.className = 'jp-LittleWings-itemImage';
+  image.textContent = shortImage(imageName);
+  const status = document.createElement('span');
+  status.className = 'jp-LittleWings-itemStatus';
+  detail.append(image, status);
+  main.append(name, detail);
+  return { main, detail, status };
+}
+
 export function rowIcon(
   name: IconName,
   className = 'jp-LittleWings-icon'
