@@ -7,7 +7,7 @@ DEMO ?= littlewings-demo
 IMAGE ?= littlewings/busybox:latest
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast test-loaded lint bench setup docker images browser demo clean
+.PHONY: run test test-fast test-loaded lint bench setup docker images podman browser demo clean
 
 # Everything, then JupyterLab with LittleWings and a demo container to look at.
 run: setup docker demo
@@ -17,7 +17,7 @@ run: setup docker demo
 # labextension's unit tests (jest, in node), then pytest.
 # The browser tests run in a pytest process of their own: Playwright's sync API keeps an event
 # loop running in the main thread, which pytest-jupyter's fixtures cannot share.
-test: setup docker images browser
+test: setup docker images podman browser
 	cd labextension && npm test
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)
@@ -59,6 +59,11 @@ docker:
 # machine): built here, before pytest, so that no test's time limit includes building it.
 images: docker
 	bash scripts/debian-image.sh >/dev/null
+
+# A Podman API service on LittleWings' own socket (apt's podman and runc when missing), with the
+# busybox image: the engine-neutral suites run on Docker and on Podman (tests marked both_engines).
+podman: docker
+	bash scripts/podman-up.sh >/dev/null
 
 # Debian's chromium for the browser tests (never `playwright install`: it cannot download).
 browser:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import time
 import uuid
@@ -19,6 +20,62 @@ IMAGE = "littlewings/busybox:latest"
 TEST_LABEL = "littlewings.test"
 
 
+# The engines the engine-neutral suites run on: a module (or test) marked ``both_engines`` runs
+# once on each, its ids ending ``[docker]`` and ``[podman]``; ``-m "not podman"`` leaves Podman's
+# runs out. Docker is the environment's engine; Podman is the API service `make test` starts
+# (scripts/podman-up.sh), or the one LITTLEWINGS_PODMAN_URL names.
+ENGINE_KINDS = ("docker", "podman")
+PODMAN_URL = os.environ.get("LITTLEWINGS_PODMAN_URL", "unix:///run/littlewings/podman.sock")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_engines"
+    ):
+        metafunc.parametrize("engine_kind", ENGINE_KINDS, indirect=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("engine_kind") == "podman":
+            item.add_marker(pytest.mark.podman)
+
+
+@pytest.fixture
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    """The engine this test runs on: ``docker`` unless the test is marked ``both_engines``."""
+    return str(getattr(request, "param", "docker"))
+
+
+@pytest.fixture
+def engine_url(engine_kind: str) -> str | None:
+    """The URL of the test's engine (None: the environment's Docker engine)."""
+    return None if engine_kind == "docker" else PODMAN_URL
+
+
+@pytest.fixture(autouse=True)
+def _engine_environment(engine_kind: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A Podman run sees Podman as the environment's engine (DOCKER_HOST), as do the kernels
+    and servers it starts and the module-level Python API (``lw.container``)."""
+    if engine_kind == "docker":
+        yield
+        return
+    from littlewings_jupyter.kernel import client as kernel_client
+
+    monkeypatch.setenv("DOCKER_HOST", PODMAN_URL)
+    _swap_default_client(kernel_client, None)
+    yield
+    _swap_default_client(kernel_client, None)
+
+
+def _swap_default_client(module: Any, client: Any) -> None:
+    with module._default_lock:
+        previous, module._default_client = module._default_client, client
+    if previous is not None:
+        previous.close()
+
+
 @pytest.fixture
 def littlewings_config() -> dict[str, Any]:
     """Overrides of ``c.LittleWings`` for one test (tests change it by overriding the fixture)."""
@@ -26,26 +83,60 @@ def littlewings_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def jp_server_config(littlewings_config: dict[str, Any]) -> dict[str, Any]:
-    """Enable the extension in the pytest-jupyter server."""
+def jp_server_config(littlewings_config: dict[str, Any], engine_url: str | None) -> dict[str, Any]:
+    """Enable the extension in the pytest-jupyter server, its default engine the test's."""
+    config = dict(littlewings_config)
+    if engine_url and not config.get("engines") and not config.get("docker_url"):
+        config["docker_url"] = engine_url
     return {
         "ServerApp": {"jpserver_extensions": {"littlewings_jupyter": True}},
-        "LittleWings": littlewings_config,
+        "LittleWings": config,
     }
 
 
-@pytest.fixture(scope="session")
-def docker_client() -> Iterator[Any]:
-    """A docker-py client to the engine the tests run against (started by `make test`)."""
-    import docker
+class _EngineClients:
+    """docker-py clients of the test engines, made on first use (Podman's only when asked)."""
 
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as exc:  # pragma: no cover - a set-up problem, said clearly
-        pytest.fail(f"No Docker engine answers ({exc}); run `bash scripts/docker-up.sh` first.")
-    yield client
-    client.close()
+    def __init__(self) -> None:
+        self.clients: dict[str, Any] = {}
+
+    def get(self, kind: str) -> Any:
+        if kind not in self.clients:
+            import docker
+
+            try:
+                if kind == "docker":
+                    client = docker.from_env()
+                else:
+                    client = docker.DockerClient(base_url=PODMAN_URL, timeout=60)
+                client.ping()
+            except Exception as exc:  # pragma: no cover - a set-up problem, said clearly
+                start = "scripts/docker-up.sh" if kind == "docker" else "scripts/podman-up.sh"
+                pytest.fail(
+                    f"No {kind} engine answers ({exc}); run `bash {start}` first"
+                    + ("" if kind == "docker" else ' or leave Podman out with -m "not podman"')
+                    + "."
+                )
+            self.clients[kind] = client
+        return self.clients[kind]
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+@pytest.fixture(scope="session")
+def engine_clients() -> Iterator[_EngineClients]:
+    clients = _EngineClients()
+    yield clients
+    clients.close()
+
+
+@pytest.fixture
+def docker_client(engine_clients: _EngineClients, engine_kind: str) -> Any:
+    """A docker-py client to the engine the test runs against (Docker, or Podman's compatible
+    API for a ``both_engines`` test's Podman run)."""
+    return engine_clients.get(engine_kind)
 
 
 class ContainerFactory:

@@ -12,7 +12,7 @@ from tornado.httpclient import HTTPClientError
 import littlewings_jupyter as lw
 from littlewings_jupyter.docker.files import normalize
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.both_engines]
 
 SETUP = "ln -s /etc /linketc; ln -s hostname /etc/hn; mkdir -p /data/sub; echo hi > /data/a.txt"
 

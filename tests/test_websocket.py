@@ -358,7 +358,9 @@ async def test_resume_from_a_cursor_gets_exactly_the_missed_lines(lw_client, mak
         "connected",
     )
     text = await again.log_text(f"line {last_seen + 40}\n", timeout=30)
-    assert numbers(text) == list(range(last_seen + 1, last_seen + 41))
+    # (The last frame may hold a few lines more: an engine may hand lines over in bursts.)
+    got = numbers(text)
+    assert got == list(range(last_seen + 1, last_seen + 1 + len(got))) and len(got) >= 40
 
 
 async def test_fast_output_is_batched_and_complete(lw_client, make_container):

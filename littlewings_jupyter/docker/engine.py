@@ -15,7 +15,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
@@ -30,12 +30,14 @@ from ..errors import (
     ServiceNotFound,
     StdinNotOpen,
 )
+from . import wholeseconds
 from .framing import DockerStream, response_socket
 from .lines import LineAssembler, LogLine
 from .models import (
     ContainerRef,
     Visibility,
     check_power_action,
+    engine_kind,
     summarize_inspected,
     summarize_listed,
     summarize_service,
@@ -93,6 +95,26 @@ def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
 
 
 _API_URL_RE = re.compile(r"\b(?:https?|http\+docker|http\+unix|npipe|unix|ssh|tcp)://\S+")
+
+
+class NoLineYet(LittleWingsError):
+    """A follow stream whose engine has not answered yet: it waits for the first line (Podman),
+    which is no fault of the engine."""
+
+    code = "no_line_yet"
+
+
+def _is_read_timeout(exc: Exception) -> bool:
+    import requests.exceptions
+    import urllib3.exceptions
+
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return True
+    reason = exc.args[0] if isinstance(exc, requests.exceptions.ConnectionError) else None
+    return isinstance(reason, urllib3.exceptions.ReadTimeoutError) or (
+        isinstance(reason, urllib3.exceptions.MaxRetryError)
+        and isinstance(reason.reason, urllib3.exceptions.ReadTimeoutError)
+    )
 
 
 def short_error(exc: Exception) -> str:
@@ -160,6 +182,7 @@ class DockerEngine:
         self.max_line_bytes = max_line_bytes
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
+        self._kind: str | None = None
 
     # -- connection --------------------------------------------------------------------------
 
@@ -278,7 +301,23 @@ class DockerEngine:
 
     def version(self) -> dict[str, Any]:
         """The engine's version information."""
-        return self.call(lambda: self.api.version())
+        version = self.call(lambda: self.api.version())
+        self._kind = engine_kind(version)
+        return version
+
+    @property
+    def kind(self) -> str:
+        """``"docker"`` or ``"podman"`` (asked once; ``"docker"`` while nothing answers)."""
+        if self._kind is None:
+            with contextlib.suppress(LittleWingsError):
+                self.version()
+        return self._kind or "docker"
+
+    @property
+    def whole_second_logs(self) -> bool:
+        """The engine stamps log lines in whole seconds (Podman): many lines share a stamp, so
+        their ordinals are only right when a read starts at a second's first line."""
+        return self.kind == "podman"
 
     # -- containers --------------------------------------------------------------------------
 
@@ -557,10 +596,25 @@ class DockerEngine:
 
     # -- streams -----------------------------------------------------------------------------
 
-    def _stream(self, path: str, ref: str, params: dict[str, Any]) -> DockerStream:
+    def _stream(
+        self,
+        path: str,
+        ref: str,
+        params: dict[str, Any],
+        header_timeout: float | None = None,
+    ) -> DockerStream:
         def open_() -> DockerStream:
             api = self.api
-            response = api._get(api._url(path, ref), params=params, stream=True)
+            url = api._url(path, ref)
+            if header_timeout is None:
+                response = api._get(url, params=params, stream=True)
+            else:
+                try:
+                    response = api._get(url, params=params, stream=True, timeout=header_timeout)
+                except Exception as exc:
+                    if _is_read_timeout(exc):
+                        raise NoLineYet(f"{ref}: no line within {header_timeout} s") from None
+                    raise
             try:
                 api._raise_for_status(response)
             except Exception:
@@ -581,8 +635,13 @@ class DockerEngine:
         tail: int | None = None,
         since: str | float | None = None,
         until: str | float | None = None,
+        header_timeout: float | None = None,
     ) -> DockerStream:
-        """A raw, timestamped log stream of stdout and stderr (multiplexed unless TTY)."""
+        """A raw, timestamped log stream of stdout and stderr (multiplexed unless TTY).
+
+        ``header_timeout``: raise :class:`NoLineYet` when the engine has not answered by then
+        (Podman answers a follow only with its first line).
+        """
         params: dict[str, Any] = {
             "stdout": 1,
             "stderr": 1,
@@ -594,7 +653,7 @@ class DockerEngine:
             params["since"] = since
         if until is not None:
             params["until"] = until
-        return self._stream("/containers/{0}/logs", container_id, params)
+        return self._stream("/containers/{0}/logs", container_id, params, header_timeout)
 
     def read_logs(
         self,
@@ -621,7 +680,32 @@ class DockerEngine:
         until: str | float | None = None,
         batch_lines: int = 5000,
     ) -> Generator[list[LogLine], None, None]:
-        """The history of a container in batches of whole lines (its stream closes with it)."""
+        """The history of a container in batches of whole lines (its stream closes with it).
+
+        On an engine with whole-second stamps, ``since`` counts from its whole second and a
+        tail lying within one second starts at that second's first line (see
+        :mod:`~littlewings_jupyter.docker.wholeseconds`).
+        """
+
+        def read(
+            tail: int | None, since: str | float | None, until: str | float | None
+        ) -> Iterator[list[LogLine]]:
+            return self._iter_logs(container_id, tty, tail, since, until, batch_lines)
+
+        if self.whole_second_logs:  # (asked here, in the reading thread, not by the caller)
+            yield from wholeseconds.read_history(read, tail, since, until)
+        else:
+            yield from read(tail, since, until)
+
+    def _iter_logs(
+        self,
+        container_id: str,
+        tty: bool,
+        tail: int | None,
+        since: str | float | None,
+        until: str | float | None,
+        batch_lines: int,
+    ) -> Generator[list[LogLine], None, None]:
         stream = self.open_logs(container_id, follow=False, tail=tail, since=since, until=until)
         assembler = LineAssembler(self.max_line_bytes, tty)
         batch: list[LogLine] = []
@@ -686,14 +770,19 @@ class DockerEngine:
 
         return self.call(start, container_id)
 
-    def exec_exit_code(self, exec_id: str) -> int | None:
-        """The exit code of a finished exec (waits briefly for Docker to record it)."""
-        for _ in range(50):
+    def exec_exit_code(self, exec_id: str, wait: float = 10.0) -> int | None:
+        """The exit code of a finished exec. Its output ends before the engine records its
+        end (by milliseconds; by seconds on a loaded machine): wait up to ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        pause = 0.01
+        while True:
             info = self.call(lambda: self.api.exec_inspect(exec_id))
             if not info.get("Running") and info.get("ExitCode") is not None:
                 return int(info["ExitCode"])
-            time.sleep(0.02)
-        return None
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
     def attach_stdin(self, container_id: str) -> Any:
         """A socket writing to the container's stdin."""

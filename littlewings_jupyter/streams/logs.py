@@ -9,15 +9,19 @@ import time
 from collections.abc import Iterable
 from typing import Any, Callable
 
-from ..docker.engine import DockerEngine
+from ..docker.engine import DockerEngine, NoLineYet
 from ..docker.framing import DockerStream
 from ..docker.lines import Cursor, LineAssembler, LogLine
 from ..docker.models import ContainerRef
+from ..docker.wholeseconds import whole_second
 from ..errors import ContainerNotFound, EngineUnavailable, LittleWingsError
 from .base import StreamThread, log
 
 # The follower thread waits (backpressure on Docker) once this many lines await the IOLoop.
 MAX_PENDING_LINES = 50_000
+# How long one try to open a follow on an engine that answers with its first line waits (the
+# longest a stop of a quiet container's follower waits for its thread).
+WHOLE_SECOND_HEADER_WAIT = 2.0
 
 
 class LoopHandoff:
@@ -136,18 +140,40 @@ class LogFollower(StreamThread):
     def run(self) -> None:
         backoff = 0.5
         first = True
+        # An engine with whole-second stamps (Podman) answers a follow only with its first line,
+        # and numbers lines from the second the read starts in: such a follow starts at the
+        # whole second it was asked in (the history read after it overlaps, and the join drops
+        # what both have), and waits for its first line in short tries: a running container
+        # with no line yet is streaming, ready after the first try.
+        whole_seconds = self.engine.whole_second_logs
+        tried = False
         while not self.stopped:
-            since = None
+            header_timeout = None
+            if whole_seconds:
+                header_timeout = WHOLE_SECOND_HEADER_WAIT if tried else 0.5
+                tried = True
+            since: str | None = None
             if not first:
                 since = (
                     self.last_cursor.docker_since()
                     if self.last_cursor
                     else (f"{self.started_at:.9f}")
                 )
+            elif whole_seconds:
+                since = str(int(self.started_at))
             try:
                 stream = self.engine.open_logs(
-                    self.ref.id, follow=True, tail=0 if first else None, since=since
+                    self.ref.id,
+                    follow=True,
+                    tail=0 if first and not whole_seconds else None,
+                    since=whole_second(since) if whole_seconds else since,
+                    header_timeout=header_timeout,
                 )
+            except NoLineYet:
+                # No line yet, and the engine waits for one: the container runs; ask again.
+                self.streaming = True
+                self._set_ready()
+                continue
             except ContainerNotFound:
                 self._set_ready()
                 if not self.stopped:

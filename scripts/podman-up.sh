@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Make sure a Podman API service answers on LittleWings' test socket, with the local busybox image.
+#   bash scripts/podman-up.sh            # prints the socket's URL on its last line
+# On Debian as root, installs podman and runc when missing, writes the containers.conf these hosts
+# need (crun 1.8 refuses their cgroup set-up; the default nofile limit is refused) and starts
+# `podman system service` in the background. Idempotent: a service that answers is kept.
+# The socket is LittleWings' own (not /run/podman/podman.sock), so that a machine's own Podman
+# and the engines LittleWings finds by itself are left alone.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+image=${LITTLEWINGS_IMAGE:-littlewings/busybox:latest}
+state=${LITTLEWINGS_PODMAN_DIR:-/var/lib/littlewings/podman}
+sock=${LITTLEWINGS_PODMAN_SOCK:-/run/littlewings/podman.sock}
+conf="$state/containers.conf"
+export CONTAINERS_CONF="$conf"
+
+if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "podman-up: installing podman and runc" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >/dev/null
+  else
+    echo "podman-up: please install podman and runc (needs root and apt-get)" >&2
+    exit 1
+  fi
+fi
+
+mkdir -p "$state" "$(dirname "$sock")"
+cat >"$conf.new" <<'EOF'
+# Written by LittleWings' scripts/podman-up.sh for its test engine.
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+
+[engine]
+runtime = "runc"
+EOF
+mv "$conf.new" "$conf"
+
+ping() { curl -fsS --max-time 2 --unix-socket "$sock" http://d/_ping >/dev/null 2>&1; }
+
+if ! ping; then
+  pidfile="$state/service.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$sock"
+  echo "podman-up: starting podman system service on $sock" >&2
+  setsid nohup podman system service --time=0 "unix://$sock" \
+    >/var/log/littlewings-podman.log 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  for _ in $(seq 1 150); do
+    ping && break
+    sleep 0.2
+  done
+  ping || { echo "podman-up: podman did not answer; see /var/log/littlewings-podman.log" >&2; exit 1; }
+fi
+
+if ! podman image exists "$image"; then
+  echo "podman-up: loading $image" >&2
+  if docker image inspect "$image" >/dev/null 2>&1; then
+    docker image save "$image" | podman load -q >/dev/null
+  else
+    bash "$here/docker-up.sh" >&2
+    docker image save "$image" | podman load -q >/dev/null
+  fi
+fi
+echo "podman-up: podman $(podman version -f '{{.Server.Version}}' 2>/dev/null || podman version -f '{{.Version}}') ready, image $image present" >&2
+echo "unix://$sock"
