@@ -8,6 +8,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-1}
 top=$(pwd)
+# Every run tests the same commit: the HEAD when this started (later commits wait for the next).
+head=$(git rev-parse HEAD)
+echo "loaded runs of $(git log --oneline -1 "$head")"
 command -v stress-ng >/dev/null 2>&1 || {
   [ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq stress-ng >/dev/null
 }
@@ -15,6 +18,7 @@ failed=0
 for run in $(seq 1 "$runs"); do
   clone=$(mktemp -d /tmp/lw-loaded-XXXX)
   git clone -q "$top" "$clone"
+  git -C "$clone" checkout -q "$head"
   if command -v stress-ng >/dev/null 2>&1; then
     stress-ng --cpu 2 --timeout 7200s >/dev/null 2>&1 &
   else
