@@ -146,3 +146,15 @@ def test_podman_sockets_are_offered_like_contexts(tmp_path, monkeypatch):
         assert specs["podman"].source == "podman"
         # Configured engines only (no contexts): no Podman either, as no contexts.
         assert [s.name for s in engine_specs({"a": "unix:///x.sock"}, False, "")] == ["a"]
+
+
+def test_the_environments_engine_is_not_listed_twice(tmp_path, monkeypatch):
+    """DOCKER_HOST and ``docker_url`` naming one endpoint are one engine, not "local" and the
+    CLI's "default" context (which both watched: every event came twice)."""
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/elsewhere.sock")
+    names = [s.name for s in engine_specs({}, True, "unix:///run/elsewhere.sock")]
+    assert names == ["local"]
+    names = [s.name for s in engine_specs({}, True, "unix:///run/other.sock")]
+    assert names == ["local", "default"]

@@ -77,6 +77,10 @@ def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
         explanation = _API_URL_RE.sub("the Docker API", str(exc.explanation or "")) or (
             f"HTTP {status} {getattr(exc.response, 'reason', '') or ''}".strip()
         )
+        if "container state improper" in explanation:  # Podman's 500 for Docker's 409
+            return Conflict(
+                f"The container is not running (or not in a state for this): {explanation}"
+            )
         if status in (304, 409):
             return Conflict(explanation or "The container's state does not allow this.")
         if status >= 500 and "connection" in explanation.lower():
@@ -95,6 +99,10 @@ def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
 
 
 _API_URL_RE = re.compile(r"\b(?:https?|http\+docker|http\+unix|npipe|unix|ssh|tcp)://\S+")
+
+
+# The version of Podman's own API asked for (Podman 4.x and 5.x serve it).
+PODMAN_API_VERSION = "4.0.0"
 
 
 class NoLineYet(LittleWingsError):
@@ -313,6 +321,25 @@ class DockerEngine:
                 self.version()
         return self._kind or "docker"
 
+    def libpod_url(self, path: str) -> str:
+        """The URL of ``path`` in Podman's own API (``/containers/json`` → ``…/libpod/…``)."""
+        return f"{self.api.base_url}/v{PODMAN_API_VERSION}/libpod{path}"
+
+    def _podman_health(self, all: bool) -> dict[str, str]:
+        """Container id → health (``healthy``, ``unhealthy``, ``starting``), from Podman's list."""
+
+        def get() -> Any:
+            response = self.api._get(self.libpod_url("/containers/json"), params={"all": all})
+            return self.api._result(response, json=True)
+
+        health: dict[str, str] = {}
+        with contextlib.suppress(LittleWingsError):
+            for item in self.call(get) or []:
+                status = str(item.get("Status") or "")
+                if status in ("healthy", "unhealthy", "starting"):
+                    health[str(item.get("Id"))] = status
+        return health
+
     @property
     def whole_second_logs(self) -> bool:
         """The engine stamps log lines in whole seconds (Podman): many lines share a stamp, so
@@ -326,6 +353,12 @@ class DockerEngine:
         items = self.call(lambda: self.api.containers(all=all))
         summaries = [summarize_listed(item, self.name) for item in items]
         visible = [s for s in summaries if self.visibility.allows(s["name"], s["labels"])]
+        if self.kind == "podman" and visible:
+            # Podman's Docker-compatible list leaves health out of its Status text; its own
+            # list says it (one request for all).
+            health = self._podman_health(all)
+            for summary in visible:
+                summary["health"] = health.get(summary["id"], summary.get("health"))
         for summary in visible:
             # The list does not say whether a 137 was the OOM killer: inspect says (the few
             # containers that exited so only).

@@ -227,8 +227,12 @@ def engine_specs(
         for spec in docker_contexts():
             if spec.name in names:
                 continue
-            if spec.source == "environment" and any(s.url in (None, spec.url) for s in specs):
-                continue
+            if spec.source == "environment":
+                # The environment's engine (DOCKER_HOST, else the local socket), listed already
+                # by a configured URL or as the environment's own: not twice.
+                here = spec.url or os.environ.get("DOCKER_HOST") or None
+                if any(s.url in (None, spec.url, here) for s in specs):
+                    continue
             specs.append(spec)
             names.add(spec.name)
         urls = {s.url for s in specs}

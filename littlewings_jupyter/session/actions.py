@@ -71,6 +71,8 @@ class Actions:
         self.slot = slot
         self.audit: AuditLog | None = None
         self.user_rates: dict[str, TokenBucket] = {}
+        # Publishes a container event the engine does not send itself (the manager's).
+        self.announce: Callable[[ContainerRef, str], None] | None = None
 
     def rate_for_user(self, user_name: str) -> TokenBucket:
         """The rate limit of a user's REST requests (a WebSocket has one per connection)."""
@@ -142,11 +144,17 @@ class Actions:
         entry = self.audit_start(actor, container, "power", action, via)
         try:
             await self.check_write(actor, f"'{action}'")
-            summary = await self.run(self.slot(container.engine).engine.power, container.id, action)
+            engine = self.slot(container.engine).engine
+            summary = await self.run(engine.power, container.id, action)
         except LittleWingsError as exc:
             self.audit_failure(entry, exc)
             raise
         self.audit_finish(entry, "ok")
+        # Podman sends no "stop" event for a stop through its API (only "died"): say it, as
+        # dockerd does, for the stops asked here.
+        announce = self.announce
+        if action == "stop" and announce and await self.run(lambda: engine.kind) == "podman":
+            announce(container, "stop")
         return summary
 
     async def check_manage(self, actor: Actor, what: str) -> None:

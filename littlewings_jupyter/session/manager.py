@@ -99,6 +99,7 @@ class SessionManager:
         self.archiver: Archiver | None = None
         # Every change users ask for: one check, one audit (session/actions.py).
         self.actions = Actions(self.limits, self.run, self.slot)
+        self.actions.announce = self._announce_event
         # Shells whose connection went, waiting to be reattached (see session/shells.py).
         self.detached_shells: dict[str, ShellRun] = {}
         self._loop = loop
@@ -285,6 +286,18 @@ class SessionManager:
                     functools.partial(self._engine_state_threadsafe, slot),
                 )
                 slot.event_watcher.start()
+
+    async def events_ready(self, timeout: float = 5.0) -> None:
+        """Wait (at most ``timeout`` s) until every engine's event stream is open, or has said
+        why it cannot be: an event after this is heard. (Podman opens its stream in about
+        0.2 s; a container made meanwhile had no "created" or "started".)"""
+        self._ensure_event_watcher()
+        deadline = self.loop.time() + timeout
+        while self.loop.time() < deadline:
+            watchers = [slot.event_watcher for slot in self.slots.values()]
+            if all(w is None or w.connected.is_set() or w.last_error for w in watchers):
+                return
+            await asyncio.sleep(0.02)
 
     # -- engine state ------------------------------------------------------------------------
 
@@ -489,6 +502,15 @@ class SessionManager:
 
     # -- events ------------------------------------------------------------------------------
 
+    def _announce_event(self, container: ContainerRef, action: str) -> None:
+        """Publish a container event the engine does not send, as if it had."""
+        event = {
+            "Action": action,
+            "Actor": {"ID": container.id, "Attributes": {"name": container.name}},
+            "timeNano": time.time_ns(),
+        }
+        self._on_docker_event(self.slot_of(container), event)
+
     def _on_docker_event(self, slot: EngineSlot, event: dict[str, Any]) -> None:
         frame = protocol.status_frame(event)
         if frame is None:
@@ -540,7 +562,11 @@ class SessionManager:
             await asyncio.wait({before})  # (its outcome is its own)
         if summary is not None:
             frame.setdefault("state", summary["state"])
-            frame.setdefault("health", summary["health"])
+            if not frame.get("health"):  # (Podman's health_status event carries no value)
+                frame["health"] = summary["health"]
+            if summary["state"] == "exited" and summary.get("exit_code") is not None:
+                # (Podman's "kill" comes after the death it caused, and says no code)
+                frame.setdefault("exit_code", summary["exit_code"])
         if kind == "removed":
             self._forget_stdin(slot, container_id)
             if self.archiver is not None:

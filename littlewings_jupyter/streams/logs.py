@@ -261,6 +261,7 @@ class LogFollower(StreamThread):
             self._sleep(self.poll_interval)
 
     def stop(self) -> None:
-        """Close the stream and end the thread."""
+        """Close the stream and end the thread (and stop whoever waits for it to be ready)."""
         super().stop()
         self.handoff.close()
+        self._set_ready()

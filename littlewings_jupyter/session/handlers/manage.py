@@ -70,6 +70,7 @@ async def on_remove(session: ClientSession, message: protocol.Remove) -> None:
 async def on_events(session: ClientSession, message: protocol.Toggle) -> None:
     await session.authorize("read")
     if message.enabled:
+        await session.manager.events_ready()  # the reply promises the events that follow
         session.manager.event_subscribers.add(session)
     else:
         session.manager.event_subscribers.discard(session)
