@@ -20,8 +20,8 @@ IMAGE = "littlewings/busybox:latest"
 TEST_LABEL = "littlewings.test"
 
 
-# The engines the engine-neutral suites run on: a module (or test) marked ``both_engines`` runs
-# once on each, its ids ending ``[docker]`` and ``[podman]``; ``-m "not podman"`` leaves Podman's
+# The engines the engine-neutral suites run on: a test marked ``both_engines`` (and ``docker``)
+# runs once on each, its ids ending ``[docker]`` and ``[podman]``; ``-m "not podman"`` leaves Podman's
 # runs out. Docker is the environment's engine; Podman is the API service `make test` starts
 # (scripts/podman-up.sh), or the one LITTLEWINGS_PODMAN_URL names.
 ENGINE_KINDS = ("docker", "podman")
@@ -29,9 +29,8 @@ PODMAN_URL = os.environ.get("LITTLEWINGS_PODMAN_URL", "unix:///run/littlewings/p
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "engine_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "both_engines"
-    ):
+    marked = metafunc.definition.get_closest_marker
+    if "engine_kind" in metafunc.fixturenames and marked("both_engines") and marked("docker"):
         metafunc.parametrize("engine_kind", ENGINE_KINDS, indirect=True)
 
 

@@ -16,7 +16,7 @@ import pytest
 import littlewings_jupyter as lw
 from littlewings_jupyter.kernel.client import Client
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.both_engines]
 
 # What reads a follow: the follower thread of the container's Docker log stream, and the loop of
 # the client's kernel runtime its session runs on (both end with the client's last follow).
