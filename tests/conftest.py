@@ -21,9 +21,9 @@ TEST_LABEL = "littlewings.test"
 
 
 # The engines the engine-neutral suites run on: a test marked ``both_engines`` (and ``docker``)
-# runs once on each, its ids ending ``[docker]`` and ``[podman]``; ``-m "not podman"`` leaves Podman's
-# runs out. Docker is the environment's engine; Podman is the API service `make test` starts
-# (scripts/podman-up.sh), or the one LITTLEWINGS_PODMAN_URL names.
+# runs once on each, its ids ending ``[docker]`` and ``[podman]``; ``-m "not podman"`` leaves
+# Podman's runs out. Docker is the environment's engine; Podman is the API service that
+# `make test` starts (scripts/podman-up.sh), or the one LITTLEWINGS_PODMAN_URL names.
 ENGINE_KINDS = ("docker", "podman")
 PODMAN_URL = os.environ.get("LITTLEWINGS_PODMAN_URL", "unix:///run/littlewings/podman.sock")
 

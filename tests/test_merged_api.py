@@ -13,7 +13,7 @@ import pytest
 
 import littlewings_jupyter as lw
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.both_engines]
 
 TICK = 'i=0; while true; do i=$((i+1)); echo "{tag} $i"; sleep 0.1; done'
 

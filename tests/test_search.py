@@ -13,6 +13,8 @@ from littlewings_jupyter.docker.lines import Cursor, LogLine
 from littlewings_jupyter.errors import InvalidMessage
 from littlewings_jupyter.session.search import SearchQuery, scan
 
+pytestmark = pytest.mark.both_engines  # (its Docker tests run on Podman too)
+
 BASE = "2026-12-03T06:00:00.000000000Z"
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import littlewings_jupyter as lw
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.both_engines]
 
 PROMPT = re.compile(r"[#$] (\x1b\[[0-9;]*[A-Za-z])*$")  # then, maybe, the shell asks the terminal
 

@@ -296,6 +296,20 @@ async def test_stats_about_once_a_second(lw_client, make_container):
     await client.until("stats", timeout=15)
 
 
+async def test_stats_of_a_busy_loop(lw_client, make_container):
+    """One busy shell loop: at most one core's worth of CPU, sampled about once a second (on
+    Podman too: its compatible endpoint samples every 5 s and read about 100 times the cores)."""
+    container = make_container("while :; do :; done")
+    client = await lw_client()
+    await client.request({"type": "connect", "server_id": container.name}, "connected")
+    await client.request({"type": "stats", "enabled": True}, "stats_enabled")
+    samples = [await client.until("stats", timeout=15) for _ in range(4)]  # (each a new one)
+    cpu = [s["cpu_percent"] for s in samples[1:]]  # (the first may have no earlier sample)
+    assert all(0 <= c <= 110 for c in cpu) and max(cpu) > 1, cpu
+    gaps = [b["time"] - a["time"] for a, b in zip(samples, samples[1:])]
+    assert max(gaps) < 3, gaps
+
+
 async def test_list_and_container_events(lw_client, make_container):
     client = await lw_client()
     await client.request({"type": "events", "enabled": True}, "events")

@@ -103,6 +103,9 @@ _API_URL_RE = re.compile(r"\b(?:https?|http\+docker|http\+unix|npipe|unix|ssh|tc
 
 # The version of Podman's own API asked for (Podman 4.x and 5.x serve it).
 PODMAN_API_VERSION = "4.0.0"
+# What an exec on Podman runs first: a tenth of a second's wait, then the program itself (its
+# exit code and signals are the program's: `exec`). A `sleep` without fractions fails quietly.
+PODMAN_EXEC_PREFIX = ["/bin/sh", "-c", 'sleep 0.1 2>/dev/null; exec "$@"', "sh"]
 
 
 class NoLineYet(LittleWingsError):
@@ -638,7 +641,7 @@ class DockerEngine:
     ) -> DockerStream:
         def open_() -> DockerStream:
             api = self.api
-            url = api._url(path, ref)
+            url = path if path.startswith(("http:", "https:", "http+")) else api._url(path, ref)
             if header_timeout is None:
                 response = api._get(url, params=params, stream=True)
             else:
@@ -772,7 +775,13 @@ class DockerEngine:
             stream.close()
 
     def open_stats(self, container_id: str) -> DockerStream:
-        """Docker's stats stream: one JSON document a line, about one a second."""
+        """Docker's stats stream: one JSON document a line, about one a second. (Podman's own
+        stats endpoint on Podman: its Docker-compatible one samples every 5 s, and its
+        ``system_cpu_usage`` is the host's busy time, not its total time.)"""
+        if self.kind == "podman":
+            url = self.libpod_url("/containers/stats")
+            params = {"containers": container_id, "stream": "true", "interval": 1}
+            return self._stream(url, container_id, params)
         return self._stream("/containers/{0}/stats", container_id, {"stream": 1})
 
     def open_events(self, container_id: str | None = None) -> DockerStream:
@@ -793,9 +802,17 @@ class DockerEngine:
         ``options`` go to docker-py's ``exec_create`` (``workdir``, ``environment``, ``user``).
         """
 
+        command = argv
+        if self.kind == "podman":
+            # Podman 4.3 loses what an exec writes before its attachment is ready (measured: 4
+            # of 80 `echo` outputs here); a moment's wait before the program keeps all of it.
+            command = [*PODMAN_EXEC_PREFIX, *argv]
+
         def start() -> tuple[str, DockerStream]:
             api = self.api
-            exec_id = api.exec_create(container_id, argv, stdout=True, stderr=True, **options)["Id"]
+            exec_id = api.exec_create(container_id, command, stdout=True, stderr=True, **options)[
+                "Id"
+            ]
             sock = api.exec_start(exec_id, socket=True)
             raw = getattr(sock, "_sock", sock)
             raw.settimeout(None)

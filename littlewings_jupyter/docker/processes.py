@@ -195,7 +195,13 @@ class ShellProcess:
 
             try:
                 api.exec_resize(self.exec_id, height=self.rows, width=self.cols)
-            except docker.errors.NotFound:
+            except docker.errors.APIError as exc:
+                # Docker: 404; Podman: 500 "cannot resize session … exec session … not running".
+                gone = isinstance(exc, docker.errors.NotFound) or "cannot resize" in str(
+                    exc.explanation or ""
+                )
+                if not gone:
+                    raise
                 # The program could not start (no such file, no shell): the exec is gone and
                 # the runtime's reason is what it printed.
                 said = self.read(4096, timeout=1.0) or b""

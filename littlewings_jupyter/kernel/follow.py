@@ -117,16 +117,18 @@ def why_ended(engine: DockerEngine, container_id: str) -> str:
     (``removed``), or another reason (``ended``). Blocking: Docker may close the stream a
     moment before it records the new state, so it asks a few times."""
     state = ""
-    for _ in range(20):
+    deadline = time.monotonic() + 3  # (Podman's removal of a running container takes ≈1 s)
+    while time.monotonic() < deadline:
         try:
             state = engine.resolve(container_id).state
         except ContainerNotFound:
             return "removed"
         except LittleWingsError:
             return "ended"
-        if state not in ("running", "restarting", "removing", "dead"):
+        if state not in ("running", "restarting", "removing", "dead", "stopping"):
             return "exited"
-        # A container being force-removed passes through "removing" (and "dead").
+        # A container being force-removed passes through "removing" (and "dead"; Podman's
+        # through "stopping").
         time.sleep(0.05)
     return "exited" if state == "dead" else "ended"
 

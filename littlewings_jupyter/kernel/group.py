@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import html
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
-from ..docker.lines import STREAM_NAMES, LogLine
+from ..docker.lines import STREAM_NAMES, Cursor, LogLine
 from ..errors import from_wire
 from ..session.groups import (
     compose_text,
@@ -121,6 +122,8 @@ class Group:
             return list(tasks.values()), merged
         members = [ref for ref, _ in engine.call(lambda: find_members(engine, self.selector))]
         resume = {ref.name: after for ref in members} if after is not None else None
+        if resume is not None and after is not None and isinstance(since, Line):
+            resume = _after_in_merge_order(members, since.container, after)
         pairs = [(ref, ref) for ref in members]
         return members, container_history(engine, pairs, tail, docker_since, docker_until, resume)
 
@@ -328,6 +331,21 @@ def connect_fields(selector: GroupSelector) -> dict[str, Any]:
     if selector.kind == "containers":
         return {"server_ids": list(selector.refs)}
     return {selector.kind: selector.name}
+
+
+def _after_in_merge_order(members: list[Any], container: str | None, after: Cursor) -> dict:
+    """Each member's cursor to resume after, for the lines that follow ``container``'s line at
+    ``after`` in the merged order: lines of one timestamp go in the members' order, so a member
+    listed before it resumes after that timestamp, one listed after it at that timestamp
+    (whole-second stamps, Podman's, make such ties common)."""
+    names = [ref.name for ref in members]
+    if container not in names:
+        return {name: after for name in names}
+    mine = names.index(container)
+    return {
+        name: after if i == mine else Cursor(after.timestamp, sys.maxsize if i < mine else -1)
+        for i, name in enumerate(names)
+    }
 
 
 __all__ = ["Group", "GroupFollow", "connect_fields", "selector_of"]

@@ -73,6 +73,9 @@ class Actions:
         self.user_rates: dict[str, TokenBucket] = {}
         # Publishes a container event the engine does not send itself (the manager's).
         self.announce: Callable[[ContainerRef, str], None] | None = None
+        # Tells alert rules that a container's next death is asked for (True), or not after
+        # all (False): the manager's.
+        self.expect_death: Callable[[ContainerRef, bool], None] | None = None
 
     def rate_for_user(self, user_name: str) -> TokenBucket:
         """The rate limit of a user's REST requests (a WebSocket has one per connection)."""
@@ -145,7 +148,16 @@ class Actions:
         try:
             await self.check_write(actor, f"'{action}'")
             engine = self.slot(container.engine).engine
-            summary = await self.run(engine.power, container.id, action)
+            # A death asked for is no news (dockerd says "kill" before it; Podman does not).
+            ends = action in ("stop", "restart", "kill") and self.expect_death is not None
+            if ends and self.expect_death:
+                self.expect_death(container, True)
+            try:
+                summary = await self.run(engine.power, container.id, action)
+            except LittleWingsError:
+                if ends and self.expect_death:
+                    self.expect_death(container, False)
+                raise
         except LittleWingsError as exc:
             self.audit_failure(entry, exc)
             raise

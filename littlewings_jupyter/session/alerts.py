@@ -94,17 +94,27 @@ class AlertRules:
         self.cooldown = Cooldown(cooldown)
         self.taps: dict[tuple[str, str], PatternTap] = {}
         # Why a container is about to die, when it is known before its `die` event: a kill
-        # somebody asked for (stop, restart, kill), or an OOM kill already alerted.
-        self._ending: dict[str, tuple[str, float]] = {}
+        # somebody asked for (stop, restart, kill), or an OOM kill already alerted. One entry
+        # per death expected: a restart then a stop expect two (Podman's events of the first
+        # may come after the second was asked).
+        self._ending: dict[str, list[tuple[str, float]]] = {}
 
     def expect_death(self, container_id: str, why: str) -> None:
         """The next death of this container (within a minute) is explained by ``why``."""
-        self._ending[container_id] = (why, time.monotonic())
+        self._ending.setdefault(container_id, []).append((why, time.monotonic()))
 
     def explained_death(self, container_id: str) -> str | None:
         """Why this death was expected, if it was (then it is no news: no ``died`` alert)."""
-        why, at = self._ending.pop(container_id, (None, 0.0))
-        return why if why is not None and time.monotonic() - at < DEATH_EXPLAINED_FOR else None
+        now = time.monotonic()
+        expected = [
+            e for e in self._ending.pop(container_id, []) if now - e[1] < DEATH_EXPLAINED_FOR
+        ]
+        if not expected:
+            return None
+        why = expected.pop(0)[0]
+        if expected:
+            self._ending[container_id] = expected
+        return why
 
     def rules_for(self, summary: dict[str, Any], engine: str) -> list[AlertRule]:
         """The rules about a container."""

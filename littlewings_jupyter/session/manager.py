@@ -100,6 +100,7 @@ class SessionManager:
         # Every change users ask for: one check, one audit (session/actions.py).
         self.actions = Actions(self.limits, self.run, self.slot)
         self.actions.announce = self._announce_event
+        self.actions.expect_death = self._expect_death
         # Shells whose connection went, waiting to be reattached (see session/shells.py).
         self.detached_shells: dict[str, ShellRun] = {}
         self._loop = loop
@@ -501,6 +502,17 @@ class SessionManager:
         await self.run(self.slot_of(ref).stdin.send, ref.id, text)
 
     # -- events ------------------------------------------------------------------------------
+
+    def _expect_death(self, container: ContainerRef, expected: bool) -> None:
+        """A death of ``container`` was asked for (or, ``expected`` False, not after all)."""
+        for session in list(self.alert_sessions):
+            rules = getattr(session, "alerts", None)
+            if rules is None:
+                continue
+            if expected:
+                rules.expect_death(container.id, "requested")
+            else:
+                rules.explained_death(container.id)
 
     def _announce_event(self, container: ContainerRef, action: str) -> None:
         """Publish a container event the engine does not send, as if it had."""

@@ -11,7 +11,10 @@ from .base import JSONLinesThread
 
 
 def compute_stats(sample: dict[str, Any]) -> dict[str, Any]:
-    """The numbers a console shows, computed from one Docker stats sample as the CLI does."""
+    """The numbers a console shows, computed from one Docker stats sample as the CLI does (or
+    read from one of Podman's own, as ``podman stats`` shows them)."""
+    if "Stats" in sample:
+        return _podman_stats(sample)
     cpu = sample.get("cpu_stats") or {}
     precpu = sample.get("precpu_stats") or {}
     cpu_delta = (cpu.get("cpu_usage") or {}).get("total_usage", 0) - (
@@ -53,6 +56,32 @@ def compute_stats(sample: dict[str, Any]) -> dict[str, Any]:
         "network": {"rx_bytes": rx, "tx_bytes": tx},
         "block_io": {"read_bytes": read, "write_bytes": write},
         "pids": (sample.get("pids_stats") or {}).get("current", 0),
+    }
+
+
+def _podman_stats(sample: dict[str, Any]) -> dict[str, Any]:
+    """One sample of Podman's ``/libpod/containers/stats`` (its fields are what ``podman stats``
+    prints: CPU % of one core since the last sample, memory without the page cache)."""
+    stats = (sample.get("Stats") or [{}])[0] or {}
+    usage = int(stats.get("MemUsage") or 0)
+    limit = int(stats.get("MemLimit") or 0)
+    return {
+        "time": time.time(),
+        "cpu_percent": round(float(stats.get("CPU") or 0.0), 2),
+        "memory": {
+            "usage": usage,
+            "limit": limit,
+            "percent": round(usage / limit * 100.0, 2) if limit else 0.0,
+        },
+        "network": {
+            "rx_bytes": int(stats.get("NetInput") or 0),
+            "tx_bytes": int(stats.get("NetOutput") or 0),
+        },
+        "block_io": {
+            "read_bytes": int(stats.get("BlockInput") or 0),
+            "write_bytes": int(stats.get("BlockOutput") or 0),
+        },
+        "pids": int(stats.get("PIDs") or 0),
     }
 
 

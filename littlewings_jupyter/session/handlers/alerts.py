@@ -42,6 +42,8 @@ async def on_alerts(session: ClientSession, message: protocol.Alerts) -> None:
                 with contextlib.suppress(LittleWingsError):
                     ref = await manager.resolve(summary.get("engine"), summary["id"])
                     alerts.follow(ref, summary)
+    if message.rules:
+        await manager.events_ready()  # the reply promises alerts of the events that follow
     session.send(protocol.reply("alerts", message.id, rules=len(message.rules)))
 
 

@@ -212,8 +212,10 @@ def lines_around(
     """The ``before`` lines up to a line (it included) and the ``after`` lines after it, of one
     container; and where the line is in them (-1 when it is not in the log any more)."""
     at = cursor.time
-    # One microsecond later, so that `until` takes the line itself in.
-    until = at.plus(1000).docker
+    # One microsecond later, so that `until` takes the line itself in; with whole-second
+    # stamps (Podman), the line was written somewhen in its second: up to the second's end
+    # (the lines after it are left out by their cursors).
+    until = at.plus(1_000_000_000 if engine.whole_second_logs else 1000).docker
     # Docker applies `tail` before `until` (the last lines of the whole log): the lines before
     # a time are read from a window before it, widened until it holds enough of them.
     head: list[LogLine] = []
