@@ -81,7 +81,7 @@ async def test_patterns_labels_and_the_cooldown_of_a_restart_loop(lw_client, mak
     await set_rules(client, [])
     count = len(alerts(client))
     await drain(client, 3.5)
-    assert len(alerts(client)) == count
+    assert len(alerts(client)) == count, alerts(client)[count:]
 
 
 async def test_unhealthy_and_oom(lw_client, make_container, engine_kind):

@@ -56,11 +56,12 @@ class PatternTap:
         self.ref = ref
         self.summary = summary
         self.patterns: list[Pattern] = []
+        self.closed = False  # its rules were replaced without it: lines on their way are late
 
     def deliver_logs(self, batch: LogBatch) -> None:
         """Live lines: the first that matches a pattern raises an alert (then the cooldown)."""
         alerts = self.session.alerts
-        if alerts is None:
+        if alerts is None or self.closed:
             return
         for line in batch.lines:
             for pattern in self.patterns:
@@ -162,6 +163,7 @@ class AlertRules:
         """Let go of the followers the patterns used."""
         manager = self.session.manager
         for tap in self.taps.values():
+            tap.closed = True
             manager.unsubscribe_logs(tap.ref, tap)
         self.taps.clear()
 

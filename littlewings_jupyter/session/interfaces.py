@@ -209,8 +209,8 @@ class SessionManagerLike(Protocol):
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking call in a worker thread."""
 
-    async def events_ready(self, timeout: float = 5.0) -> None:
-        """Wait until every engine's event stream is open (or has said why it cannot be)."""
+    async def events_ready(self, engine: str | None = None, timeout: float = 5.0) -> None:
+        """Wait until an engine's (every engine's) event stream is open, or has said why not."""
 
     async def run_reader(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a long blocking read in a reader thread (reserved with reserve_reader)."""

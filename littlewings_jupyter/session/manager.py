@@ -288,14 +288,16 @@ class SessionManager:
                 )
                 slot.event_watcher.start()
 
-    async def events_ready(self, timeout: float = 5.0) -> None:
-        """Wait (at most ``timeout`` s) until every engine's event stream is open, or has said
-        why it cannot be: an event after this is heard. (Podman opens its stream in about
-        0.2 s; a container made meanwhile had no "created" or "started".)"""
+    async def events_ready(self, engine: str | None = None, timeout: float = 5.0) -> None:
+        """Wait (at most ``timeout`` s) until the event stream of ``engine`` (of every engine
+        when None) is open, or has said why it cannot be: an event after this is heard.
+        (Podman opens its stream in about 0.2 s; a container made meanwhile had no "created"
+        or "started".)"""
         self._ensure_event_watcher()
+        slots = list(self.slots.values()) if engine is None else [self.slot(engine)]
         deadline = self.loop.time() + timeout
         while self.loop.time() < deadline:
-            watchers = [slot.event_watcher for slot in self.slots.values()]
+            watchers = [slot.event_watcher for slot in slots]
             if all(w is None or w.connected.is_set() or w.last_error for w in watchers):
                 return
             await asyncio.sleep(0.02)

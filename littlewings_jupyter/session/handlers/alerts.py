@@ -82,6 +82,8 @@ async def on_docker_event(
                 lambda: slot.engine.read_logs(summary["id"], bool(summary.get("tty")), tail=10)
             )
             last = [line.text for line in lines if not line.partial]
+        if session.alerts is not alerts or session.closed:
+            return  # the rules changed (or the session ended) while the lines were read
         alerts.raise_alert(
             "died",
             summary,

@@ -41,7 +41,7 @@ async def on_connect(session: ClientSession, message: protocol.Connect) -> None:
     session.watch_container(ref, message.timestamps)
     follower = manager.subscribe_logs(ref, session) if message.follow else None
     detail = await manager.run(manager.engine_for(ref).describe, ref.id)
-    await manager.events_ready()  # "connected" promises the container's status events
+    await manager.events_ready(ref.engine)  # "connected" promises its status events
     if not session.is_current(generation):
         return
     stdin = ref.open_stdin and session.limits.stdin_enabled
