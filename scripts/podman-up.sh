@@ -47,9 +47,12 @@ if ! ping; then
   fi
   rm -f "$sock"
   echo "podman-up: starting podman system service on $sock" >&2
-  setsid nohup podman system service --time=0 "unix://$sock" \
-    >/var/log/littlewings-podman.log 2>&1 </dev/null &
-  echo $! >"$pidfile"
+  # (In its own folder: conmon leaves an empty "oom" file in its working directory after an
+  # OOM kill.)
+  (cd "$state" && setsid nohup podman system service --time=0 "unix://$sock" \
+    >/var/log/littlewings-podman.log 2>&1 </dev/null &)
+  sleep 0.2
+  pgrep -f "podman system service --time=0 unix://$sock" | head -n 1 >"$pidfile" || true
   for _ in $(seq 1 150); do
     ping && break
     sleep 0.2

@@ -310,7 +310,7 @@ async def test_stats_of_a_busy_loop(lw_client, make_container):
     assert max(gaps) < 3, gaps
 
 
-async def test_list_and_container_events(lw_client, make_container):
+async def test_list_and_container_events(lw_client, make_container, engine_kind):
     client = await lw_client()
     await client.request({"type": "events", "enabled": True}, "events")
     container = make_container()
@@ -324,6 +324,9 @@ async def test_list_and_container_events(lw_client, make_container):
     assert event["container"]["state"] == "running"
     listing = await client.request({"type": "list"}, "containers")
     assert container.id in [c["id"] for c in listing["containers"]]
+    # Which engine answers, and its release (the sidebar's engine header says it).
+    [engine] = listing["engines"]
+    assert engine["kind"] == engine_kind and engine["version"], engine
 
 
 async def test_a_containers_events_arrive_in_their_order(lw_client, make_container):

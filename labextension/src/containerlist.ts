@@ -18,7 +18,20 @@ export interface IEngineState {
   running?: number;
   /** `manager` or `worker` on a Swarm node. */
   swarm?: string | null;
+  /** Which engine answers: `docker` or `podman` (when it answered). */
+  kind?: string | null;
+  /** Its release (`28.5.1`, `4.3.1`). */
+  version?: string | null;
   [key: string]: unknown;
+}
+
+/** An engine's kind and release as its header says it: `Podman 4.3.1`, `Docker 28.5.1`. */
+export function engineRelease(engine: IEngineState): string {
+  if (!engine.kind) {
+    return '';
+  }
+  const kind = engine.kind === 'podman' ? 'Podman' : 'Docker';
+  return engine.version ? `${kind} ${engine.version}` : kind;
 }
 
 /** A Swarm service as `services` / `GET api/littlewings/services` list it. */

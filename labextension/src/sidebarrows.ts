@@ -14,7 +14,12 @@ import {
   stateNode,
   statusText
 } from './console';
-import { ListRow, ROW_HEIGHTS, containerKey } from './containerlist';
+import {
+  ListRow,
+  ROW_HEIGHTS,
+  containerKey,
+  engineRelease
+} from './containerlist';
 import { IContainersModel } from './tokens';
 
 /** Whether the pointer can hover (else a row's buttons are always shown, as CSS does). */
@@ -79,8 +84,9 @@ export class SidebarRows {
     const detail = document.createElement('span');
     detail.className = 'jp-LittleWings-engineDetail';
     if (engine.reachable) {
-      // The Swarm role first: a long URL is what the ellipsis may cut.
+      // The kind and the Swarm role first: a long URL is what the ellipsis may cut.
       detail.textContent = [
+        engineRelease(engine),
         engine.swarm ? `swarm ${engine.swarm}` : '',
         engine.url
       ]
@@ -99,7 +105,8 @@ export class SidebarRows {
     }
     header.append(caret, text, count);
     header.title = [
-      `Docker engine ${engine.name}`,
+      `${engine.kind === 'podman' ? 'Podman' : 'Docker'} engine ${engine.name}`,
+      engineRelease(engine) ? `Release: ${engineRelease(engine)}` : '',
       engine.url ? `URL: ${engine.url}` : '',
       engine.source ? `From: ${engine.source}` : '',
       engine.tls ? 'TLS' : '',

@@ -194,6 +194,7 @@ class DockerEngine:
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
         self._kind: str | None = None
+        self.known_version: str | None = None  # the engine's release, once asked
 
     # -- connection --------------------------------------------------------------------------
 
@@ -314,6 +315,7 @@ class DockerEngine:
         """The engine's version information."""
         version = self.call(lambda: self.api.version())
         self._kind = engine_kind(version)
+        self.known_version = str(version.get("Version") or "") or None
         return version
 
     @property
@@ -354,9 +356,10 @@ class DockerEngine:
     def list_containers(self, all: bool = True) -> list[dict[str, Any]]:
         """Summaries of every visible container."""
         items = self.call(lambda: self.api.containers(all=all))
+        podman = self.kind == "podman"  # (asked once: the list says which engine it is)
         summaries = [summarize_listed(item, self.name) for item in items]
         visible = [s for s in summaries if self.visibility.allows(s["name"], s["labels"])]
-        if self.kind == "podman" and visible:
+        if podman and visible:
             # Podman's Docker-compatible list leaves health out of its Status text; its own
             # list says it (one request for all).
             health = self._podman_health(all)

@@ -167,6 +167,7 @@ class SessionManager:
                 containers.extend(listed)
                 running = sum(1 for c in listed if c["state"] == "running")
                 state.update(reachable=True, containers=len(listed), running=running)
+                state.update(kind=slot.engine.kind, version=slot.engine.known_version)
                 if role.done() and role.exception() is None and role.result():
                     state["swarm"] = role.result()
                 if slot.available is False:

@@ -128,6 +128,10 @@ def test_both_engines_side_by_side_and_the_same_name_kept_apart(
     local, second = engine_header(lab, "local"), engine_header(lab, "second")
     expect(local).to_contain_text("local")
     expect(local).to_contain_text("/var/run/docker.sock")
+    # Which engine, and its release: "Docker 20.10.24" (Podman's say "Podman 4.3.1").
+    expect(local.locator(".jp-LittleWings-engineDetail")).to_contain_text(
+        re.compile(r"^Docker \d+\.\d+")
+    )
     expect(second).to_contain_text("second")
     expect(item(lab, name, "local")).to_be_visible()
     expect(item(lab, name, "second")).to_be_visible()

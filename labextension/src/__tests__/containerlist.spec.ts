@@ -5,6 +5,7 @@
 import {
   buildRows,
   containerKey,
+  engineRelease,
   IEngineState,
   IRowsInput,
   IServiceSummary,
@@ -486,5 +487,21 @@ describe('buildRows', () => {
     const keys = rows({ containers: list, engines }).map(r => r.key);
     expect(keys.length).toBeGreaterThan(60);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('engineRelease', () => {
+  it('says the kind and release of an engine that answered', () => {
+    const podman = {
+      name: 'pod',
+      reachable: true,
+      kind: 'podman',
+      version: '4.3.1'
+    };
+    expect(engineRelease(podman)).toBe('Podman 4.3.1');
+    expect(engineRelease({ ...podman, kind: 'docker', version: null })).toBe(
+      'Docker'
+    );
+    expect(engineRelease({ name: 'away', reachable: false })).toBe('');
   });
 });
