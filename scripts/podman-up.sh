@@ -37,7 +37,18 @@ runtime = "runc"
 EOF
 mv "$conf.new" "$conf"
 
-ping() { curl -fsS --max-time 2 --unix-socket "$sock" http://d/_ping >/dev/null 2>&1; }
+# GET /_ping on the socket (python3: curl may not be installed).
+ping() {
+  python3 - "$sock" <<'PY' >/dev/null 2>&1
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+s.sendall(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
+status = s.recv(64).split(b"\r\n")[0]
+sys.exit(0 if status.startswith(b"HTTP/1.") and b" 200 " in status + b" " else 1)
+PY
+}
 
 if ! ping; then
   pidfile="$state/service.pid"
@@ -49,10 +60,9 @@ if ! ping; then
   echo "podman-up: starting podman system service on $sock" >&2
   # (In its own folder: conmon leaves an empty "oom" file in its working directory after an
   # OOM kill.)
-  (cd "$state" && setsid nohup podman system service --time=0 "unix://$sock" \
-    >/var/log/littlewings-podman.log 2>&1 </dev/null &)
-  sleep 0.2
-  pgrep -f "podman system service --time=0 unix://$sock" | head -n 1 >"$pidfile" || true
+  (cd "$state" && exec setsid podman system service --time=0 "unix://$sock") \
+    >/var/log/littlewings-podman.log 2>&1 </dev/null &
+  echo $! >"$pidfile"
   for _ in $(seq 1 150); do
     ping && break
     sleep 0.2
