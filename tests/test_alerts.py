@@ -219,3 +219,24 @@ async def test_a_requested_stop_is_no_death_and_an_oom_kill_is_one_alert(
     listing = await client.request({"type": "list"}, "containers")
     oom_killed = {c["name"]: c.get("oom_killed") for c in listing["containers"]}
     assert oom_killed[hog.name] is (engine_kind == "docker") and oom_killed[crash.name] is False
+
+
+async def test_a_crash_after_a_requested_stop_is_still_alerted(
+    lw_client, make_container, post_power
+):
+    """A stop asked for explains its one death, not the next: a crash of the same container a
+    moment later is news (one death was once expected twice, and the crash was hidden)."""
+    box = make_container(
+        "trap 'exit 0' TERM; while [ ! -e /tmp/crash ]; do sleep 0.1; done; exit 3"
+    )
+    client = await lw_client()
+    await set_rules(client, [{"server_id": box.name}])
+    await client.request({"type": "connect", "server_id": box.name}, "connected")
+    mark = client.mark()
+    assert (await post_power(box.name, "stop")).code == 200
+    await client.until(lambda f: f.get("type") == "status" and f["event"] == "died", since=mark)
+    box.start()
+    box.exec_run(["touch", "/tmp/crash"])
+    died = await client.until(lambda f: f.get("type") == "alert" and f["kind"] == "died", 20)
+    assert died["container"]["name"] == box.name and died["exit_code"] == 3, died
+    assert [a["kind"] for a in alerts(client)] == ["died"]

@@ -148,15 +148,19 @@ class Actions:
         try:
             await self.check_write(actor, f"'{action}'")
             engine = self.slot(container.engine).engine
-            # A death asked for is no news (dockerd says "kill" before it; Podman does not).
-            ends = action in ("stop", "restart", "kill") and self.expect_death is not None
-            if ends and self.expect_death:
-                self.expect_death(container, True)
+            podman = await self.run(lambda: engine.kind) == "podman"
+            # A death asked for is no news: dockerd says "kill" before each (the alert rules
+            # hear it); Podman says nothing before a stop's or a restart's, so it is said here
+            # (not for Docker too: one death would be expected twice, and the second would
+            # hide a real one).
+            expect = self.expect_death if podman and action in ("stop", "restart") else None
+            if expect:
+                expect(container, True)
             try:
                 summary = await self.run(engine.power, container.id, action)
             except LittleWingsError:
-                if ends and self.expect_death:
-                    self.expect_death(container, False)
+                if expect:
+                    expect(container, False)
                 raise
         except LittleWingsError as exc:
             self.audit_failure(entry, exc)
@@ -164,9 +168,8 @@ class Actions:
         self.audit_finish(entry, "ok")
         # Podman sends no "stop" event for a stop through its API (only "died"): say it, as
         # dockerd does, for the stops asked here.
-        announce = self.announce
-        if action == "stop" and announce and await self.run(lambda: engine.kind) == "podman":
-            announce(container, "stop")
+        if action == "stop" and podman and self.announce:
+            self.announce(container, "stop")
         return summary
 
     async def check_manage(self, actor: Actor, what: str) -> None:
