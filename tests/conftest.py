@@ -76,6 +76,20 @@ def _swap_default_client(module: Any, client: Any) -> None:
 
 
 @pytest.fixture
+def podman_healthcheck() -> Any:
+    """``podman_healthcheck(container)``: run a container's health check now, through Podman's
+    own API, as Podman's systemd timer would (there is no systemd on these hosts)."""
+
+    def run(container: Any) -> None:
+        api = container.client.api
+        url = f"{api.base_url}/v4.0.0/libpod/containers/{container.id}/healthcheck"
+        response = api._get(url)
+        assert response.status_code == 200, response.text
+
+    return run
+
+
+@pytest.fixture
 def littlewings_config() -> dict[str, Any]:
     """Overrides of ``c.LittleWings`` for one test (tests change it by overriding the fixture)."""
     return {"batch_interval": 0.01}

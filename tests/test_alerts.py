@@ -84,7 +84,7 @@ async def test_patterns_labels_and_the_cooldown_of_a_restart_loop(lw_client, mak
     assert len(alerts(client)) == count, alerts(client)[count:]
 
 
-async def test_unhealthy_and_oom(lw_client, make_container, engine_kind):
+async def test_unhealthy_and_oom(lw_client, make_container, engine_kind, podman_healthcheck):
     # Healthy until the rules are set: Docker says "unhealthy" once, on the change, and a
     # check that failed before the rules would be an event the test never sees.
     sick = make_container(
@@ -104,7 +104,7 @@ async def test_unhealthy_and_oom(lw_client, make_container, engine_kind):
     await set_rules(client, [{"server_id": sick.name}, {"server_id": hog.name}])
     sick.exec_run(["touch", "/tmp/sick"])
     if engine_kind == "podman":
-        run_podman_healthcheck(sick)  # (Podman checks only when asked; no systemd here)
+        podman_healthcheck(sick)  # (Podman checks only when asked; no systemd here)
     hog.exec_run(["touch", "/tmp/go"])
     # Podman 4.3 reports an OOM kill as a plain death (exit 137, no "oom" event, OOMKilled
     # false): the alert is then "died", as the README's list of differences says.
@@ -120,13 +120,6 @@ async def test_unhealthy_and_oom(lw_client, make_container, engine_kind):
         assert "OOM" in got["oom"]["message"]
     else:
         assert got["died"]["exit_code"] == 137
-
-
-def run_podman_healthcheck(container: Any) -> None:
-    """Run a container's health check now, as Podman's systemd timer would."""
-    api = container.client.api
-    response = api._get(f"{api.base_url}/v4.0.0/libpod/containers/{container.id}/healthcheck")
-    assert response.status_code == 200, response.text
 
 
 async def test_bad_rules_are_refused_clearly(lw_client):

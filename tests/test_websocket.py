@@ -647,7 +647,9 @@ async def test_stdin_keeps_working_after_every_client_left(lw_client, make_conta
     await second.log_text("demo: three\n")
 
 
-async def test_health_status_events(lw_client, make_container, engine_kind, jp_fetch):
+async def test_health_status_events(
+    lw_client, make_container, engine_kind, jp_fetch, podman_healthcheck
+):
     container = make_container(
         "sleep 3600",
         healthcheck={"test": ["CMD", "true"], "interval": 500_000_000, "start_period": 0},
@@ -658,7 +660,7 @@ async def test_health_status_events(lw_client, make_container, engine_kind, jp_f
     if engine_kind == "podman":
         # Podman runs a check only when asked (systemd timers ask, and there is no systemd
         # here): ask as a timer would, through Podman's own API.
-        run_podman_healthcheck(container)
+        podman_healthcheck(container)
     health = await client.until(
         lambda f: f.get("type") == "status" and f["event"] == "health", since=mark, timeout=20
     )
@@ -666,12 +668,6 @@ async def test_health_status_events(lw_client, make_container, engine_kind, jp_f
     assert health["health"] == "healthy"
     listed = json.loads((await jp_fetch("api", "littlewings", "containers")).body)
     assert {c["id"]: c["health"] for c in listed["containers"]}[container.id] == "healthy"
-
-
-def run_podman_healthcheck(container: Any) -> None:
-    api = container.client.api
-    response = api._get(f"{api.base_url}/v4.0.0/libpod/containers/{container.id}/healthcheck")
-    assert response.status_code == 200, response.text
 
 
 async def test_server_stop_closes_every_stream_and_thread(lw_client, make_container, jp_serverapp):
