@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure a Podman API service answers on LittleWings' test socket, with the local busybox image.
 #   bash scripts/podman-up.sh            # prints the socket's URL on its last line
-# On Debian as root, installs podman and runc when missing, writes the containers.conf these hosts
+# On Debian as root, installs podman, runc and catatonit (a pod's infra container is built from
+# it, locally) when missing, writes the containers.conf these hosts
 # need (crun 1.8 refuses their cgroup set-up; the default nofile limit is refused) and starts
 # `podman system service` in the background. Idempotent: a service that answers is kept.
 # The socket is LittleWings' own (not /run/podman/podman.sock), so that a machine's own Podman
@@ -15,13 +16,14 @@ sock=${LITTLEWINGS_PODMAN_SOCK:-/run/littlewings/podman.sock}
 conf="$state/containers.conf"
 export CONTAINERS_CONF="$conf"
 
-if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
+if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 ||
+  ! command -v catatonit >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "podman-up: installing podman and runc" >&2
+    echo "podman-up: installing podman, runc and catatonit" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc catatonit >/dev/null
   else
-    echo "podman-up: please install podman and runc (needs root and apt-get)" >&2
+    echo "podman-up: please install podman, runc and catatonit (needs root and apt-get)" >&2
     exit 1
   fi
 fi

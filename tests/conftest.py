@@ -193,6 +193,63 @@ class ContainerFactory:
                 container.remove(force=True)
 
 
+# Podman's own API (docker-py knows no pods).
+LIBPOD = "/v4.0.0/libpod"
+
+
+class PodFactory:
+    """Makes pods and containers in them through Podman's own API; removes all of them."""
+
+    def __init__(self, client: Any) -> None:
+        self.api = client.api
+        self.run_id = uuid.uuid4().hex[:8]
+        self.pods: list[str] = []
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.api._post_json(f"{self.api.base_url}{LIBPOD}{path}", data=body or {})
+        assert response.status_code < 300, response.text
+        return response.json() if response.content else None
+
+    def pod(self, name: str | None = None) -> str:
+        """A new pod (with its infra container); its name."""
+        name = name or f"lwpod{self.run_id}{len(self.pods)}"
+        self._post("/pods/create", {"name": name, "labels": {TEST_LABEL: "1"}})
+        self.pods.append(name)
+        return name
+
+    def container(self, pod: str, script: str, name: str) -> str:
+        """A running container of ``pod`` printing what ``sh -c script`` prints; its id."""
+        created = self._post(
+            "/containers/create",
+            {
+                "name": name,
+                "image": IMAGE,
+                "command": ["sh", "-c", script],
+                "pod": pod,
+                "labels": {TEST_LABEL: "1", "littlewings.run": self.run_id},
+            },
+        )
+        self._post(f"/containers/{created['Id']}/start")
+        return str(created["Id"])
+
+    def cleanup(self) -> None:
+        for name in self.pods:
+            # Killed first: a forced removal would wait 10 s for each `sh` to heed SIGTERM.
+            with contextlib.suppress(Exception):
+                self.api._post(f"{self.api.base_url}{LIBPOD}/pods/{name}/kill")
+            with contextlib.suppress(Exception):
+                self.api._delete(f"{self.api.base_url}{LIBPOD}/pods/{name}?force=true")
+
+
+@pytest.fixture
+def pods(engine_clients: _EngineClients) -> Iterator[PodFactory]:
+    """Make Podman pods and containers in them (on the Podman service, whichever engine the
+    test runs on); all are removed when the test ends."""
+    factory = PodFactory(engine_clients.get("podman"))
+    yield factory
+    factory.cleanup()
+
+
 @pytest.fixture
 def make_container(docker_client: Any) -> Iterator[ContainerFactory]:
     """Make test containers; all are removed when the test ends."""

@@ -126,7 +126,7 @@ async def test_bad_rules_are_refused_clearly(lw_client):
     client = await lw_client()
     for frame, message in (
         ({"rules": "x"}, "needs 'rules'"),
-        ({"rules": [{}]}, "one of 'server_id', 'project' or 'label'"),
+        ({"rules": [{}]}, "one of 'server_id', 'project', 'pod' or 'label'"),
         ({"rules": [{"server_id": "a", "label": "b"}]}, "one of 'server_id'"),
         ({"rules": [{"server_id": "a", "events": ["exploded"]}]}, "'events' must be among"),
         ({"rules": [{"server_id": "a", "patterns": ["("]}]}, "not a valid regular expression"),
@@ -165,7 +165,7 @@ def test_alerts_in_python(make_container):
     assert kinds["died"]["exit_code"] == 7 and kinds["died"]["last_lines"] == ["fatal: no config"]
     with pytest.raises(lw.InvalidMessage, match="not a valid regular expression"):
         lw.on_event(print, container=box.name, patterns=["("])
-    with pytest.raises(ValueError, match="one of container=, project= or label="):
+    with pytest.raises(ValueError, match="one of container=, project=, pod= or label="):
         lw.on_event(print)
 
 

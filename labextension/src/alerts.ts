@@ -139,6 +139,8 @@ export class AlertsController implements IDisposable {
       const on = engine ? { engine } : {};
       if ('project' in target) {
         rules.push({ project: target.project, ...on, events, ...extra });
+      } else if ('pod' in target) {
+        rules.push({ pod: target.pod, ...on, events, ...extra });
       } else if ('label' in target) {
         rules.push({ label: target.label, ...on, events, ...extra });
       } else if ('server_ids' in target) {

@@ -217,6 +217,9 @@ export async function downloadMergedLogs(
   } else if ('project' in target) {
     query.set('project', target.project);
     name = target.project;
+  } else if ('pod' in target) {
+    query.set('pod', target.pod);
+    name = target.pod;
   } else if ('label' in target) {
     query.set('label', target.label);
     name = target.label;

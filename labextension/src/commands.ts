@@ -26,6 +26,7 @@ import {
   actionAllowed,
   actionLabel
 } from './console';
+import { groupOf } from './containerlist';
 import { ContainerFiles } from './filebrowser';
 import { newContainerDialog, removeContainerDialog } from './manage';
 import { ContainersModel } from './model';
@@ -226,18 +227,21 @@ export function addCommands(
     }
   });
 
-  // A Compose project's header: start, stop or restart all its containers, as
-  // `docker compose start|stop|restart` does (each container the action applies to).
+  // A Compose project's (or a Podman pod's) header: start, stop or restart all its
+  // containers, as `docker compose start|stop|restart` does (each one the action applies to).
   const projectMembers = (): IContainerSummary[] => {
     const ref = panel.currentProjectRef;
     if (!ref) {
       return [];
     }
-    return model.containers.filter(
-      c =>
-        c.compose_project === ref.project &&
+    return model.containers.filter(c => {
+      const group = groupOf(c);
+      return (
+        group.kind === ref.kind &&
+        group.name === ref.project &&
         String(c.engine ?? '') === String(ref.engine ?? '')
-    );
+      );
+    });
   };
   commands.addCommand(CommandIDs.projectPower, {
     label: args => {
@@ -248,7 +252,7 @@ export function addCommands(
       return `${actionLabel(action)} All (${count})`;
     },
     caption: args =>
-      `${actionLabel(args.action as PowerAction)} every container of the project it applies to, as docker compose does`,
+      `${actionLabel(args.action as PowerAction)} every container of the project or pod it applies to, as docker compose does`,
     isVisible: () => !!panel.currentProject,
     isEnabled: args =>
       model.permissions.write &&

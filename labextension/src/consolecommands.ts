@@ -210,18 +210,33 @@ export function addConsoleCommands(
 
   commands.addCommand(CommandIDs.openProjectLogs, {
     label: args =>
-      args.isPalette ? 'LittleWings: Open project logs…' : 'Open Project Logs',
+      args.isPalette
+        ? 'LittleWings: Open project logs…'
+        : args.fromMenu && panel.currentProjectRef?.kind === 'pod'
+          ? 'Open Pod Logs'
+          : 'Open Project Logs',
     caption:
       "The logs of every container of a Compose project in one view, like 'docker compose logs -f'",
     icon: args => (args.isPalette ? undefined : consoleIcon),
     isVisible: args => !args.fromMenu || !!panel.currentProject,
     execute: async args => {
+      // A pod (`pod`) is shown as a project is: a Podman engine's group.
+      if (typeof args.pod === 'string' && args.pod) {
+        return openMerged(
+          { pod: args.pod },
+          engineArg(model, args),
+          args.activate !== false
+        );
+      }
       let project = typeof args.project === 'string' ? args.project : '';
       let engine = engineArg(model, args);
       if (!project && args.fromMenu) {
         const ref = panel.currentProjectRef;
-        project = ref?.project ?? '';
         engine = ref && ref.engine !== model.defaultEngine ? ref.engine : '';
+        if (ref?.kind === 'pod') {
+          return openMerged({ pod: ref.project }, engine, true);
+        }
+        project = ref?.project ?? '';
       }
       if (!project) {
         project = (await askForProject()) ?? '';

@@ -60,9 +60,11 @@ export type ListRow =
       collapsed: boolean;
     }
   | {
+      /** A Compose project's or a Podman pod's header (`project` is its name). */
       kind: 'project';
       key: string;
       engine: string;
+      group: GroupKind;
       project: string;
       shown: number;
       running: number;
@@ -124,8 +126,35 @@ export function containerKey(
 export function engineKey(engine: string): string {
   return `e:${engine}`;
 }
-export function projectKey(engine: string, project: string): string {
-  return `p:${engine}:${project}`;
+export function projectKey(
+  engine: string,
+  project: string,
+  group: GroupKind = 'project'
+): string {
+  return group === 'pod' ? `d:${engine}:${project}` : `p:${engine}:${project}`;
+}
+
+/** The kinds of groups in an engine's list. */
+export type GroupKind = 'project' | 'pod';
+
+/**
+ * The group a container is listed in: its Compose project, else its Podman pod (a pod that
+ * podman-compose made holds a project's containers, which are shown as the project).
+ */
+export function groupOf(c: IContainerSummary): {
+  kind: GroupKind;
+  name: string;
+} {
+  if (c.compose_project) {
+    return { kind: 'project', name: c.compose_project };
+  }
+  return c.pod
+    ? { kind: 'pod', name: String(c.pod) }
+    : { kind: 'project', name: '' };
+}
+
+function groupRank(c: IContainerSummary): number {
+  return !c.compose_project && c.pod ? 1 : 0;
 }
 export function servicesKey(engine: string): string {
   return `s:${engine}`;
@@ -145,7 +174,8 @@ export interface IRowsInput {
   collapsed: Set<string>;
 }
 
-/** The order of the list: engine order, project (no project last), natural name, id. */
+/** The order of the list: engine order, project or pod (neither last; a project before a pod
+ * of the same name), natural name, id. */
 export function containerOrder(
   engines: IEngineState[]
 ): (a: IContainerSummary, b: IContainerSummary) => number {
@@ -154,7 +184,8 @@ export function containerOrder(
     rank.get(String(c.engine ?? '')) ?? engines.length;
   return (a, b) =>
     engineRank(a) - engineRank(b) ||
-    projectOrder(a.compose_project || '', b.compose_project || '') ||
+    projectOrder(groupOf(a).name, groupOf(b).name) ||
+    groupRank(a) - groupRank(b) ||
     naturalCompare(a.name, b.name) ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
@@ -219,6 +250,7 @@ export function matches(c: IContainerSummary, term: string): boolean {
       c.image,
       c.compose_project,
       c.compose_service,
+      c.pod,
       c.id.slice(0, 12),
       c.state
     ]
@@ -315,17 +347,17 @@ export function buildRows(input: IRowsInput): ListRow[] {
         }
       }
     }
-    const grouped =
-      members.some(c => !!c.compose_project) || services.length > 0;
+    const grouped = members.some(c => !!groupOf(c).name) || services.length > 0;
     let i = 0;
     while (i < members.length) {
-      const project = members[i].compose_project || '';
+      const { kind: group, name: project } = groupOf(members[i]);
+      const sameGroup = (c: IContainerSummary) => {
+        const other = groupOf(c);
+        return other.name === project && other.kind === group;
+      };
       let j = i;
       let running = 0;
-      while (
-        j < members.length &&
-        (members[j].compose_project || '') === project
-      ) {
+      while (j < members.length && sameGroup(members[j])) {
         if (members[j].state === 'running') {
           running++;
         }
@@ -333,12 +365,13 @@ export function buildRows(input: IRowsInput): ListRow[] {
       }
       let isCollapsed = false;
       if (grouped) {
-        const key = projectKey(name, project);
+        const key = projectKey(name, project, group);
         isCollapsed = collapsed.has(key);
         rows.push({
           kind: 'project',
           key,
           engine: name,
+          group,
           project,
           shown: j - i,
           running,

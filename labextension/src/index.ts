@@ -106,8 +106,11 @@ const plugin: JupyterFrontEndPlugin<IContainersModel> = {
         void commands.execute(CommandIDs.openShell, containerArgs(c)),
       onCreate: engine =>
         void commands.execute(CommandIDs.newContainer, { engine }),
-      onProjectLogs: (project, engine) =>
-        void commands.execute(CommandIDs.openProjectLogs, { project, engine }),
+      onProjectLogs: (name, engine, kind) =>
+        void commands.execute(CommandIDs.openProjectLogs, {
+          [kind]: name,
+          engine
+        }),
       onMergedLogs: containers =>
         void commands.execute(CommandIDs.openMergedLogs, {
           server_ids: containers.map(c => c.name || c.id),

@@ -16,6 +16,7 @@ import {
   searchBox
 } from './console';
 import {
+  GroupKind,
   ListRow,
   ROW_HEIGHTS,
   VirtualList,
@@ -42,8 +43,10 @@ const FOCUSABLE =
 
 /** A Compose project of an engine (the context menu's, or a header's). */
 export interface IProjectRef {
+  /** The Compose project's or the Podman pod's name. */
   project: string;
   engine: string;
+  kind: GroupKind;
 }
 
 /**
@@ -186,7 +189,11 @@ export class ContainersPanel extends Widget {
       const engineRow = target.closest<HTMLElement>('[data-engine]');
       this._contextKey = item?.dataset.key ?? null;
       this._contextGroup = group?.dataset.group
-        ? { project: group.dataset.group, engine: group.dataset.engine ?? '' }
+        ? {
+            project: group.dataset.group,
+            engine: group.dataset.engine ?? '',
+            kind: group.dataset.kind === 'pod' ? 'pod' : 'project'
+          }
         : null;
       this._contextEngine = engineRow?.dataset.engine ?? null;
       // A right-click inside the selection keeps it (its menu acts on all of it).
@@ -343,7 +350,8 @@ export class ContainersPanel extends Widget {
       event.stopPropagation();
       this._onProjectLogs?.(
         button!.dataset.group!,
-        button!.dataset.engine ?? ''
+        button!.dataset.engine ?? '',
+        button!.dataset.kind === 'pod' ? 'pod' : 'project'
       );
       return;
     }
@@ -787,7 +795,8 @@ export class ContainersPanel extends Widget {
   private _rows: SidebarRows;
   private _onOpen: (c: IContainerSummary) => void;
   private _onShell: ((c: IContainerSummary) => void) | null;
-  private _onProjectLogs: ((project: string, engine: string) => void) | null;
+  private _onProjectLogs:
+    ((name: string, engine: string, kind: GroupKind) => void) | null;
   private _onMergedLogs: ((containers: IContainerSummary[]) => void) | null;
   private _onServiceLogs: ((service: string, engine: string) => void) | null;
   private _onCreate: ((engine: string) => void) | null;
@@ -824,7 +833,8 @@ export namespace ContainersPanel {
     /** Open a shell in a container (in its console). */
     onShell?: (container: IContainerSummary) => void;
     /** Open the merged logs of a Compose project of an engine ('' the default one). */
-    onProjectLogs?: (project: string, engine: string) => void;
+    /** Open the merged logs of a Compose project or a Podman pod. */
+    onProjectLogs?: (name: string, engine: string, kind: GroupKind) => void;
     /** Open the merged logs of the selected containers (the selection bar's button). */
     onMergedLogs?: (containers: IContainerSummary[]) => void;
     /** Open the merged logs of a Swarm service's tasks. */

@@ -146,6 +146,7 @@ export class SidebarRows {
     header.type = 'button';
     header.className = 'jp-LittleWings-groupHeader';
     header.dataset.group = key;
+    header.dataset.kind = row.group;
     header.dataset.engine = row.engine;
     header.setAttribute('role', 'treeitem');
     header.setAttribute('aria-expanded', String(!row.collapsed));
@@ -157,24 +158,34 @@ export class SidebarRows {
     count.className = 'jp-LittleWings-groupCount';
     count.textContent = `${row.running}/${row.shown}`;
     count.title = `${row.running} of ${row.shown} running`;
-    header.append(caret, name, count);
+    header.append(caret, name);
+    if (row.group === 'pod') {
+      const kind = document.createElement('span');
+      kind.className = 'jp-LittleWings-groupKind';
+      kind.textContent = 'pod';
+      header.appendChild(kind);
+    }
+    header.appendChild(count);
     const node = document.createElement('div');
     node.className = 'jp-LittleWings-groupRow';
     node.dataset.group = key;
+    node.dataset.kind = row.group;
     node.dataset.engine = row.engine;
     indent(node, row.depth);
     node.appendChild(header);
     if (key) {
-      header.title = `Compose project ${key}`;
+      const what = row.group === 'pod' ? 'Podman pod' : 'Compose project';
+      header.title = `${what} ${key}`;
       if (this._options.projectLogs) {
         const logs = document.createElement('button');
         logs.type = 'button';
         logs.className = 'jp-LittleWings-button jp-LittleWings-projectLogs';
         logs.dataset.action = 'project-logs';
         logs.dataset.group = key;
+        logs.dataset.kind = row.group;
         logs.dataset.engine = this._model.engineOf({ engine: row.engine });
-        logs.title = `Open project logs: every container of ${key}, merged`;
-        logs.setAttribute('aria-label', `Open project logs of ${key}`);
+        logs.title = `Open ${row.group} logs: every container of ${key}, merged`;
+        logs.setAttribute('aria-label', `Open ${row.group} logs of ${key}`);
         logs.tabIndex = -1;
         logs.appendChild(rowIcon('merged'));
         node.appendChild(logs);
@@ -304,6 +315,7 @@ export class SidebarRows {
       c.compose_project
         ? `Compose: ${c.compose_project} / ${c.compose_service ?? ''}`
         : '',
+      c.pod ? `Pod: ${c.pod}` : '',
       this._model.engines.length > 1 ? `Engine: ${String(c.engine ?? '')}` : '',
       `ID: ${c.id.slice(0, 12)}`,
       '',
@@ -479,6 +491,7 @@ export function sameRow(a: ListRow, b: ListRow): boolean {
     case 'project': {
       const other = b as typeof a;
       return (
+        a.group === other.group &&
         a.shown === other.shown &&
         a.running === other.running &&
         a.collapsed === other.collapsed &&

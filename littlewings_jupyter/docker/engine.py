@@ -330,20 +330,37 @@ class DockerEngine:
         """The URL of ``path`` in Podman's own API (``/containers/json`` → ``…/libpod/…``)."""
         return f"{self.api.base_url}/v{PODMAN_API_VERSION}/libpod{path}"
 
-    def _podman_health(self, all: bool) -> dict[str, str]:
-        """Container id → health (``healthy``, ``unhealthy``, ``starting``), from Podman's list."""
+    def _podman_listing(self, all: bool, only: str | None = None) -> dict[str, dict[str, str]]:
+        """Container id → what Podman's own list adds to the compatible one: ``health``
+        (``healthy``, ``unhealthy``, ``starting``; its compatible Status text leaves it out) and
+        ``pod`` (the pod's name). One request for all (or for the container ``only``)."""
+        params: dict[str, Any] = {"all": all}
+        if only is not None:
+            params["filters"] = json.dumps({"id": [only]})
 
         def get() -> Any:
-            response = self.api._get(self.libpod_url("/containers/json"), params={"all": all})
+            response = self.api._get(self.libpod_url("/containers/json"), params=params)
             return self.api._result(response, json=True)
 
-        health: dict[str, str] = {}
+        found: dict[str, dict[str, str]] = {}
         with contextlib.suppress(LittleWingsError):
             for item in self.call(get) or []:
+                extra = found[str(item.get("Id"))] = {}
                 status = str(item.get("Status") or "")
                 if status in ("healthy", "unhealthy", "starting"):
-                    health[str(item.get("Id"))] = status
-        return health
+                    extra["health"] = status
+                if item.get("PodName"):
+                    extra["pod"] = str(item["PodName"])
+        return found
+
+    def summarize(self, info: dict[str, Any]) -> dict[str, Any]:
+        """The detailed summary of an inspected container (on Podman with its pod, which the
+        compatible inspect leaves out)."""
+        summary = summarize_inspected(info, self.name)
+        if self.kind == "podman":
+            extra = self._podman_listing(True, info["Id"]).get(info["Id"], {})
+            summary["pod"] = extra.get("pod")
+        return summary
 
     @property
     def whole_second_logs(self) -> bool:
@@ -360,11 +377,13 @@ class DockerEngine:
         summaries = [summarize_listed(item, self.name) for item in items]
         visible = [s for s in summaries if self.visibility.allows(s["name"], s["labels"])]
         if podman and visible:
-            # Podman's Docker-compatible list leaves health out of its Status text; its own
-            # list says it (one request for all).
-            health = self._podman_health(all)
+            # Podman's Docker-compatible list leaves health out of its Status text and says
+            # nothing of pods; its own list says both (one request for all).
+            listing = self._podman_listing(all)
             for summary in visible:
-                summary["health"] = health.get(summary["id"], summary.get("health"))
+                extra = listing.get(summary["id"], {})
+                summary["health"] = extra.get("health", summary.get("health"))
+                summary["pod"] = extra.get("pod")
         for summary in visible:
             # The list does not say whether a 137 was the OOM killer: inspect says (the few
             # containers that exited so only).
@@ -392,7 +411,7 @@ class DockerEngine:
 
     def describe(self, ref: str) -> dict[str, Any]:
         """The detailed summary of a visible container."""
-        return summarize_inspected(self.inspect(ref), self.name)
+        return self.summarize(self.inspect(ref))
 
     def resolve(self, ref: str) -> ContainerRef:
         """What the session manager needs to follow a visible container."""
@@ -423,7 +442,7 @@ class DockerEngine:
             "unpause": lambda: api.unpause(cid),
         }
         self.call(calls[action], ref)
-        return summarize_inspected(self.call(lambda: api.inspect_container(cid), ref), self.name)
+        return self.summarize(self.call(lambda: api.inspect_container(cid), ref))
 
     # -- creating and removing -----------------------------------------------------------------
 
@@ -510,7 +529,7 @@ class DockerEngine:
                     f"The container could not start and was removed: {text}",
                     **({"field": field} if field else {}),
                 ) from None
-        return summarize_inspected(self.call(lambda: api.inspect_container(cid), cid), self.name)
+        return self.summarize(self.call(lambda: api.inspect_container(cid), cid))
 
     def volume_host_paths(self, names: list[str]) -> dict[str, str]:
         """The host folder each existing named volume binds, for those that bind one (the

@@ -96,6 +96,7 @@ def summarize_listed(item: dict[str, Any], engine: str = "default") -> dict[str,
         "created": item.get("Created"),
         "compose_project": labels.get(COMPOSE_PROJECT),
         "compose_service": labels.get(COMPOSE_SERVICE),
+        "pod": None,  # (a Podman pod's name: the engine adds it, engine.py)
         "labels": labels,
         "ports": published_ports(
             (f"{p.get('PrivatePort')}/{p.get('Type', 'tcp')}", p.get("IP"), p.get("PublicPort"))
@@ -128,6 +129,7 @@ def summarize_inspected(info: dict[str, Any], engine: str = "default") -> dict[s
         "restart_count": info.get("RestartCount", 0),
         "compose_project": labels.get(COMPOSE_PROJECT),
         "compose_service": labels.get(COMPOSE_SERVICE),
+        "pod": None,  # (a Podman pod's name: the engine adds it, engine.py)
         "labels": labels,
         "open_stdin": bool(config.get("OpenStdin")),
         "tty": bool(config.get("Tty")),

@@ -109,6 +109,7 @@ def rule(
     patterns: list[str] | None = None,
     engine: str | None = None,
     any_exit: bool = False,
+    pod: str | None = None,
 ) -> dict[str, Any]:
     """One ``alerts`` rule from Python names (``events`` may say ``die`` for ``died``)."""
     if isinstance(events, str):
@@ -116,15 +117,18 @@ def rule(
     unknown = [e for e in events if e not in EVENT_NAMES]
     if unknown:
         raise ValueError(f"events must be among died, oom, unhealthy; not {unknown}.")
-    named = [k for k, v in (("container", container), ("project", project), ("label", label)) if v]
+    given = (("container", container), ("project", project), ("pod", pod), ("label", label))
+    named = [k for k, v in given if v]
     if len(named) != 1:
-        raise ValueError("Name the containers with one of container=, project= or label=.")
+        raise ValueError("Name the containers with one of container=, project=, pod= or label=.")
     out: dict[str, Any] = {"events": sorted({EVENT_NAMES[e] for e in events})}
     if container is not None:
         out["server_id"] = getattr(container, "id", container)
         engine = engine or getattr(container, "engine_name", None)
     if project:
         out["project"] = project
+    if pod:
+        out["pod"] = pod
     if label:
         out["label"] = label
     if patterns:

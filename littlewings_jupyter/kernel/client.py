@@ -180,6 +180,7 @@ class Client:
         image: str | None = None,
         all: bool = True,
         engine: str | None = None,
+        pod: str | None = None,
     ) -> ContainerList:
         """The visible containers, newest first, filtered (see :func:`containers`)."""
         wanted = Visibility(_as_list(name), _as_list(label))
@@ -191,6 +192,8 @@ class Client:
             if states and summary["state"] not in states:
                 continue
             if project is not None and summary.get("compose_project") != project:
+                continue
+            if pod is not None and summary.get("pod") != pod:
                 continue
             if image is not None and not fnmatch.fnmatchcase(summary["image"], image):
                 continue
@@ -227,6 +230,10 @@ class Client:
     def project(self, name: str, engine: str | None = None) -> Group:
         """The containers of a Docker Compose project, as one merged log (see :func:`project`)."""
         return Group(self, selector_of(project=name), engine)
+
+    def pod(self, name: str, engine: str | None = None) -> Group:
+        """The containers of a Podman pod, as one merged log (see :func:`pod`)."""
+        return Group(self, selector_of(pod=name), engine)
 
     def group(
         self,
@@ -364,18 +371,27 @@ def containers(
     image: str | None = None,
     all: bool = True,
     engine: str | None = None,
+    pod: str | None = None,
 ) -> ContainerList:
     """The visible containers, newest first, as a :class:`ContainerList` (a table in notebooks).
 
     ``name``: shell pattern(s) such as ``"web-*"`` (any may match). ``state``: one state or
     several (``"running"``, ``["exited", "dead"]``). ``label``: ``"key"`` or ``"key=value"``, or
-    several (all must match). ``project``: a Docker Compose project. ``image``: a shell pattern
+    several (all must match). ``project``: a Docker Compose project; ``pod``: a Podman pod.
+    ``image``: a shell pattern
     of the image name. ``all=False``: running containers only, like ``docker ps``.
     ``engine``: one engine's (see :func:`engines`); by default every engine's, each container
     saying which (an engine that does not answer is left out, with a warning).
     """
     return default_client().containers(
-        name, state=state, label=label, project=project, image=image, all=all, engine=engine
+        name,
+        state=state,
+        label=label,
+        project=project,
+        image=image,
+        all=all,
+        engine=engine,
+        pod=pod,
     )
 
 
@@ -394,6 +410,14 @@ def project(name: str, engine: str | None = None) -> Group:
     ...     print(line.container, line.text)
     """
     return default_client().project(name, engine)
+
+
+def pod(name: str, engine: str | None = None) -> Group:
+    """A Podman pod's containers as one log, as :func:`project` for a Compose project.
+
+    >>> print(lw.pod("web", engine="podman").logs(tail=20))   # doctest: +SKIP
+    """
+    return default_client().pod(name, engine)
 
 
 def group(
@@ -418,9 +442,10 @@ def on_event(
     engine: str | None = None,
     cooldown: float = 60,
     any_exit: bool = False,
+    pod: str | None = None,
 ) -> AlertSubscription:
     """Call ``callback(alert)`` for the alerts of the containers named by ``container``,
-    ``project`` or ``label``: deaths (non-zero exit code, or any with ``any_exit``), OOM
+    ``project``, ``pod`` or ``label``: deaths (non-zero exit code, or any with ``any_exit``), OOM
     kills, unhealthy turns, and lines matching ``patterns`` (regular expressions); at most
     once a ``cooldown`` per container and kind. Returns the subscription: ``.cancel()`` it.
 
@@ -434,6 +459,7 @@ def on_event(
         patterns=patterns,
         engine=engine,
         any_exit=any_exit,
+        pod=pod,
     )
     return AlertSubscription(default_client(), [spec], callback, cooldown)
 
@@ -508,6 +534,7 @@ __all__ = [
     "group",
     "join_lines",
     "on_event",
+    "pod",
     "project",
     "service",
     "services",

@@ -39,13 +39,17 @@ def selector_of(
     label: str | None = None,
     containers: list[str] | None = None,
     service: str | None = None,
+    pod: str | None = None,
 ) -> GroupSelector:
-    """The group named by exactly one of ``project``, ``label``, ``containers``, ``service``."""
+    """The group named by exactly one of ``project``, ``pod``, ``label``, ``containers``,
+    ``service``."""
     query: dict[str, Any] = {}
     if service is not None:
         query["service"] = service
     if project is not None:
         query["project"] = project
+    if pod is not None:
+        query["pod"] = pod
     if label is not None:
         query["label"] = label
     if containers is not None:
@@ -77,7 +81,7 @@ class Group:
 
     @property
     def kind(self) -> str:
-        """``project``, ``label`` or ``containers``."""
+        """``project``, ``pod``, ``label``, ``containers`` or ``service``."""
         return self.selector.kind
 
     @property

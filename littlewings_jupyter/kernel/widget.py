@@ -192,7 +192,9 @@ class ContainerConsole(anywidget.AnyWidget):
         exec_shell: Iterable[str] | None = None,
     ) -> None:
         if (container is None) == (group is None):
-            raise ValueError("Give a container, or a group (project=, label= or containers=).")
+            raise ValueError(
+                "Give a container, or a group (project=, pod=, label= or containers=)."
+            )
         if tail < 0 or max_lines < 1:
             raise ValueError("tail must be ≥ 0 and max_lines ≥ 1.")
         handle: Container | None = None
@@ -620,25 +622,30 @@ def console(
     label: str | None = None,
     containers: list[Any] | None = None,
     engine: str | None = None,
+    pod: str | None = None,
     **options: Any,
 ) -> ContainerConsole:
     """A live console of a container for the notebook: see :class:`ContainerConsole`.
 
-    With ``project=`` (a Compose project), ``label=`` (``"key=value"``) or ``containers=[…]``
-    instead: the merged console of those containers.
+    With ``project=`` (a Compose project), ``pod=`` (a Podman pod), ``label=``
+    (``"key=value"``) or ``containers=[…]`` instead: the merged console of those containers.
 
     >>> w = lw.console("web")   # doctest: +SKIP
     >>> w                       # shows it; w.run("status"), w.lines, w.close()
     >>> lw.console(project="shop")  # doctest: +SKIP
     """
-    if project is not None or label is not None or containers is not None:
+    if any(given is not None for given in (project, pod, label, containers)):
         if container is not None:
-            raise ValueError("Give a container or a group (project, label, containers), not both.")
+            raise ValueError(
+                "Give a container or a group (project, pod, label, containers), not both."
+            )
         client = default_client()
-        group = Group(client, selector_of(project, label, containers), engine)
+        group = Group(client, selector_of(project, label, containers, pod=pod), engine)
         return ContainerConsole(group=group, **options)
     if container is None:
-        raise ValueError("Give a container (a name or id), or project=, label= or containers=.")
+        raise ValueError(
+            "Give a container (a name or id), or project=, pod=, label= or containers=."
+        )
     if isinstance(container, str):
         container = _lookup(container, engine)
     return ContainerConsole(container, **options)

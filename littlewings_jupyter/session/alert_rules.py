@@ -20,11 +20,12 @@ MAX_PATTERNS = 50
 
 @dataclass
 class AlertRule:
-    """Which containers (a name or id, a project or a label, on an engine), which events,
-    which patterns."""
+    """Which containers (a name or id, a Compose project, a Podman pod or a label, on an
+    engine), which events, which patterns."""
 
     server_id: str = ""
     project: str = ""
+    pod: str = ""
     label: str = ""
     engine: str = ""
     events: frozenset[str] = frozenset(ALERT_EVENTS)
@@ -42,6 +43,8 @@ class AlertRule:
             return ref == summary.get("name") or (len(ref) >= 4 and cid.startswith(ref))
         if self.project:
             return labels.get("com.docker.compose.project") == self.project
+        if self.pod:
+            return summary.get("pod") == self.pod
         if self.label:
             key, has_value, value = self.label.partition("=")
             return key in labels and (not has_value or labels[key] == value)
@@ -64,11 +67,11 @@ def parse_rules(data: dict[str, Any]) -> tuple[list[AlertRule], float]:
     for number, item in enumerate(rules_data, 1):
         if not isinstance(item, dict):
             raise InvalidMessage(f"Alert rule {number} must be an object.")
-        names = [k for k in ("server_id", "project", "label") if item.get(k)]
+        names = [k for k in ("server_id", "project", "pod", "label") if item.get(k)]
         if len(names) != 1 or not all(isinstance(item[k], str) for k in names):
             raise InvalidMessage(
                 f"Alert rule {number} must name its containers with one of 'server_id', "
-                "'project' or 'label'."
+                "'project', 'pod' or 'label'."
             )
         events = item.get("events", list(ALERT_EVENTS))
         if not isinstance(events, list) or not set(events) <= set(ALERT_EVENTS):
@@ -94,6 +97,7 @@ def parse_rules(data: dict[str, Any]) -> tuple[list[AlertRule], float]:
             AlertRule(
                 server_id=item.get("server_id", ""),
                 project=item.get("project", ""),
+                pod=item.get("pod", ""),
                 label=item.get("label", ""),
                 engine=engine,
                 events=frozenset(events),

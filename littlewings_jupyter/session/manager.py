@@ -21,7 +21,7 @@ from typing import Any, Callable, TypeVar
 
 from ..docker.engine import DockerEngine
 from ..docker.lines import LogLine
-from ..docker.models import ContainerRef, engine_kind, summarize_inspected
+from ..docker.models import ContainerRef, engine_kind
 from ..errors import (
     EngineUnavailable,
     TooManyCommands,
@@ -567,9 +567,7 @@ class SessionManager:
         if kind != "removed":
             try:
                 summary = await self.run(
-                    lambda: summarize_inspected(
-                        engine.api.inspect_container(container_id), slot.name
-                    )
+                    lambda: engine.summarize(engine.api.inspect_container(container_id))
                 )
             except Exception:
                 summary = None

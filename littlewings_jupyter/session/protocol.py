@@ -64,10 +64,11 @@ class Connect(Message):
 
 @dataclass(frozen=True)
 class GroupSelector:
-    """Which containers a merged view shows: a Compose project, a label, or named containers."""
+    """Which containers a merged view shows: a Compose project, a Podman pod, a label, or named
+    containers (or a Swarm service's tasks)."""
 
-    kind: str  # "project", "label", "containers" or "service"
-    name: str  # the project, the label rule ("key=value" or "key"), or the names joined by ","
+    kind: str  # "project", "pod", "label", "containers" or "service"
+    name: str  # the project, the pod, the label rule ("key=value" or "key"), or "a,b" (names)
     refs: tuple[str, ...] = ()
 
     def matches(self, summary: dict[str, Any]) -> bool:
@@ -77,6 +78,8 @@ class GroupSelector:
             return False  # a service's members are its tasks, not containers seen here
         if self.kind == "project":
             return labels.get(COMPOSE_PROJECT) == self.name
+        if self.kind == "pod":
+            return summary.get("pod") == self.name
         if self.kind == "label":
             key, has_value, value = self.name.partition("=")
             return key in labels and (not has_value or labels[key] == value)
@@ -308,15 +311,17 @@ def _check_ref(value: Any, name: str) -> str:
     return value.strip()
 
 
+# What a connect (or a REST logs query) may name: one container or one group.
+GROUP_KEYS = ("server_id", "project", "pod", "label", "server_ids", "service")
+
+
 def parse_group(data: dict[str, Any]) -> GroupSelector | None:
-    """The group a ``connect`` (or a REST query) names with ``project``, ``label`` or
-    ``server_ids``; None when it names one container."""
-    given = [
-        key for key in ("server_id", "project", "label", "server_ids", "service") if key in data
-    ]
+    """The group a ``connect`` (or a REST query) names with ``project``, ``pod``, ``label``,
+    ``server_ids`` or ``service``; None when it names one container."""
+    given = [key for key in GROUP_KEYS if key in data]
     if len(given) > 1:
         raise InvalidMessage(
-            "Give one of 'server_id', 'project', 'label', 'server_ids' or 'service', not "
+            "Give one of 'server_id', 'project', 'pod', 'label', 'server_ids' or 'service', not "
             + " and ".join(given)
             + "."
         )
@@ -330,6 +335,11 @@ def parse_group(data: dict[str, Any]) -> GroupSelector | None:
         if not isinstance(project, str) or not project.strip() or len(project) > 256:
             raise InvalidMessage("'project' must be a Compose project name.")
         return GroupSelector("project", project.strip())
+    if "pod" in data:
+        pod = data["pod"]
+        if not isinstance(pod, str) or not pod.strip() or len(pod) > 256:
+            raise InvalidMessage("'pod' must be a Podman pod's name.")
+        return GroupSelector("pod", pod.strip())
     if "label" in data:
         label = data["label"]
         key = label.partition("=")[0] if isinstance(label, str) else ""
@@ -375,8 +385,8 @@ def _parse_connect(kind: str, request_id: RequestId, data: dict[str, Any]) -> Co
     if group is None:
         if not isinstance(server_id, str) or not server_id.strip():
             raise InvalidMessage(
-                "'connect' needs 'server_id': a container name or id (or 'project', 'label' "
-                "or 'server_ids' for several)."
+                "'connect' needs 'server_id': a container name or id (or 'project', 'pod', "
+                "'label' or 'server_ids' for several)."
             )
         server_id = _check_ref(server_id, "server_id")
     elif "cursor" in data:

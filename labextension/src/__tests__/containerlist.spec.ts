@@ -53,7 +53,7 @@ function describeRow(row: ListRow): string {
     case 'engine':
       return `engine:${row.engine.name} ${row.running}/${row.shown}${row.collapsed ? ' collapsed' : ''}`;
     case 'project':
-      return `project:${row.project || '(none)'} ${row.running}/${row.shown}@${row.depth}${row.collapsed ? ' collapsed' : ''}`;
+      return `${row.group}:${row.project || '(none)'} ${row.running}/${row.shown}@${row.depth}${row.collapsed ? ' collapsed' : ''}`;
     case 'services':
       return `services:${row.services.map(s => s.name).join(',')}@${row.depth}`;
     case 'service':
@@ -302,6 +302,56 @@ describe('buildRows', () => {
       containerKey(list[2]),
       'p:local:',
       containerKey(list[3])
+    ]);
+  });
+
+  it('groups a Podman pod as a project, a pod of a Compose project as that project', () => {
+    const engines = [engine('pod')];
+    const list = sortContainers(
+      [
+        container('web', { engine: 'pod', pod: 'shop' }),
+        container('db', { engine: 'pod', pod: 'shop', state: 'exited' }),
+        // podman-compose: a project's containers in a pod of its own
+        container('api', {
+          engine: 'pod',
+          compose_project: 'shop',
+          pod: 'pod_shop'
+        }),
+        container('loose', { engine: 'pod' })
+      ],
+      engines
+    );
+    const result = rows({
+      containers: list,
+      engines,
+      collapsed: new Set(['d:pod:nothing'])
+    });
+    expect(result.map(describeRow)).toEqual([
+      'project:shop 1/1@0',
+      'container:api@1',
+      'pod:shop 1/2@0',
+      'container:db@1',
+      'container:web@1',
+      'project:(none) 1/1@0',
+      'container:loose@1'
+    ]);
+    // A pod's collapse key is not its namesake project's.
+    expect(result.filter(r => r.kind === 'project').map(r => r.key)).toEqual([
+      'p:pod:shop',
+      'd:pod:shop',
+      'p:pod:'
+    ]);
+    const collapsed = rows({
+      containers: list,
+      engines,
+      collapsed: new Set(['d:pod:shop'])
+    });
+    expect(collapsed.map(describeRow)).toEqual([
+      'project:shop 1/1@0',
+      'container:api@1',
+      'pod:shop 1/2@0 collapsed',
+      'project:(none) 1/1@0',
+      'container:loose@1'
     ]);
   });
 

@@ -16,6 +16,7 @@ import {
   GroupTarget,
   IContainerSummary,
   IErrorMessage,
+  IGroupInfo,
   ILogMessage,
   displayState
 } from './protocol';
@@ -545,14 +546,7 @@ export class MergedConsole extends ConsoleBase {
     const running = members.filter(m => m.state === 'running').length;
     const count = members.length;
     const kind = this.connection.groupInfo?.kind ?? Private.kindOf(this.target);
-    const what =
-      kind === 'project'
-        ? 'Compose project'
-        : kind === 'label'
-          ? 'Label'
-          : kind === 'service'
-            ? 'Swarm service'
-            : 'Containers';
+    const what = Private.KIND_NAMES[kind];
     const unit = kind === 'service' ? 'task' : 'container';
     this._metaNode.textContent = `${what} · ${count} ${unit}${count === 1 ? '' : 's'}, ${running} running`;
 
@@ -669,16 +663,25 @@ export namespace MergedConsole {
 }
 
 namespace Private {
-  export function kindOf(
-    target: GroupTarget
-  ): 'project' | 'label' | 'containers' | 'service' {
+  /** How the header names each kind of group. */
+  export const KIND_NAMES: { [kind in IGroupInfo['kind']]: string } = {
+    project: 'Compose project',
+    pod: 'Podman pod',
+    label: 'Label',
+    service: 'Swarm service',
+    containers: 'Containers'
+  };
+
+  export function kindOf(target: GroupTarget): IGroupInfo['kind'] {
     return 'service' in target
       ? 'service'
       : 'project' in target
         ? 'project'
-        : 'label' in target
-          ? 'label'
-          : 'containers';
+        : 'pod' in target
+          ? 'pod'
+          : 'label' in target
+            ? 'label'
+            : 'containers';
   }
 
   /** A tab label: the group's, and the engine when it is not the default one. */
@@ -694,6 +697,9 @@ namespace Private {
     if ('project' in target) {
       return target.project;
     }
+    if ('pod' in target) {
+      return target.pod;
+    }
     if ('label' in target) {
       return target.label;
     }
@@ -707,6 +713,9 @@ namespace Private {
     }
     if ('project' in target) {
       return `Compose project ${target.project}`;
+    }
+    if ('pod' in target) {
+      return `Podman pod ${target.pod}`;
     }
     if ('label' in target) {
       return `the containers labelled ${target.label}`;

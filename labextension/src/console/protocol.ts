@@ -26,6 +26,8 @@ export interface IContainerSummary {
   created?: string | number | null;
   compose_project?: string | null;
   compose_service?: string | null;
+  /** The Podman pod it belongs to (none on Docker). */
+  pod?: string | null;
   open_stdin?: boolean;
   /** When the client fetched this summary (ms), to count uptime from Docker's status line. */
   listed_at?: number;
@@ -101,16 +103,18 @@ export interface IConnectedMessage {
   members?: IContainerSummary[];
 }
 
-/** What a merged view watches: a Compose project, a label, or listed containers. */
+/** What a merged view watches: a Compose project, a Podman pod, a label, listed containers
+ * or a Swarm service's tasks. */
 export type GroupTarget =
   | { project: string }
+  | { pod: string }
   | { label: string }
   | { server_ids: string[] }
   | { service: string };
 
 /** How the server names a group in `connected`. */
 export interface IGroupInfo {
-  kind: 'project' | 'label' | 'containers' | 'service';
+  kind: 'project' | 'pod' | 'label' | 'containers' | 'service';
   name: string;
 }
 
@@ -130,6 +134,9 @@ function baseGroupKey(target: GroupTarget): string {
   if ('project' in target) {
     return `project:${target.project}`;
   }
+  if ('pod' in target) {
+    return `pod:${target.pod}`;
+  }
   if ('label' in target) {
     return `label:${target.label}`;
   }
@@ -145,6 +152,9 @@ export function groupTarget(args: {
   }
   if (typeof args.project === 'string' && args.project) {
     return { project: args.project };
+  }
+  if (typeof args.pod === 'string' && args.pod) {
+    return { pod: args.pod };
   }
   if (typeof args.label === 'string' && args.label) {
     return { label: args.label };
@@ -366,6 +376,7 @@ export interface IContextMessage {
 export interface IAlertRule {
   server_id?: string;
   project?: string;
+  pod?: string;
   label?: string;
   engine?: string;
   events?: ('died' | 'oom' | 'unhealthy')[];

@@ -67,7 +67,8 @@ class ContainerLogsHandler(LittleWingsAPIHandler):
 
 
 class GroupLogsHandler(LittleWingsAPIHandler):
-    """``GET api/littlewings/logs?project=…`` (or ``label=…``, ``server_ids=a,b``): the merged
+    """``GET api/littlewings/logs?project=…`` (or ``pod=…``, ``label=…``, ``service=…``,
+    ``server_ids=a,b``): the merged
     logs of several containers as one download, or a zip of one file per container."""
 
     @web.authenticated
@@ -76,7 +77,7 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         """``tail`` (per container), ``since``, ``until``, ``timestamps``, ``stream``,
         ``format=text|zip``."""
         query: dict[str, Any] = {}
-        for key in ("project", "label", "service"):
+        for key in ("project", "pod", "label", "service"):
             if self.get_argument(key, None) is not None:
                 query[key] = self.get_argument(key)
         if self.get_argument("server_ids", None) is not None:
@@ -84,7 +85,7 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         selector = protocol.parse_group(query)
         if selector is None:
             raise InvalidMessage(
-                "Give 'project', 'label', 'service' or 'server_ids' (comma-separated)."
+                "Give 'project', 'pod', 'label', 'service' or 'server_ids' (comma-separated)."
             )
         tail, since_s, until_s, timestamps, wanted = self.log_arguments()
         fmt = self.get_argument("format", "text")
