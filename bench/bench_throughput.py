@@ -13,12 +13,19 @@ of the repeats counts, as the machine is shared):
 The producer is busybox ``seq 1 N`` (lines ``1`` … ``N``), faster than every reader.
 Targets: LittleWings ≥ 1.0x docker-py's rate and ≥ 0.9x the CLI's live (issue "One session
 core"), ≥ 0.7x the CLI's for the history.
+
+``--podman``: the same on the Podman service `make test` starts (LITTLEWINGS_PODMAN_URL, else
+``unix:///run/littlewings/podman.sock``): LittleWings and docker-py both read Podman's
+Docker-compatible log API, the CLI is ``podman logs``. Target: LittleWings ≥ 0.93x docker-py
+(reading Podman's API directly); ``podman logs`` (it reads the log file itself) for information.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -35,6 +42,16 @@ from common import (
     size,
 )
 
+PODMAN = __name__ == "__main__" and "--podman" in sys.argv[1:]
+if PODMAN:
+    # Before anything talks to an engine: the bench containers, docker-py and the server all
+    # take DOCKER_HOST; the CLI is Podman's own, on the service's containers.conf.
+    os.environ["DOCKER_HOST"] = os.environ.get(
+        "LITTLEWINGS_PODMAN_URL", "unix:///run/littlewings/podman.sock"
+    )
+    os.environ.setdefault("CONTAINERS_CONF", "/var/lib/littlewings/podman/containers.conf")
+CLI = "podman" if PODMAN else "docker"
+
 N = size(500_000, 50_000)
 REPEATS = size(2, 1)
 HISTORY_REPEATS = size(3, 1)  # a history read is short (≈ 6 s) and the noisiest of the two
@@ -43,7 +60,7 @@ HISTORY_REPEATS = size(3, 1)  # a history read is short (≈ 6 s) and the noisie
 def cli_history(container: Any) -> float:
     """Seconds for ``docker logs`` to print every line."""
     start = time.monotonic()
-    out = subprocess.run(["docker", "logs", container.id], capture_output=True, check=True).stdout
+    out = subprocess.run([CLI, "logs", container.id], capture_output=True, check=True).stdout
     elapsed = time.monotonic() - start
     assert out.count(b"\n") == N, out.count(b"\n")
     return elapsed
@@ -90,7 +107,7 @@ def follow_in_thread(read: Any) -> tuple[threading.Thread, dict[str, float]]:
 def live_cli(containers: Containers) -> float:
     """``docker logs -f`` attached, then N lines printed: seconds from the gate to the last."""
     box = containers.create(flood_command(N, gated=True))
-    process = subprocess.Popen(["docker", "logs", "-f", box.id], stdout=subprocess.PIPE)
+    process = subprocess.Popen([CLI, "logs", "-f", box.id], stdout=subprocess.PIPE)
     assert process.stdout is not None
 
     def read() -> int:
@@ -181,31 +198,34 @@ def body(results: Results) -> None:
             log(f"live #{rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in live.items()))
             containers.remove_all()
         results.extra.update(history=history, live=live, server_cpu_history=cpu, lines=N)
+        engine = " (Podman)" if PODMAN else ""
         for scene, times in (("history", history), ("live", live)):
             rate = {k: N / min(v) for k, v in times.items()}
+            target = 0.93 if PODMAN else 1.0
             results.add(
                 "1 throughput",
-                f"{scene}: LW lines/s vs docker-py",
+                f"{scene}{engine}: LW lines/s vs docker-py",
                 rate["littlewings"],
                 "lines/s",
                 rate["docker-py"],
                 "docker-py",
-                "≥ 1.0x",
-                rate["littlewings"] >= rate["docker-py"],
+                f"≥ {target}x",
+                rate["littlewings"] >= target * rate["docker-py"],
                 note=f"best of {len(times['littlewings'])}; times {times}",
             )
+            cli_target = 0.0 if PODMAN else 0.9 if scene == "live" else 0.7
             results.add(
                 "1 throughput",
-                f"{scene}: LW lines/s vs CLI",
+                f"{scene}{engine}: LW lines/s vs CLI",
                 rate["littlewings"],
                 "lines/s",
                 rate["cli"],
-                "docker logs",
-                "≥ 0.9x" if scene == "live" else "≥ 0.7x",
-                rate["littlewings"] >= (0.9 if scene == "live" else 0.7) * rate["cli"],
+                f"{CLI} logs",
+                f"≥ {cli_target}x" if cli_target else "(for information)",
+                rate["littlewings"] >= cli_target * rate["cli"],
             )
         results.extra["load_end"] = loadavg()
 
 
 if __name__ == "__main__":
-    run_main("throughput", body)
+    run_main("throughput-podman" if PODMAN else "throughput", body)
