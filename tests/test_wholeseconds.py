@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from littlewings_jupyter.docker.lines import Cursor, LogLine
 from littlewings_jupyter.docker.times import DockerTime
-from littlewings_jupyter.docker.wholeseconds import read_history, whole_second
+from littlewings_jupyter.docker.wholeseconds import FollowTally, read_history, whole_second
 
 T0 = 1_796_667_230  # a whole second
 
@@ -87,3 +87,56 @@ def test_whole_tail_and_empty_reads() -> None:
     assert whole_second("1796667230.999999999") == "1796667230"
     assert whole_second(1796667230.5) == "1796667230"
     assert whole_second(None) is None
+
+
+def numbered(seconds: list[list[str]]) -> list[LogLine]:
+    """Lines of consecutive whole seconds from T0, numbered within each second."""
+    out = []
+    for offset, texts in enumerate(seconds):
+        stamp = DockerTime.from_seconds(T0 + offset).text
+        out += [LogLine(1, Cursor(stamp, i), text) for i, text in enumerate(texts)]
+    return out
+
+
+def test_a_follow_that_skipped_lines_at_the_end_is_completed_and_counted():
+    # What the log has: 3 seconds. What the follow read (numbered as it read them): all of the
+    # first, the second with lines c and e left out, the last one only up to "x".
+    logged = numbered([["a1", "a2"], ["b", "c", "d", "e", "f"], ["w", "x", "y", "z"]])
+    read = numbered([["a1", "a2"], ["b", "d", "f"], ["w", "x"]])
+    tally = FollowTally()
+    tally.add(read[:3])
+    tally.add(read[3:])  # (in two batches, as the follow hands them over)
+    assert tally.first_second == logged[0].cursor.timestamp
+    newer, skipped = tally.reconcile(logged)
+    assert [line.text for line in newer] == ["y", "z"]
+    # Their cursors are the log's: after the last line read, in order.
+    assert newer[0].cursor > read[-1].cursor and newer[0].cursor.ordinal == 2
+    assert skipped == 2
+
+
+def test_the_last_second_is_placed_by_its_texts_not_by_its_count():
+    # The follow read 3 lines of the last second, but left out two before its last one: the
+    # lines after it are the log's after "e", not after its third line.
+    logged = numbered([["a", "b", "c", "d", "e", "f", "g"]])
+    read = numbered([["a", "b", "e"]])
+    tally = FollowTally()
+    tally.add(read)
+    newer, skipped = tally.reconcile(logged)
+    assert [line.text for line in newer] == ["f", "g"] and skipped == 2
+    # A line the log does not have (the stream joined two pieces) is passed by; repeated texts
+    # take the first place after the one before.
+    tally = FollowTally()
+    tally.add(numbered([["x", "a", "joined", "x"]]))
+    newer, skipped = tally.reconcile(numbered([["x", "a", "b", "x", "x", "tail"]]))
+    assert [line.text for line in newer] == ["x", "tail"] and skipped == 1
+
+
+def test_a_follow_that_read_everything_has_nothing_to_add():
+    logged = numbered([["a", "b"], ["c"]])
+    tally = FollowTally()
+    tally.add(logged)
+    assert tally.reconcile(logged) == ([], 0)
+    # Only the last seconds are kept (the read at the end starts at the oldest kept).
+    tally = FollowTally(keep=2)
+    tally.add(numbered([["a"], ["b"], ["c"]]))
+    assert tally.first_second == DockerTime.from_seconds(T0 + 1).text

@@ -19,6 +19,7 @@ Pure: the reads are given as a function.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Iterator
 from typing import Callable, Optional
@@ -103,4 +104,76 @@ def _renumbered(head: list[LogLine], read: Read, first: str | None) -> list[LogL
     ]
 
 
-__all__ = ["read_history", "whole_second"]
+class FollowTally:
+    """What a follow read, second by second, to check it against the log when it ends.
+
+    Podman (4.3) ends a follow when its container exits before it has sent every line, and in
+    its last part skips lines (of 90,000 lines printed at once before the exit, a follow read
+    about 45,000, the last ones with gaps): the log itself has every line. The follower counts
+    each second's lines as the follow read them (every line, also those it had already
+    delivered) and keeps the texts of the last second; when the stream ends, the log read from
+    the first counted second is compared: the lines after the last one read are new, the
+    difference of the counts before is what the follow skipped.
+    """
+
+    def __init__(self, keep: int = 10) -> None:
+        self.keep = keep  # seconds counted at most (the oldest are forgotten)
+        self.counts: dict[str, int] = {}
+        self.last_second = ""
+        self.last_texts: list[str] = []
+
+    def add(self, lines: list[LogLine]) -> None:
+        """Lines as the follow read them, in order."""
+        if not lines:
+            return
+        counts = self.counts
+        if lines[0].cursor.timestamp == lines[-1].cursor.timestamp == self.last_second:
+            counts[self.last_second] += len(lines)
+            self.last_texts.extend(line.text for line in lines)
+            return
+        for line in lines:
+            second = line.cursor.timestamp
+            if second != self.last_second:
+                self.last_second, self.last_texts = second, []
+                counts[second] = 0
+                if len(counts) > self.keep:
+                    del counts[next(iter(counts))]
+            counts[second] += 1
+            self.last_texts.append(line.text)
+
+    @property
+    def first_second(self) -> str | None:
+        """The stamp of the oldest second counted (None: nothing read)."""
+        return next(iter(self.counts), None)
+
+    def reconcile(self, logged: list[LogLine]) -> tuple[list[LogLine], int]:
+        """The lines of the log (``logged``: read from :attr:`first_second` on) that come after
+        the last line the follow read, and how many lines before it the follow skipped."""
+        by_second: dict[str, list[LogLine]] = {}
+        for line in logged:
+            by_second.setdefault(line.cursor.timestamp, []).append(line)
+        skipped = 0
+        for second, count in self.counts.items():
+            if second != self.last_second:
+                skipped += max(0, len(by_second.get(second, ())) - count)
+        # The last second: where in the log is the last line read? Its lines are those read,
+        # in order, with some left out: each text at the first place it fits after the one
+        # before (a text the log does not have, a line the stream cut elsewhere, is passed by).
+        last = by_second.get(self.last_second, [])
+        places: dict[str, list[int]] = {}
+        for index, line in enumerate(last):
+            places.setdefault(line.text, []).append(index)
+        at = matched = 0
+        for text in self.last_texts:
+            found = places.get(text)
+            if not found:
+                continue
+            next_place = bisect.bisect_left(found, at)
+            if next_place < len(found):
+                at, matched = found[next_place] + 1, matched + 1
+        skipped += at - matched
+        newer = [line for line in logged if line.cursor.timestamp > self.last_second]
+        return last[at:] + newer, skipped
+
+
+__all__ = ["FollowTally", "read_history", "whole_second"]

@@ -352,6 +352,7 @@ class SessionManager:
                 on_gone=lambda: self._gone_threadsafe(slot, cid),
                 batch_interval=self.limits.batch_interval,
                 on_stream_end=lambda: self._log_stream_ended(slot, cid),
+                on_skipped=lambda count: self._engine_skipped_lines(slot, cid, count),
             )
             follower.start()
             return follower
@@ -400,6 +401,23 @@ class SessionManager:
             self.loop.call_later(throttle.interval, self._throttle_check, slot, container_id)
         else:
             self._throttle_notice(slot, container_id, notice)
+
+    def _engine_skipped_lines(self, slot: EngineSlot, container_id: str, count: int) -> None:
+        """The engine's stream left out lines its log has (Podman at a container's exit): the
+        lines after them came, these did not; every subscriber is told, where the gap is."""
+        frame = protocol.reply(
+            "dropped",
+            container=container_id,
+            lines=count,
+            reason="engine",
+            resume_cursor=None,
+            last_cursor=None,
+            message=f"The engine's log stream left out {count} lines when the container "
+            "stopped (Podman 4.3 does when a container exits while its output is being "
+            "read): its log has them, All history or Download shows them.",
+        )
+        for session in slot.logs.of(container_id):
+            session.send(frame)
 
     def _throttle_notice(self, slot: EngineSlot, container_id: str, notice: dict[str, Any]) -> None:
         frame = protocol.reply("throttled", container=container_id, **notice)

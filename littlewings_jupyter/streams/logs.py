@@ -13,7 +13,7 @@ from ..docker.engine import DockerEngine, NoLineYet
 from ..docker.framing import DockerStream
 from ..docker.lines import Cursor, LineAssembler, LogLine
 from ..docker.models import ContainerRef
-from ..docker.wholeseconds import whole_second
+from ..docker.wholeseconds import FollowTally, whole_second
 from ..errors import ContainerNotFound, EngineUnavailable, LittleWingsError
 from .base import StreamThread, log
 
@@ -110,6 +110,7 @@ class LogFollower(StreamThread):
         batch_interval: float,
         poll_interval: float = 5.0,
         on_stream_end: Callable[[], None] | None = None,
+        on_skipped: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -121,6 +122,9 @@ class LogFollower(StreamThread):
         # Called on the loop, after the last lines, when a stream ends by itself (the
         # container stopped or went): readers that end with the stream (a kernel follow).
         self.on_stream_end = on_stream_end
+        # Called on the loop with a count when the engine's stream skipped lines that its log
+        # has (Podman at a container's exit: see FollowTally), after the lines read.
+        self.on_skipped = on_skipped
         self.poll_interval = poll_interval
         self.streaming = False  # a stream is open now (not waiting for a start)
         self.started_at = time.time()
@@ -212,22 +216,74 @@ class LogFollower(StreamThread):
     def _read(self, stream: DockerStream) -> bool:
         """Read until the stream ends; True when it ended by itself, not closed by us."""
         assembler = LineAssembler(self.engine.max_line_bytes, self.ref.tty)
-        last = self.last_cursor
+        if self.engine.whole_second_logs:
+            # Podman (4.3) ends a follow when its container exits before it has sent every
+            # line, and skips lines in its last part: the log is read when the stream ends
+            # and checked against what the follow read (an unfinished line comes again, whole).
+            tally = FollowTally()
+            for block in stream:
+                lines = assembler.feed(block)
+                tally.add(lines)
+                self._push_after(lines)
+            if stream.closed:
+                return False
+            self._catch_up(tally)
+            return True
         for block in stream:
-            lines = assembler.feed(block)
-            if last is not None:
-                lines = [line for line in lines if line.cursor > last]
-            if lines:
-                last = self.last_cursor = lines[-1].cursor
-                self.handoff.push(lines)
+            self._push_after(assembler.feed(block))
         if stream.closed:
             return False
         # The stream ended by itself (the container stopped): its unfinished last line is final.
-        lines = [line for line in assembler.flush() if last is None or line.cursor > last]
+        self._push_after(assembler.flush())
+        return True
+
+    def _catch_up(self, tally: FollowTally) -> None:
+        """Read the log from the first second the follow read to its end (no follow): deliver
+        what comes after the last line read, and tell how many lines the follow skipped."""
+        last = self.last_cursor
+        first = tally.first_second
+        if first is not None:
+            since = Cursor(first).docker_since()
+        else:
+            since = last.docker_since() if last else f"{self.started_at:.9f}"
+        assembler = LineAssembler(self.engine.max_line_bytes, self.ref.tty)
+        logged: list[LogLine] = []
+        try:
+            stream = self.engine.open_logs(self.ref.id, follow=False, since=whole_second(since))
+            try:
+                for block in stream:
+                    logged += assembler.feed(block)
+                logged += assembler.flush()
+            finally:
+                stream.close()
+        except LittleWingsError as exc:
+            log.warning(
+                "LittleWings: the end of %s's log could not be read: %s", self.ref.name, exc.message
+            )
+            return
+        if first is None:
+            self._push_after(logged)
+            return
+        newer, skipped = tally.reconcile(logged)
+        self._push_after(newer)
+        if skipped and self.on_skipped is not None:
+            callback = self.on_skipped
+
+            def on_loop() -> None:
+                self.handoff.flush()  # the lines read go first
+                if not self.stopped:
+                    callback(skipped)
+
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(on_loop)
+
+    def _push_after(self, lines: list[LogLine]) -> None:
+        """Hand over the lines after the last one delivered."""
+        last = self.last_cursor
+        lines = [line for line in lines if last is None or line.cursor > last]
         if lines:
             self.last_cursor = lines[-1].cursor
             self.handoff.push(lines)
-        return True
 
     def _stream_ended(self) -> None:
         """Tell ``on_stream_end`` on the loop, after every line read before the end."""
