@@ -50,10 +50,15 @@ class Dechunker:
                 if newline < 0:
                     self.pending = data[pos:]
                     break
-                size = int(data[pos:newline].split(b";", 1)[0] or b"0", 16)
+                head = data[pos:newline]
+                size = int((head.split(b";", 1)[0] if b";" in head else head) or b"0", 16)
                 pos = newline + 2
                 if size == 0:
                     self.done = True
+                elif pos + size + 2 <= end:
+                    # The whole chunk and its CRLF are here (the usual case): in one step.
+                    out.append(data[pos : pos + size])
+                    pos += size + 2
                 else:
                     self.left = size
         return b"".join(out)
