@@ -37,6 +37,7 @@ async def wait_for(predicate: Any, timeout: float = 15) -> None:
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.both_engines
 class TestLabelled:
     """Archive off: only containers labelled littlewings.archive=true."""
 
@@ -80,6 +81,7 @@ class TestLabelled:
         assert info.value.code == 404
 
 
+@pytest.mark.both_engines
 class TestEverything:
     @pytest.fixture
     def littlewings_config(self, tmp_path: Any) -> dict[str, Any]:
@@ -229,6 +231,7 @@ MINE = (
 )
 
 
+@pytest.mark.both_engines
 def test_a_server_killed_with_signal_9_loses_nothing_that_docker_still_has(
     tmp_path, make_container
 ):

@@ -14,7 +14,7 @@ from tornado.httpclient import HTTPClientError
 import littlewings_jupyter as lw
 from littlewings_jupyter.docker.spec import parse_size, parse_spec
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.both_engines]
 
 
 @pytest.fixture
@@ -33,6 +33,13 @@ def names_of(docker_client: Any, labels: dict[str, str]) -> list[str]:
     run = labels["littlewings.run"]
     found = docker_client.containers.list(all=True, filters={"label": f"littlewings.run={run}"})
     return sorted(c.name for c in found)
+
+
+def made_port(summary: dict[str, Any]) -> str:
+    """The host port a container's summary says its port 8080 is published on."""
+    [port] = [p for p in summary["ports"] if p["container_port"] == 8080]
+    assert port["host_port"], summary["ports"]
+    return str(port["host_port"])
 
 
 async def post_json(jp_fetch: Any, *path: str, body: Any, method: str = "POST") -> Any:
@@ -78,13 +85,15 @@ async def test_create_over_rest_with_env_limits_and_ports(
     assert host["Memory"] == 64 * 1024 * 1024 and host["MemorySwap"] == 128 * 1024 * 1024
     assert host["NanoCpus"] == 500_000_000
     assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
-    assert host["PortBindings"] == {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "0"}]}
+    [binding] = host["PortBindings"]["8080/tcp"]
+    # "0": any free port (Podman's inspect says the port it chose); the summary says which.
+    assert binding["HostIp"] == "127.0.0.1" and binding["HostPort"] in ("0", made_port(made))
     assert config["Labels"]["littlewings.created-by"]  # who made it
     assert host["Privileged"] is False
 
     # The images the picker offers, and the audit entry with the new container's id.
     images = json.loads((await jp_fetch("api", "littlewings", "images")).body)["images"]
-    assert any(IMAGE in image["tags"] for image in images)
+    assert any({IMAGE, f"localhost/{IMAGE}"} & set(image["tags"]) for image in images)
     audit = json.loads(
         (await jp_fetch("api", "littlewings", "audit", params={"action": "create"})).body
     )
@@ -176,7 +185,8 @@ async def test_create_and_remove_over_the_websocket(
 ) -> None:
     client = await lw_client()
     images = await client.request({"type": "images"}, "images")
-    assert any(IMAGE in i["tags"] for i in images["images"])
+    # (Podman names a local image localhost/…)
+    assert any({IMAGE, f"localhost/{IMAGE}"} & set(i["tags"]) for i in images["images"])
     created = await client.request(
         {
             "type": "create",

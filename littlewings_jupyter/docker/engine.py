@@ -509,7 +509,8 @@ class DockerEngine:
                 )
             except docker.errors.APIError as exc:
                 text = str(exc.explanation or exc)
-                if exc.status_code == 409:
+                if exc.status_code == 409 or "that name is already in use" in text:
+                    # (Podman says it with a 500)
                     raise Conflict(f"'name': {text}", field="name") from None
                 if exc.status_code == 404 and "network" in text.lower():
                     raise InvalidField("network", text) from None
