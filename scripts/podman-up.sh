@@ -36,6 +36,9 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 
 [engine]
 runtime = "runc"
+# conmon writes log stamps in its zone: another zone than UTC (+05:30, a POSIX TZ: no tzdata
+# needed) makes every Podman test read stamps with an offset, as many hosts write them.
+conmon_env_vars = ["TZ=LWT-5:30"]
 EOF
 mv "$conf.new" "$conf"
 

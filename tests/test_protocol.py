@@ -429,6 +429,20 @@ def test_podman_stamps_whole_seconds_and_offsets_give_utc_cursors_in_order():
         "2026-12-03T10:00:02.000000000Z/0",
     ]
     assert [line.cursor for line in lines] == sorted(line.cursor for line in lines)
+    # Lines of one second with an offset (conmon's zone, the usual case then): numbered in it,
+    # converted once; a CR before the newline and a stamp of another zone too.
+    lines = LineAssembler().feed(
+        frame(1, b"2026-12-03T15:30:00+05:30 a\n")
+        + frame(1, b"2026-12-03T15:30:00+05:30 b\r\n")
+        + frame(1, b"2026-12-03T05:00:00-05:00 c\n")
+        + frame(1, b"2026-12-03T15:30:01+05:30 d\n")
+    )
+    assert [(str(line.cursor), line.text) for line in lines] == [
+        ("2026-12-03T10:00:00.000000000Z/0", "a"),
+        ("2026-12-03T10:00:00.000000000Z/1", "b"),
+        ("2026-12-03T10:00:00.000000000Z/2", "c"),
+        ("2026-12-03T10:00:01.000000000Z/0", "d"),
+    ]
 
 
 def test_podmans_remove_event_is_a_removal():

@@ -89,6 +89,8 @@ class LineAssembler:
         self._last_ts = ""
         self._ordinal = 0
         self._tty_rest = b""
+        self._offset_raw = b""  # the last stamp with an offset read, and it in UTC
+        self._offset_ts = ""
 
     def feed(self, block: bytes) -> list[LogLine]:
         """Lines completed by ``block``."""
@@ -154,6 +156,31 @@ class LineAssembler:
                     else:
                         last_ts, ordinal = ts, 0
                     text = data[start + 21 : cut].decode("utf-8", "replace")
+                    append(new(LogLine, (stream, new(Cursor, (ts, ordinal)), text, False, False)))
+                    continue
+            elif (
+                not unfinished
+                and length > 26
+                and data[stop - 1] == 10  # a whole line ...
+                and data[start + 25] == 32  # ... after "2026-12-03T10:00:00+05:30 "
+                and data[start + 22] == 58
+                and data[start + 19] in (43, 45)
+                and data[start + 10] == 84
+            ):
+                # Podman's whole seconds with an offset (conmon in another zone): converted to
+                # UTC once per second (the lines of a second share their stamp).
+                cut = stop - 2 if data[stop - 2] == 13 and length > 27 else stop - 1
+                if cut - start - 26 <= longest:
+                    raw = data[start : start + 25]
+                    if raw != self._offset_raw:
+                        self._offset_raw = raw
+                        self._offset_ts = fixed_width(raw.decode("ascii"))
+                    ts = self._offset_ts
+                    if ts == last_ts:
+                        ordinal += 1
+                    else:
+                        last_ts, ordinal = ts, 0
+                    text = data[start + 26 : cut].decode("utf-8", "replace")
                     append(new(LogLine, (stream, new(Cursor, (ts, ordinal)), text, False, False)))
                     continue
             # Anything else (a piece of a long line, no timestamp, a line too long) the slow way.
