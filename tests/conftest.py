@@ -250,6 +250,34 @@ def pods(engine_clients: _EngineClients) -> Iterator[PodFactory]:
     factory.cleanup()
 
 
+class SwarmCluster:
+    """The three-node Swarm of scripts/swarm-up.sh (all managers): the sockets of its nodes."""
+
+    def __init__(self, sockets: list[str]) -> None:
+        self.sockets = sockets
+
+    def client(self, node: int = 0) -> Any:
+        import docker
+
+        return docker.DockerClient(base_url=f"unix://{self.sockets[node]}", timeout=60)
+
+
+@pytest.fixture(scope="session")
+def swarm_cluster() -> SwarmCluster:
+    """Start (or find) the three-node Swarm; it stays up for later runs (swarm-up.sh down)."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(
+        ["bash", os.path.join(root, "scripts", "swarm-up.sh")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return SwarmCluster([line for line in done.stdout.split() if line.endswith(".sock")])
+
+
 @pytest.fixture
 def make_container(docker_client: Any) -> Iterator[ContainerFactory]:
     """Make test containers; all are removed when the test ends."""

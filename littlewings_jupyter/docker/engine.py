@@ -40,6 +40,7 @@ from .models import (
     engine_kind,
     summarize_inspected,
     summarize_listed,
+    summarize_node,
     summarize_service,
 )
 from .spec import ContainerSpec
@@ -588,6 +589,35 @@ class DockerEngine:
         return sorted(
             (summarize_service(s, running.get(s["ID"], 0), self.name) for s in services),
             key=lambda s: s["name"],
+        )
+
+    def list_nodes(self) -> list[dict[str, Any]]:
+        """The swarm's nodes (hostname order), each with the tasks it runs or is to run."""
+        self._require_manager()
+        nodes = self.call(lambda: self.api.nodes())
+        services = {s["ID"]: s["Spec"]["Name"] for s in self.call(lambda: self.api.services())}
+        tasks = self.call(lambda: self.api.tasks(filters={"desired-state": "running"}))
+        by_node: dict[str, list[dict[str, Any]]] = {}
+        for task in tasks:
+            node = task.get("NodeID", "")
+            service = services.get(task.get("ServiceID", ""), task.get("ServiceID", "")[:12])
+            slot = task.get("Slot")
+            status = task.get("Status") or {}
+            by_node.setdefault(node, []).append(
+                {
+                    "id": task["ID"],
+                    "name": f"{service}.{slot}" if slot else f"{service}.{node[:12]}",
+                    "service": service,
+                    "state": status.get("State", ""),
+                    "desired_state": task.get("DesiredState", ""),
+                    "container_id": (status.get("ContainerStatus") or {}).get("ContainerID"),
+                }
+            )
+        for listed in by_node.values():
+            listed.sort(key=lambda t: t["name"])
+        return sorted(
+            (summarize_node(n, by_node.get(n["ID"], []), self.name) for n in nodes),
+            key=lambda n: (n["hostname"], n["id"]),
         )
 
     def resolve_service(self, ref: str) -> dict[str, Any]:

@@ -190,6 +190,31 @@ def summarize_service(service: dict[str, Any], running: int, engine: str) -> dic
     }
 
 
+def summarize_node(
+    node: dict[str, Any], tasks: list[dict[str, Any]], engine: str
+) -> dict[str, Any]:
+    """A Swarm node's summary from ``GET /nodes``, with the tasks it runs."""
+    spec = node.get("Spec") or {}
+    description = node.get("Description") or {}
+    status = node.get("Status") or {}
+    manager = node.get("ManagerStatus") or {}
+    return {
+        "id": node["ID"],
+        "hostname": description.get("Hostname", ""),
+        "role": spec.get("Role", ""),  # manager, worker
+        "leader": bool(manager.get("Leader")),
+        "reachability": manager.get("Reachability"),  # a manager's: reachable, unreachable
+        "availability": spec.get("Availability", ""),  # active, pause, drain
+        "state": status.get("State", ""),  # ready, down, unknown, disconnected
+        "message": status.get("Message") or None,
+        "engine_version": (description.get("Engine") or {}).get("EngineVersion", ""),
+        "address": status.get("Addr") or str(manager.get("Addr", "")).rpartition(":")[0],
+        "labels": spec.get("Labels") or {},
+        "tasks": tasks,
+        "engine": engine,
+    }
+
+
 def _docker_time(value: str | None) -> str | None:
     return None if not value or value.startswith("0001-") else value
 

@@ -249,6 +249,10 @@ class Client:
         """A Swarm manager's services (see :func:`services`)."""
         return list(self.engine_named(engine).list_services())
 
+    def nodes(self, engine: str | None = None) -> list[dict[str, Any]]:
+        """A Swarm manager's nodes (see :func:`nodes`)."""
+        return list(self.engine_named(engine).list_nodes())
+
     def service(self, name: str, engine: str | None = None) -> Group:
         """A Swarm service's tasks as one merged log (see :func:`service`)."""
         return Group(self, selector_of(service=name), engine)
@@ -470,6 +474,13 @@ def services(engine: str | None = None) -> list[dict[str, Any]]:
     return default_client().services(engine)
 
 
+def nodes(engine: str | None = None) -> list[dict[str, Any]]:
+    """The nodes of an engine that is a Docker Swarm manager: hostname, role, leader,
+    availability, state, engine version, address and the tasks each runs. Another engine
+    raises ``NotSwarmManager``."""
+    return default_client().nodes(engine)
+
+
 def service(name: str, engine: str | None = None) -> Group:
     """A Swarm service's logs over all its tasks, like ``docker service logs``: ``.logs()``,
     ``.log_lines()`` and ``.follow()`` as for :func:`project`, each line's ``container`` being
@@ -533,6 +544,7 @@ __all__ = [
     "engines",
     "group",
     "join_lines",
+    "nodes",
     "on_event",
     "pod",
     "project",

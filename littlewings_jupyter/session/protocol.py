@@ -606,6 +606,7 @@ def _parse_plain(kind: str, request_id: RequestId, data: dict[str, Any]) -> Mess
 _PARSERS = {
     "connect": _parse_connect,
     "services": _parse_plain,
+    "nodes": _parse_plain,
     "search": _parse_search,
     "search_cancel": _parse_search,
     "context": _parse_context,

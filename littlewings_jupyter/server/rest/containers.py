@@ -145,6 +145,19 @@ class ServicesHandler(LittleWingsAPIHandler):
         self.finish({"engine": slot.name, "services": services})
 
 
+class NodesHandler(LittleWingsAPIHandler):
+    """``GET api/littlewings/nodes?engine=…``: a Swarm manager's nodes."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Each node: hostname, role, leader, availability, state, engine version, address and
+        the tasks it runs."""
+        slot = self.manager.slot(self.engine_name)
+        nodes = await self.manager.run(slot.engine.list_nodes)
+        self.finish({"engine": slot.name, "nodes": nodes})
+
+
 def port_proxy(serverapp: Any) -> str | None:
     """Where jupyter-server-proxy serves a local port (``<base_url>proxy/``, the port and a
     slash after it), or None when it is not enabled on this server: the consoles then link a

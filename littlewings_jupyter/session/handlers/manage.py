@@ -40,6 +40,14 @@ async def on_services(session: ClientSession, message: protocol.Message) -> None
     session.send(protocol.reply("services", message.id, engine=slot.name, services=services))
 
 
+async def on_nodes(session: ClientSession, message: protocol.Message) -> None:
+    await session.authorize("read")
+    manager = session.manager
+    slot = manager.slot(message.engine)
+    nodes = await manager.run(slot.engine.list_nodes)
+    session.send(protocol.reply("nodes", message.id, engine=slot.name, nodes=nodes))
+
+
 async def on_images(session: ClientSession, message: protocol.Message) -> None:
     await session.authorize("read")
     manager = session.manager
@@ -108,6 +116,7 @@ HANDLERS: dict[str, Handler] = {
     "heartbeat": on_heartbeat,
     "list": on_list,
     "services": on_services,
+    "nodes": on_nodes,
     "images": on_images,
     "create": on_create,
     "remove": on_remove,

@@ -1,0 +1,91 @@
+"""A Swarm of three nodes (scripts/swarm-up.sh: three dockerd, each in a network namespace of
+its own, all managers): nodes, and a service's tasks on them, read through one manager."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.docker
+
+IMAGE = "littlewings/busybox:latest"
+TICKER = 'i=0; while true; do i=$((i+1)); echo "slot $SLOT line $i"; sleep 0.5; done'
+
+
+@pytest.fixture
+def littlewings_config(swarm_cluster: Any) -> dict[str, Any]:
+    return {
+        "batch_interval": 0.01,
+        "use_docker_contexts": False,
+        "engines": {
+            "local": "unix:///var/run/docker.sock",
+            "cluster": f"unix://{swarm_cluster.sockets[0]}",
+        },
+    }
+
+
+@pytest.fixture
+def spread(swarm_cluster: Any) -> Iterator[Any]:
+    """A service of three tasks, one on each node (a placement preference by hostname)."""
+    import docker.types
+
+    client = swarm_cluster.client()
+    image = client.images.get(IMAGE).id  # (no registry: each node has the image by its id)
+    service = client.services.create(
+        image,
+        ["sh", "-c", TICKER],
+        name=f"lwspread{uuid.uuid4().hex[:6]}",
+        env=["SLOT={{.Task.Slot}}"],
+        labels={"littlewings.test": "1"},
+        container_labels={"littlewings.test": "1"},
+        mode=docker.types.ServiceMode("replicated", replicas=3),
+        maxreplicas=1,  # at most one task of it per node: one on each
+    )
+    deadline = time.monotonic() + 60
+    while sum(1 for t in service.tasks() if t["Status"]["State"] == "running") < 3:
+        assert time.monotonic() < deadline, service.tasks()
+        time.sleep(0.3)
+    yield service
+    service.remove()
+    client.close()
+
+
+async def test_nodes_and_the_tasks_each_runs(jp_fetch, lw_client, spread, swarm_cluster):
+    answer = json.loads(
+        (await jp_fetch("api", "littlewings", "nodes", params={"engine": "cluster"})).body
+    )
+    nodes = answer["nodes"]
+    assert answer["engine"] == "cluster"
+    assert [n["hostname"] for n in nodes] == ["lw-node-1", "lw-node-2", "lw-node-3"]
+    assert all(n["role"] == "manager" and n["state"] == "ready" for n in nodes), nodes
+    assert all(n["availability"] == "active" and n["engine_version"] for n in nodes)
+    assert sum(n["leader"] for n in nodes) == 1
+    assert [n["address"] for n in nodes] == ["198.18.0.11", "198.18.0.12", "198.18.0.13"]
+    # One task of the service on each node, running, with its container.
+    mine = [[t for t in n["tasks"] if t["service"] == spread.name] for n in nodes]
+    assert [len(tasks) for tasks in mine] == [1, 1, 1], mine
+    assert sorted(t["name"] for tasks in mine for t in tasks) == [
+        f"{spread.name}.{slot}" for slot in (1, 2, 3)
+    ]
+    assert all(t["state"] == "running" and t["container_id"] for tasks in mine for t in tasks)
+
+    # The same over the WebSocket, and in Python.
+    client = await lw_client()
+    reply = await client.request({"type": "nodes", "engine": "cluster"}, "nodes")
+    assert [n["id"] for n in reply["nodes"]] == [n["id"] for n in nodes]
+    import littlewings_jupyter as lw
+
+    python = lw.Client(f"unix://{swarm_cluster.sockets[1]}").nodes()  # any manager says it
+    assert sorted(n["id"] for n in python) == sorted(n["id"] for n in nodes)
+
+
+async def test_nodes_of_an_engine_that_is_no_swarm_manager(lw_client):
+    client = await lw_client()
+    reply = await client.request({"type": "nodes", "engine": "local"}, "nodes")
+    assert reply["type"] == "error" and reply["code"] == "not_swarm_manager", reply
+    assert "not a Docker Swarm manager" in reply["message"]
