@@ -89,3 +89,45 @@ async def test_nodes_of_an_engine_that_is_no_swarm_manager(lw_client):
     reply = await client.request({"type": "nodes", "engine": "local"}, "nodes")
     assert reply["type"] == "error" and reply["code"] == "not_swarm_manager", reply
     assert "not a Docker Swarm manager" in reply["message"]
+
+
+async def test_one_tasks_console_on_another_node(lw_client, spread, swarm_cluster):
+    # Task 2 runs on some node; the manager read is node 1's. Its console shows its lines only,
+    # named by its name, its task id or its container's id (a container node 1 does not have).
+    tasks = {t["Slot"]: t for t in spread.tasks() if t["Status"]["State"] == "running"}
+    task = tasks[2]
+    container_id = task["Status"]["ContainerStatus"]["ContainerID"]
+    for ref in (f"{spread.name}.2", task["ID"], container_id[:12]):
+        client = await lw_client()
+        reply = await client.request(
+            {"type": "connect", "engine": "cluster", "task": ref, "tail": 3}, "connected"
+        )
+        assert reply["type"] == "connected", reply
+        assert reply["group"] == {"kind": "task", "name": ref}
+        assert [m["name"] for m in reply["members"]] == [f"{spread.name}.2"]
+        assert reply["members"][0]["node"] == task["NodeID"]
+        await client.until("history_end", timeout=20)
+        deadline = time.monotonic() + 20
+        while len(log_lines(client)) < 5:  # the history's 3, then live ones
+            assert time.monotonic() < deadline, client.received[-5:]
+            await client.recv(5)
+        lines = log_lines(client)
+        assert all(name == f"{spread.name}.2" for name, _ in lines), lines
+        assert all(text.startswith("slot 2 line ") for _, text in lines), lines
+        numbers = [int(text.rsplit(" ", 1)[1]) for _, text in lines]
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), numbers
+        client.close()
+    client = await lw_client()
+    missing = await client.request(
+        {"type": "connect", "engine": "cluster", "task": f"{spread.name}.9"}, "connected"
+    )
+    assert missing["type"] == "error" and missing["code"] == "not_found", missing
+
+
+def log_lines(client: Any) -> list[tuple[str, str]]:
+    return [
+        (frame["container"], line)
+        for frame in client.received
+        if frame.get("type") == "log"
+        for line in frame["data"].splitlines()
+    ]

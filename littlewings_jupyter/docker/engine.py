@@ -636,6 +636,48 @@ class DockerEngine:
             service, sum(1 for t in tasks if t["state"] == "running"), self.name
         )
 
+    def find_task(self, ref: str) -> dict[str, Any]:
+        """A task of any service by its name (``web.2``), id or id prefix, or its container's
+        id or prefix (on whatever node it runs): as :meth:`service_tasks` lists it, with its
+        ``service_id`` and ``container_id``. The newest task of a slot wins."""
+        self._require_manager()
+        if not isinstance(ref, str) or not _CONTAINER_REF_RE.match(ref):
+            raise ContainerNotFound(str(ref)[:80])
+        services = {s["ID"]: s["Spec"]["Name"] for s in self.call(lambda: self.api.services())}
+        tasks = sorted(
+            self.call(lambda: self.api.tasks()),
+            key=lambda t: t.get("CreatedAt") or "",
+            reverse=True,
+        )
+        long_enough = len(ref) >= 4
+        for task in tasks:
+            service = services.get(task.get("ServiceID", ""))
+            if service is None:
+                continue
+            slot, node = task.get("Slot"), task.get("NodeID", "")
+            name = f"{service}.{slot}" if slot else f"{service}.{node[:12]}"
+            container = ((task.get("Status") or {}).get("ContainerStatus") or {}).get(
+                "ContainerID"
+            ) or ""
+            if (
+                ref == name
+                or (long_enough and task["ID"].startswith(ref))
+                or (long_enough and container.startswith(ref))
+            ):
+                return {
+                    "id": task["ID"],
+                    "name": name,
+                    "slot": slot,
+                    "node": node,
+                    "state": (task.get("Status") or {}).get("State", ""),
+                    "desired_state": task.get("DesiredState", ""),
+                    "created": task.get("CreatedAt"),
+                    "service_id": task.get("ServiceID", ""),
+                    "service": service,
+                    "container_id": container or None,
+                }
+        raise ContainerNotFound(ref)
+
     def service_tasks(self, service_id: str) -> list[dict[str, Any]]:
         """The tasks of a service (newest state of each slot first): id, name (``web.1``),
         slot, node, state, desired state."""
@@ -668,9 +710,11 @@ class DockerEngine:
         follow: bool,
         tail: int | None = None,
         since: str | None = None,
+        task_id: str | None = None,
     ) -> DockerStream:
         """A service's log stream over its tasks (``docker service logs --details``): each
-        line starts with its task's attributes."""
+        line starts with its task's attributes. With ``task_id``: that task's only, on
+        whatever node it runs (``docker service logs TASK``)."""
         params: dict[str, Any] = {
             "stdout": 1,
             "stderr": 1,
@@ -681,6 +725,8 @@ class DockerEngine:
         }
         if since is not None:
             params["since"] = since
+        if task_id is not None:
+            return self._stream("/tasks/{0}/logs", task_id, params)
         return self._stream("/services/{0}/logs", service_id, params)
 
     # -- streams -----------------------------------------------------------------------------
@@ -811,10 +857,18 @@ class DockerEngine:
             stream.close()
 
     def iter_service_logs(
-        self, service_id: str, *, tail: int | None = None, since: str | None = None
+        self,
+        service_id: str,
+        *,
+        tail: int | None = None,
+        since: str | None = None,
+        task_id: str | None = None,
     ) -> Generator[list[LogLine], None, None]:
-        """A service's history (every task's, with their attributes) in batches of lines."""
-        stream = self.open_service_logs(service_id, follow=False, tail=tail, since=since)
+        """A service's history (every task's, with their attributes; ``task_id``: one task's)
+        in batches of lines."""
+        stream = self.open_service_logs(
+            service_id, follow=False, tail=tail, since=since, task_id=task_id
+        )
         assembler = LineAssembler(self.max_line_bytes, False)
         try:
             for block in stream:

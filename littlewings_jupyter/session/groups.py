@@ -345,6 +345,7 @@ class ServiceGroup(LogGroup):
         super().__init__(manager, selector, engine)
         self.tasks: dict[str, TaskMember] = {}
         self.service: dict[str, Any] = {}
+        self.task_id: str | None = None  # a view of one task (selector kind "task")
         self.follower: ServiceLogFollower | None = None
         self._unknown: list[tuple[str, LogLine]] = []
         self._refreshing = False
@@ -354,9 +355,16 @@ class ServiceGroup(LogGroup):
         manager = self.manager
         engine = self.slot.engine
         try:
-            self.service = await manager.run(engine.resolve_service, self.selector.name)
-            for task in await manager.run(engine.service_tasks, self.service["id"]):
+            if self.selector.kind == "task":
+                # One task, on whatever node it runs: its log through the manager.
+                task = await manager.run(engine.find_task, self.selector.name)
+                self.task_id = task["id"]
+                self.service = await manager.run(engine.resolve_service, task["service_id"])
                 self.tasks[task["id"]] = TaskMember(self, task)
+            else:
+                self.service = await manager.run(engine.resolve_service, self.selector.name)
+                for task in await manager.run(engine.service_tasks, self.service["id"]):
+                    self.tasks[task["id"]] = TaskMember(self, task)
             if follow and not self.closed:
                 self.follower = ServiceLogFollower(
                     engine,
@@ -364,6 +372,7 @@ class ServiceGroup(LogGroup):
                     manager.loop,
                     self._deliver,
                     manager.limits.batch_interval,
+                    task_id=self.task_id,
                 )
                 self.follower.start()
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -431,7 +440,8 @@ class ServiceGroup(LogGroup):
             tail,
             since,
             resume,
-            lambda task_id: TaskMember(self, unlisted_task(self.selector.name, task_id)),
+            lambda task_id: TaskMember(self, unlisted_task(self.service["name"], task_id)),
+            task_id=self.task_id,
         )
 
     def close(self) -> None:
@@ -469,6 +479,7 @@ def service_history(
     since: str | None,
     resume: dict[str, Cursor] | None,
     stranger: Callable[[str], Any],
+    task_id: str | None = None,
 ) -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
     """A service's history read from Docker's service log (which interleaves its tasks as they
     answer), each task's lines in order and the tasks merged by timestamp.
@@ -480,7 +491,7 @@ def service_history(
         since = min(resume.values()).docker_since()
         tail = None
     per_task: dict[str, list[LogLine]] = {}
-    for batch in engine.iter_service_logs(service_id, tail=tail, since=since):
+    for batch in engine.iter_service_logs(service_id, tail=tail, since=since, task_id=task_id):
         for task_id, line in task_lines(batch):
             per_task.setdefault(task_id, []).append(line)
     sources = []

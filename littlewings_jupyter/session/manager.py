@@ -458,7 +458,7 @@ class SessionManager:
         slot = self.slot(engine)
         group = slot.groups.get(selector) if follow else None
         if group is None or group.closed:
-            kind = ServiceGroup if selector.kind == "service" else LogGroup
+            kind = ServiceGroup if selector.kind in ("service", "task") else LogGroup
             group = kind(self, selector, slot.name)
             if follow:
                 slot.groups[selector] = group

@@ -67,14 +67,14 @@ class GroupSelector:
     """Which containers a merged view shows: a Compose project, a Podman pod, a label, or named
     containers (or a Swarm service's tasks)."""
 
-    kind: str  # "project", "pod", "label", "containers" or "service"
+    kind: str  # "project", "pod", "label", "containers", "service" or "task"
     name: str  # the project, the pod, the label rule ("key=value" or "key"), or "a,b" (names)
     refs: tuple[str, ...] = ()
 
     def matches(self, summary: dict[str, Any]) -> bool:
         """Whether a container (its summary: id, name, labels) belongs to the group."""
         labels = summary.get("labels") or {}
-        if self.kind == "service":
+        if self.kind in ("service", "task"):
             return False  # a service's members are its tasks, not containers seen here
         if self.kind == "project":
             return labels.get(COMPOSE_PROJECT) == self.name
@@ -312,7 +312,7 @@ def _check_ref(value: Any, name: str) -> str:
 
 
 # What a connect (or a REST logs query) may name: one container or one group.
-GROUP_KEYS = ("server_id", "project", "pod", "label", "server_ids", "service")
+GROUP_KEYS = ("server_id", "project", "pod", "label", "server_ids", "service", "task")
 
 
 def parse_group(data: dict[str, Any]) -> GroupSelector | None:
@@ -321,15 +321,21 @@ def parse_group(data: dict[str, Any]) -> GroupSelector | None:
     given = [key for key in GROUP_KEYS if key in data]
     if len(given) > 1:
         raise InvalidMessage(
-            "Give one of 'server_id', 'project', 'pod', 'label', 'server_ids' or 'service', not "
-            + " and ".join(given)
-            + "."
+            "Give one of 'server_id', 'project', 'pod', 'label', 'server_ids', 'service' or "
+            "'task', not " + " and ".join(given) + "."
         )
     if "service" in data:
         service = data["service"]
         if not isinstance(service, str) or not service.strip() or len(service) > 256:
             raise InvalidMessage("'service' must be a Swarm service's name or id.")
         return GroupSelector("service", service.strip())
+    if "task" in data:
+        task = data["task"]
+        if not isinstance(task, str) or not task.strip() or len(task) > 256:
+            raise InvalidMessage(
+                "'task' must be a Swarm task's name (web.2), id, or its container's id."
+            )
+        return GroupSelector("task", task.strip())
     if "project" in data:
         project = data["project"]
         if not isinstance(project, str) or not project.strip() or len(project) > 256:

@@ -46,10 +46,12 @@ class ServiceLogFollower(StreamThread):
         loop: asyncio.AbstractEventLoop,
         deliver: Callable[[list[tuple[str, LogLine]]], None],
         batch_interval: float,
+        task_id: str | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
         self.service_id = service_id
+        self.task_id = task_id  # one task's log only (Docker serves it through a manager)
         self.handoff = LoopHandoff(loop, deliver, batch_interval)
         self.loop = loop
         self.ready: asyncio.Future[None] = loop.create_future()
@@ -69,7 +71,11 @@ class ServiceLogFollower(StreamThread):
             since = self.last.cursor.docker_since() if self.last else None
             try:
                 stream = self.engine.open_service_logs(
-                    self.service_id, follow=True, tail=0 if since is None else None, since=since
+                    self.service_id,
+                    follow=True,
+                    tail=0 if since is None else None,
+                    since=since,
+                    task_id=self.task_id,
                 )
             except EngineUnavailable:
                 self._set_ready()
