@@ -113,6 +113,10 @@ async def test_one_tasks_console_on_another_node(lw_client, spread, swarm_cluste
             await client.recv(5)
         lines = log_lines(client)
         assert all(name == f"{spread.name}.2" for name, _ in lines), lines
+        # A command on it says where it runs and what it needs.
+        refused = await client.request({"type": "command", "command": "echo hi"}, "error")
+        assert refused["code"] == "not_connected", refused
+        assert task["NodeID"][:12] in refused["message"] and container_id[:12] in refused["message"]
         assert all(text.startswith("slot 2 line ") for _, text in lines), lines
         numbers = [int(text.rsplit(" ", 1)[1]) for _, text in lines]
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), numbers

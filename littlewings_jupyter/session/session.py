@@ -486,6 +486,16 @@ class ClientSession:
         """The one container this session watches; NotConnected when there is none."""
         if self.group is not None:
             group = self.group.selector
+            if group.kind == "task":
+                tasks = list(getattr(self.group, "tasks", {}).values())
+                task = tasks[0].task if tasks else {}
+                raise NotConnected(
+                    f"This connection watches the Swarm task {task.get('name', group.name)!r}, "
+                    f"which runs on node {str(task.get('node', '?'))[:12]} as container "
+                    f"{str(task.get('container_id') or '?')[:12]}: commands, shells and power "
+                    "actions need that node's own engine. Add it to c.LittleWings.engines and "
+                    "connect to the container there."
+                )
             what = "containers" if group.kind == "containers" else f"{group.kind} {group.name!r}"
             raise NotConnected(
                 f"This connection watches the merged logs of the {what}: commands, power "
