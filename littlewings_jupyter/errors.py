@@ -184,6 +184,16 @@ class NotSwarmManager(LittleWingsError):
     http_status = 409
 
 
+class NodeNotFound(LittleWingsError):
+    """No such Swarm node (or a name several nodes share)."""
+
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No single node {name!r} on this swarm (a hostname, an id or a prefix).")
+
+
 class ServiceNotFound(LittleWingsError):
     """No such Swarm service."""
 

@@ -128,6 +128,15 @@ async def test_one_tasks_console_on_another_node(lw_client, spread, swarm_cluste
     assert missing["type"] == "error" and missing["code"] == "not_found", missing
 
 
+async def wait_until(check: Any, timeout: float = 60) -> None:
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(check):
+        assert time.monotonic() < deadline, "the cluster did not get there in time"
+        await asyncio.sleep(0.5)
+
+
 def log_lines(client: Any) -> list[tuple[str, str]]:
     return [
         (frame["container"], line)
@@ -135,3 +144,74 @@ def log_lines(client: Any) -> list[tuple[str, str]]:
         if frame.get("type") == "log"
         for line in frame["data"].splitlines()
     ]
+
+
+async def test_draining_a_node_moves_its_task_and_is_audited(lw_client, jp_fetch, spread):
+    running = {t["Slot"]: t for t in spread.tasks() if t["Status"]["State"] == "running"}
+    moved = running[3]
+    client = await lw_client()
+    nodes = (await client.request({"type": "nodes", "engine": "cluster"}, "nodes"))["nodes"]
+    node = next(n for n in nodes if n["id"] == moved["NodeID"])
+    try:
+        drain = {"availability": "drain", "engine": "cluster", "node": node["hostname"]}
+        reply = await client.request({"type": "node", **drain}, "node")
+        assert reply["ok"] and reply["node"]["availability"] == "drain", reply
+
+        # The node's task is shut down and slot 3 waits for a node (one task of the service
+        # a node at most: the other two have theirs) until the node is active again.
+        def slot3() -> list[dict[str, Any]]:
+            return [t for t in spread.tasks() if t["Slot"] == 3]
+
+        await wait_until(
+            lambda: (
+                any(t["ID"] != moved["ID"] for t in slot3())
+                and all(t["DesiredState"] == "shutdown" for t in slot3() if t["ID"] == moved["ID"])
+            )
+        )
+        assert not [
+            t for t in slot3() if t["ID"] != moved["ID"] and t["Status"]["State"] == "running"
+        ]
+        audit = json.loads(
+            (await jp_fetch("api", "littlewings", "audit", params={"action": "node"})).body
+        )["entries"]
+        assert any(e["detail"] == "drain" and e["result"] == "ok" for e in audit), audit
+    finally:
+        back = await client.request(
+            {"type": "node", "engine": "cluster", "node": node["id"], "availability": "active"},
+            "node",
+        )
+        assert back["ok"] and back["node"]["availability"] == "active", back
+    # Active again: slot 3 runs again.
+    await wait_until(
+        lambda: any(
+            t["Slot"] == 3 and t["Status"]["State"] == "running" and t["ID"] != moved["ID"]
+            for t in spread.tasks()
+        )
+    )
+    bad = await client.request(
+        {"type": "node", "engine": "cluster", "node": "lw-node-1", "availability": "off"}, "node"
+    )
+    assert bad["code"] == "invalid_message" and "active, pause, drain" in bad["message"]
+    unknown = await client.request(
+        {"type": "node", "engine": "cluster", "node": "nowhere", "availability": "drain"}, "node"
+    )
+    assert unknown["code"] == "not_found", unknown
+
+
+class TestReadOnly:
+    @pytest.fixture
+    def littlewings_config(self, swarm_cluster: Any) -> dict[str, Any]:
+        return {
+            "read_only": True,
+            "use_docker_contexts": False,
+            "engines": {"cluster": f"unix://{swarm_cluster.sockets[0]}"},
+        }
+
+    async def test_node_availability_is_refused_read_only(self, lw_client):
+        client = await lw_client()
+        reply = await client.request(
+            {"type": "node", "node": "lw-node-2", "availability": "drain"}, "node"
+        )
+        assert reply["code"] == "forbidden" and "read-only" in reply["message"], reply
+        nodes = (await client.request({"type": "nodes"}, "nodes"))["nodes"]
+        assert all(n["availability"] == "active" for n in nodes)

@@ -26,6 +26,7 @@ from ..errors import (
     EngineUnavailable,
     InvalidField,
     LittleWingsError,
+    NodeNotFound,
     NotSwarmManager,
     ServiceNotFound,
     StdinNotOpen,
@@ -619,6 +620,25 @@ class DockerEngine:
             (summarize_node(n, by_node.get(n["ID"], []), self.name) for n in nodes),
             key=lambda n: (n["hostname"], n["id"]),
         )
+
+    def set_node_availability(self, ref: str, availability: str) -> dict[str, Any]:
+        """Set a node's availability (``active``, ``pause``, ``drain``; by its hostname, id or
+        id prefix); its summary afterwards."""
+        self._require_manager()
+        nodes = self.call(lambda: self.api.nodes())
+        found = [
+            n
+            for n in nodes
+            if ref == (n.get("Description") or {}).get("Hostname")
+            or (len(ref) >= 4 and n["ID"].startswith(ref))
+        ]
+        if len(found) != 1:
+            raise NodeNotFound(ref)
+        node = found[0]
+        spec = {**(node.get("Spec") or {}), "Availability": availability}
+        version = (node.get("Version") or {}).get("Index")
+        self.call(lambda: self.api.update_node(node["ID"], version, spec), ref)
+        return next(n for n in self.list_nodes() if n["id"] == node["ID"])
 
     def resolve_service(self, ref: str) -> dict[str, Any]:
         """A service by name, id or id prefix: its summary."""

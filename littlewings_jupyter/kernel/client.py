@@ -253,6 +253,16 @@ class Client:
         """A Swarm manager's nodes (see :func:`nodes`)."""
         return list(self.engine_named(engine).list_nodes())
 
+    def set_node_availability(
+        self, node: str, availability: str, engine: str | None = None
+    ) -> dict[str, Any]:
+        """Set a Swarm node's availability (``active``, ``pause``, ``drain``: its tasks move
+        to other nodes) by its hostname or id; its summary afterwards."""
+        self._check_write(f"node availability {availability!r}")
+        if availability not in ("active", "pause", "drain"):
+            raise ValueError("availability must be active, pause or drain.")
+        return self.engine_named(engine).set_node_availability(node, availability)
+
     def service(self, name: str, engine: str | None = None) -> Group:
         """A Swarm service's tasks as one merged log (see :func:`service`)."""
         return Group(self, selector_of(service=name), engine)

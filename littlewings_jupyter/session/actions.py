@@ -172,6 +172,23 @@ class Actions:
             self.announce(container, "stop")
         return summary
 
+    async def node_availability(
+        self, actor: Actor, engine: str, node: str, availability: str, via: str | None = None
+    ) -> dict[str, Any]:
+        """Set a Swarm node's availability for ``actor``: checked as a power action is (it
+        stops or moves every task on the node), audited; the node's summary afterwards."""
+        slot = self.slot(engine)
+        target = ContainerRef(node, f"node {node}", False, False, "", engine=slot.name)
+        entry = self.audit_start(actor, target, "node", availability, via)
+        try:
+            await self.check_write(actor, f"node availability '{availability}'")
+            summary = await self.run(slot.engine.set_node_availability, node, availability)
+        except LittleWingsError as exc:
+            self.audit_failure(entry, exc)
+            raise
+        self.audit_finish(entry, "ok")
+        return summary
+
     async def check_manage(self, actor: Actor, what: str) -> None:
         await self.check_write(actor, what)
         if not self.limits.manage_enabled:

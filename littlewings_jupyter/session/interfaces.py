@@ -140,6 +140,11 @@ class ActionsLike(Protocol):
     ) -> dict[str, Any]:
         """Start, stop, restart… a container; its new summary."""
 
+    async def node_availability(
+        self, actor: Actor, engine: str, node: str, availability: str, via: str | None = None
+    ) -> dict[str, Any]:
+        """Set a Swarm node's availability; its summary afterwards."""
+
     async def create(
         self, actor: Actor, data: Any, via: str | None = None, engine: str = ""
     ) -> dict[str, Any]:

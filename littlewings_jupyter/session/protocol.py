@@ -122,6 +122,17 @@ class Power(Message):
 
 
 @dataclass
+class NodeAvailability(Message):
+    """Set a Swarm node's availability (``active``, ``pause``, ``drain``) through a manager."""
+
+    node: str = ""
+    availability: str = ""
+
+
+NODE_AVAILABILITIES = ("active", "pause", "drain")
+
+
+@dataclass
 class ShellOpen(Message):
     """Open an interactive shell (a TTY) in the connected container."""
 
@@ -475,6 +486,14 @@ def _parse_power(kind: str, request_id: RequestId, data: dict[str, Any]) -> Powe
     return Power(type=kind, id=request_id, action=action)
 
 
+def _parse_node(kind: str, request_id: RequestId, data: dict[str, Any]) -> NodeAvailability:
+    node = _check_ref(data.get("node"), "node")
+    availability = data.get("availability")
+    if availability not in NODE_AVAILABILITIES:
+        raise InvalidMessage(f"'availability' must be one of {', '.join(NODE_AVAILABILITIES)}.")
+    return NodeAvailability(type=kind, id=request_id, node=node, availability=availability)
+
+
 def _parse_toggle(kind: str, request_id: RequestId, data: dict[str, Any]) -> Toggle:
     return Toggle(type=kind, id=request_id, enabled=_get(data, "enabled", bool, True))
 
@@ -620,6 +639,7 @@ _PARSERS = {
     "command": _parse_command,
     "command_stop": _parse_command_stop,
     "power": _parse_power,
+    "node": _parse_node,
     "stats": _parse_toggle,
     "events": _parse_toggle,
     "heartbeat": _parse_plain,

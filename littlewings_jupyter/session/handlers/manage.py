@@ -48,6 +48,22 @@ async def on_nodes(session: ClientSession, message: protocol.Message) -> None:
     session.send(protocol.reply("nodes", message.id, engine=slot.name, nodes=nodes))
 
 
+async def on_node(session: ClientSession, message: protocol.NodeAvailability) -> None:
+    node = await session.manager.actions.node_availability(
+        session, message.engine, message.node, message.availability
+    )
+    session.send(
+        protocol.reply(
+            "node",
+            message.id,
+            engine=node["engine"],
+            ok=True,
+            availability=message.availability,
+            node=node,
+        )
+    )
+
+
 async def on_images(session: ClientSession, message: protocol.Message) -> None:
     await session.authorize("read")
     manager = session.manager
@@ -117,6 +133,7 @@ HANDLERS: dict[str, Handler] = {
     "list": on_list,
     "services": on_services,
     "nodes": on_nodes,
+    "node": on_node,
     "images": on_images,
     "create": on_create,
     "remove": on_remove,
