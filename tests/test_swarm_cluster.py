@@ -215,3 +215,51 @@ class TestReadOnly:
         assert reply["code"] == "forbidden" and "read-only" in reply["message"], reply
         nodes = (await client.request({"type": "nodes"}, "nodes"))["nodes"]
         assert all(n["availability"] == "active" for n in nodes)
+
+
+async def test_a_node_lost_and_back_is_told_in_the_view(lw_client, spread, swarm_cluster):
+    import os
+    import signal
+    import subprocess
+
+    running = {t["Slot"]: t for t in spread.tasks() if t["Status"]["State"] == "running"}
+    manager = swarm_cluster.client()
+    hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in manager.nodes.list()}
+    # A task on node 2 or 3 (node 1 is the manager read): its node is killed.
+    lost = next(t for t in running.values() if hostnames[t["NodeID"]] != "lw-node-1")
+    host = hostnames[lost["NodeID"]]
+    lost_name = f"{spread.name}.{lost['Slot']}"
+    client = await lw_client()
+    await client.request(
+        {"type": "connect", "engine": "cluster", "service": spread.name}, "connected"
+    )
+    await client.until("history_end", timeout=20)
+    number = int(host.rsplit("-", 1)[1])
+    with open(f"/run/littlewings/swarm/node{number}.pid") as pidfile:
+        pid = int(pidfile.read())
+    try:
+        os.kill(pid, signal.SIGKILL)
+        down = await client.until(
+            lambda f: f.get("type") == "marker" and f["event"] == "node_down", timeout=60
+        )
+        assert down["node"] == host and down["tasks"] == [lost_name], down
+        assert f"{host} is down: {lost_name} unreachable since" in down["message"]
+        # The other tasks' lines go on after it.
+        mark = client.mark()
+        others = {f"{spread.name}.{slot}" for slot in running} - {lost_name}
+        await client.until(
+            lambda f: f.get("type") == "log" and f["container"] in others, timeout=20, since=mark
+        )
+    finally:
+        done = subprocess.run(
+            ["bash", "scripts/swarm-up.sh"], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    back = await client.until(
+        lambda f: f.get("type") == "marker" and f["event"] == "node_up", timeout=60
+    )
+    assert back["node"] == host and f"{host} is back" in back["message"], back
+    await wait_until(
+        lambda: all(n.attrs["Status"]["State"] == "ready" for n in manager.nodes.list())
+    )
+    manager.close()

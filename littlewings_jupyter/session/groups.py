@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -375,6 +376,7 @@ class ServiceGroup(LogGroup):
                     task_id=self.task_id,
                 )
                 self.follower.start()
+                manager.spawn(self._watch_nodes())
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(asyncio.shield(self.follower.ready), 30)
         except LittleWingsError as exc:
@@ -382,6 +384,67 @@ class ServiceGroup(LogGroup):
         finally:
             if not self.ready.done():
                 self.ready.set_result(None)
+
+    async def _watch_nodes(self) -> None:
+        """While the view is open: the cluster's changes that its log does not say, as
+        ``marker`` frames: a node of a task going down or coming back, a task of a slot
+        running again on another node. (Docker's service log goes quiet for a task whose node
+        is lost: nothing in it says so.)"""
+        engine = self.slot.engine
+        states: dict[str, str] = {}
+        placed: dict[Any, tuple[str, str]] = {}  # slot (or node) → (task id, node id)
+        while not self.closed:
+            try:
+                nodes = await self.manager.run(engine.list_nodes)
+                tasks = await self.manager.run(engine.service_tasks, self.service["id"])
+            except LittleWingsError:
+                nodes, tasks = [], []
+            hostnames = {n["id"]: n["hostname"] for n in nodes}
+            for node in nodes:
+                before, now = states.get(node["id"]), node["state"]
+                states[node["id"]] = now
+                if before is not None and before != now:
+                    self._node_changed(node, before)
+            for task in tasks:
+                if task["state"] != "running" or (
+                    self.task_id is not None and task["id"] != self.task_id
+                ):
+                    continue
+                key = task["slot"] or task["node"]
+                before_task = placed.get(key)
+                placed[key] = (task["id"], task["node"])
+                if before_task and before_task[0] != task["id"] and before_task[1] != task["node"]:
+                    self.broadcast(
+                        protocol.reply(
+                            "marker",
+                            event="task_moved",
+                            task=task["name"],
+                            node=hostnames.get(task["node"], task["node"][:12]),
+                            message=f"{task['name']} moved from "
+                            f"{hostnames.get(before_task[1], before_task[1][:12])} to "
+                            f"{hostnames.get(task['node'], task['node'][:12])}",
+                        )
+                    )
+            await asyncio.sleep(NODE_WATCH_INTERVAL)
+
+    def _node_changed(self, node: dict[str, Any], before: str) -> None:
+        """A node's state changed: say so if a task of the view runs there."""
+        names = sorted(m.name for m in self.tasks.values() if m.task.get("node") == node["id"])
+        if not names:
+            return
+        hostname = node["hostname"] or node["id"][:12]
+        at = time.strftime("%H:%M:%S")
+        if node["state"] == "ready":
+            text = f"{hostname} is back ({before} before): {', '.join(names)} can be read again"
+            kind = "node_up"
+        else:
+            text = f"{hostname} is {node['state']}: {', '.join(names)} unreachable since {at}"
+            kind = "node_down"
+        self.broadcast(
+            protocol.reply(
+                "marker", event=kind, node=hostname, tasks=names, state=node["state"], message=text
+            )
+        )
 
     def ordered_members(self) -> list[Any]:
         """The tasks, by slot (or node)."""
@@ -450,6 +513,10 @@ class ServiceGroup(LogGroup):
         self.reorder.close()
         if self.follower is not None:
             self.follower.stop()
+
+
+# How often an open service view asks the manager for its nodes and tasks (node_watch).
+NODE_WATCH_INTERVAL = 3.0
 
 
 def unlisted_task(service: str, task_id: str) -> dict[str, Any]:

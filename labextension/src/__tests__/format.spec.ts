@@ -1,7 +1,7 @@
 /**
  * A row's status text: an exit by the OOM killer says so.
  */
-import { portText, portUrl, statusText } from '../console/format';
+import { lossText, portText, portUrl, statusText } from '../console/format';
 import { IContainerSummary } from '../console/protocol';
 
 const NOW = Date.parse('2026-12-07T10:00:00Z');
@@ -67,5 +67,31 @@ describe('portUrl', () => {
     expect(portUrl(udp, '/proxy/', page)).toBeNull();
     expect(portText(udp)).toBe('8080→80/udp');
     expect(portText(tcp(''))).toBe('8080→80');
+  });
+});
+
+describe('lossText', () => {
+  it('says why lines are missing: read too slowly, the engine, the throttle', () => {
+    expect(lossText({ type: 'dropped', lines: 12 })).toBe(
+      '── 12 lines were dropped: this view read too slowly ──'
+    );
+    // The engine's own stream left them out (Podman at a container's exit): its own words.
+    expect(
+      lossText({
+        type: 'dropped',
+        lines: 40,
+        reason: 'engine',
+        message:
+          "The engine's log stream left out 40 lines when the container stopped"
+      })
+    ).toBe(
+      "── The engine's log stream left out 40 lines when the container stopped ──"
+    );
+    expect(lossText({ type: 'throttled', state: 'on', name: 'web' })).toBe(
+      '── web prints too fast: lines over the limit are dropped ──'
+    );
+    expect(
+      lossText({ type: 'throttled', state: 'off', name: 'web', dropped: 7 })
+    ).toBe('── web: 7 lines were dropped by the throttle ──');
   });
 });

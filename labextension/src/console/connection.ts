@@ -22,6 +22,7 @@ import {
   IGroupInfo,
   IHelloMessage,
   ILogMessage,
+  IMarkerMessage,
   IPermissions,
   IPowerMessage,
   ISearchEndMessage,
@@ -128,6 +129,11 @@ export class ConsoleConnection implements IDisposable {
   /** The server dropped or throttled log lines. */
   get lossReported(): ISignal<this, LossNotice> {
     return this._lossReported;
+  }
+
+  /** A change of a Swarm cluster that the log does not say (a node down or back). */
+  get markerReceived(): ISignal<this, IMarkerMessage> {
+    return this._markerReceived;
   }
 
   /** The channel underneath: a LittleWings WebSocket, or a notebook widget's comm. */
@@ -599,6 +605,9 @@ export class ConsoleConnection implements IDisposable {
       case 'throttled':
         this._lossReported.emit(message);
         break;
+      case 'marker':
+        this._markerReceived.emit(message);
+        break;
       case 'stats':
         this._statsReceived.emit(message);
         break;
@@ -754,6 +763,7 @@ export class ConsoleConnection implements IDisposable {
   private _names = new Map<string, string>();
   private _membersChanged = new Signal<this, IContainerSummary[]>(this);
   private _lossReported = new Signal<this, LossNotice>(this);
+  private _markerReceived = new Signal<this, IMarkerMessage>(this);
   private _counter = 0;
   private _connectId = '';
   private _connected = false;

@@ -1,9 +1,25 @@
 import {
   DisplayState,
   IContainerSummary,
+  IDroppedMessage,
   IPublishedPort,
+  IThrottledMessage,
   displayState
 } from './protocol';
+
+/** The line a console shows where lines are missing: read too slowly, the engine's own
+ * stream left them out, or the throttle. */
+export function lossText(notice: IDroppedMessage | IThrottledMessage): string {
+  if (notice.type === 'dropped') {
+    return notice.reason === 'engine'
+      ? `── ${notice.message ?? `${notice.lines ?? 'some'} lines were left out by the engine`} ──`
+      : `── ${notice.lines ?? 'some'} lines were dropped: this view read too slowly ──`;
+  }
+  if (notice.state === 'on') {
+    return `── ${notice.name ?? 'a container'} prints too fast: lines over the limit are dropped ──`;
+  }
+  return `── ${notice.name ?? 'a container'}: ${notice.dropped ?? 0} lines were dropped by the throttle ──`;
+}
 
 /** "3m", "2h 5m", "4d 3h": a short duration. */
 export function shortDuration(ms: number): string {

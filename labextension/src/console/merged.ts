@@ -8,7 +8,7 @@
 import { Message } from '@lumino/messaging';
 
 import { ConsoleConnection, LossNotice } from './connection';
-import { STATE_LABELS } from './format';
+import { STATE_LABELS, lossText } from './format';
 import { iconNode, stateNode } from './icons';
 import { ILogLine, LineFormatter } from './loglines';
 import { HistorySearchPanel } from './historysearch';
@@ -81,6 +81,9 @@ export class MergedConsole extends ConsoleBase {
     c.connected.connect(this._onConnected, this);
     c.membersChanged.connect(this._onMembers, this);
     c.lossReported.connect(this._onLoss, this);
+    c.markerReceived.connect((_, marker) =>
+      this._notice(`── ${marker.message} ──`)
+    );
     c.errorReceived.connect(this._onError, this);
     c.reset.connect(this._onReset, this);
     c.connectionStatusChanged.connect(this._onConnectionStatus, this);
@@ -492,19 +495,7 @@ export class MergedConsole extends ConsoleBase {
   }
 
   private _onLoss(sender: ConsoleConnection, notice: LossNotice): void {
-    if (notice.type === 'dropped') {
-      this._notice(
-        `── ${notice.lines ?? 'some'} lines were dropped: this view read too slowly ──`
-      );
-    } else if (notice.state === 'on') {
-      this._notice(
-        `── ${notice.name ?? 'a container'} prints too fast: lines over the limit are dropped ──`
-      );
-    } else {
-      this._notice(
-        `── ${notice.name ?? 'a container'}: ${notice.dropped ?? 0} lines were dropped by the throttle ──`
-      );
-    }
+    this._notice(lossText(notice));
   }
 
   private _onError(sender: ConsoleConnection, error: IErrorMessage): void {

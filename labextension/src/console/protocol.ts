@@ -194,7 +194,20 @@ export interface IDroppedMessage {
   last_cursor?: string;
   /** In a merged view: container name → cursor after which its missing lines start. */
   resume_cursors?: Record<string, string>;
+  /** `engine`: the engine's own stream left them out (Podman at a container's exit). */
+  reason?: string;
+  container?: string;
   message?: string;
+}
+
+/** A change of a Swarm cluster the log does not say: a node down or back, a task moved. */
+export interface IMarkerMessage {
+  type: 'marker';
+  event: 'node_down' | 'node_up' | 'task_moved' | string;
+  message: string;
+  node?: string;
+  tasks?: string[];
+  task?: string;
 }
 
 /** Output throttling of a container switched on or off. */
@@ -441,6 +454,7 @@ export type ServerMessage =
   | IMemberAddedMessage
   | IDroppedMessage
   | IThrottledMessage
+  | IMarkerMessage
   | ISearchStartedMessage
   | ISearchResultsMessage
   | ISearchProgressMessage

@@ -11,6 +11,7 @@ import { ConsoleBase, IConsoleSettings } from './base';
 import { CommandEvent, ConsoleConnection } from './connection';
 import {
   STATE_LABELS,
+  lossText,
   portText,
   portUrl,
   statusText,
@@ -98,6 +99,11 @@ export class ContainerConsole extends ConsoleBase {
     c.connected.connect(this._onConnected, this);
     c.containerChanged.connect(this._onContainer, this);
     c.statsReceived.connect(this._onStats, this);
+    // Lines missing here (read too slowly, the throttle, the engine's stream) are said where
+    // they are missing.
+    c.lossReported.connect((_, notice) => {
+      this._writeOwn(Private.notice(lossText(notice)));
+    }, this);
     c.commandEvent.connect(this._onCommandEvent, this);
     c.errorReceived.connect(this._onError, this);
     c.reset.connect(this._onReset, this);
