@@ -8,7 +8,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { IImage } from './containerform';
-import { IEngineState, IServiceSummary } from './containerlist';
+import { IEngineState, INodeSummary, IServiceSummary } from './containerlist';
 import {
   GroupTarget,
   IContainerSummary,
@@ -165,6 +165,14 @@ export async function fetchServices(
     `services${Private.engineQuery(engine)}`
   );
   return body?.services ?? [];
+}
+
+/** A Swarm manager's nodes, each with the tasks it runs. */
+export async function fetchNodes(engine: string): Promise<INodeSummary[]> {
+  const body = await requestAPI<{ nodes?: INodeSummary[] }>(
+    `nodes${Private.engineQuery(engine)}`
+  );
+  return body?.nodes ?? [];
 }
 
 /** Start, stop… a container. */

@@ -49,6 +49,21 @@ export interface IServiceSummary {
   [key: string]: unknown;
 }
 
+/** A Swarm node as `nodes` / `GET api/littlewings/nodes` list it. */
+export interface INodeSummary {
+  id: string;
+  hostname: string;
+  role?: string;
+  leader?: boolean;
+  availability?: string;
+  state?: string;
+  engine_version?: string;
+  address?: string;
+  tasks?: { id: string; name: string; service?: string; state?: string }[];
+  engine?: string;
+  [key: string]: unknown;
+}
+
 /** One row of the list. */
 export type ListRow =
   | {
@@ -87,6 +102,21 @@ export type ListRow =
       depth: number;
     }
   | {
+      kind: 'nodes';
+      key: string;
+      engine: string;
+      nodes: INodeSummary[];
+      collapsed: boolean;
+      depth: number;
+    }
+  | {
+      kind: 'node';
+      key: string;
+      engine: string;
+      node: INodeSummary;
+      depth: number;
+    }
+  | {
       kind: 'container';
       key: string;
       container: IContainerSummary;
@@ -100,6 +130,8 @@ export const ROW_HEIGHTS: Record<ListRow['kind'], number> = {
   project: 30,
   services: 30,
   service: 40,
+  nodes: 30,
+  node: 40,
   container: 40,
   note: 28
 };
@@ -156,6 +188,9 @@ export function groupOf(c: IContainerSummary): {
 function groupRank(c: IContainerSummary): number {
   return !c.compose_project && c.pod ? 1 : 0;
 }
+export function nodesKey(engine: string): string {
+  return `o:${engine}`;
+}
 export function servicesKey(engine: string): string {
   return `s:${engine}`;
 }
@@ -168,6 +203,8 @@ export interface IRowsInput {
   engines: IEngineState[];
   /** The services of engines that are Swarm managers. */
   services: ReadonlyMap<string, IServiceSummary[]>;
+  /** The nodes of engines that are Swarm managers (by hostname). */
+  nodes?: ReadonlyMap<string, INodeSummary[]>;
   /** The filter, lower case and trimmed ('' for none). */
   term: string;
   /** Collapsed engines, projects and service groups (by key). */
@@ -342,6 +379,30 @@ export function buildRows(input: IRowsInput): ListRow[] {
             key: `v:${name}:${service.id || service.name}`,
             engine: name,
             service,
+            depth: depth + 1
+          });
+        }
+      }
+    }
+    const nodes = term ? [] : (input.nodes?.get(name) ?? []);
+    if (nodes.length) {
+      const key = nodesKey(name);
+      const isCollapsed = collapsed.has(key);
+      rows.push({
+        kind: 'nodes',
+        key,
+        engine: name,
+        nodes,
+        collapsed: isCollapsed,
+        depth
+      });
+      if (!isCollapsed) {
+        for (const node of nodes) {
+          rows.push({
+            kind: 'node',
+            key: `x:${name}:${node.id}`,
+            engine: name,
+            node,
             depth: depth + 1
           });
         }

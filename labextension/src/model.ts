@@ -12,6 +12,7 @@ import {
   IEngineStatus,
   LittleWingsAPIError,
   fetchContainers,
+  fetchNodes,
   fetchServices,
   fetchStatus,
   powerContainer
@@ -26,6 +27,7 @@ import type {
 } from './console';
 import {
   IEngineState,
+  INodeSummary,
   IServiceSummary,
   containerKey,
   resort,
@@ -72,6 +74,11 @@ export class ContainersModel implements IContainersModel {
 
   get services(): ReadonlyMap<string, IServiceSummary[]> {
     return this._services;
+  }
+
+  /** The nodes of the engines that are Swarm managers (with the services). */
+  get nodes(): ReadonlyMap<string, INodeSummary[]> {
+    return this._nodes;
   }
 
   get permissions(): IPermissions {
@@ -364,12 +371,27 @@ export class ContainersModel implements IContainersModel {
         continue;
       }
       if (engine.swarm !== 'manager' || !engine.reachable) {
-        if (this._services.delete(engine.name)) {
+        const hadNodes = this._nodes.delete(engine.name);
+        if (this._services.delete(engine.name) || hadNodes) {
           this._changed.emit('containers');
         }
         continue;
       }
       const name = engine.name;
+      this._api
+        .fetchNodes?.(name)
+        .then(nodes => {
+          if (!this._isDisposed) {
+            this._nodes.set(name, nodes);
+            this._changed.emit('containers');
+          }
+        })
+        .catch(reason => {
+          console.warn(
+            `littlewings-jupyter: no nodes of engine ${name}`,
+            reason
+          );
+        });
       this._api
         .fetchServices(name)
         .then(services => {
@@ -554,6 +576,7 @@ export class ContainersModel implements IContainersModel {
   private _replacedKeys = false;
   private _engines: IEngineState[] = [];
   private _services = new Map<string, IServiceSummary[]>();
+  private _nodes = new Map<string, INodeSummary[]>();
   private _servicesTimers = new Map<string, Timer>();
   private _servicesTicker: ReturnType<typeof setInterval> | undefined;
   private _engineRefreshes = new Set<string>();
@@ -590,6 +613,8 @@ export namespace ContainersModel {
     fetchStatus: typeof fetchStatus;
     fetchContainers: typeof fetchContainers;
     fetchServices: typeof fetchServices;
+    /** (Optional: a model without it shows no nodes.) */
+    fetchNodes?: typeof fetchNodes;
     powerContainer: typeof powerContainer;
   }
 
@@ -598,6 +623,7 @@ export namespace ContainersModel {
     fetchStatus,
     fetchContainers,
     fetchServices,
+    fetchNodes,
     powerContainer
   };
 

@@ -747,6 +747,7 @@ export class ContainersPanel extends Widget {
       containers: all,
       engines: model.engines,
       services: model.services,
+      nodes: model.nodes,
       term,
       collapsed: this._collapsed
     });

@@ -51,6 +51,12 @@ export class SidebarRows {
       case 'service':
         node = this._serviceNode(row);
         break;
+      case 'nodes':
+        node = this._nodesNode(row);
+        break;
+      case 'node':
+        node = this._nodeNode(row);
+        break;
       case 'container':
         node = this._itemNode(row.container, now, row.depth);
         break;
@@ -218,6 +224,83 @@ export class SidebarRows {
     node.dataset.engine = row.engine;
     indent(node, row.depth);
     node.appendChild(header);
+    return node;
+  }
+
+  private _nodesNode(row: Extract<ListRow, { kind: 'nodes' }>): HTMLElement {
+    const header = document.createElement('button');
+    header.type = 'button';
+    header.className = 'jp-LittleWings-groupHeader jp-LittleWings-nodesHeader';
+    header.dataset.engine = row.engine;
+    header.setAttribute('role', 'treeitem');
+    header.setAttribute('aria-expanded', String(!row.collapsed));
+    header.title = `Docker Swarm nodes of ${row.engine}`;
+    const caret = rowIcon('down', 'jp-LittleWings-icon jp-LittleWings-caret');
+    const name = document.createElement('span');
+    name.className = 'jp-LittleWings-groupName';
+    name.textContent = 'Nodes';
+    const ready = row.nodes.filter(n => n.state === 'ready').length;
+    const count = document.createElement('span');
+    count.className = 'jp-LittleWings-groupCount';
+    count.textContent = `${ready}/${row.nodes.length}`;
+    count.title = `${ready} of ${row.nodes.length} ready`;
+    header.append(caret, name, count);
+    const node = document.createElement('div');
+    node.className = 'jp-LittleWings-nodesRow';
+    node.dataset.engine = row.engine;
+    indent(node, row.depth);
+    node.appendChild(header);
+    return node;
+  }
+
+  /** A Swarm node: its hostname, role, and the tasks it runs (the state when not ready). */
+  private _nodeNode(row: Extract<ListRow, { kind: 'node' }>): HTMLElement {
+    const n = row.node;
+    const node = document.createElement('div');
+    node.className = 'jp-LittleWings-node';
+    node.dataset.node = n.hostname;
+    node.dataset.engine = row.engine;
+    node.dataset.state = n.state ?? 'unknown';
+    node.setAttribute('role', 'treeitem');
+    indent(node, row.depth);
+    const tasks = (n.tasks ?? []).filter(t => t.state === 'running');
+    const role = n.leader ? 'leader' : (n.role ?? '');
+    node.title = [
+      `Swarm node ${n.hostname} (${n.id.slice(0, 12)})`,
+      `Role: ${n.leader ? 'manager, leader' : (n.role ?? '?')}`,
+      `State: ${n.state ?? '?'}, availability: ${n.availability ?? '?'}`,
+      n.address ? `Address: ${n.address}` : '',
+      n.engine_version ? `Docker ${n.engine_version}` : '',
+      `Tasks: ${tasks.map(t => t.name).join(', ') || 'none'}`
+    ]
+      .filter(Boolean)
+      .join('\n');
+    const { main, detail, status } = itemMain(n.hostname, '');
+    const running = detail.querySelector('.jp-LittleWings-itemImage');
+    if (running) {
+      running.textContent = tasks.map(t => t.name).join(', ') || 'no tasks';
+    }
+    status.classList.add('jp-LittleWings-nodeRole');
+    status.textContent = role;
+    for (const word of [
+      n.state && n.state !== 'ready' ? n.state : '',
+      n.availability && n.availability !== 'active' ? n.availability : ''
+    ]) {
+      if (word) {
+        const badge = document.createElement('span');
+        badge.className = 'jp-LittleWings-nodeBadge';
+        badge.textContent = word;
+        detail.prepend(badge);
+      }
+    }
+    const ready = n.state === 'ready';
+    node.append(
+      stateBadge(
+        ready ? 'running' : 'exited',
+        ready ? 'Ready' : `Node ${n.state ?? 'unknown'}`
+      ),
+      main
+    );
     return node;
   }
 
@@ -504,6 +587,12 @@ export function sameRow(a: ListRow, b: ListRow): boolean {
     }
     case 'service':
       return a.service === (b as typeof a).service;
+    case 'nodes': {
+      const other = b as typeof a;
+      return a.nodes === other.nodes && a.collapsed === other.collapsed;
+    }
+    case 'node':
+      return a.node === (b as typeof a).node;
     default:
       return a.text === (b as typeof a).text;
   }

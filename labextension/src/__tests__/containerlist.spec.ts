@@ -8,6 +8,7 @@ import {
   engineRelease,
   IEngineState,
   IRowsInput,
+  INodeSummary,
   IServiceSummary,
   ListRow,
   naturalCompare,
@@ -58,6 +59,10 @@ function describeRow(row: ListRow): string {
       return `services:${row.services.map(s => s.name).join(',')}@${row.depth}`;
     case 'service':
       return `service:${row.service.name}@${row.depth}`;
+    case 'nodes':
+      return `nodes:${row.nodes.map(n => n.hostname).join(',')}@${row.depth}${row.collapsed ? ' collapsed' : ''}`;
+    case 'node':
+      return `node:${row.node.hostname}@${row.depth}`;
     case 'container':
       return `container:${row.container.name}@${row.depth}`;
     case 'note':
@@ -481,6 +486,47 @@ describe('buildRows', () => {
         'engine:remote 0/0',
         'note:No container matches@1'
       ]);
+    });
+  });
+
+  describe('Swarm nodes', () => {
+    const nodes: INodeSummary[] = [
+      {
+        id: 'n1',
+        hostname: 'node-1',
+        role: 'manager',
+        leader: true,
+        state: 'ready'
+      },
+      { id: 'n2', hostname: 'node-2', role: 'manager', state: 'down' }
+    ];
+
+    it('come after the services, in their own group that collapses', () => {
+      const services: IServiceSummary[] = [{ id: 's1', name: 'api' }];
+      const result = rows({
+        services: new Map([['local', services]]),
+        nodes: new Map([['local', nodes]])
+      });
+      expect(result.map(describeRow)).toEqual([
+        'services:api@0',
+        'service:api@1',
+        'nodes:node-1,node-2@0',
+        'node:node-1@1',
+        'node:node-2@1'
+      ]);
+      expect(result[2].key).toBe('o:local');
+      expect(result[3].key).toBe('x:local:n1');
+      const collapsed = rows({
+        nodes: new Map([['local', nodes]]),
+        collapsed: new Set(['o:local'])
+      });
+      expect(collapsed.map(describeRow)).toEqual([
+        'nodes:node-1,node-2@0 collapsed'
+      ]);
+      // A filter is about containers and services: the nodes step aside.
+      expect(
+        rows({ nodes: new Map([['local', nodes]]), term: 'node' })
+      ).toEqual(rows({ term: 'node' }));
     });
   });
 
