@@ -132,6 +132,9 @@ export class NewContainerForm extends Widget {
       const message = inFormWords(serverError.message);
       if (field && this._errors.has(field)) {
         this._serverErrors.set(field, message);
+        // The value refused, as the form was made with it (kept until that field changes).
+        const input = this._inputs.get(field) as HTMLInputElement | undefined;
+        this._refusedValues.set(field, input?.value ?? '');
       }
       this._serverError.textContent = `The server refused it: ${message}`;
     }
@@ -232,13 +235,6 @@ export class NewContainerForm extends Widget {
     this._inputs.set(key, input);
     this._errors.set(key, error);
     return input;
-  }
-
-  protected onBeforeAttach(): void {
-    for (const key of this._serverErrors.keys()) {
-      const input = this._inputs.get(key) as HTMLInputElement | undefined;
-      this._refusedValues.set(key, input?.value ?? '');
-    }
   }
 
   private _inputs = new Map<string, HTMLElement>();
