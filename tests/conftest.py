@@ -278,6 +278,43 @@ def swarm_cluster() -> SwarmCluster:
     return SwarmCluster([line for line in done.stdout.split() if line.endswith(".sock")])
 
 
+# A service's tasks print this: "slot 2 line 7" (its slot, a line number every 0.5 s).
+SLOT_TICKER = 'i=0; while true; do i=$((i+1)); echo "slot $SLOT line $i"; sleep 0.5; done'
+
+
+@pytest.fixture
+def spread(swarm_cluster: SwarmCluster) -> Iterator[Any]:
+    """A service of three tasks on the three-node Swarm, one on each node, each printing
+    :data:`SLOT_TICKER`; removed afterwards."""
+    import docker.types
+
+    client = swarm_cluster.client()
+    image = client.images.get(IMAGE).id  # (no registry: each node has the image by its id)
+    service = client.services.create(
+        image,
+        ["sh", "-c", SLOT_TICKER],
+        name=f"lwspread{uuid.uuid4().hex[:6]}",
+        env=["SLOT={{.Task.Slot}}"],
+        labels={TEST_LABEL: "1"},
+        container_labels={TEST_LABEL: "1"},
+        mode=docker.types.ServiceMode("replicated", replicas=3),
+        maxreplicas=1,  # at most one task of it per node: one on each
+    )
+    deadline = time.monotonic() + 60
+    while sum(1 for t in service.tasks() if t["Status"]["State"] == "running") < 3:
+        assert time.monotonic() < deadline, service.tasks()
+        time.sleep(0.3)
+    yield service
+    service.remove()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def podman_url() -> str:
+    """The Podman API service the tests use (LITTLEWINGS_PODMAN_URL, else make test's)."""
+    return PODMAN_URL
+
+
 @pytest.fixture
 def make_container(docker_client: Any) -> Iterator[ContainerFactory]:
     """Make test containers; all are removed when the test ends."""

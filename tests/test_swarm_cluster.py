@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.docker
 
-IMAGE = "littlewings/busybox:latest"
-TICKER = 'i=0; while true; do i=$((i+1)); echo "slot $SLOT line $i"; sleep 0.5; done'
 
 
 @pytest.fixture
@@ -27,32 +23,6 @@ def littlewings_config(swarm_cluster: Any) -> dict[str, Any]:
             "cluster": f"unix://{swarm_cluster.sockets[0]}",
         },
     }
-
-
-@pytest.fixture
-def spread(swarm_cluster: Any) -> Iterator[Any]:
-    """A service of three tasks, one on each node (a placement preference by hostname)."""
-    import docker.types
-
-    client = swarm_cluster.client()
-    image = client.images.get(IMAGE).id  # (no registry: each node has the image by its id)
-    service = client.services.create(
-        image,
-        ["sh", "-c", TICKER],
-        name=f"lwspread{uuid.uuid4().hex[:6]}",
-        env=["SLOT={{.Task.Slot}}"],
-        labels={"littlewings.test": "1"},
-        container_labels={"littlewings.test": "1"},
-        mode=docker.types.ServiceMode("replicated", replicas=3),
-        maxreplicas=1,  # at most one task of it per node: one on each
-    )
-    deadline = time.monotonic() + 60
-    while sum(1 for t in service.tasks() if t["Status"]["State"] == "running") < 3:
-        assert time.monotonic() < deadline, service.tasks()
-        time.sleep(0.3)
-    yield service
-    service.remove()
-    client.close()
 
 
 async def test_nodes_and_the_tasks_each_runs(jp_fetch, lw_client, spread, swarm_cluster):

@@ -17,12 +17,11 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.podman]
 
 PANEL = "#littlewings-containers"
-PODMAN_URL = "unix:///run/littlewings/podman.sock"
 
 
 @pytest.fixture(scope="module")
 def podman_lab_server(
-    tmp_path_factory: pytest.TempPathFactory, engine_clients: Any
+    tmp_path_factory: pytest.TempPathFactory, engine_clients: Any, podman_url: str
 ) -> Iterator[LabServer]:
     """A JupyterLab server with this machine's Docker (``local``) and Podman (``podman``)."""
     engine_clients.get("podman")  # (a clear error when Podman's service is not up)
@@ -30,7 +29,7 @@ def podman_lab_server(
         tmp_path_factory.mktemp("lab-podman"),
         config={
             "LittleWings": {
-                "engines": {"local": "unix:///var/run/docker.sock", "podman": PODMAN_URL}
+                "engines": {"local": "unix:///var/run/docker.sock", "podman": podman_url}
             }
         },
     )

@@ -3,8 +3,6 @@ manager's engine lists its services and its nodes, each node with the tasks it r
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,7 +13,6 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
 PANEL = "#littlewings-containers"
-IMAGE = "littlewings/busybox:latest"
 
 
 @pytest.fixture(scope="module")
@@ -37,30 +34,6 @@ def cluster_lab_server(
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def spread(swarm_cluster: Any) -> Iterator[Any]:
-    """A service of three tasks, one on each node."""
-    import docker.types
-
-    client = swarm_cluster.client()
-    service = client.services.create(
-        client.images.get(IMAGE).id,
-        ["sh", "-c", "while true; do echo tick; sleep 1; done"],
-        name=f"lwweb{uuid.uuid4().hex[:4]}",
-        labels={"littlewings.test": "1"},
-        container_labels={"littlewings.test": "1"},
-        mode=docker.types.ServiceMode("replicated", replicas=3),
-        maxreplicas=1,
-    )
-    deadline = time.monotonic() + 60
-    while sum(1 for t in service.tasks() if t["Status"]["State"] == "running") < 3:
-        assert time.monotonic() < deadline, service.tasks()
-        time.sleep(0.3)
-    yield service
-    service.remove()
-    client.close()
 
 
 def test_the_nodes_of_a_swarm_and_the_tasks_on_them(
