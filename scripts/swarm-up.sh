@@ -74,6 +74,15 @@ ip link set "$bridge" up
 iptables -C FORWARD -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null ||
   iptables -I FORWARD -i "$bridge" -o "$bridge" -j ACCEPT
 
+# None running (a new machine, or one rebooted with the state dir kept): start a new cluster.
+# A cluster restored from disk waits for a quorum of managers and reports "pending" meanwhile,
+# and `swarm init` then fails with "already part of a swarm" (seen in CI).
+running=0
+for n in $nodes; do ping "$n" && running=$((running + 1)); done
+if [ "$running" = 0 ]; then
+  rm -rf "$state"/node*
+fi
+
 for n in $nodes; do
   ping "$n" && continue
   ns="lwsw$n"
@@ -111,6 +120,20 @@ for n in $nodes; do
   ping "$n" || { echo "swarm-up: node $n did not answer; see $state/node$n.log" >&2; exit 1; }
 done
 
+# A node restarted with its swarm state (a node the tests killed) is "pending" until it has
+# found the others again.
+swarm_state() { dk "$1" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
+for n in $nodes; do
+  for _ in $(seq 1 300); do
+    case "$(swarm_state "$n")" in active | inactive) break ;; esac
+    sleep 0.2
+  done
+  case "$(swarm_state "$n")" in
+    active | inactive) ;;
+    *) echo "swarm-up: node $n is in swarm state '$(swarm_state "$n")'; see $state/node$n.log" >&2; exit 1 ;;
+  esac
+done
+
 # The cluster: node 1 starts it, the others join as managers.
 if [ "$(dk 1 info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
   dk 1 swarm init --advertise-addr "$(addr 1)" --default-addr-pool 198.19.0.0/16 >/dev/null
@@ -120,6 +143,11 @@ for n in 2 3; do
   if [ "$(dk "$n" info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
     dk "$n" swarm join --advertise-addr "$(addr "$n")" --token "$token" "$(addr 1):2377" >/dev/null
   fi
+done
+
+for _ in $(seq 1 300); do
+  [ "$(dk 1 node ls --format '{{.Status}}' 2>/dev/null | grep -c Ready)" = 3 ] && break
+  sleep 0.2
 done
 
 for n in $nodes; do
