@@ -157,8 +157,9 @@ def test_lines_are_whole_and_keep_their_stream():
         (STDERR, "an error"),
         (STDOUT, "part one, part two"),
     ]
-    # A line made of pieces is placed at its first piece.
-    assert lines[2].cursor == Cursor(ts(3).decode(), 0)
+    # A line made of pieces is placed at its last piece (the one a read from between its
+    # pieces has too).
+    assert lines[2].cursor == Cursor(ts(4).decode(), 0)
 
 
 def test_utf8_split_between_messages_is_never_broken():

@@ -97,19 +97,9 @@ def test_bad_queries_say_what_is_wrong():
 
 
 @pytest.mark.docker
-async def test_search_finds_a_line_far_back_with_context_and_progress(
-    lw_client, make_container, engine_kind, request
-):
+async def test_search_finds_a_line_far_back_with_context_and_progress(lw_client, make_container):
     # (stdout and stderr are read by Docker apart: a stderr line can be logged before the
     # stdout lines still in the pipe, so the context test stays on stdout.)
-    if engine_kind == "podman":
-        # A known bug, diagnosed, not fixed yet (issue 27's note): conmon splits a line at its
-        # 8 KB buffer; when the split falls on a second's end, a read from the next second
-        # begins with the line's rest as a line of its own, and the context around a line
-        # there repeats one line and misses one. Seen in 2 of about 8 full runs.
-        request.applymarker(
-            pytest.mark.xfail(reason="Podman: a split line across a second shifts ordinals")
-        )
     container = make_container(
         "seq 1 200000 | sed 's/^/line /'; echo 'ERROR: the needle here'; "
         "seq 200001 200100 | sed 's/^/line /'; sleep 1; echo 'warning: a needle' >&2; "
@@ -166,6 +156,35 @@ async def test_search_finds_a_line_far_back_with_context_and_progress(
         "line 200002",
         "line 200003",
     ]
+
+
+@pytest.mark.docker
+async def test_the_lines_around_a_line_printed_in_two_goes(lw_client, make_container):
+    # "Installing... " and, 2.5 s later, "done": Podman logs the two pieces apart, each at its
+    # own second. A read from the later second gets "done" alone; the line's place (its last
+    # piece's) is the same in every read, and the lines around show it whole.
+    container = make_container(
+        "seq 1 3; printf 'Installing... '; sleep 2.5; echo done; seq 4 6; sleep 3600"
+    )
+    client = await lw_client()
+    await client.request({"type": "connect", "server_id": container.name}, "connected")
+    await client.until(lambda f: f.get("type") == "log" and "6\n" in f["data"], timeout=20)
+    await client.send({"type": "search", "id": "s", "query": r"^(4|Installing.*)$", "regex": True})
+    await client.until(lambda f: f.get("type") == "search_end", timeout=30)
+    found = [m for f in client.received if f.get("type") == "search_results" for m in f["matches"]]
+    assert [m["line"] for m in found] == ["Installing... done", "4"]
+    for match, before, expected in [
+        (found[0], 2, ["2", "3", "Installing... done", "4", "5"]),
+        # One line before "4": the one-second window before it holds only the end, "done".
+        (found[1], 1, ["Installing... done", "4", "5", "6"]),
+    ]:
+        around = await client.request(
+            {"type": "context", "cursor": match["cursor"], "before": before, "after": 2},
+            "context",
+            timeout=60,
+        )
+        assert [x["line"] for x in around["lines"]] == expected
+        assert around["index"] == before
 
 
 @pytest.mark.docker

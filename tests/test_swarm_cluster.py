@@ -12,7 +12,6 @@ import pytest
 pytestmark = pytest.mark.docker
 
 
-
 @pytest.fixture
 def littlewings_config(swarm_cluster: Any) -> dict[str, Any]:
     return {

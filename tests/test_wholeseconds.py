@@ -7,9 +7,10 @@ against a real Podman in the ``both_engines`` suites.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 
-from littlewings_jupyter.docker.lines import Cursor, LogLine
+from littlewings_jupyter.docker.lines import Cursor, LineAssembler, LogLine
 from littlewings_jupyter.docker.times import DockerTime
 from littlewings_jupyter.docker.wholeseconds import FollowTally, read_history, whole_second
 
@@ -87,6 +88,58 @@ def test_whole_tail_and_empty_reads() -> None:
     assert whole_second("1796667230.999999999") == "1796667230"
     assert whole_second(1796667230.5) == "1796667230"
     assert whole_second(None) is None
+
+
+class PieceLog:
+    """Pieces of lines written at exact times, as conmon records them (a piece without a newline
+    goes on in the next: conmon cuts lines at its 8 KB buffer), read as Podman's API sends them
+    (one frame a piece, whole-second stamps) through the real :class:`LineAssembler`."""
+
+    def __init__(self, pieces: list[tuple[float, bytes]]) -> None:
+        self.pieces = pieces
+
+    def read(
+        self, tail: int | None, since: str | None, until: str | None
+    ) -> Iterator[list[LogLine]]:
+        chosen = [
+            (t, piece)
+            for t, piece in self.pieces
+            if (since is None or t >= float(since)) and (until is None or t < float(until))
+        ]
+        if tail is not None:
+            chosen = chosen[-tail:] if tail else []
+        assembler = LineAssembler()
+        for t, piece in chosen:
+            payload = DockerTime.from_seconds(int(t)).text[:19].encode() + b"Z " + piece
+            yield assembler.feed(struct.pack(">BxxxL", 1, len(payload)) + payload)
+        yield assembler.flush()
+
+
+def lines_across_a_second() -> PieceLog:
+    # Ten lines in T0; a line cut at T0's very end and ended in T0+1; two more lines in T0+1.
+    pieces = [(T0 + i / 20, f"a{i}\n".encode()) for i in range(10)]
+    pieces += [(T0 + 0.999, b"abc"), (T0 + 1.001, b"def\n")]
+    pieces += [(T0 + 1.2, b"b0\n"), (T0 + 1.3, b"b1\n")]
+    return PieceLog(pieces)
+
+
+def test_a_line_cut_across_a_second_has_one_place_whatever_the_read() -> None:
+    log = lines_across_a_second()
+    full = [line for batch in log.read(None, None, None) for line in batch]
+    assert [line.text for line in full][-4:] == ["a9", "abcdef", "b0", "b1"]
+    truth = {line.text: line.cursor for line in full}
+    # A read from T0+1 gets the line's end alone, at the line's own place: the lines after it
+    # keep their ordinals (placed at its first piece, "b0" was 0 here and 1 in the full read).
+    later = read(log, since=str(T0 + 1))  # type: ignore[arg-type]
+    assert [line.text for line in later] == ["def", "b0", "b1"]
+    assert [line.cursor for line in later] == [truth[t] for t in ("abcdef", "b0", "b1")]
+    # A tail all in T0+1 (read again from that second's start) and one that starts in T0.
+    assert [line.cursor for line in read(lines_across_a_second(), tail=3)] == [
+        truth[t] for t in ("abcdef", "b0", "b1")
+    ]
+    head = read(lines_across_a_second(), tail=5)
+    assert [line.text for line in head] == ["a9", "abcdef", "b0", "b1"]
+    assert [line.cursor for line in head] == [truth[line.text] for line in head]
 
 
 def numbered(seconds: list[list[str]]) -> list[LogLine]:

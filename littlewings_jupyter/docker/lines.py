@@ -77,7 +77,15 @@ class LineAssembler:
 
     Docker writes each log message as ``<RFC 3339 nano timestamp> <text>``; a message without a
     trailing newline is a piece of a longer line. The cursor of a line is the timestamp of its
-    first piece plus an ordinal among lines that start at the same nanosecond.
+    last piece (the one that ends it) plus an ordinal among lines that end at the same stamp.
+
+    The last piece, not the first: the engines' ``since`` and ``until`` take or leave each piece
+    by its own time, so a read that starts after a line's first piece still gets its end, and
+    with it the line's place. Placed at their first pieces, the lines of one second would be
+    numbered one way from the log's start and another from that second's start whenever a line
+    began in the second before (Podman's conmon cuts lines wherever its 8 KB buffer ends, and
+    stamps in whole seconds; a process that prints "Installing... " and "done" later does it
+    too). Such a read then gets the line's end alone, at the line's true cursor.
     """
 
     def __init__(self, max_line_bytes: int = 64 * 1024, tty: bool = False) -> None:
@@ -219,8 +227,8 @@ class LineAssembler:
         pending = self._pending.get(stream)
         if pending is None:
             pending = self._pending[stream] = [ts, bytearray(), False]
-        elif not pending[1]:
-            pending[0] = ts
+        else:
+            pending[0] = ts  # a line is placed at its last piece (see the class)
         buf = pending[1]
         complete = text.endswith(b"\n")
         buf += text[:-1] if complete else text

@@ -10,9 +10,10 @@ cursor and a context lookup would then lose or repeat lines.
 So every read here starts at a second's first line: ``since`` is rounded down to the whole
 second, and the head of a ``tail`` is renumbered after counting its second's lines (or, when the
 whole tail lies in one second, that second is read again from its start and its last lines
-kept). The engine's ``since`` and
-``until`` themselves are exact (Podman keeps nanoseconds inside; only its output is whole
-seconds).
+kept). The engine's ``since`` and ``until`` themselves are exact (Podman keeps nanoseconds
+inside; only its output is whole seconds), and a line's stamp is that of its last piece (see
+:class:`~.lines.LineAssembler`), so a line begun in the second before counts in the second
+it ended in, whichever second a read starts at.
 
 Pure: the reads are given as a function.
 """
@@ -91,11 +92,23 @@ def _renumbered(head: list[LogLine], read: Read, first: str | None) -> list[LogL
     second = _seconds(first)
     seen = head[-1].cursor.ordinal + 1
     total = 0
-    for batch in read(None, str(second), DockerTime.from_seconds(second + 1).docker):
-        for line in batch:
-            if _head(line) == first:
+    # Read on past the second's end, not `until` it: a line begun in it and ended after would
+    # come (unfinished, at the end) at the stamp of its first piece, and count once too often.
+    batches = read(None, str(second), None)
+    try:
+        for batch in batches:
+            for line in batch:
+                if _head(line) != first:
+                    return _shifted(head, total - seen)
                 total = line.cursor.ordinal + 1
-    shift = total - seen
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+    return _shifted(head, total - seen)
+
+
+def _shifted(head: list[LogLine], shift: int) -> list[LogLine]:
     if shift <= 0:
         return head
     return [

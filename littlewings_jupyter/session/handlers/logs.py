@@ -221,16 +221,12 @@ def lines_around(
     head: list[LogLine] = []
     for window in (1, 10, 60, 600, 3600, None):
         since = None if window is None else DockerTime(max(at.ns - window * 1_000_000_000, 0))
-        head = [
-            line
-            for line in engine.read_logs(
-                ref.id,
-                ref.tty,
-                since=None if since is None else since.docker,
-                until=until,
-            )
-            if line.cursor <= cursor
-        ]
+        lines = engine.read_logs(
+            ref.id, ref.tty, since=None if since is None else since.docker, until=until
+        )
+        if since is not None and since.ns:
+            lines = _without_first_of_each_stream(lines)
+        head = [line for line in lines if line.cursor <= cursor]
         if len(head) > before or (since is not None and since.ns == 0):
             break
     head = head[-(before + 1) :]
@@ -246,6 +242,20 @@ def lines_around(
         finally:
             batches.close()
     return head + rest[:after], index
+
+
+def _without_first_of_each_stream(lines: list[LogLine]) -> list[LogLine]:
+    """A window's lines without the first of each stream: that one may be the end of a line
+    begun before the window (the engine leaves out the pieces before ``since``), which a wider
+    window shows whole."""
+    seen: set[int] = set()
+    kept = []
+    for line in lines:
+        if line.stream in seen:
+            kept.append(line)
+        else:
+            seen.add(line.stream)
+    return kept
 
 
 HANDLERS: dict[str, Handler] = {
