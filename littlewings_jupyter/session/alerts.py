@@ -49,10 +49,8 @@ class Cooldown:
 class PatternTap:
     """A session's reader of one container's live lines, for the patterns of its rules."""
 
-    def __init__(
-        self, session: ClientSessionLike, ref: ContainerRef, summary: dict[str, Any]
-    ) -> None:
-        self.session = session
+    def __init__(self, rules: AlertRules, ref: ContainerRef, summary: dict[str, Any]) -> None:
+        self.rules = rules  # the rules it reads for (the newer rules that keep it, later)
         self.ref = ref
         self.summary = summary
         self.patterns: list[Pattern] = []
@@ -60,8 +58,8 @@ class PatternTap:
 
     def deliver_logs(self, batch: LogBatch) -> None:
         """Live lines: the first that matches a pattern raises an alert (then the cooldown)."""
-        alerts = self.session.alerts
-        if alerts is None or self.closed:
+        alerts = self.rules
+        if self.closed or alerts.closed:
             return
         for line in batch.lines:
             for pattern in self.patterns:
@@ -94,6 +92,7 @@ class AlertRules:
         self.rules = rules
         self.cooldown = Cooldown(cooldown)
         self.taps: dict[tuple[str, str], PatternTap] = {}
+        self.closed = False  # replaced by newer rules (or the session ended)
         # Why a container is about to die, when it is known before its `die` event: a kill
         # somebody asked for (stop, restart, kill), or an OOM kill already alerted. One entry
         # per death expected: a restart then a stop expect two (Podman's events of the first
@@ -122,12 +121,15 @@ class AlertRules:
         return [rule for rule in self.rules if rule.matches(summary, engine)]
 
     def follow(self, ref: ContainerRef, summary: dict[str, Any]) -> None:
-        """Read a container's lines for the patterns of the rules about it (once)."""
+        """Read a container's lines for the patterns of the rules about it (once).
+
+        Not once these rules are replaced: a caller that awaited something in between (a
+        container's details) holds the old rules, and their tap would never be closed."""
         patterns = [p for rule in self.rules_for(summary, ref.engine) for p in rule.patterns]
         key = (ref.engine, ref.id)
-        if not patterns or key in self.taps:
+        if not patterns or key in self.taps or self.closed:
             return
-        tap = self.taps[key] = PatternTap(self.session, ref, summary)
+        tap = self.taps[key] = PatternTap(self, ref, summary)
         tap.patterns = patterns
         self.session.manager.subscribe_logs(ref, tap)
 
@@ -145,10 +147,13 @@ class AlertRules:
             ]
             if patterns:
                 tap.patterns = patterns
+                tap.rules = self
                 self.taps[key] = previous.taps.pop(key)
 
     def raise_alert(self, kind: str, summary: dict[str, Any], **fields: Any) -> None:
-        """Send an alert, unless the cooldown holds it back."""
+        """Send an alert, unless the cooldown holds it back (or these rules were replaced)."""
+        if self.closed:
+            return
         held = self.cooldown.admit(summary.get("id", ""), kind)
         if held is None:
             return
@@ -161,6 +166,7 @@ class AlertRules:
 
     def close(self) -> None:
         """Let go of the followers the patterns used."""
+        self.closed = True
         manager = self.session.manager
         for tap in self.taps.values():
             tap.closed = True
