@@ -21,7 +21,7 @@ from typing import Any
 
 from common import Results, log, run_main, size
 
-from littlewings_jupyter.docker.lines import Cursor, LogLine
+from littlewings_jupyter.parsing.lines import Cursor, LogLine
 from littlewings_jupyter.session.archive import BATCH_SECONDS, Archive
 
 RATE = 50_000

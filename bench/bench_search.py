@@ -90,7 +90,7 @@ def _re_find(pattern: re.Pattern[str], texts: list[str]) -> int:
 
 def engines(results: Results) -> None:
     """RE2 against re on the same batches, in this process (best of REPEATS)."""
-    from littlewings_jupyter.docker.lines import Cursor, LogLine
+    from littlewings_jupyter.parsing.lines import Cursor, LogLine
     from littlewings_jupyter.session.search import SearchQuery, _find
 
     cursor = Cursor("2026-12-07T00:00:00.000000000Z", 0)

@@ -440,7 +440,7 @@ def test_docker_errors_never_quote_the_api_url():
     import docker.errors
     import requests
 
-    from littlewings_jupyter.docker.engine import translate_docker_error
+    from littlewings_jupyter.docker.errors import translate_docker_error
 
     response = requests.Response()
     response.status_code = 500

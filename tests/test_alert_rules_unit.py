@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from littlewings_jupyter.docker.lines import Cursor, LogLine
 from littlewings_jupyter.docker.models import ContainerRef
+from littlewings_jupyter.parsing.lines import Cursor, LogLine
 from littlewings_jupyter.session.alerts import AlertRules, parse_rules
 from littlewings_jupyter.session.frames import LogBatch
 

@@ -20,7 +20,7 @@ import pytest
 from jupyter_servers import start_jupyter_server
 from tornado.httpclient import HTTPClientError
 
-from littlewings_jupyter.docker.lines import Cursor, LogLine
+from littlewings_jupyter.parsing.lines import Cursor, LogLine
 from littlewings_jupyter.session.archive import Archive
 
 pytestmark = pytest.mark.docker
@@ -126,7 +126,7 @@ def test_the_store_bound_and_order(tmp_path):
 
 KILLER = r"""
 import sys, time
-from littlewings_jupyter.docker.lines import Cursor, LogLine
+from littlewings_jupyter.parsing.lines import Cursor, LogLine
 from littlewings_jupyter.session.archive import MAX_BACKLOG, Archive
 
 archive = Archive(sys.argv[1], 0, 0)

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from littlewings_jupyter.docker.framing import FrameDemuxer
-from littlewings_jupyter.docker.lines import LineAssembler
 from littlewings_jupyter.errors import LittleWingsError
+from littlewings_jupyter.parsing.lines import LineAssembler
 from littlewings_jupyter.session import protocol
 
 TYPES = ["connect", "command", "power", "stats", "events", "heartbeat", "disconnect", "list"]

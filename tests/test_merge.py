@@ -5,14 +5,10 @@ from __future__ import annotations
 import asyncio
 import random
 
-from littlewings_jupyter.docker.lines import Cursor, LogLine
-from littlewings_jupyter.docker.times import DockerTime
-from littlewings_jupyter.session.merge import (
-    EXACT_LINES,
-    Reorderer,
-    merge_runs,
-    merge_streams,
-)
+from littlewings_jupyter.parsing.lines import Cursor, LogLine
+from littlewings_jupyter.parsing.merge import EXACT_LINES, merge_runs, merge_streams
+from littlewings_jupyter.parsing.times import DockerTime
+from littlewings_jupyter.session.reorder import Reorderer
 
 BASE = 1_764_126_431_000_000_000
 

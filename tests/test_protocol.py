@@ -8,7 +8,6 @@ import struct
 import pytest
 
 from littlewings_jupyter.docker.framing import FrameDemuxer
-from littlewings_jupyter.docker.lines import STDERR, STDOUT, Cursor, LineAssembler
 from littlewings_jupyter.docker.models import (
     Visibility,
     check_power_action,
@@ -21,6 +20,7 @@ from littlewings_jupyter.errors import (
     InvalidMessage,
     UnknownType,
 )
+from littlewings_jupyter.parsing.lines import STDERR, STDOUT, Cursor, LineAssembler
 from littlewings_jupyter.session import protocol
 from littlewings_jupyter.session.frames import log_frames
 from littlewings_jupyter.session.limits import TokenBucket

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from littlewings_jupyter.docker.lines import Cursor, LogLine
 from littlewings_jupyter.errors import InvalidMessage
+from littlewings_jupyter.parsing.lines import Cursor, LogLine
 from littlewings_jupyter.session.search import SearchQuery, scan
 
 pytestmark = pytest.mark.both_engines  # (its Docker tests run on Podman too)

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from littlewings_jupyter.docker.lines import Cursor
-from littlewings_jupyter.docker.times import DockerTime, fixed_width
+from littlewings_jupyter.parsing.lines import Cursor
+from littlewings_jupyter.parsing.times import DockerTime, fixed_width
 
 TS = "2026-11-26T03:07:11.123456789Z"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from littlewings_jupyter.docker.lines import Cursor, LineAssembler, LogLine
-from littlewings_jupyter.docker.times import DockerTime
 from littlewings_jupyter.docker.wholeseconds import FollowTally, read_history, whole_second
+from littlewings_jupyter.parsing.lines import Cursor, LineAssembler, LogLine
+from littlewings_jupyter.parsing.times import DockerTime
 
 T0 = 1_796_667_230  # a whole second
 

@@ -1,9 +1,10 @@
 """The blocking Docker layer: one docker-py client, visibility rules, and streams read in blocks.
 
 Nothing here may run on the IOLoop: the session manager calls it from worker threads. It stays
-one module (about 700 lines) on purpose: :class:`DockerEngine` is the one place where LittleWings
-calls Docker's API, so that every call is translated to the same errors and scrubbed of
-credentials the same way. Programs run in containers are in :mod:`.processes`.
+one module (about 680 lines) on purpose: :class:`DockerEngine` is the one place where LittleWings
+calls Docker's API, so that every call is translated to the same errors (:mod:`.errors`) and
+scrubbed of credentials the same way. Swarm's calls are :mod:`.swarm` (``engine.swarm``),
+programs run in containers :mod:`.processes`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import re
-import socket
 import threading
 import time
 from collections.abc import Generator, Iterator
@@ -26,25 +25,23 @@ from ..errors import (
     EngineUnavailable,
     InvalidField,
     LittleWingsError,
-    NodeNotFound,
-    NotSwarmManager,
-    ServiceNotFound,
     StdinNotOpen,
 )
+from ..parsing.lines import LineAssembler, LogLine
 from . import wholeseconds
+from .errors import NoLineYet, is_read_timeout, short_error, ssl_reason, translate_docker_error
 from .framing import DockerStream, response_socket
-from .lines import LineAssembler, LogLine
 from .models import (
+    CONTAINER_REF_RE,
     ContainerRef,
     Visibility,
     check_power_action,
     engine_kind,
     summarize_inspected,
     summarize_listed,
-    summarize_node,
-    summarize_service,
 )
 from .spec import ContainerSpec
+from .swarm import Swarm
 
 if TYPE_CHECKING:
     import docker
@@ -53,9 +50,6 @@ if TYPE_CHECKING:
 # docker-py (and requests under it) are imported on first use, not with this module: the
 # server extension is imported at every `jupyter server` start, and most starts never need them.
 
-# Docker's own rule for container names (plus ids and id prefixes, which match it too).
-_CONTAINER_REF_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-
 
 def _port_key(key: str) -> int | tuple[int, str]:
     """``"80/tcp"`` as docker-py's ``ports`` argument wants it."""
@@ -63,97 +57,11 @@ def _port_key(key: str) -> int | tuple[int, str]:
     return int(number) if protocol in ("", "tcp") else (int(number), protocol)
 
 
-def translate_docker_error(exc: Exception, what: str = "") -> LittleWingsError:
-    """A docker-py or requests exception as one of ours."""
-    if isinstance(exc, LittleWingsError):
-        return exc
-    import docker.errors
-    import requests.exceptions
-
-    if isinstance(exc, docker.errors.NotFound):
-        return ContainerNotFound(what or "?")
-    if isinstance(exc, docker.errors.APIError):
-        status = exc.status_code or 500
-        # docker-py's own text quotes the request's URL (the engine's address, the API path):
-        # Docker's explanation, or the status alone, is what a user is told.
-        explanation = _API_URL_RE.sub("the Docker API", str(exc.explanation or "")) or (
-            f"HTTP {status} {getattr(exc.response, 'reason', '') or ''}".strip()
-        )
-        if "container state improper" in explanation:  # Podman's 500 for Docker's 409
-            return Conflict(
-                f"The container is not running (or not in a state for this): {explanation}"
-            )
-        if status in (304, 409):
-            return Conflict(explanation or "The container's state does not allow this.")
-        if status >= 500 and "connection" in explanation.lower():
-            return EngineUnavailable(f"The Docker engine does not answer: {explanation}")
-        return DockerError(f"Docker refused: {explanation}")
-    if isinstance(exc, requests.exceptions.SSLError):
-        reason = _ssl_reason(exc)
-        return EngineUnavailable(f"The TLS handshake with the Docker engine failed: {reason}")
-    if isinstance(exc, (requests.exceptions.ConnectionError, ConnectionError, socket.error)):
-        return EngineUnavailable(f"The Docker engine does not answer ({exc.__class__.__name__}).")
-    if isinstance(exc, requests.exceptions.Timeout):
-        return EngineUnavailable("The Docker engine did not answer in time.")
-    if isinstance(exc, docker.errors.DockerException):
-        return EngineUnavailable(f"The Docker engine is not reachable: {exc}")
-    return DockerError(f"Docker request failed: {_API_URL_RE.sub('the Docker API', str(exc))}")
-
-
-_API_URL_RE = re.compile(r"\b(?:https?|http\+docker|http\+unix|npipe|unix|ssh|tcp)://\S+")
-
-
 # The version of Podman's own API asked for (Podman 4.x and 5.x serve it).
 PODMAN_API_VERSION = "4.0.0"
 # What an exec on Podman runs first: a tenth of a second's wait, then the program itself (its
 # exit code and signals are the program's: `exec`). A `sleep` without fractions fails quietly.
 PODMAN_EXEC_PREFIX = ["/bin/sh", "-c", 'sleep 0.1 2>/dev/null; exec "$@"', "sh"]
-
-
-class NoLineYet(LittleWingsError):
-    """A follow stream whose engine has not answered yet: it waits for the first line (Podman),
-    which is no fault of the engine."""
-
-    code = "no_line_yet"
-
-
-def _is_read_timeout(exc: Exception) -> bool:
-    import requests.exceptions
-    import urllib3.exceptions
-
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return True
-    reason = exc.args[0] if isinstance(exc, requests.exceptions.ConnectionError) else None
-    return isinstance(reason, urllib3.exceptions.ReadTimeoutError) or (
-        isinstance(reason, urllib3.exceptions.MaxRetryError)
-        and isinstance(reason.reason, urllib3.exceptions.ReadTimeoutError)
-    )
-
-
-def short_error(exc: Exception) -> str:
-    """An exception's text, cut at 200 characters."""
-    text = str(exc)
-    return text if len(text) < 200 else text[:200] + "…"
-
-
-def _ssl_reason(exc: Exception) -> str:
-    """The certificate problem an SSLError is about, in a few words (no paths, no keys)."""
-    text = str(exc)
-    for pattern, said in (
-        ("CERTIFICATE_VERIFY_FAILED", "the engine's certificate is not signed by the CA given"),
-        ("certificate verify failed", "the engine's certificate is not signed by the CA given"),
-        ("WRONG_VERSION_NUMBER", "the endpoint does not speak TLS"),
-        ("CERTIFICATE_REQUIRED", "the engine wants a client certificate"),
-        ("certificate required", "the engine wants a client certificate"),
-        ("bad certificate", "the engine refused the client certificate"),
-        ("BAD_CERTIFICATE", "the engine refused the client certificate"),
-        ("unknown ca", "the engine does not know the client certificate's CA"),
-        ("UNKNOWN_CA", "the engine does not know the client certificate's CA"),
-        ("hostname", "the engine's certificate is for another host name"),
-    ):
-        if pattern in text:
-            return said
-    return "see the server log"
 
 
 class DockerEngine:
@@ -197,6 +105,7 @@ class DockerEngine:
         self._lock = threading.Lock()
         self._kind: str | None = None
         self.known_version: str | None = None  # the engine's release, once asked
+        self.swarm = Swarm(self)  # services, tasks and nodes, when the engine is a manager
 
     # -- connection --------------------------------------------------------------------------
 
@@ -231,7 +140,7 @@ class DockerEngine:
                     if "SSLError" in text or "SSL:" in text:
                         raise EngineUnavailable(
                             f"The TLS handshake with the Docker engine {self.name!r} failed: "
-                            f"{_ssl_reason(exc)}."
+                            f"{ssl_reason(exc)}."
                         ) from None
                     raise EngineUnavailable(
                         self.scrub(
@@ -403,7 +312,7 @@ class DockerEngine:
 
     def inspect(self, ref: str) -> dict[str, Any]:
         """``docker inspect`` of a visible container by name, id or id prefix."""
-        if not isinstance(ref, str) or not _CONTAINER_REF_RE.match(ref):
+        if not isinstance(ref, str) or not CONTAINER_REF_RE.match(ref):
             raise ContainerNotFound(str(ref)[:80])
         info = self.call(lambda: self.api.inspect_container(ref.lstrip("/")), ref)
         labels = (info.get("Config") or {}).get("Labels") or {}
@@ -563,195 +472,9 @@ class DockerEngine:
         self.call(lambda: self.api.remove_container(info["Id"], force=force, v=volumes), ref)
         return {"id": info["Id"], "name": info.get("Name", "").lstrip("/")}
 
-    # -- Swarm -------------------------------------------------------------------------------
-
-    def swarm_role(self) -> str | None:
-        """``"manager"`` or ``"worker"`` when the engine is a Swarm node, else None."""
-        swarm = (self.call(lambda: self.api.info()) or {}).get("Swarm") or {}
-        if swarm.get("LocalNodeState") != "active":
-            return None
-        return "manager" if swarm.get("ControlAvailable") else "worker"
-
-    def _require_manager(self) -> None:
-        if self.swarm_role() != "manager":
-            raise NotSwarmManager(
-                f"The engine {self.name!r} is not a Docker Swarm manager: it has no services."
-            )
-
-    def list_services(self) -> list[dict[str, Any]]:
-        """The swarm's services: replicas wanted and running, image, update state."""
-        self._require_manager()
-        services = self.call(lambda: self.api.services())
-        tasks = self.call(lambda: self.api.tasks())
-        running: dict[str, int] = {}
-        for task in tasks:
-            if (task.get("Status") or {}).get("State") == "running":
-                running[task.get("ServiceID", "")] = running.get(task.get("ServiceID", ""), 0) + 1
-        return sorted(
-            (summarize_service(s, running.get(s["ID"], 0), self.name) for s in services),
-            key=lambda s: s["name"],
-        )
-
-    def list_nodes(self) -> list[dict[str, Any]]:
-        """The swarm's nodes (hostname order), each with the tasks it runs or is to run."""
-        self._require_manager()
-        nodes = self.call(lambda: self.api.nodes())
-        services = {s["ID"]: s["Spec"]["Name"] for s in self.call(lambda: self.api.services())}
-        tasks = self.call(lambda: self.api.tasks(filters={"desired-state": "running"}))
-        by_node: dict[str, list[dict[str, Any]]] = {}
-        for task in tasks:
-            node = task.get("NodeID", "")
-            service = services.get(task.get("ServiceID", ""), task.get("ServiceID", "")[:12])
-            slot = task.get("Slot")
-            status = task.get("Status") or {}
-            by_node.setdefault(node, []).append(
-                {
-                    "id": task["ID"],
-                    "name": f"{service}.{slot}" if slot else f"{service}.{node[:12]}",
-                    "service": service,
-                    "state": status.get("State", ""),
-                    "desired_state": task.get("DesiredState", ""),
-                    "container_id": (status.get("ContainerStatus") or {}).get("ContainerID"),
-                }
-            )
-        for listed in by_node.values():
-            listed.sort(key=lambda t: t["name"])
-        return sorted(
-            (summarize_node(n, by_node.get(n["ID"], []), self.name) for n in nodes),
-            key=lambda n: (n["hostname"], n["id"]),
-        )
-
-    def set_node_availability(self, ref: str, availability: str) -> dict[str, Any]:
-        """Set a node's availability (``active``, ``pause``, ``drain``; by its hostname, id or
-        id prefix); its summary afterwards."""
-        self._require_manager()
-        nodes = self.call(lambda: self.api.nodes())
-        found = [
-            n
-            for n in nodes
-            if ref == (n.get("Description") or {}).get("Hostname")
-            or (len(ref) >= 4 and n["ID"].startswith(ref))
-        ]
-        if len(found) != 1:
-            raise NodeNotFound(ref)
-        node = found[0]
-        spec = {**(node.get("Spec") or {}), "Availability": availability}
-        version = (node.get("Version") or {}).get("Index")
-        self.call(lambda: self.api.update_node(node["ID"], version, spec), ref)
-        return next(n for n in self.list_nodes() if n["id"] == node["ID"])
-
-    def resolve_service(self, ref: str) -> dict[str, Any]:
-        """A service by name, id or id prefix: its summary."""
-        self._require_manager()
-        if not isinstance(ref, str) or not _CONTAINER_REF_RE.match(ref):
-            raise ServiceNotFound(str(ref)[:80])
-        import docker.errors
-
-        try:
-            service = self.call(lambda: self.api.inspect_service(ref))
-        except (ContainerNotFound, docker.errors.NotFound):
-            raise ServiceNotFound(ref) from None
-        tasks = self.service_tasks(service["ID"])
-        return summarize_service(
-            service, sum(1 for t in tasks if t["state"] == "running"), self.name
-        )
-
-    def find_task(self, ref: str) -> dict[str, Any]:
-        """A task of any service by its name (``web.2``), id or id prefix, or its container's
-        id or prefix (on whatever node it runs): as :meth:`service_tasks` lists it, with its
-        ``service_id`` and ``container_id``. The newest task of a slot wins."""
-        self._require_manager()
-        if not isinstance(ref, str) or not _CONTAINER_REF_RE.match(ref):
-            raise ContainerNotFound(str(ref)[:80])
-        services = {s["ID"]: s["Spec"]["Name"] for s in self.call(lambda: self.api.services())}
-        tasks = sorted(
-            self.call(lambda: self.api.tasks()),
-            key=lambda t: t.get("CreatedAt") or "",
-            reverse=True,
-        )
-        long_enough = len(ref) >= 4
-        for task in tasks:
-            service = services.get(task.get("ServiceID", ""))
-            if service is None:
-                continue
-            slot, node = task.get("Slot"), task.get("NodeID", "")
-            name = f"{service}.{slot}" if slot else f"{service}.{node[:12]}"
-            container = ((task.get("Status") or {}).get("ContainerStatus") or {}).get(
-                "ContainerID"
-            ) or ""
-            if (
-                ref == name
-                or (long_enough and task["ID"].startswith(ref))
-                or (long_enough and container.startswith(ref))
-            ):
-                return {
-                    "id": task["ID"],
-                    "name": name,
-                    "slot": slot,
-                    "node": node,
-                    "state": (task.get("Status") or {}).get("State", ""),
-                    "desired_state": task.get("DesiredState", ""),
-                    "created": task.get("CreatedAt"),
-                    "service_id": task.get("ServiceID", ""),
-                    "service": service,
-                    "container_id": container or None,
-                }
-        raise ContainerNotFound(ref)
-
-    def service_tasks(self, service_id: str) -> list[dict[str, Any]]:
-        """The tasks of a service (newest state of each slot first): id, name (``web.1``),
-        slot, node, state, desired state."""
-        name = ""
-        with contextlib.suppress(LittleWingsError):
-            name = self.call(lambda: self.api.inspect_service(service_id))["Spec"]["Name"]
-        tasks = self.call(lambda: self.api.tasks(filters={"service": service_id}))
-        out = []
-        for task in tasks:
-            slot = task.get("Slot")
-            node = task.get("NodeID", "")
-            out.append(
-                {
-                    "id": task["ID"],
-                    "name": f"{name}.{slot}" if slot else f"{name}.{node[:12]}",
-                    "slot": slot,
-                    "node": node,
-                    "state": (task.get("Status") or {}).get("State", ""),
-                    "desired_state": task.get("DesiredState", ""),
-                    "created": task.get("CreatedAt"),
-                }
-            )
-        out.sort(key=lambda t: (t["slot"] or 0, t["node"], t["created"] or ""), reverse=False)
-        return out
-
-    def open_service_logs(
-        self,
-        service_id: str,
-        *,
-        follow: bool,
-        tail: int | None = None,
-        since: str | None = None,
-        task_id: str | None = None,
-    ) -> DockerStream:
-        """A service's log stream over its tasks (``docker service logs --details``): each
-        line starts with its task's attributes. With ``task_id``: that task's only, on
-        whatever node it runs (``docker service logs TASK``)."""
-        params: dict[str, Any] = {
-            "stdout": 1,
-            "stderr": 1,
-            "timestamps": 1,
-            "details": 1,
-            "follow": 1 if follow else 0,
-            "tail": "all" if tail is None else str(tail),
-        }
-        if since is not None:
-            params["since"] = since
-        if task_id is not None:
-            return self._stream("/tasks/{0}/logs", task_id, params)
-        return self._stream("/services/{0}/logs", service_id, params)
-
     # -- streams -----------------------------------------------------------------------------
 
-    def _stream(
+    def open_stream(
         self,
         path: str,
         ref: str,
@@ -767,7 +490,7 @@ class DockerEngine:
                 try:
                     response = api._get(url, params=params, stream=True, timeout=header_timeout)
                 except Exception as exc:
-                    if _is_read_timeout(exc):
+                    if is_read_timeout(exc):
                         raise NoLineYet(f"{ref}: no line within {header_timeout} s") from None
                     raise
             try:
@@ -808,7 +531,7 @@ class DockerEngine:
             params["since"] = since
         if until is not None:
             params["until"] = until
-        return self._stream("/containers/{0}/logs", container_id, params, header_timeout)
+        return self.open_stream("/containers/{0}/logs", container_id, params, header_timeout)
 
     def read_logs(
         self,
@@ -876,31 +599,6 @@ class DockerEngine:
         finally:
             stream.close()
 
-    def iter_service_logs(
-        self,
-        service_id: str,
-        *,
-        tail: int | None = None,
-        since: str | None = None,
-        task_id: str | None = None,
-    ) -> Generator[list[LogLine], None, None]:
-        """A service's history (every task's, with their attributes; ``task_id``: one task's)
-        in batches of lines."""
-        stream = self.open_service_logs(
-            service_id, follow=False, tail=tail, since=since, task_id=task_id
-        )
-        assembler = LineAssembler(self.max_line_bytes, False)
-        try:
-            for block in stream:
-                lines = assembler.feed(block)
-                if lines:
-                    yield lines
-            rest = assembler.flush()
-            if rest:
-                yield rest
-        finally:
-            stream.close()
-
     def open_stats(self, container_id: str) -> DockerStream:
         """Docker's stats stream: one JSON document a line, about one a second. (Podman's own
         stats endpoint on Podman: its Docker-compatible one samples every 5 s, and its
@@ -908,8 +606,8 @@ class DockerEngine:
         if self.kind == "podman":
             url = self.libpod_url("/containers/stats")
             params = {"containers": container_id, "stream": "true", "interval": 1}
-            return self._stream(url, container_id, params)
-        return self._stream("/containers/{0}/stats", container_id, {"stream": 1})
+            return self.open_stream(url, container_id, params)
+        return self.open_stream("/containers/{0}/stats", container_id, {"stream": 1})
 
     def open_events(self, container_id: str | None = None) -> DockerStream:
         """Docker's event stream, container events only (of one container if given), one JSON
@@ -917,7 +615,7 @@ class DockerEngine:
         filters: dict[str, list[str]] = {"type": ["container"]}
         if container_id is not None:
             filters["container"] = [container_id]
-        return self._stream("/events", container_id or "", {"filters": json.dumps(filters)})
+        return self.open_stream("/events", container_id or "", {"filters": json.dumps(filters)})
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -30,8 +30,8 @@ from ..errors import (
     FileTooLarge,
     Forbidden,
 )
+from ..parsing.lines import STDOUT
 from .engine import DockerEngine
-from .lines import STDOUT
 from .processes import Exec
 
 # A stopped container's directory is read from its archive: at most this much of it.

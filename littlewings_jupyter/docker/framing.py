@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any, Callable
 
-from .lines import STDERR, STDOUT
+from ..parsing.lines import STDERR, STDOUT
 
 
 class Dechunker:
@@ -161,7 +161,7 @@ class FrameDemuxer:
         if self.tty:
             return [(STDOUT, block)] if block else []
         data = self._buffer + block if self._buffer else block
-        frames = []
+        frames: list[tuple[int, bytes]] = []
         pos, end = 0, len(data)
         unpack = struct.unpack_from
         while end - pos >= 8:

@@ -10,6 +10,10 @@ from typing import Any
 
 from ..errors import Conflict, InvalidMessage
 
+# Docker's own rule for container names (plus ids and id prefixes, which match it too; service
+# and task names too).
+CONTAINER_REF_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+
 POWER_ACTIONS = ("start", "stop", "restart", "kill", "pause", "unpause")
 
 COMPOSE_PROJECT = "com.docker.compose.project"

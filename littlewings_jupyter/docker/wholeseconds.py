@@ -25,8 +25,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Callable, Optional
 
-from .lines import Cursor, LogLine
-from .times import DockerTime
+from ..parsing.lines import Cursor, LogLine
+from ..parsing.times import DockerTime
 
 # read(tail, since, until) -> batches of lines, as the engine's raw history read.
 Read = Callable[[Optional[int], Optional[str], Optional[str]], Iterator[list[LogLine]]]

@@ -2,7 +2,7 @@
 
 Everything here goes through the same session core as the server extension
 (:class:`~littlewings_jupyter.docker.engine.DockerEngine` for Docker access, visibility and error
-translation, :class:`~littlewings_jupyter.docker.lines.LineAssembler` for log lines,
+translation, :class:`~littlewings_jupyter.parsing.lines.LineAssembler` for log lines,
 :class:`~littlewings_jupyter.docker.engine.Exec` for commands,
 :class:`~littlewings_jupyter.streams.stdin.StdinWriters` for stdin). Calls block the calling
 thread. The console widget runs the session manager itself, on a loop of its own
@@ -247,11 +247,11 @@ class Client:
 
     def services(self, engine: str | None = None) -> list[dict[str, Any]]:
         """A Swarm manager's services (see :func:`services`)."""
-        return list(self.engine_named(engine).list_services())
+        return list(self.engine_named(engine).swarm.list_services())
 
     def nodes(self, engine: str | None = None) -> list[dict[str, Any]]:
         """A Swarm manager's nodes (see :func:`nodes`)."""
-        return list(self.engine_named(engine).list_nodes())
+        return list(self.engine_named(engine).swarm.list_nodes())
 
     def set_node_availability(
         self, node: str, availability: str, engine: str | None = None
@@ -261,7 +261,7 @@ class Client:
         self._check_write(f"node availability {availability!r}")
         if availability not in ("active", "pause", "drain"):
             raise ValueError("availability must be active, pause or drain.")
-        return self.engine_named(engine).set_node_availability(node, availability)
+        return self.engine_named(engine).swarm.set_node_availability(node, availability)
 
     def service(self, name: str, engine: str | None = None) -> Group:
         """A Swarm service's tasks as one merged log (see :func:`service`)."""

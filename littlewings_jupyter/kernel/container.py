@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Callable, TypeVar
 
 from ..docker.engine import DockerEngine
-from ..docker.lines import STDERR, STDOUT
 from ..docker.processes import Exec, ShellProcess
 from ..errors import (
     Conflict,
@@ -24,6 +23,7 @@ from ..errors import (
     Forbidden,
     StdinNotOpen,
 )
+from ..parsing.lines import STDERR, STDOUT, Stream
 from ..streams.base import iter_json_documents
 from ..streams.stats import compute_stats
 from .alerts import AlertSubscription, rule
@@ -32,7 +32,7 @@ from .display import containers_table, containers_text
 from .files import Files
 from .follow import LogFollow, keep_lines
 from .interfaces import ClientLike
-from .lines import Line, check_stream, cursor_after, docker_time, join_lines
+from .lines import Line, cursor_after, docker_time, join_lines
 from .processes import ExecResult, Shell
 from .search import SearchMatch, search_history
 
@@ -137,7 +137,7 @@ class Container:
         RFC 3339 time, or a :class:`Line` (then only lines after it). ``stream``: ``"stdout"``
         or ``"stderr"`` to keep one of them (``tail`` counts both).
         """
-        check_stream(stream)
+        Stream.parse(stream)  # (a ValueError before anything is read)
         docker_since = docker_time(since, "since")
         docker_until = docker_time(until, "until")
         raw = self._call(
@@ -183,7 +183,7 @@ class Container:
         >>> for line in c.follow(timeout=10):      # doctest: +SKIP
         ...     print(line.stream, line.text)
         """
-        check_stream(stream)
+        Stream.parse(stream)  # (a ValueError before anything is read)
         frame: dict[str, Any] = {"type": "connect", "server_id": self.id}
         frame["engine"] = self.engine_name
         after = cursor_after(since)

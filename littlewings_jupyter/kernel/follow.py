@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..docker.engine import DockerEngine
-from ..docker.lines import Cursor, LogLine
 from ..errors import ContainerNotFound, LittleWingsError, from_wire
+from ..parsing.lines import Cursor, LogLine, Stream
 from .interfaces import ClientLike, ContainerLike
 from .lines import Line
 from .runtime import KernelConnection, KernelRuntime
@@ -88,6 +88,13 @@ class LineBuffer:
             self.cond.notify_all()
             waiters, self._waiters = self._waiters, []
         self._wake(waiters)
+
+    def wait_blocking(self, timeout: float | None) -> None:
+        """Wait on this thread until something changes or ``timeout`` passes (in short slices,
+        which keep Ctrl-C, a KeyboardInterrupt, responsive)."""
+        with self.cond:
+            if not (self.lines or self.ended or self.closed):
+                self.cond.wait(0.25 if timeout is None else min(timeout, 0.25))
 
     async def wait_async(self, timeout: float | None) -> None:
         """Wait on the event loop until something changes or ``timeout`` passes."""
@@ -223,9 +230,6 @@ class _ContainerSink:
         manager.spawn(end())
 
 
-STREAM_CODES = {"stdout": 1, "stderr": 2}
-
-
 class LogFollow:
     """Live log lines of a container: an iterator and an async iterator of :class:`Line`.
 
@@ -260,7 +264,7 @@ class LogFollow:
     ) -> None:
         self.container = container
         self._start_clock(timeout, idle_timeout, max_buffered_lines)
-        stream = STREAM_CODES.get(only or "")
+        stream = Stream.parse(only)
         self._reader = open_follow_session(
             self,
             container.client,
@@ -372,18 +376,16 @@ class LogFollow:
             raise error
         return None, -1.0
 
+    # The next line (None: the follow is over), waiting on this thread or on the event loop: the
+    # two loops differ only in how they wait; what a step does is :meth:`_step`.
     def _next_blocking(self) -> Line | None:
-        buffer = self._buffer
         while True:
             line, wait = self._step()
             if line is not None:
                 return line
             if wait is not None and wait < 0:
                 return None
-            with buffer.cond:
-                if not (buffer.lines or buffer.ended or buffer.closed):
-                    # Short slices keep Ctrl-C (KeyboardInterrupt) responsive.
-                    buffer.cond.wait(0.25 if wait is None else min(wait, 0.25))
+            self._buffer.wait_blocking(wait)
 
     async def _next_async(self) -> Line | None:
         while True:
@@ -401,7 +403,6 @@ class LogFollow:
         An empty list when no line came in time; None once the follow is over (:attr:`reason`
         says why). A stream error is raised after the lines before it, as when iterating.
         """
-        buffer = self._buffer
         deadline = None if wait is None else time.monotonic() + wait
         batch: list[Line] = []
         while len(batch) < max_lines:
@@ -417,10 +418,7 @@ class LogFollow:
             if left is not None and left <= 0:
                 return batch
             slices = [x for x in (pause, left) if x is not None]
-            with buffer.cond:
-                if not (buffer.lines or buffer.ended or buffer.closed):
-                    # Short slices keep Ctrl-C (KeyboardInterrupt) responsive.
-                    buffer.cond.wait(min([0.25, *slices]))
+            self._buffer.wait_blocking(min(slices) if slices else None)
         return batch
 
     def __iter__(self) -> Iterator[Line]:

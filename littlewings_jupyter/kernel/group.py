@@ -14,8 +14,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from ..docker.lines import STREAM_NAMES, Cursor, LogLine
 from ..errors import from_wire
+from ..parsing.lines import Cursor, LogLine, Stream
 from ..session.groups import (
     compose_text,
     container_history,
@@ -28,9 +28,9 @@ from ..session.groups import (
 from ..session.protocol import GroupSelector, parse_group
 from .container import Container, ContainerList
 from .display import containers_table
-from .follow import STREAM_CODES, LineBuffer, LogFollow, open_follow_session
+from .follow import LineBuffer, LogFollow, open_follow_session
 from .interfaces import ClientLike
-from .lines import Line, check_stream, cursor_after, docker_time
+from .lines import Line, cursor_after, docker_time
 from .search import SearchMatch, search_history
 
 
@@ -90,8 +90,8 @@ class Group:
         if self.kind != "service":
             raise ValueError("Only a Swarm service has tasks; this group has containers.")
         engine = self.engine
-        service = engine.resolve_service(self.name)
-        return list(engine.service_tasks(service["id"]))
+        service = engine.swarm.resolve_service(self.name)
+        return list(engine.swarm.service_tasks(service["id"]))
 
     @property
     def containers(self) -> ContainerList:
@@ -142,14 +142,14 @@ class Group:
         :attr:`~Line.container` set. ``tail`` counts per container, as
         ``docker compose logs --tail`` does; ``since``/``until``/``stream`` as in
         :meth:`Container.log_lines`."""
-        check_stream(stream)
+        only = Stream.parse(stream)
         _, merged = self._runs(tail, since, until)
         return [
             Line.from_log_line(line, ref.name)
             for runs in merged
             for ref, batch in runs
             for line in batch
-            if stream is None or STREAM_NAMES.get(line.stream) == stream
+            if only is None or line.stream == only
         ]
 
     def logs(
@@ -161,10 +161,9 @@ class Group:
         stream: str | None = None,
     ) -> str:
         """The merged log as text, as ``docker compose logs`` prints it (``name  | line``)."""
-        check_stream(stream)
+        only = Stream.parse(stream)
         members, merged = self._runs(tail, since, until)
         width = max((len(ref.name) for ref in members), default=0)
-        only = {"stdout": 1, "stderr": 2}.get(stream or "")
         return "".join(compose_text(runs, width, timestamps, only) for runs in merged)
 
     def search(
@@ -220,7 +219,7 @@ class Group:
         service, a scaled one) are followed from their first line. It ends after ``timeout``
         seconds, after ``idle_timeout`` seconds without a line, or on ``break``/:meth:`close`
         (a member stopping does not end it)."""
-        check_stream(stream)
+        Stream.parse(stream)  # (a ValueError before anything starts)
         return GroupFollow(
             self,
             tail=tail,
@@ -313,7 +312,7 @@ class GroupFollow(LogFollow):
             if tail == 0:
                 frame["tail"] = "all"  # a start time asks for everything after it
         buffer = self._buffer
-        stream = STREAM_CODES.get(only or "")
+        stream = Stream.parse(only)
         self._reader = open_follow_session(
             self, group.client, frame, lambda _runtime: _GroupSink(buffer, stream)
         )

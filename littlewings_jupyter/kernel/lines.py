@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..docker.lines import (
-    STREAM_NAMES,
+from ..errors import InvalidMessage
+from ..parsing.lines import (
     Cursor,
     LogLine,
+    Stream,
     line_text,
 )
-from ..docker.times import DockerTime
-from ..errors import InvalidMessage
+from ..parsing.times import DockerTime
 from ..session.times import parse_time
 
 _DOCKER_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -58,7 +58,7 @@ class Line:
         """The public form of a line made by the session core's ``LineAssembler``."""
         return cls(
             line.text,
-            STREAM_NAMES.get(line.stream, "stdout"),
+            Stream.label_of(line.stream),
             line.cursor,
             line.partial,
             line.continued,
@@ -125,14 +125,9 @@ def cursor_after(since: Any) -> Cursor | None:
     return since if isinstance(since, Cursor) else None
 
 
-def check_stream(stream: str | None) -> None:
-    if stream not in (None, "stdout", "stderr"):
-        raise ValueError(f"stream must be 'stdout', 'stderr' or None, not {stream!r}.")
-
-
 def join_lines(lines: Iterable[Line], timestamps: bool = False) -> str:
     """Lines as one text, as ``docker logs`` prints them (pieces of a long line rejoined)."""
     return "".join(line_text(line, timestamps) for line in lines)
 
 
-__all__ = ["Line", "check_stream", "cursor_after", "docker_time", "join_lines"]
+__all__ = ["Line", "cursor_after", "docker_time", "join_lines"]

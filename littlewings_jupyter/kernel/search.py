@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..docker.engine import DockerEngine
-from ..docker.lines import LogLine
+from ..parsing.lines import LogLine, Stream
 from ..session.groups import container_history
 from ..session.search import SearchQuery, scan
-from .lines import Line, check_stream, docker_time
+from .lines import Line, docker_time
 
 
 @dataclass
@@ -37,7 +37,7 @@ def search_history(
     engine: DockerEngine, members: list[tuple[Any, Any]], query: str, options: dict[str, Any]
 ) -> list[SearchMatch]:
     """Run a search (session/search.py) over the merged history of ``members``."""
-    check_stream(options["stream"])
+    Stream.parse(options["stream"])  # (a ValueError in Python, before any read)
     level = options["level"]
     levels = None if level is None else [level] if isinstance(level, str) else list(level)
     spec = SearchQuery.from_message(

@@ -38,8 +38,8 @@ from typing import Any, Callable
 import anywidget
 import traitlets
 
-from ..docker.lines import Cursor, LogLine
 from ..errors import LittleWingsError, NotConnected, from_wire
+from ..parsing.lines import Cursor, LogLine
 from ..session import protocol
 from ..session.handlers.commands import exec_argv
 from ..session.session import ClientSession

@@ -182,7 +182,7 @@ class Actions:
         entry = self.audit_start(actor, target, "node", availability, via)
         try:
             await self.check_write(actor, f"node availability '{availability}'")
-            summary = await self.run(slot.engine.set_node_availability, node, availability)
+            summary = await self.run(slot.engine.swarm.set_node_availability, node, availability)
         except LittleWingsError as exc:
             self.audit_failure(entry, exc)
             raise

@@ -22,8 +22,8 @@ import threading
 import time
 from typing import Any, Callable
 
-from ..docker.lines import STREAM_NAMES, Cursor, LogLine
-from ..docker.times import DockerTime
+from ..parsing.lines import Cursor, LogLine, Stream
+from ..parsing.times import DockerTime
 from .frames import LogBatch
 
 log = logging.getLogger("littlewings")
@@ -424,7 +424,7 @@ class ArchiveTap:
 
 def line_json(line: LogLine) -> dict[str, Any]:
     """An archived line as the REST answers give it."""
-    stream = STREAM_NAMES.get(line.stream, "stdout")
+    stream = Stream.label_of(line.stream)
     return {"cursor": str(line.cursor), "stream": stream, "line": line.text}
 
 

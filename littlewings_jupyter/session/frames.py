@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, NamedTuple
 
-from ..docker.lines import STREAM_NAMES, Cursor, LogLine
+from ..parsing.lines import Cursor, LogLine, Stream
 from . import protocol
 
 MAX_FRAME_LINES = 5000
@@ -39,7 +39,7 @@ def log_frames(
             frame["container"] = container
         frame.update(
             {
-                "stream": STREAM_NAMES.get(stream, "stdout"),
+                "stream": Stream.label_of(stream),
                 "data": data,
                 "lines": count,
                 "cursor": str(last.cursor),

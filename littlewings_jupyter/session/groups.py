@@ -17,13 +17,14 @@ import time
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..docker.lines import Cursor, LogLine, line_text
 from ..docker.models import ContainerRef
 from ..errors import ContainerNotFound, LittleWingsError
+from ..parsing.lines import Cursor, LogLine, line_text
+from ..parsing.merge import merge_streams
 from ..streams.service import ServiceLogFollower, task_lines
 from . import protocol
 from .frames import LogBatch, MergedBatch
-from .merge import Reorderer, merge_streams
+from .reorder import Reorderer
 
 if TYPE_CHECKING:
     from ..docker.engine import DockerEngine
@@ -358,13 +359,13 @@ class ServiceGroup(LogGroup):
         try:
             if self.selector.kind == "task":
                 # One task, on whatever node it runs: its log through the manager.
-                task = await manager.run(engine.find_task, self.selector.name)
+                task = await manager.run(engine.swarm.find_task, self.selector.name)
                 self.task_id = task["id"]
-                self.service = await manager.run(engine.resolve_service, task["service_id"])
+                self.service = await manager.run(engine.swarm.resolve_service, task["service_id"])
                 self.tasks[task["id"]] = TaskMember(self, task)
             else:
-                self.service = await manager.run(engine.resolve_service, self.selector.name)
-                for task in await manager.run(engine.service_tasks, self.service["id"]):
+                self.service = await manager.run(engine.swarm.resolve_service, self.selector.name)
+                for task in await manager.run(engine.swarm.service_tasks, self.service["id"]):
                     self.tasks[task["id"]] = TaskMember(self, task)
             if follow and not self.closed:
                 self.follower = ServiceLogFollower(
@@ -395,8 +396,8 @@ class ServiceGroup(LogGroup):
         placed: dict[Any, tuple[str, str]] = {}  # slot (or node) → (task id, node id)
         while not self.closed:
             try:
-                nodes = await self.manager.run(engine.list_nodes)
-                tasks = await self.manager.run(engine.service_tasks, self.service["id"])
+                nodes = await self.manager.run(engine.swarm.list_nodes)
+                tasks = await self.manager.run(engine.swarm.service_tasks, self.service["id"])
             except LittleWingsError:
                 nodes, tasks = [], []
             hostnames = {n["id"]: n["hostname"] for n in nodes}
@@ -467,7 +468,7 @@ class ServiceGroup(LogGroup):
         """Lines of a task not seen yet (the service scaled or updated): look it up, tell the
         sessions, then hand its lines on."""
         try:
-            tasks = await self.manager.run(self.slot.engine.service_tasks, self.service["id"])
+            tasks = await self.manager.run(self.slot.engine.swarm.service_tasks, self.service["id"])
         except LittleWingsError:
             tasks = []
         finally:
@@ -534,8 +535,8 @@ def service_task_refs(
     engine: DockerEngine, service: str
 ) -> tuple[dict[str, Any], dict[str, ContainerRef]]:
     """A service (by name or id) and its tasks now, as members by task id (blocking)."""
-    found = engine.resolve_service(service)
-    return found, {t["id"]: task_ref(t) for t in engine.service_tasks(found["id"])}
+    found = engine.swarm.resolve_service(service)
+    return found, {t["id"]: task_ref(t) for t in engine.swarm.service_tasks(found["id"])}
 
 
 def service_history(
@@ -558,7 +559,9 @@ def service_history(
         since = min(resume.values()).docker_since()
         tail = None
     per_task: dict[str, list[LogLine]] = {}
-    for batch in engine.iter_service_logs(service_id, tail=tail, since=since, task_id=task_id):
+    for batch in engine.swarm.iter_service_logs(
+        service_id, tail=tail, since=since, task_id=task_id
+    ):
         for task_id, line in task_lines(batch):
             per_task.setdefault(task_id, []).append(line)
     sources = []

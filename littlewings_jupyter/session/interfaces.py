@@ -17,9 +17,9 @@ from concurrent.futures import Executor
 from typing import Any, Callable, Protocol, TypeVar
 
 from ..docker.engine import DockerEngine
-from ..docker.lines import Cursor
 from ..docker.models import ContainerRef
 from ..errors import LittleWingsError
+from ..parsing.lines import Cursor
 from ..streams.logs import LogFollower
 from .frames import MemberCursor
 from .limits import Limits, TokenBucket
@@ -54,7 +54,7 @@ class LineSink(Protocol):
     no-duplicate joins of history and live lines; the sink only takes them."""
 
     def history_lines(self, lines: list[Any]) -> None:
-        """One container's history lines (:class:`~..docker.lines.LogLine`), oldest first."""
+        """One container's history lines (:class:`~..parsing.lines.LogLine`), oldest first."""
 
     def live_lines(self, lines: list[Any]) -> None:
         """One container's live lines."""

@@ -7,9 +7,9 @@ from typing import Any
 
 from traitlets import Bool, Float, HasTraits, Int, List, TraitError, Unicode, validate
 
-from ..docker.lines import Cursor, LogLine
 from ..docker.spec import Policy
 from ..errors import Forbidden, InvalidMessage
+from ..parsing.lines import Cursor, LogLine
 from ..patterns import Pattern, compile_pattern
 
 

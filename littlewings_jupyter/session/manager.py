@@ -5,7 +5,9 @@ watch it, and one event stream per engine. What it is made of lives apart: the e
 (:mod:`.engines`), each engine's shared followers (:mod:`.slots`), the changes users ask for
 (:mod:`.actions`), the archive (:mod:`.archiving`); what each message does is
 :mod:`.handlers`. What stays here is the wiring between them: sessions, followers and
-their subscribers, merged groups, Docker's events.
+their subscribers, merged groups, Docker's events. That wiring stays one module (about 700
+lines) on purpose: a follower, its subscribers and the events that end them change together,
+and each step of their lifecycle is next to the others here.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 from ..docker.engine import DockerEngine
-from ..docker.lines import LogLine
 from ..docker.models import ContainerRef, engine_kind
 from ..errors import (
     EngineUnavailable,
     TooManyCommands,
 )
+from ..parsing.lines import LogLine
 from ..streams.events import EventWatcher
 from ..streams.logs import LogFollower
 from ..streams.stats import StatsFollower
@@ -153,7 +155,7 @@ class SessionManager:
             asyncio.ensure_future(self.run(slot.engine.list_containers, include_all))
             for slot in slots
         ]
-        roles = [asyncio.ensure_future(self.run(slot.engine.swarm_role)) for slot in slots]
+        roles = [asyncio.ensure_future(self.run(slot.engine.swarm.role)) for slot in slots]
         done, _ = await asyncio.wait(tasks, timeout=timeout) if tasks else (set(), set())
         await asyncio.wait(roles, timeout=0.5)
         containers: list[dict[str, Any]] = []

@@ -2,7 +2,7 @@
 
 The message shapes are documented in ``docs/protocol.md``; the seed LittleWings messages
 (``connect``/``server_id``, ``command``/``command``, ``heartbeat``) are accepted unchanged.
-This module stays whole (about 680 lines) on purpose: it is the wire contract, every message a
+This module stays whole (about 720 lines) on purpose: it is the wire contract, every message a
 client may send next to the others, read against docs/protocol.md in one go.
 """
 
@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from ..docker.lines import Cursor
 from ..docker.models import COMPOSE_PROJECT, POWER_ACTIONS, check_terminal_size
 from ..errors import InvalidJSON, InvalidMessage, UnknownType
+from ..parsing.lines import Cursor
 from .alert_rules import parse_rules
 from .search import SearchQuery
 from .times import parse_time

@@ -15,8 +15,8 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..docker.lines import STREAM_NAMES, LogLine
 from ..errors import InvalidMessage
+from ..parsing.lines import LogLine, Stream
 from ..parsing.structured import LEVELS, parse_line
 from ..patterns import Pattern, compile_pattern
 from .times import parse_time
@@ -61,9 +61,10 @@ class SearchQuery:
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> SearchQuery:
         """The query of a ``search`` frame (or of REST query arguments made into a dict)."""
-        stream = data.get("stream")
-        if stream not in (None, "stdout", "stderr"):
-            raise InvalidMessage("'stream' must be stdout or stderr.")
+        try:
+            stream = Stream.parse(data.get("stream"))
+        except ValueError as e:
+            raise InvalidMessage(f"'{e}") from None
         levels = data.get("level")
         if isinstance(levels, str):
             levels = [levels]
@@ -89,7 +90,7 @@ class SearchQuery:
             pattern=data.get("query"),  # type: ignore[arg-type]
             regex=flag("regex"),
             case_sensitive=flag("case_sensitive"),
-            stream={"stdout": 1, "stderr": 2}.get(stream or ""),
+            stream=stream,
             levels=None if levels is None else frozenset(v.lower() for v in levels),
             context=number("context", 0),
             limit=number("limit", 1000),
@@ -119,7 +120,7 @@ class Match:
         """As a ``search_results`` frame lists it."""
         out: dict[str, Any] = {
             "cursor": str(self.line.cursor),
-            "stream": STREAM_NAMES.get(self.line.stream, "stdout"),
+            "stream": Stream.label_of(self.line.stream),
             "line": self.line.text,
         }
         if self.member is not None:

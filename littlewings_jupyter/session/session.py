@@ -2,7 +2,10 @@
 
 What the session does with each message is in session/handlers/ (one module per concern); this
 module holds what they share: the connection's lifecycle, the queue of outgoing frames with its
-back-pressure, and the hand-over from a view's history to its live lines."""
+back-pressure, and the hand-over from a view's history to its live lines. It stays one module
+(about 640 lines) on purpose: those three act on the same state (what was sent, what waits, the
+last cursor), all on the event loop, and apart each would reach into the others'.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from ..docker.lines import Cursor, LogLine
 from ..docker.models import ContainerRef
 from ..docker.processes import Exec
 from ..errors import (
@@ -28,6 +30,7 @@ from ..errors import (
     LittleWingsError,
     NotConnected,
 )
+from ..parsing.lines import Cursor, LogLine
 from . import protocol
 from .alerts import AlertRules
 from .frames import LogBatch, MemberCursor, MergedBatch, footprint, log_frames, run_frames

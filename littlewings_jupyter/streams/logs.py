@@ -9,12 +9,13 @@ import time
 from collections.abc import Iterable
 from typing import Any, Callable
 
-from ..docker.engine import DockerEngine, NoLineYet
+from ..docker.engine import DockerEngine
+from ..docker.errors import NoLineYet
 from ..docker.framing import DockerStream
-from ..docker.lines import Cursor, LineAssembler, LogLine
 from ..docker.models import ContainerRef
 from ..docker.wholeseconds import FollowTally, whole_second
 from ..errors import ContainerNotFound, EngineUnavailable, LittleWingsError
+from ..parsing.lines import Cursor, LineAssembler, LogLine
 from .base import StreamThread, log
 
 # The follower thread waits (backpressure on Docker) once this many lines await the IOLoop.

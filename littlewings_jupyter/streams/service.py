@@ -7,8 +7,8 @@ import contextlib
 from typing import Callable
 
 from ..docker.engine import DockerEngine
-from ..docker.lines import LineAssembler, LogLine
 from ..errors import EngineUnavailable, LittleWingsError
+from ..parsing.lines import LineAssembler, LogLine
 from .base import StreamThread, log
 from .logs import LoopHandoff
 
@@ -70,7 +70,7 @@ class ServiceLogFollower(StreamThread):
         while not self.stopped:
             since = self.last.cursor.docker_since() if self.last else None
             try:
-                stream = self.engine.open_service_logs(
+                stream = self.engine.swarm.open_service_logs(
                     self.service_id,
                     follow=True,
                     tail=0 if since is None else None,

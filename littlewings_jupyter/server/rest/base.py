@@ -17,6 +17,7 @@ from ...errors import (
     InvalidMessage,
     LittleWingsError,
 )
+from ...parsing.lines import Stream
 from ...session import protocol
 from ...session.limits import TokenBucket
 from ...session.pump import pump
@@ -97,10 +98,10 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
         until = self.get_argument("until", None)
         since_s = None if since is None else f"{protocol.parse_time(since, 'since'):.9f}"
         until_s = None if until is None else f"{protocol.parse_time(until, 'until'):.9f}"
-        only = self.get_argument("stream", None)
-        if only not in (None, "stdout", "stderr"):
-            raise InvalidMessage("Query argument 'stream' must be stdout or stderr.")
-        wanted = {"stdout": 1, "stderr": 2}.get(only or "")
+        try:
+            wanted = Stream.parse(self.get_argument("stream", None))
+        except ValueError as e:
+            raise InvalidMessage(f"Query argument {e}") from None
         return tail, since_s, until_s, self.get_flag("timestamps"), wanted
 
     @property

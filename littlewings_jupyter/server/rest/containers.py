@@ -141,7 +141,7 @@ class ServicesHandler(LittleWingsAPIHandler):
     async def get(self) -> None:
         """Each service: name, image, mode, replicas wanted and running, update state."""
         slot = self.manager.slot(self.engine_name)
-        services = await self.manager.run(slot.engine.list_services)
+        services = await self.manager.run(slot.engine.swarm.list_services)
         self.finish({"engine": slot.name, "services": services})
 
 
@@ -154,7 +154,7 @@ class NodesHandler(LittleWingsAPIHandler):
         """Each node: hostname, role, leader, availability, state, engine version, address and
         the tasks it runs."""
         slot = self.manager.slot(self.engine_name)
-        nodes = await self.manager.run(slot.engine.list_nodes)
+        nodes = await self.manager.run(slot.engine.swarm.list_nodes)
         self.finish({"engine": slot.name, "nodes": nodes})
 
 

@@ -14,14 +14,14 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ...docker.lines import LogLine, line_text
 from ...docker.models import ContainerRef
-from ...docker.times import DockerTime
 from ...errors import (
     ArchiveOff,
     ContainerNotFound,
     InvalidMessage,
 )
+from ...parsing.lines import LogLine, line_text
+from ...parsing.times import DockerTime
 from ...session import protocol
 from ...session.archive import Archive, line_json
 from ...session.groups import (

@@ -8,10 +8,10 @@ import contextlib
 import shlex
 from typing import TYPE_CHECKING
 
-from ...docker.lines import STREAM_NAMES
 from ...docker.models import ContainerRef
 from ...docker.processes import Exec
 from ...errors import Conflict, Forbidden, InvalidMessage, LittleWingsError, TooManyCommands
+from ...parsing.lines import Stream
 from .. import protocol
 from ..session import CommandRun
 
@@ -105,7 +105,7 @@ async def _finish_exec(session: ClientSession, key: int, run: CommandRun) -> Non
 
     def emit(kind: int, data: str) -> None:
         frame = protocol.reply(
-            "command_output", run.request_id, stream=STREAM_NAMES[kind], data=data
+            "command_output", run.request_id, stream=Stream.label_of(kind), data=data
         )
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(session.send, frame)

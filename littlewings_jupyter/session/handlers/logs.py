@@ -7,10 +7,10 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from ...docker.lines import STREAM_NAMES, Cursor, LogLine
 from ...docker.models import ContainerRef
-from ...docker.times import DockerTime
 from ...errors import InvalidMessage
+from ...parsing.lines import Cursor, LogLine, Stream
+from ...parsing.times import DockerTime
 from .. import protocol
 from ..pump import pump
 
@@ -197,7 +197,7 @@ async def on_context(session: ClientSession, message: protocol.Context) -> None:
             lines=[
                 {
                     "cursor": str(line.cursor),
-                    "stream": STREAM_NAMES.get(line.stream, "stdout"),
+                    "stream": Stream.label_of(line.stream),
                     "line": line.text,
                 }
                 for line in lines

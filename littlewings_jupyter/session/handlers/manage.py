@@ -36,7 +36,7 @@ async def on_services(session: ClientSession, message: protocol.Message) -> None
     await session.authorize("read")
     manager = session.manager
     slot = manager.slot(message.engine)
-    services = await manager.run(slot.engine.list_services)
+    services = await manager.run(slot.engine.swarm.list_services)
     session.send(protocol.reply("services", message.id, engine=slot.name, services=services))
 
 
@@ -44,7 +44,7 @@ async def on_nodes(session: ClientSession, message: protocol.Message) -> None:
     await session.authorize("read")
     manager = session.manager
     slot = manager.slot(message.engine)
-    nodes = await manager.run(slot.engine.list_nodes)
+    nodes = await manager.run(slot.engine.swarm.list_nodes)
     session.send(protocol.reply("nodes", message.id, engine=slot.name, nodes=nodes))
 
 

@@ -7,8 +7,8 @@ import threading
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from ...docker.lines import LogLine
 from ...errors import InvalidMessage, LittleWingsError, NotConnected, TooManyCommands
+from ...parsing.lines import LogLine
 from .. import protocol
 from ..pump import pump
 from ..search import Progress, scan

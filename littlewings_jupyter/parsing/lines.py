@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+from enum import IntEnum
 from typing import Any, NamedTuple
 
 from .times import DockerTime, fixed_width
@@ -42,8 +43,33 @@ class Cursor(NamedTuple):
         return self.time.docker
 
 
-STDOUT, STDERR = 1, 2
-STREAM_NAMES = {STDOUT: "stdout", STDERR: "stderr"}
+class Stream(IntEnum):
+    """Which output of a container a line is of: Docker's stream number (the first byte of a
+    multiplexed frame), ``"stdout"`` or ``"stderr"`` on the wire and in the Python API."""
+
+    STDOUT = 1
+    STDERR = 2
+
+    @staticmethod
+    def label_of(stream: int) -> str:
+        """A stream's name on the wire, ``"stdout"`` or ``"stderr"`` (of a member or of a plain
+        number: lines read back from the archive carry ints)."""
+        return _LABELS.get(stream, "stdout")
+
+    @classmethod
+    def parse(cls, name: str | None) -> Stream | None:
+        """The stream a client names (None: both); ValueError, saying what is allowed, else."""
+        if name is None:
+            return None
+        stream = _BY_LABEL.get(name) if isinstance(name, str) else None
+        if stream is None:
+            raise ValueError(f"stream must be 'stdout' or 'stderr' (or left out), not {name!r}.")
+        return stream
+
+
+_LABELS: dict[int, str] = {Stream.STDOUT: "stdout", Stream.STDERR: "stderr"}
+_BY_LABEL = {"stdout": Stream.STDOUT, "stderr": Stream.STDERR}
+STDOUT, STDERR = Stream.STDOUT, Stream.STDERR
 # RFC 3339 in UTC ("Z") or with an offset (Podman writes both), with or without a fraction.
 _TIMESTAMP_RE = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
 
@@ -55,7 +81,7 @@ class LogLine(NamedTuple):
     previous one (so it does not start a line: no timestamp goes before it).
     """
 
-    stream: int
+    stream: int  # a Stream (a plain int when read back from the archive)
     cursor: Cursor
     text: str
     partial: bool = False
