@@ -104,3 +104,26 @@ def test_a_task_gone_from_the_list_is_named_alike_everywhere():
     task = unlisted_task("web", "3f2a9c1d0b7e55aa66bb")
     assert task == {"id": "3f2a9c1d0b7e55aa66bb", "name": "web.3f2a9c1d0b7e"}
     assert (task_ref(task).id, task_ref(task).name) == (task["id"], "web.3f2a9c1d0b7e")
+
+
+def test_dockers_words_in_a_service_log_become_a_marker_naming_the_node():
+    from littlewings_jupyter.session.groups import engine_marker
+
+    said = (
+        "Error grabbing logs: rpc error: code = Unknown desc = warning: incomplete log stream. "
+        "some logs could not be retrieved for the following reasons: node uvnej3i26e7d1dgjpehy "
+        "is not available, task r8dr35r53uogr6yqfz6a has not been scheduled"
+    )
+    marker = engine_marker(said, {"uvnej3i26e7d1dgjpehy": "lw-node-3"})
+    assert marker == {
+        "type": "marker",
+        "event": "incomplete",
+        "message": "Docker could not read every task's log: node lw-node-3 is not available, "
+        "task r8dr35r53uogr6yqfz6a has not been scheduled",
+    }
+    cancelled = "Error grabbing logs: rpc error: code = Canceled desc = context canceled"
+    assert engine_marker(cancelled, {}) == {
+        "type": "marker",
+        "event": "engine_error",
+        "message": "Docker, reading the service's log: context canceled",
+    }

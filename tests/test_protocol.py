@@ -20,7 +20,7 @@ from littlewings_jupyter.errors import (
     InvalidMessage,
     UnknownType,
 )
-from littlewings_jupyter.parsing.lines import STDERR, STDOUT, Cursor, LineAssembler
+from littlewings_jupyter.parsing.lines import STDERR, STDOUT, Cursor, LineAssembler, Stream
 from littlewings_jupyter.session import protocol
 from littlewings_jupyter.session.frames import log_frames
 from littlewings_jupyter.session.limits import TokenBucket
@@ -457,3 +457,16 @@ def test_podmans_remove_event_is_a_removal():
         )
         assert frame is not None
         assert (frame["event"], frame["state"], frame["name"]) == ("removed", "removed", "web")
+
+
+def test_dockers_own_words_in_a_stream_are_no_line_of_the_container():
+    # stdcopy's "Systemerr" (3): what Docker writes into a log stream itself, without a stamp.
+    text = b"Error grabbing logs: rpc error: code = Unknown desc = warning: incomplete log stream\n"
+    lines = LineAssembler().feed(frame(STDOUT, ts(1) + b" a line\n") + frame(3, text))
+    assert [(line.stream, line.text) for line in lines] == [
+        (Stream.STDOUT, "a line"),
+        (Stream.SYSTEMERR, text.decode().strip()),
+    ]
+    assert Stream.parse("stderr") is Stream.STDERR and Stream.parse(None) is None
+    with pytest.raises(ValueError, match="stream must be 'stdout' or 'stderr'"):
+        Stream.parse("system")

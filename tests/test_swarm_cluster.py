@@ -61,32 +61,37 @@ async def test_nodes_of_an_engine_that_is_no_swarm_manager(lw_client):
 
 
 async def test_one_tasks_console_on_another_node(lw_client, spread, swarm_cluster):
-    # Task 2 runs on some node; the manager read is node 1's. Its console shows its lines only,
-    # named by its name, its task id or its container's id (a container node 1 does not have).
-    tasks = {t["Slot"]: t for t in spread.tasks() if t["Status"]["State"] == "running"}
-    task = tasks[2]
+    # A task on node 2 or 3; the manager read is node 1's (the only engine of the cluster
+    # configured). Its console shows its lines only, named by its name, its task id or its
+    # container's id (a container node 1 does not have).
+    node_1 = swarm_cluster.client(0).info()["Swarm"]["NodeID"]
+    running = [t for t in spread.tasks() if t["Status"]["State"] == "running"]
+    task = min((t for t in running if t["NodeID"] != node_1), key=lambda t: t["Slot"])
+    slot = task["Slot"]
     container_id = task["Status"]["ContainerStatus"]["ContainerID"]
-    for ref in (f"{spread.name}.2", task["ID"], container_id[:12]):
+    for ref in (f"{spread.name}.{slot}", task["ID"], container_id[:12]):
         client = await lw_client()
         reply = await client.request(
             {"type": "connect", "engine": "cluster", "task": ref, "tail": 3}, "connected"
         )
         assert reply["type"] == "connected", reply
         assert reply["group"] == {"kind": "task", "name": ref}
-        assert [m["name"] for m in reply["members"]] == [f"{spread.name}.2"]
+        assert [m["name"] for m in reply["members"]] == [f"{spread.name}.{slot}"]
         assert reply["members"][0]["node"] == task["NodeID"]
+        assert reply["node_engine"] is None  # no engine configured is that node
         await client.until("history_end", timeout=20)
         deadline = time.monotonic() + 20
         while len(log_lines(client)) < 5:  # the history's 3, then live ones
             assert time.monotonic() < deadline, client.received[-5:]
             await client.recv(5)
         lines = log_lines(client)
-        assert all(name == f"{spread.name}.2" for name, _ in lines), lines
+        assert all(name == f"{spread.name}.{slot}" for name, _ in lines), lines
         # A command on it says where it runs and what it needs.
         refused = await client.request({"type": "command", "command": "echo hi"}, "error")
         assert refused["code"] == "not_connected", refused
         assert task["NodeID"][:12] in refused["message"] and container_id[:12] in refused["message"]
-        assert all(text.startswith("slot 2 line ") for _, text in lines), lines
+        assert "c.LittleWings.engines" in refused["message"]
+        assert all(text.startswith(f"slot {slot} line ") for _, text in lines), lines
         numbers = [int(text.rsplit(" ", 1)[1]) for _, text in lines]
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), numbers
         client.close()
@@ -167,6 +172,56 @@ async def test_draining_a_node_moves_its_task_and_is_audited(lw_client, jp_fetch
     assert unknown["code"] == "not_found", unknown
 
 
+class TestEveryNodeAnEngine:
+    """Each node configured as an engine of its own: a task's commands and shell go to the
+    engine of the node it runs on (matched by node ID), whichever manager its log is read from."""
+
+    @pytest.fixture
+    def littlewings_config(self, swarm_cluster: Any) -> dict[str, Any]:
+        return {
+            "batch_interval": 0.01,
+            "use_docker_contexts": False,
+            "engines": {f"node{n + 1}": f"unix://{s}" for n, s in enumerate(swarm_cluster.sockets)},
+        }
+
+    async def test_a_tasks_command_and_shell_run_on_its_node(
+        self, lw_client, spread, swarm_cluster
+    ):
+        ids = [swarm_cluster.client(n).info()["Swarm"]["NodeID"] for n in range(3)]
+        running = {t["Slot"]: t for t in spread.tasks() if t["Status"]["State"] == "running"}
+        for slot, task in sorted(running.items()):
+            node_engine = f"node{ids.index(task['NodeID']) + 1}"
+            client = await lw_client()
+            reply = await client.request(
+                {"type": "connect", "engine": "node1", "task": f"{spread.name}.{slot}", "tail": 1},
+                "connected",
+            )
+            assert reply["type"] == "connected" and reply["node_engine"] == node_engine, reply
+            await client.send({"type": "command", "id": "c", "command": 'echo "task $SLOT"'})
+            out = await client.until(
+                lambda f: f.get("type") == "command_output" and f["id"] == "c", timeout=30
+            )
+            assert out["data"] == f"task {slot}\n", out
+            end = await client.until(lambda f: f.get("type") == "command_exit", timeout=30)
+            assert end["exit_code"] == 0
+            # A shell too: its container is the task's, on that node's engine.
+            opened = await client.request({"type": "shell_open"}, "shell_opened", 30)
+            assert opened["type"] == "shell_opened", opened
+            shell = opened["shell"]
+            await client.send({"type": "shell_input", "shell": shell, "data": "echo $SLOT-$SLOT\n"})
+            await client.until(
+                lambda f, shell=shell, want=f"{slot}-{slot}": (
+                    f.get("type") == "shell_output" and f["shell"] == shell and want in f["data"]
+                ),
+                30,
+            )
+            # And its stats (the container's, on its node).
+            await client.request({"type": "stats", "enabled": True}, "stats_enabled")
+            stats = await client.until("stats", timeout=20)
+            assert stats["pids"] >= 1 and stats["memory"]["usage"] > 0, stats
+            client.close()
+
+
 class TestReadOnly:
     @pytest.fixture
     def littlewings_config(self, swarm_cluster: Any) -> dict[str, Any]:
@@ -219,6 +274,22 @@ async def test_a_node_lost_and_back_is_told_in_the_view(lw_client, spread, swarm
         await client.until(
             lambda f: f.get("type") == "log" and f["container"] in others, timeout=20, since=mark
         )
+        # A view opened now: Docker's own "incomplete log stream … node … is not available" is
+        # a marker naming the node, never a line of a task without a name ("web.").
+        late = await lw_client()
+        await late.request(
+            {"type": "connect", "engine": "cluster", "service": spread.name, "tail": 2},
+            "connected",
+        )
+        told = await late.until(
+            lambda f: f.get("type") == "marker" and f["event"] == "incomplete", timeout=30
+        )
+        assert told["message"] == (
+            f"Docker could not read every task's log: node {host} is not available"
+        ), told
+        await late.until("history_end", timeout=30)
+        names = {f["container"] for f in late.received if f.get("type") == "log"}
+        assert names and names <= others, names
     finally:
         done = subprocess.run(
             ["bash", "scripts/swarm-up.sh"], capture_output=True, text=True, timeout=300
@@ -232,3 +303,29 @@ async def test_a_node_lost_and_back_is_told_in_the_view(lw_client, spread, swarm
         lambda: all(n.attrs["Status"]["State"] == "ready" for n in manager.nodes.list())
     )
     manager.close()
+
+
+async def test_a_service_download_over_three_nodes_as_text_and_as_a_zip(jp_fetch, spread):
+    import asyncio
+    import io
+    import zipfile
+
+    await asyncio.sleep(2)  # (a few lines from each task)
+    params = {"engine": "cluster", "service": spread.name, "timestamps": "1"}
+    text = (await jp_fetch("api", "littlewings", "logs", params=params)).body.decode()
+    rows = [ln.split(" | ", 1) for ln in text.splitlines()]
+    names = {name.strip() for name, _ in rows}
+    assert names == {f"{spread.name}.{slot}" for slot in (1, 2, 3)}, text[:500]
+    stamps = [rest.split(" ", 1)[0] for _, rest in rows]
+    assert stamps == sorted(stamps)  # the three nodes' tasks merged in time order
+    # A zip: one file a task, each task's lines whole and in order.
+    answer = await jp_fetch("api", "littlewings", "logs", params={**params, "format": "zip"})
+    assert answer.headers["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(answer.body))
+    assert archive.testzip() is None
+    assert sorted(archive.namelist()) == [f"{spread.name}.{slot}.log" for slot in (1, 2, 3)]
+    for slot in (1, 2, 3):
+        lines = archive.read(f"{spread.name}.{slot}.log").decode().splitlines()
+        numbers = [int(line.rsplit(" ", 1)[1]) for line in lines]
+        assert lines and all(f" slot {slot} line " in line for line in lines), lines
+        assert numbers == list(range(1, len(numbers) + 1)), numbers

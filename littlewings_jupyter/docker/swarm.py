@@ -42,6 +42,7 @@ class Swarm:
 
     def __init__(self, engine: SwarmEngine) -> None:
         self.engine = engine
+        self._node_id: str | None = None
 
     def _call(self, request: Callable[[Any], Any], what: str = "") -> Any:
         """``request(api)`` with the engine's docker-py API client, as the engine calls it."""
@@ -53,6 +54,14 @@ class Swarm:
         if swarm.get("LocalNodeState") != "active":
             return None
         return "manager" if swarm.get("ControlAvailable") else "worker"
+
+    def node_id(self) -> str | None:
+        """This engine's own node in its swarm (None: no swarm node); a node keeps its ID."""
+        if self._node_id is None:
+            swarm = (self._call(lambda api: api.info()) or {}).get("Swarm") or {}
+            if swarm.get("LocalNodeState") == "active":
+                self._node_id = swarm.get("NodeID") or None
+        return self._node_id
 
     def _require_manager(self) -> None:
         if self.role() != "manager":

@@ -49,6 +49,9 @@ class Stream(IntEnum):
 
     STDOUT = 1
     STDERR = 2
+    # Docker's own words in a log stream (stdcopy's "Systemerr"), not a line of the container:
+    # e.g. "Error grabbing logs: … incomplete log stream … node … is not available".
+    SYSTEMERR = 3
 
     @staticmethod
     def label_of(stream: int) -> str:
@@ -69,7 +72,7 @@ class Stream(IntEnum):
 
 _LABELS: dict[int, str] = {Stream.STDOUT: "stdout", Stream.STDERR: "stderr"}
 _BY_LABEL = {"stdout": Stream.STDOUT, "stderr": Stream.STDERR}
-STDOUT, STDERR = Stream.STDOUT, Stream.STDERR
+STDOUT, STDERR, SYSTEMERR = Stream.STDOUT, Stream.STDERR, Stream.SYSTEMERR
 # RFC 3339 in UTC ("Z") or with an offset (Podman writes both), with or without a fraction.
 _TIMESTAMP_RE = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
 
@@ -153,7 +156,7 @@ class LineAssembler:
             if stop > end:
                 break
             pos = stop
-            stream = STDERR if kind == 2 else STDOUT
+            stream = STDERR if kind == 2 else SYSTEMERR if kind == 3 else STDOUT
             if (
                 not unfinished
                 and length > 31

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..docker.models import ContainerRef
 from ..errors import ContainerNotFound, LittleWingsError
-from ..parsing.lines import Cursor, LogLine, line_text
+from ..parsing.lines import SYSTEMERR, Cursor, LogLine, line_text
 from ..parsing.merge import merge_streams
 from ..streams.service import ServiceLogFollower, task_lines
 from . import protocol
@@ -351,6 +352,7 @@ class ServiceGroup(LogGroup):
         self.follower: ServiceLogFollower | None = None
         self._unknown: list[tuple[str, LogLine]] = []
         self._refreshing = False
+        self._hostnames: dict[str, str] = {}  # node id -> hostname, as last listed
 
     async def start(self, follow: bool = True) -> None:
         """Find the service and its tasks, and follow its log (``follow=False``: only find)."""
@@ -401,6 +403,7 @@ class ServiceGroup(LogGroup):
             except LittleWingsError:
                 nodes, tasks = [], []
             hostnames = {n["id"]: n["hostname"] for n in nodes}
+            self._hostnames.update(hostnames)
             for node in nodes:
                 before, now = states.get(node["id"]), node["state"]
                 states[node["id"]] = now
@@ -451,10 +454,17 @@ class ServiceGroup(LogGroup):
         """The tasks, by slot (or node)."""
         return sorted(self.tasks.values(), key=lambda t: (t.task.get("slot") or 0, t.name))
 
+    def engine_notice(self, text: str) -> None:
+        """Docker's own words in the service's log stream (a node it could not read, the
+        manager's stream cancelled): a ``marker`` for the view, never a line of a task."""
+        self.broadcast(engine_marker(text, self._hostnames))
+
     def _deliver(self, items: list[tuple[str, LogLine]]) -> None:
         by_task: dict[str, list[LogLine]] = {}
         for task_id, line in items:
-            if task_id in self.tasks:
+            if line.stream == SYSTEMERR:
+                self.engine_notice(line.text)
+            elif task_id in self.tasks:
                 by_task.setdefault(task_id, []).append(line)
             else:
                 self._unknown.append((task_id, line))
@@ -506,7 +516,12 @@ class ServiceGroup(LogGroup):
             resume,
             lambda task_id: TaskMember(self, unlisted_task(self.service["name"], task_id)),
             task_id=self.task_id,
+            notice=self._notice_threadsafe,
         )
+
+    def _notice_threadsafe(self, text: str) -> None:
+        """:meth:`engine_notice` from a worker thread (a history read)."""
+        self.manager.loop.call_soon_threadsafe(self.engine_notice, text)
 
     def close(self) -> None:
         """The last session left: stop the service's stream."""
@@ -514,6 +529,24 @@ class ServiceGroup(LogGroup):
         self.reorder.close()
         if self.follower is not None:
             self.follower.stop()
+
+
+def engine_marker(text: str, hostnames: dict[str, str]) -> dict[str, Any]:
+    """The ``marker`` frame of Docker's own words in a service's log stream (``hostnames``:
+    node id → hostname, to name the nodes it speaks of)."""
+    said = text.strip()
+    # "Error grabbing logs: rpc error: code = Unknown desc = warning: incomplete log stream.
+    # some logs could not be retrieved for the following reasons: node 7x… is not available"
+    reason = said.partition(" desc = ")[2] or said.partition("Error grabbing logs: ")[2] or said
+    if "incomplete log stream" not in said:
+        message = f"Docker, reading the service's log: {reason}"
+        return protocol.reply("marker", event="engine_error", message=message)
+    missing = reason.partition("following reasons: ")[2] or reason
+    missing = re.sub(
+        r"\bnode (\w+)", lambda m: f"node {hostnames.get(m.group(1), m.group(1)[:12])}", missing
+    )
+    message = f"Docker could not read every task's log: {missing}"
+    return protocol.reply("marker", event="incomplete", message=message)
 
 
 # How often an open service view asks the manager for its nodes and tasks (node_watch).
@@ -548,29 +581,52 @@ def service_history(
     resume: dict[str, Cursor] | None,
     stranger: Callable[[str], Any],
     task_id: str | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Generator[list[tuple[Any, list[LogLine]]], None, None]:
-    """A service's history read from Docker's service log (which interleaves its tasks as they
-    answer), each task's lines in order and the tasks merged by timestamp.
+    """A service's history, each task's read from the manager on its own (``docker service
+    logs TASK``) and the tasks merged by timestamp as they are read: memory stays at about a
+    batch a task, however long the history (the service's log stream interleaves its tasks as
+    they answer, so it would have to be read whole before the first line could go out).
 
-    ``members``: task id → member; a task not among them (ended long ago) gets
-    ``stranger(task id)``. ``resume``: as for :func:`container_history`, by task name.
+    ``members``: task id → member, the tasks to read (``task_id``: that one only; a task not
+    among them gets ``stranger(task id)``). ``resume``: as for :func:`container_history`, by
+    task name. ``notice``: told Docker's own words in the stream (a node it could not read),
+    which are no task's lines (without it they are logged).
     """
     if resume:
         since = min(resume.values()).docker_since()
         tail = None
-    per_task: dict[str, list[LogLine]] = {}
-    for batch in engine.swarm.iter_service_logs(
-        service_id, tail=tail, since=since, task_id=task_id
-    ):
-        for task_id, line in task_lines(batch):
-            per_task.setdefault(task_id, []).append(line)
     sources = []
-    for task_id, lines in per_task.items():
-        member = members.get(task_id) or stranger(task_id)
+    for tid in [task_id] if task_id else list(members):
+        member = members.get(tid) or stranger(tid)
         after = resume.get(member.name) if resume else None
-        if after is not None:
-            lines = [line for line in lines if line.cursor > after]
-        lines.sort(key=lambda line: line.cursor)
-        if lines:
-            sources.append((member, iter([lines])))
+        sources.append((member, _task_history(engine, service_id, tid, tail, since, after, notice)))
     yield from merge_streams(sources)
+
+
+def _task_history(
+    engine: DockerEngine,
+    service_id: str,
+    task_id: str,
+    tail: int | None,
+    since: str | None,
+    after: Cursor | None,
+    notice: Callable[[str], None] | None,
+) -> Generator[list[LogLine], None, None]:
+    """One task's history in batches (its lines after ``after``, attributes taken off)."""
+    batches = engine.swarm.iter_service_logs(service_id, tail=tail, since=since, task_id=task_id)
+    try:
+        for batch in batches:
+            lines = []
+            for _, line in task_lines(batch):
+                if line.stream == SYSTEMERR:
+                    if notice is not None:
+                        notice(line.text)
+                    else:
+                        log.warning("LittleWings: the log of task %s: %s", task_id, line.text)
+                elif after is None or line.cursor > after:
+                    lines.append(line)
+            if lines:
+                yield lines
+    finally:
+        batches.close()

@@ -203,6 +203,9 @@ class SessionManagerLike(Protocol):
     def engine_for(self, ref: ContainerRef) -> DockerEngine:
         """The engine a container is on."""
 
+    async def engine_of_node(self, node_id: str, timeout: float = 5) -> str | None:
+        """The configured engine that is a given Swarm node, if one is."""
+
     async def resolve(self, engine: str | None, server_id: str) -> ContainerRef:
         """A visible container by name or id on an engine."""
 

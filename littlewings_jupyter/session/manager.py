@@ -144,6 +144,20 @@ class SessionManager:
         """A container by name, id or id prefix on an engine (the default one for None)."""
         return await self.run(self.slot(engine).engine.resolve, server_id)
 
+    async def engine_of_node(self, node_id: str, timeout: float = 5) -> str | None:
+        """The name of the configured engine that is the Swarm node ``node_id`` (None: none is,
+        or none answered within ``timeout`` seconds)."""
+        slots = list(self.slots.values())
+        asked = [asyncio.ensure_future(self.run(slot.engine.swarm.node_id)) for slot in slots]
+        await asyncio.wait(asked, timeout=timeout)
+        found = None
+        for slot, task in zip(slots, asked):
+            if not task.done():
+                task.add_done_callback(lambda t: t.exception())
+            elif task.exception() is None and task.result() == node_id and found is None:
+                found = slot.name
+        return found
+
     async def list_all(
         self, names: list[str] | None = None, include_all: bool = True, timeout: float = 10
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -85,6 +85,9 @@ class ClientSession:
         self.container: ContainerRef | None = None
         # A merged view (several containers) instead of one container; see session/groups.py.
         self.group: LogGroup | None = None
+        # A Swarm task's view: its container on its node's own engine, when one is configured
+        # (commands, shells and power actions go there).
+        self.task_container: ContainerRef | None = None
         self.buffered_merged: list[MergedBatch] = []
         self._group_watermarks: dict[str, Cursor] = {}  # member id -> its history's last line
         self._written_cursors: dict[str, Cursor] = {}  # member name -> last line written
@@ -490,14 +493,17 @@ class ClientSession:
         if self.group is not None:
             group = self.group.selector
             if group.kind == "task":
+                if self.task_container is not None:
+                    return self.task_container
                 tasks = list(getattr(self.group, "tasks", {}).values())
                 task = tasks[0].task if tasks else {}
                 raise NotConnected(
                     f"This connection watches the Swarm task {task.get('name', group.name)!r}, "
                     f"which runs on node {str(task.get('node', '?'))[:12]} as container "
                     f"{str(task.get('container_id') or '?')[:12]}: commands, shells and power "
-                    "actions need that node's own engine. Add it to c.LittleWings.engines and "
-                    "connect to the container there."
+                    "actions need that node's own engine, and none of the engines configured "
+                    "is that node. Add it, e.g. c.LittleWings.engines = {'node-2': "
+                    "'tcp://node-2:2376'} (with TLS, as for any engine), and connect again."
                 )
             what = "containers" if group.kind == "containers" else f"{group.kind} {group.name!r}"
             raise NotConnected(
@@ -538,16 +544,17 @@ class ClientSession:
         self.buffered = []
         self._buffered_lines = 0
         group, self.group = self.group, None
+        task_container, self.task_container = self.task_container, None
         if group is not None:
             self.buffered_merged = []
             self._group_watermarks = {}
             self._buffer_dropped_members = {}
             self.manager.leave_group(group, self)
-        if container is None:
-            return
-        self.manager.unsubscribe_logs(container, self)
-        if self.stats:
-            self.manager.unsubscribe_stats(container, self)
+        if container is not None:
+            self.manager.unsubscribe_logs(container, self)
+        watched = container or task_container  # (a task's stats are its container's)
+        if self.stats and watched is not None:
+            self.manager.unsubscribe_stats(watched, self)
             self.stats = False
 
     def log_stream_ended(self) -> None:

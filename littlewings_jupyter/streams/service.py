@@ -8,7 +8,7 @@ from typing import Callable
 
 from ..docker.engine import DockerEngine
 from ..errors import EngineUnavailable, LittleWingsError
-from ..parsing.lines import LineAssembler, LogLine
+from ..parsing.lines import SYSTEMERR, LineAssembler, LogLine
 from .base import StreamThread, log
 from .logs import LoopHandoff
 
@@ -97,7 +97,10 @@ class ServiceLogFollower(StreamThread):
                 if last is not None:
                     lines = [line for line in lines if line.cursor > last.cursor]
                 if lines:
-                    last = self.last = lines[-1]
+                    # (Docker's own words carry no time of their own: never a place to resume.)
+                    read = next((ln for ln in reversed(lines) if ln.stream != SYSTEMERR), None)
+                    if read is not None:
+                        last = self.last = read
                     self.handoff.push(task_lines(lines))
             self._set_stream(None)
             stream.close()

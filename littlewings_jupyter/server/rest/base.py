@@ -117,10 +117,16 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
         """The request's JSON body (``{}`` when empty)."""
         return protocol.decode_json(self.request.body or b"{}", "The body")
 
-    async def stream_download(self, chunks: Generator[Any, None, None], text: Any) -> None:
+    async def stream_download(
+        self,
+        chunks: Generator[Any, None, None],
+        text: Any,
+        content_type: str = "text/plain; charset=utf-8",
+    ) -> None:
         """Send ``text(chunk)`` of each chunk as it is read (in a worker thread), flushed one
         by one so memory stays flat; a client that hangs up ends it quietly, and the Docker
         stream behind ``chunks`` is closed either way."""
+        self.set_header("Content-Type", content_type)
 
         async def deliver(chunk: Any) -> bool:
             self.write(text(chunk))
@@ -132,7 +138,7 @@ class LittleWingsAPIHandler(LittleWingsHandlerMixin, APIHandler):
 
         if not await pump(self.manager.run, chunks, deliver):
             return
-        self.finish(set_content_type="text/plain; charset=utf-8")
+        self.finish()
 
     def get_flag(self, name: str, default: bool = False) -> bool:
         """A boolean query argument (``1/true/yes`` or ``0/false/no``)."""

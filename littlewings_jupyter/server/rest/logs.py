@@ -4,10 +4,7 @@ search, and the archive.
 
 from __future__ import annotations
 
-import io
-import tempfile
 import threading
-import zipfile
 from collections.abc import Generator
 from typing import Any
 
@@ -37,6 +34,7 @@ from ...session.groups import (
 from ...session.pump import pump
 from ...session.search import SearchQuery, scan
 from .base import FILENAME_SAFE, LittleWingsAPIHandler
+from .zipstream import zip_chunks
 
 
 class ContainerLogsHandler(LittleWingsAPIHandler):
@@ -99,14 +97,17 @@ class GroupLogsHandler(LittleWingsAPIHandler):
             return
         members = await manager.run(find_members, engine, selector)
         if fmt == "zip":
-            data = await manager.run(
-                _zip_logs, engine, members, tail, since_s, until_s, timestamps, wanted
+            files = (
+                (
+                    member_filename(ref.name or ref.id[:12]),
+                    member_bytes(
+                        member_history(engine, ref, tail, since_s, until_s), timestamps, wanted
+                    ),
+                )
+                for ref, _ in members
             )
-            self.set_header("Content-Type", "application/zip")
-            self.set_header("Content-Disposition", f'attachment; filename="{filename}-logs.zip"')
-            self.finish(data, set_content_type="application/zip")
+            await self.send_zip(files, filename)
             return
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="{filename}.log"')
         width = max((len(ref.name) for ref, _ in members), default=0)
         pairs = [(ref, ref) for ref, _ in members]
@@ -116,68 +117,69 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         )
 
     async def _service_logs(self, engine: Any, selector: Any, fmt: str, filename: str) -> None:
-        """A Swarm service's logs over its tasks (Docker's service log has no ``until``)."""
+        """A Swarm service's logs over its tasks (Docker's service log has no ``until``), read
+        task by task from the manager and sent as they are read."""
         tail, since_s, _until, timestamps, wanted = self.log_arguments()
-        manager = self.manager
-        service, members = await manager.run(service_task_refs, engine, selector.name)
-        merged = service_history(
-            engine,
-            service["id"],
-            members,
-            tail,
-            since_s,
-            None,
-            lambda task_id: task_ref(unlisted_task(selector.name, task_id)),
-        )
-        chunks: list[list[tuple[Any, list[Any]]]] = await manager.run(list, merged)
-        runs = [run for chunk in chunks for run in chunk]
+        service, members = await self.manager.run(service_task_refs, engine, selector.name)
+
+        def stranger(task_id: str) -> ContainerRef:
+            return task_ref(unlisted_task(selector.name, task_id))
+
         if fmt == "zip":
-            files: dict[str, list[str]] = {}
-            for member, lines in runs:
-                files.setdefault(member.name, []).extend(
-                    line_text(line, timestamps)
-                    for line in lines
-                    if wanted is None or line.stream == wanted
+            files = (
+                (
+                    member_filename(member.name),
+                    member_bytes(
+                        (
+                            [line for _, run in runs for line in run]
+                            for runs in service_history(
+                                engine,
+                                service["id"],
+                                members,
+                                tail,
+                                since_s,
+                                None,
+                                stranger,
+                                task_id,
+                            )
+                        ),
+                        timestamps,
+                        wanted,
+                    ),
                 )
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for name, texts in files.items():
-                    archive.writestr(FILENAME_SAFE.sub("_", name) + ".log", "".join(texts))
-            self.set_header("Content-Disposition", f'attachment; filename="{filename}-logs.zip"')
-            self.finish(buffer.getvalue(), set_content_type="application/zip")
+                for task_id, member in members.items()
+            )
+            await self.send_zip(files, filename)
             return
         width = max((len(m.name) for m in members.values()), default=0)
         self.set_header("Content-Disposition", f'attachment; filename="{filename}.log"')
-        self.finish(
-            compose_text(runs, width, timestamps, wanted),
-            set_content_type="text/plain; charset=utf-8",
+        merged = service_history(engine, service["id"], members, tail, since_s, None, stranger)
+        await self.stream_download(
+            merged, lambda runs: compose_text(runs, width, timestamps, wanted)
         )
 
+    async def send_zip(self, files: Any, filename: str) -> None:
+        """A zip of ``files`` (name, pieces of bytes), sent as it is made."""
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}-logs.zip"')
+        await self.stream_download(zip_chunks(files), bytes, "application/zip")
 
-def _zip_logs(
-    engine: Any,
-    members: list[tuple[ContainerRef, dict[str, Any]]],
-    tail: int | None,
-    since: str | None,
-    until: str | None,
-    timestamps: bool,
-    wanted: int | None,
-) -> bytes:
-    """One ``<name>.log`` per member, zipped (in a worker thread; spooled to disk when large)."""
-    with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as spool:
-        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
-            for ref, _ in members:
-                name = (FILENAME_SAFE.sub("_", ref.name) or ref.id[:12]) + ".log"
-                with archive.open(name, "w") as out:
-                    for batch in member_history(engine, ref, tail, since, until):
-                        text = "".join(
-                            line_text(line, timestamps)
-                            for line in batch
-                            if wanted is None or line.stream == wanted
-                        )
-                        out.write(text.encode("utf-8"))
-        spool.seek(0)
-        return spool.read()
+
+def member_filename(name: str) -> str:
+    """A member's file in a zip: ``web-1.log`` (its name with what a file name cannot hold
+    replaced)."""
+    return (FILENAME_SAFE.sub("_", name) or "container") + ".log"
+
+
+def member_bytes(
+    batches: Any, timestamps: bool, wanted: int | None
+) -> Generator[bytes, None, None]:
+    """A member's lines as a file's bytes, batch by batch (``wanted``: one stream only)."""
+    for batch in batches:
+        text = "".join(
+            line_text(line, timestamps) for line in batch if wanted is None or line.stream == wanted
+        )
+        if text:
+            yield text.encode("utf-8")
 
 
 class SearchHandler(LittleWingsAPIHandler):

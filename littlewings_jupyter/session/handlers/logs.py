@@ -8,7 +8,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from ...docker.models import ContainerRef
-from ...errors import InvalidMessage
+from ...errors import InvalidMessage, LittleWingsError
 from ...parsing.lines import Cursor, LogLine, Stream
 from ...parsing.times import DockerTime
 from .. import protocol
@@ -117,6 +117,13 @@ async def _connect_group(
     if not session.is_current(generation):
         return
     members = group.ordered_members()
+    extra: dict[str, Any] = {}
+    if message.group.kind == "task" and members:
+        session.task_container = await _task_container(session, members[0].describe())
+        if not session.is_current(generation):
+            return
+        node_engine = session.task_container.engine if session.task_container else None
+        extra["node_engine"] = node_engine
     session.send(
         protocol.reply(
             "connected",
@@ -127,6 +134,7 @@ async def _connect_group(
             members=[m.describe() for m in members],
             status="success",
             message="Group connected",
+            **extra,
         )
     )
     resume = message.cursors
@@ -149,6 +157,21 @@ async def _connect_group(
     merged = group.history(members, message.tail, since, resume)
     if await pump(session.manager.run, merged, deliver) and session.is_current(generation):
         session.end_group_history(count, last, members)
+
+
+async def _task_container(session: ClientSession, task: dict[str, Any]) -> ContainerRef | None:
+    """A task's container on its node's own engine, when one of the engines is that node."""
+    node, container_id = task.get("node"), task.get("container_id")
+    if not node or not container_id:
+        return None
+    manager = session.manager
+    engine = await manager.engine_of_node(node)
+    if engine is None:
+        return None
+    try:
+        return await manager.resolve(engine, container_id)
+    except LittleWingsError:
+        return None
 
 
 async def on_disconnect(session: ClientSession, message: protocol.Message) -> None:
