@@ -34,6 +34,8 @@ BENCHMARKS = [
     "idle",
     "browser",
     "browser_merged",
+    "merged",
+    "swarm",
     "startup",
     "shell",
     "structured",

@@ -127,3 +127,38 @@ def test_dockers_words_in_a_service_log_become_a_marker_naming_the_node():
         "event": "engine_error",
         "message": "Docker, reading the service's log: context canceled",
     }
+
+
+def test_a_prefetch_joins_what_was_read_ahead_and_ends_or_fails_after_it():
+    import threading
+    import time as clock
+
+    from littlewings_jupyter.session.groups import Prefetch
+
+    def batches():
+        for i in range(5):
+            yield [line(i, f"x{i}")]
+        raise ConnectionError("the stream broke")
+
+    source = Prefetch(batches())
+    clock.sleep(0.2)  # (all five read ahead)
+    assert [x.text for x in next(source)] == ["x0", "x1", "x2", "x3", "x4"]
+    try:
+        next(source)
+        raise AssertionError("the error was not raised")
+    except ConnectionError as e:
+        assert "broke" in str(e)
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            while True:
+                yield [line(0, "y")]
+        finally:
+            closed.set()
+
+    stopped = Prefetch(endless(), depth=2)
+    assert next(stopped)[0].text == "y"
+    stopped.close()
+    assert closed.wait(5), "closing a prefetch closes the stream it reads"

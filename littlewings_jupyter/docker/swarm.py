@@ -223,15 +223,17 @@ class Swarm:
         tail: int | None = None,
         since: str | None = None,
         task_id: str | None = None,
+        details: bool = True,
     ) -> DockerStream:
         """A service's log stream over its tasks (``docker service logs --details``): each
         line starts with its task's attributes. With ``task_id``: that task's only, on
-        whatever node it runs (``docker service logs TASK``)."""
+        whatever node it runs (``docker service logs TASK``); ``details=False``: the lines
+        without the attributes (a third of the bytes of a short line)."""
         params: dict[str, Any] = {
             "stdout": 1,
             "stderr": 1,
             "timestamps": 1,
-            "details": 1,
+            "details": 1 if details else 0,
             "follow": 1 if follow else 0,
             "tail": "all" if tail is None else str(tail),
         }
@@ -248,11 +250,12 @@ class Swarm:
         tail: int | None = None,
         since: str | None = None,
         task_id: str | None = None,
+        details: bool = True,
     ) -> Generator[list[LogLine], None, None]:
-        """A service's history (every task's, with their attributes; ``task_id``: one task's)
-        in batches of lines."""
+        """A service's history (every task's, with their attributes; ``task_id``: one task's,
+        ``details=False``: without them) in batches of lines."""
         stream = self.open_service_logs(
-            service_id, follow=False, tail=tail, since=since, task_id=task_id
+            service_id, follow=False, tail=tail, since=since, task_id=task_id, details=details
         )
         assembler = LineAssembler(self.engine.max_line_bytes, False)
         try:

@@ -84,10 +84,13 @@ def merge_streams(
 
     Yields lists of runs; memory stays at about one batch per member. A chunk goes out once
     every member still being read has shown a line at least as new, so no later line can
-    belong before it.
+    belong before it. ``grain_ns`` as for :func:`merge_runs`; by default exact until
+    :data:`EXACT_LINES` lines have gone out, then :data:`MERGE_GRAIN_NS` (a flood read batch by
+    batch is not cut into one run a line, as it would be merged exactly chunk by chunk).
     """
     buffers: list[list[LogLine]] = [[] for _ in sources]
     done = [False] * len(sources)
+    sent = 0
 
     def fill(i: int) -> None:
         while not buffers[i] and not done[i]:
@@ -113,8 +116,12 @@ def merge_streams(
         else:
             chunk = [(sources[i][0], lines) for i, lines in enumerate(buffers)]
             buffers = [[] for _ in sources]
-        runs = merge_runs(chunk, grain_ns)
+        grain = grain_ns
+        if grain is None:
+            grain = MERGE_GRAIN_NS if sent > EXACT_LINES else None
+        runs = merge_runs(chunk, grain)
         if runs:
+            sent += sum(len(lines) for _, lines in runs)
             yield runs
         for i in reading:
             fill(i)

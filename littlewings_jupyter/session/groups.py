@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Callable
@@ -22,7 +24,7 @@ from ..docker.models import ContainerRef
 from ..errors import ContainerNotFound, LittleWingsError
 from ..parsing.lines import SYSTEMERR, Cursor, LogLine, line_text
 from ..parsing.merge import merge_streams
-from ..streams.service import ServiceLogFollower, task_lines
+from ..streams.service import ServiceLogFollower
 from . import protocol
 from .frames import LogBatch, MergedBatch
 from .reorder import Reorderer
@@ -596,12 +598,92 @@ def service_history(
     if resume:
         since = min(resume.values()).docker_since()
         tail = None
-    sources = []
-    for tid in [task_id] if task_id else list(members):
-        member = members.get(tid) or stranger(tid)
-        after = resume.get(member.name) if resume else None
-        sources.append((member, _task_history(engine, service_id, tid, tail, since, after, notice)))
-    yield from merge_streams(sources)
+    sources: list[tuple[Any, Prefetch]] = []
+    try:
+        for tid in [task_id] if task_id else list(members):
+            member = members.get(tid) or stranger(tid)
+            after = resume.get(member.name) if resume else None
+            # Each task's stream read ahead on a thread of its own: the manager sends every
+            # task's log at once, and read one after the other they would wait on each other.
+            batches = _task_history(engine, service_id, tid, tail, since, after, notice)
+            sources.append((member, Prefetch(batches)))
+        yield from merge_streams(sources)
+    finally:
+        for _, source in sources:
+            source.close()
+
+
+class Prefetch:
+    """An iterator of batches read ahead on a thread of its own, ``depth`` batches at most
+    (blocking reads, such as a Docker stream's, overlap with the consumer's work)."""
+
+    _END = object()
+    most = 4096  # lines a batch handed on at most, when batches read ahead are joined
+
+    def __init__(self, batches: Generator[list[LogLine], None, None], depth: int = 64) -> None:
+        self._batches = batches
+        self._pending: Any = None  # the end (or an error) seen while joining batches
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="littlewings-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for batch in self._batches:
+                while not self._stopped.is_set():
+                    try:
+                        self._queue.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stopped.is_set():
+                    return
+            self._put_end(self._END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put_end(exc)
+        finally:
+            self._batches.close()
+
+    def _put_end(self, item: Any) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Prefetch:
+        return self
+
+    def __next__(self) -> list[LogLine]:
+        """The next batch: every batch read ahead by now, joined (up to :attr:`most` lines),
+        so that a consumer slower than the stream takes its lines in few large steps."""
+        item = self._pending if self._pending is not None else self._queue.get()
+        self._pending = None
+        if item is self._END:
+            self._pending = item  # (a second next() ends too)
+            raise StopIteration
+        if isinstance(item, BaseException):
+            raise item
+        batch: list[LogLine] = item
+        joined = False
+        while len(batch) < self.most:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is self._END or isinstance(more, BaseException):
+                self._pending = more
+                break
+            if not joined:
+                batch, joined = list(batch), True
+            batch.extend(more)
+        return batch
+
+    def close(self) -> None:
+        """Stop reading ahead (the stream behind is closed by the thread)."""
+        self._stopped.set()
 
 
 def _task_history(
@@ -613,12 +695,15 @@ def _task_history(
     after: Cursor | None,
     notice: Callable[[str], None] | None,
 ) -> Generator[list[LogLine], None, None]:
-    """One task's history in batches (its lines after ``after``, attributes taken off)."""
-    batches = engine.swarm.iter_service_logs(service_id, tail=tail, since=since, task_id=task_id)
+    """One task's history in batches (its lines after ``after``; asked without the task's
+    attributes, which a read of one task does not need)."""
+    batches = engine.swarm.iter_service_logs(
+        service_id, tail=tail, since=since, task_id=task_id, details=False
+    )
     try:
         for batch in batches:
             lines = []
-            for _, line in task_lines(batch):
+            for line in batch:
                 if line.stream == SYSTEMERR:
                     if notice is not None:
                         notice(line.text)
