@@ -19,7 +19,6 @@ import {
   GroupKind,
   ListRow,
   ROW_HEIGHTS,
-  VirtualList,
   buildRows,
   containerKey,
   matches,
@@ -36,6 +35,7 @@ import {
   SidebarRows
 } from './sidebarrows';
 import { IContainersModel } from './tokens';
+import { VirtualList } from './virtuallist';
 
 /** The focusable part of a row: a container or a service, or a header's button. */
 const FOCUSABLE =

@@ -2,25 +2,25 @@
  * The rows of the Containers sidebar as DOM nodes: an engine's header, a Compose project's, the
  * Swarm services' and a service, a container with its buttons, and what the list says when it
  * has no rows. The panel (sidebar.ts) places them in its virtual list and handles their events.
+ * It stays whole (a little over 600 lines) because it is one table of the row kinds: each kind's
+ * node, and `sameRow`, which says when a drawn node still fits its row, read the same rows.
  */
+// The console's leaf modules, not its index (which brings xterm and Lumino widgets): the rows
+// and `sameRow` are then tested without a DOM.
+import { STATE_LABELS, shortImage, statusText } from './console/format';
+import { IconName, iconNode, stateNode } from './console/icons';
 import {
   IContainerSummary,
-  STATE_LABELS,
   actionAllowed,
-  displayState,
-  iconNode,
-  IconName,
-  shortImage,
-  stateNode,
-  statusText
-} from './console';
+  displayState
+} from './console/protocol';
 import {
   ListRow,
   ROW_HEIGHTS,
   containerKey,
   engineRelease
 } from './containerlist';
-import { IContainersModel } from './tokens';
+import type { IContainersModel } from './tokens';
 
 /** Whether the pointer can hover (else a row's buttons are always shown, as CSS does). */
 const HOVER =
@@ -552,55 +552,26 @@ export namespace SidebarRows {
   }
 }
 
-/** Whether a row drawn before can stay for this one (the list reuses its node). */
+/**
+ * Whether a row drawn before can stay for this one (the list reuses its node). A row's node is
+ * drawn from the row's own fields alone, so one rule serves every kind: the same fields with the
+ * same values. Values are compared as they are: the summaries a row holds (a container, an
+ * engine, a service, a node) are replaced when they change, never changed in place. A list (the
+ * services or the nodes under their header) is made anew with every build of the rows, so it is
+ * the same when it holds the same summaries in the same order.
+ */
 export function sameRow(a: ListRow, b: ListRow): boolean {
-  if (a.kind !== b.kind || a.key !== b.key) {
-    return false;
-  }
-  switch (a.kind) {
-    case 'container': {
-      const other = b as typeof a;
-      return a.container === other.container && a.depth === other.depth;
-    }
-    case 'engine': {
-      const other = b as typeof a;
-      return (
-        a.engine === other.engine &&
-        a.shown === other.shown &&
-        a.running === other.running &&
-        a.collapsed === other.collapsed
-      );
-    }
-    case 'project': {
-      const other = b as typeof a;
-      return (
-        a.group === other.group &&
-        a.shown === other.shown &&
-        a.running === other.running &&
-        a.collapsed === other.collapsed &&
-        a.depth === other.depth
-      );
-    }
-    case 'services': {
-      const other = b as typeof a;
-      return a.services === other.services && a.collapsed === other.collapsed;
-    }
-    case 'service':
-      return a.service === (b as typeof a).service;
-    case 'nodes': {
-      const other = b as typeof a;
-      return a.nodes === other.nodes && a.collapsed === other.collapsed;
-    }
-    case 'node':
-      return a.node === (b as typeof a).node;
-    default:
-      return a.text === (b as typeof a).text;
-  }
+  const x: Record<string, unknown> = a;
+  const y: Record<string, unknown> = b;
+  const fields = Object.keys(x);
+  return (
+    fields.length === Object.keys(y).length &&
+    fields.every(field => Private.sameValue(x[field], y[field]))
+  );
 }
 
 const icons = new Map<string, HTMLSpanElement>();
 
-/** An icon, cloned from one made once (rows are drawn often: no SVG parsed per row). */
 /**
  * The middle of a container's or a service's row: its name over its image and a status (the
  * caller fills the status, and may add to the detail line after it).
@@ -626,6 +597,7 @@ function itemMain(
   return { main, detail, status };
 }
 
+/** An icon, cloned from one made once (rows are drawn often: no SVG parsed per row). */
 export function rowIcon(
   name: IconName,
   className = 'jp-LittleWings-icon'
@@ -694,4 +666,17 @@ export function empty(title: string, detail: string): HTMLElement {
       'jp-LittleWings-emptyDetail';
   }
   return node;
+}
+
+namespace Private {
+  /** A field's value unchanged: the same value, or a list of the same items in the same order. */
+  export function sameValue(x: unknown, y: unknown): boolean {
+    return (
+      x === y ||
+      (Array.isArray(x) &&
+        Array.isArray(y) &&
+        x.length === y.length &&
+        x.every((item, i) => item === y[i]))
+    );
+  }
 }

@@ -14,6 +14,27 @@
  * };
  * ```
  *
+ * A token is an object: the other extension gets these ones only if both load the one copy of
+ * this package. Nothing in this package's `package.json` is needed for that: the extension
+ * builder (`@jupyter/builder`) shares a prebuilt extension's own package as a singleton, from
+ * its `main` module, and reports an error if the package lists itself in `sharedPackages`. The
+ * other extension depends on `littlewings-jupyter` in its `package.json` and, as JupyterLab's
+ * guide says for requiring a service ("Deduplication of Dependencies"), lists it as a singleton
+ * it does not bundle, so that it uses this extension's copy:
+ *
+ * ```json
+ * "dependencies": { "littlewings-jupyter": "^0.1.0" },
+ * "jupyterlab": {
+ *   "sharedPackages": {
+ *     "littlewings-jupyter": { "bundled": false, "singleton": true }
+ *   }
+ * }
+ * ```
+ *
+ * An extension that takes the model only if it is there (`optional: [IContainersModel]`) lists
+ * it as `{ "singleton": true }` alone, as the guide says for optional services: it then bundles
+ * a copy for when this extension is not installed.
+ *
  * This module holds interfaces and tokens only (no code of the extension runs on import).
  */
 import { IWidgetTracker } from '@jupyterlab/apputils';

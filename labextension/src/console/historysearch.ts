@@ -518,7 +518,7 @@ export class HistorySearchPanel {
   }
 
   private _connection: ConsoleConnection;
-  private _colorOf: ((name: string) => string) | null;
+  private _colorOf: ((name: string) => string | undefined) | null;
   private _search: HistorySearch | null = null;
   private _count = 0;
   private _highlight: (node: HTMLElement, text: string) => void = (n, t) => {
@@ -547,8 +547,8 @@ export class HistorySearchPanel {
 export namespace HistorySearchPanel {
   export interface IOptions {
     connection: ConsoleConnection;
-    /** A merged view's colour of a member's name. */
-    colorOf?: (name: string) => string;
+    /** A merged view's colour of a member's name (none: the name in the text's colour). */
+    colorOf?: (name: string) => string | undefined;
   }
 }
 

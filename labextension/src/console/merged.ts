@@ -7,11 +7,11 @@
  */
 import { Message } from '@lumino/messaging';
 
-import { ConsoleConnection, LossNotice } from './connection';
-import { STATE_LABELS, lossText } from './format';
+import { ConsoleBase, IConsoleSettings } from './base';
+import { ConsoleConnection } from './connection';
+import { STATE_LABELS } from './format';
 import { iconNode, stateNode } from './icons';
 import { ILogLine, LineFormatter } from './loglines';
-import { HistorySearchPanel } from './historysearch';
 import {
   GroupTarget,
   IContainerSummary,
@@ -20,14 +20,10 @@ import {
   ILogMessage,
   displayState
 } from './protocol';
-import { IConnectionStatus } from './socket';
 import { MEMBER_COLOR_COUNT, memberColors, stderrTint } from './theme';
-import { iconButton, logToolbar } from './toolbar';
-import { ConsoleBase, IConsoleSettings } from './base';
+import { iconButton } from './toolbar';
 
-const RESET = '\x1b[0m';
 const FG_OFF = '\x1b[39m';
-const DIM = '\x1b[2m';
 
 /**
  * The merged logs of several containers (a Compose project, a label, listed containers) in one
@@ -53,44 +49,51 @@ export class MergedConsole extends ConsoleBase {
     this._downloadLogs = options.downloadLogs ?? null;
     this._openContainer = options.openContainer ?? null;
     this._timestamps = this._settings.timestamps;
-    this.title.label = Private.withEngine(
-      Private.targetLabel(this.target),
-      this.connection.engine
-    );
+    this.title.label = this._withEngine(Private.targetLabel(this.target));
     this.title.caption = `Merged logs of ${Private.targetCaption(this.target)}${this.connection.engine ? ` on ${this.connection.engine}` : ''}`;
-    this.title.closable = true;
 
-    this._history = new HistorySearchPanel({
-      connection: this.connection,
-      colorOf: name => this.colorOf(name)
-    });
     this._formatter = new LineFormatter({
       raw: false,
       minLevel: null,
       timestamps: this._timestamps,
       prefix: name => this._prefix(name)
     });
-    this._buildHeader();
+    this._addHeader({
+      lead: iconNode('merged', 'jp-LittleWings-icon jp-LittleWings-mergedIcon'),
+      nameClass: 'jp-LittleWings-mergedName',
+      metaClass: 'jp-LittleWings-consoleMeta jp-LittleWings-mergedMeta'
+    });
+    this._nameNode.textContent = Private.targetLabel(this.target);
     this._buildMembers();
-    this._buildToolbar();
-    this._buildLogArea();
+    this._addToolbar(this.node, {
+      downloads: this._downloadLogs
+        ? [
+            {
+              title:
+                "Download the merged logs as one file, each line after its container's name",
+              label: 'Download',
+              className: 'jp-LittleWings-download',
+              run: () => void this.download('text')
+            },
+            {
+              title: 'Download a zip with one log file per container',
+              label: 'Zip',
+              className: 'jp-LittleWings-downloadZip',
+              run: () => void this.download('zip')
+            }
+          ]
+        : []
+    });
+    this._addLogArea(this.node);
 
     const c = this.connection;
     c.logReceived.connect(this._onLog, this);
-    c.historyEnded.connect(this._onHistoryEnd, this);
-    c.connected.connect(this._onConnected, this);
     c.membersChanged.connect(this._onMembers, this);
-    c.lossReported.connect(this._onLoss, this);
     c.markerReceived.connect((_, marker) =>
       this._notice(`── ${marker.message} ──`)
     );
     c.errorReceived.connect(this._onError, this);
-    c.reset.connect(this._onReset, this);
-    c.connectionStatusChanged.connect(this._onConnectionStatus, this);
-    this._logView.followingChanged.connect((_, following) => {
-      this._jumpButton.hidden = following;
-    });
-    this._onConnectionStatus(c, c.connectionStatus);
+    this._watchConnection();
     this._renderMembers();
   }
 
@@ -105,6 +108,11 @@ export class MergedConsole extends ConsoleBase {
   /** The colour (#RRGGBB) a container's name is drawn in. */
   colorOf(name: string): string {
     return this._colors[this._slot(name)];
+  }
+
+  /** The history search draws each match's container in its colour. */
+  protected _memberColor(name: string): string {
+    return this.colorOf(name);
   }
 
   /** Hide or show a container's lines (the view is drawn again from the buffer). */
@@ -145,9 +153,8 @@ export class MergedConsole extends ConsoleBase {
 
   /** Clear the view and its buffer (the containers' logs are untouched). */
   clear(): void {
-    this._buffer.clear();
     this._dropPending();
-    this._logView.clear();
+    super.clear();
   }
 
   /** Download the group's logs: one merged file, or a zip of one file per container. */
@@ -162,23 +169,15 @@ export class MergedConsole extends ConsoleBase {
       return;
     }
     this._dropPending();
-    this._history.dispose();
     super.dispose();
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this._logView.open();
+  protected _attached(): void {
     this._colors = memberColors(this.node);
     this._formatter.options.stderrTint = stderrTint(this.node);
     this._prefixes.clear();
     this._renderMembers();
     this._redraw();
-    if (!this._resizeObserver && typeof ResizeObserver !== 'undefined') {
-      this._resizeObserver = new ResizeObserver(() => this._logView.fit());
-      this._resizeObserver.observe(this._logView.node);
-    }
-    this._logView.fit();
   }
 
   protected onActivateRequest(msg: Message): void {
@@ -187,41 +186,6 @@ export class MergedConsole extends ConsoleBase {
   }
 
   // ---- building the DOM -------------------------------------------------------------------
-
-  private _buildHeader(): void {
-    const header = document.createElement('div');
-    header.className = 'jp-LittleWings-consoleHeader';
-    const icon = iconNode(
-      'merged',
-      'jp-LittleWings-icon jp-LittleWings-mergedIcon'
-    );
-    const title = document.createElement('div');
-    title.className = 'jp-LittleWings-consoleTitle';
-    this._nameNode = document.createElement('span');
-    this._nameNode.className = 'jp-LittleWings-mergedName';
-    this._nameNode.textContent = Private.targetLabel(this.target);
-    this._metaNode = document.createElement('span');
-    this._metaNode.className =
-      'jp-LittleWings-consoleMeta jp-LittleWings-mergedMeta';
-    title.append(this._nameNode);
-    if (this.connection.engine) {
-      const engine = document.createElement('span');
-      engine.className = 'jp-LittleWings-consoleEngine';
-      engine.textContent = this.connection.engine;
-      engine.title = `On the Docker engine ${this.connection.engine}`;
-      title.append(engine);
-    }
-    title.append(this._metaNode);
-
-    this._connectionNode = document.createElement('button');
-    this._connectionNode.type = 'button';
-    this._connectionNode.className = 'jp-LittleWings-connection';
-    this._connectionNode.addEventListener('click', () =>
-      this.connection.socket.retryNow()
-    );
-    header.append(icon, title, this._connectionNode);
-    this.node.appendChild(header);
-  }
 
   private _buildMembers(): void {
     this._membersNode = document.createElement('div');
@@ -247,63 +211,6 @@ export class MergedConsole extends ConsoleBase {
       }
     });
     this.node.appendChild(this._membersNode);
-  }
-
-  private _buildToolbar(): void {
-    const toolbar = logToolbar({
-      find: direction => this._find(direction),
-      view: this._logView,
-      toggleHistory: term => this._history.toggle(term),
-      timestamps: this._timestamps,
-      setTimestamps: on => this.setTimestamps(on),
-      clear: () => this.clear(),
-      setLineOptions: options => this.setLineOptions(options),
-      downloads: this._downloadLogs
-        ? [
-            {
-              title:
-                "Download the merged logs as one file, each line after its container's name",
-              label: 'Download',
-              className: 'jp-LittleWings-download',
-              run: () => void this.download('text')
-            },
-            {
-              title: 'Download a zip with one log file per container',
-              label: 'Zip',
-              className: 'jp-LittleWings-downloadZip',
-              run: () => void this.download('zip')
-            }
-          ]
-        : []
-    });
-    this._searchInput = toolbar.searchInput;
-    this._searchCount = toolbar.searchCount;
-    this._timestampsButton = toolbar.timestampsButton;
-    this.node.appendChild(toolbar.node);
-    this.node.appendChild(this._history.node);
-  }
-
-  private _buildLogArea(): void {
-    const area = document.createElement('div');
-    area.className = 'jp-LittleWings-logArea';
-    area.appendChild(this._logView.node);
-    this._jumpButton = document.createElement('button');
-    this._jumpButton.type = 'button';
-    this._jumpButton.className = 'jp-LittleWings-jump';
-    this._jumpButton.hidden = true;
-    this._jumpButton.append(
-      iconNode('follow'),
-      document.createTextNode('Follow')
-    );
-    this._jumpButton.title = 'Scroll to the newest line and follow the output';
-    this._jumpButton.addEventListener('click', () =>
-      this._logView.scrollToBottom()
-    );
-    this._overlay = document.createElement('div');
-    this._overlay.className = 'jp-LittleWings-overlay';
-    this._overlay.hidden = true;
-    area.append(this._jumpButton, this._history.jumpNode, this._overlay);
-    this.node.appendChild(area);
   }
 
   // ---- lines ------------------------------------------------------------------------------
@@ -348,18 +255,7 @@ export class MergedConsole extends ConsoleBase {
     }
   }
 
-  /** A notice of the console's own (connection lost, lines dropped), kept in the buffer. */
-  private _notice(text: string): void {
-    const line: ILogLine = {
-      container: null,
-      stream: 'stdout',
-      text: `${DIM}${text}${RESET}\r\n`
-    };
-    this._buffer.push([line]);
-    this._write([line]);
-  }
-
-  private _write(lines: readonly ILogLine[]): void {
+  protected _write(lines: readonly ILogLine[]): void {
     const out = this._format(lines);
     if (out) {
       // Ten containers bring ten times the frames of one for the same lines: what comes
@@ -454,13 +350,8 @@ export class MergedConsole extends ConsoleBase {
 
   // ---- reacting to the connection --------------------------------------------------------
 
-  private _onConnected(): void {
-    this._overlay.hidden = true;
-    if (this._wasConnected && this._lost) {
-      this._pendingNotice = '── reconnected ──';
-    }
-    this._wasConnected = true;
-    this._lost = false;
+  protected _onConnected(): void {
+    super._onConnected();
     const info = this.connection.groupInfo;
     if (info) {
       const label =
@@ -468,14 +359,7 @@ export class MergedConsole extends ConsoleBase {
           ? Private.targetLabel(this.target)
           : info.name;
       this._nameNode.textContent = label;
-      this.title.label = Private.withEngine(label, this.connection.engine);
-    }
-  }
-
-  private _onHistoryEnd(): void {
-    if (this._pendingNotice) {
-      this._notice(this._pendingNotice);
-      this._pendingNotice = '';
+      this.title.label = this._withEngine(label);
     }
   }
 
@@ -494,40 +378,16 @@ export class MergedConsole extends ConsoleBase {
     }
   }
 
-  private _onLoss(sender: ConsoleConnection, notice: LossNotice): void {
-    this._notice(lossText(notice));
-  }
-
   private _onError(sender: ConsoleConnection, error: IErrorMessage): void {
     if (
       error.code === 'not_found' ||
       error.code === 'forbidden' ||
       error.code === 'invalid_message'
     ) {
-      this._overlay.textContent = error.message;
-      this._overlay.hidden = false;
+      this._showOverlay(error.message);
     } else {
       this._notice(error.message);
     }
-  }
-
-  private _onReset(): void {
-    this._buffer.clear();
-    this._dropPending();
-    this._logView.clear();
-  }
-
-  private _onConnectionStatus(
-    sender: ConsoleConnection,
-    status: IConnectionStatus
-  ): void {
-    if (status.phase === 'waiting' && this._wasConnected && !this._lost) {
-      this._lost = true;
-      this._notice(
-        `── connection lost (${status.reason ?? 'closed'}), reconnecting… ──`
-      );
-    }
-    Private.renderConnection(this._connectionNode, status);
   }
 
   // ---- rendering --------------------------------------------------------------------------
@@ -617,7 +477,6 @@ export class MergedConsole extends ConsoleBase {
   private _openContainer: ((name: string) => void) | null;
   private _pending = '';
   private _pendingTimer = 0;
-  private _history: HistorySearchPanel;
   protected _formatter: LineFormatter;
   private _hidden = new Set<string>();
   private _slots = new Map<string, number>();
@@ -626,13 +485,8 @@ export class MergedConsole extends ConsoleBase {
   private _historyBegun = new Set<string>();
   private _colors: string[] = new Array(MEMBER_COLOR_COUNT).fill('#888888');
   private _width = 0;
-  private _pendingNotice = '';
-  private _nameNode!: HTMLSpanElement;
-  private _metaNode!: HTMLSpanElement;
-  private _connectionNode!: HTMLButtonElement;
   private _membersNode!: HTMLDivElement;
-  private _jumpButton!: HTMLButtonElement;
-  private _overlay!: HTMLDivElement;
+  protected readonly _writer = 'the containers write';
 }
 
 export namespace MergedConsole {
@@ -673,11 +527,6 @@ namespace Private {
           : 'label' in target
             ? 'label'
             : 'containers';
-  }
-
-  /** A tab label: the group's, and the engine when it is not the default one. */
-  export function withEngine(label: string, engine: string): string {
-    return engine ? `${label} @ ${engine}` : label;
   }
 
   /** The tab's label: the project, the label, or the names listed. */
@@ -727,43 +576,5 @@ namespace Private {
   export function channels(hex: string): [number, number, number] {
     const n = parseInt(hex.slice(1, 7), 16);
     return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-  }
-
-  /** The connection badge of the header, as the single console shows it. */
-  export function renderConnection(
-    node: HTMLButtonElement,
-    status: IConnectionStatus
-  ): void {
-    node.dataset.phase = status.phase;
-    let text: string;
-    let title: string;
-    switch (status.phase) {
-      case 'open':
-        text = 'Live';
-        title = 'Connected: new lines appear as the containers write them';
-        break;
-      case 'connecting':
-        text = 'Connecting…';
-        title = 'Connecting to the server';
-        break;
-      case 'waiting': {
-        const seconds = Math.max(
-          1,
-          Math.round(((status.retryAt ?? Date.now()) - Date.now()) / 1000)
-        );
-        text = 'Reconnecting…';
-        title = `Disconnected (${status.reason ?? 'closed'}); next attempt in ${seconds} s. Click to retry now.`;
-        break;
-      }
-      default:
-        text = 'Closed';
-        title = 'Not connected';
-    }
-    const dot = document.createElement('span');
-    dot.className = 'jp-LittleWings-dot';
-    node.replaceChildren(dot, document.createTextNode(text));
-    node.title = title;
-    node.setAttribute('aria-label', `Connection: ${text}`);
-    node.disabled = status.phase !== 'waiting';
   }
 }
