@@ -158,3 +158,40 @@ def test_the_environments_engine_is_not_listed_twice(tmp_path, monkeypatch):
     assert names == ["local"]
     names = [s.name for s in engine_specs({}, True, "unix:///run/other.sock")]
     assert names == ["local", "default"]
+
+
+def test_a_swarms_managers_as_one_engine_and_the_next_when_one_goes_away(tmp_path):
+    gone = [f"unix://{tmp_path}/m{n}.sock" for n in (1, 2)]
+    specs = engine_specs(
+        {
+            "prod": [*gone, "tcp://lw:secret@10.9.9.9:2376"],
+            "empty": [],
+            "bad": {"url": ["unix:///a.sock", "nonsense"]},
+        },
+        False,
+        "",
+    )
+    prod, empty, bad = specs
+    assert prod.url == gone[0] and prod.alternates == [gone[1], "tcp://lw:secret@10.9.9.9:2376"]
+    assert empty.problem == "engine 'empty': give 1 to 16 managers' URLs."
+    assert bad.problem and "'nonsense' is not a Docker endpoint" in bad.problem
+    engines = EngineRegistry.from_specs(specs)
+    shown = engines.describe("prod")
+    assert shown["url"] == gone[0]
+    assert shown["urls"] == [*gone, "tcp://lw@10.9.9.9:2376"]  # (no password)
+    # The first two do not answer: a call tries each manager once, then says so; the engine
+    # then reads the next manager.
+    engine = engines.engine("prod")
+    engine.timeout = 2
+    tried = []
+
+    def ping() -> None:
+        tried.append(engine.base_url)
+        engine.api.ping()
+
+    from littlewings_jupyter.errors import EngineUnavailable
+
+    with pytest.raises(EngineUnavailable):
+        engine.call(ping)
+    assert tried[:2] == gone and len(tried) == 3
+    assert engines.describe("prod")["url"] == "tcp://lw@10.9.9.9:2376"

@@ -329,3 +329,74 @@ async def test_a_service_download_over_three_nodes_as_text_and_as_a_zip(jp_fetch
         numbers = [int(line.rsplit(" ", 1)[1]) for line in lines]
         assert lines and all(f" slot {slot} line " in line for line in lines), lines
         assert numbers == list(range(1, len(numbers) + 1)), numbers
+
+
+class TestSeveralManagers:
+    """One engine given the three managers: when the one read goes away, the open view goes on
+    from another, each task's lines resumed after its last one (none lost, none twice)."""
+
+    @pytest.fixture
+    def littlewings_config(self, swarm_cluster: Any) -> dict[str, Any]:
+        return {
+            "batch_interval": 0.01,
+            "use_docker_contexts": False,
+            "engines": {"cluster": [f"unix://{s}" for s in swarm_cluster.sockets]},
+        }
+
+    async def test_the_view_moves_to_another_manager(
+        self, lw_client, jp_fetch, spread, swarm_cluster
+    ):
+        import os
+        import signal
+        import subprocess
+
+        first, second = (f"unix://{s}" for s in swarm_cluster.sockets[:2])
+        engines = json.loads((await jp_fetch("api", "littlewings", "engines")).body)["engines"]
+        cluster = next(e for e in engines if e["name"] == "cluster")
+        assert cluster["url"] == first and cluster["urls"][:2] == [first, second], cluster
+        node_1 = swarm_cluster.client(0).info()["Swarm"]["NodeID"]
+        running = [t for t in spread.tasks() if t["Status"]["State"] == "running"]
+        kept = {f"{spread.name}.{t['Slot']}" for t in running if t["NodeID"] != node_1}
+        client = await lw_client()
+        await client.request(
+            {"type": "connect", "engine": "cluster", "service": spread.name, "tail": 0},
+            "connected",
+        )
+        await client.until("history_end", timeout=20)
+        await client.until(lambda f: f.get("type") == "log", timeout=20)
+        with open("/run/littlewings/swarm/node1.pid") as pidfile:
+            pid = int(pidfile.read())
+        try:
+            os.kill(pid, signal.SIGKILL)  # the manager read (and the Swarm's first leader)
+            killed = time.monotonic()
+            # The tasks on the other nodes go on, read from another manager.
+            mark = client.mark()
+            for name in kept:
+                for _ in range(3):  # three more lines of each, after the kill
+                    await client.until(
+                        lambda f, name=name: f.get("type") == "log" and f["container"] == name,
+                        timeout=90,
+                        since=mark,
+                    )
+                    mark = client.mark()
+            moved_after = time.monotonic() - killed
+            engines = json.loads((await jp_fetch("api", "littlewings", "engines")).body)
+            cluster = next(e for e in engines["engines"] if e["name"] == "cluster")
+            assert cluster["url"] != first, cluster
+        finally:
+            done = subprocess.run(
+                ["bash", "scripts/swarm-up.sh"], capture_output=True, text=True, timeout=300
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+        # Each kept task's lines: every number once, none missing, across the move.
+        for name in kept:
+            numbers = [
+                int(text.rsplit(" ", 1)[1]) for who, text in log_lines(client) if who == name
+            ]
+            assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), (name, numbers)
+        print(f"the view went on from another manager {moved_after:.1f} s after the kill")
+        await wait_until(
+            lambda: all(
+                n.attrs["Status"]["State"] == "ready" for n in swarm_cluster.client(1).nodes.list()
+            )
+        )

@@ -9,6 +9,8 @@ import { IContainerSummary } from './console';
 export interface IEngineState {
   name: string;
   url?: string;
+  /** A Swarm engine given several managers: all of them (`url` is the one read now). */
+  urls?: string[];
   source?: string;
   tls?: boolean;
   reachable: boolean;

@@ -114,6 +114,9 @@ export class SidebarRows {
       `${engine.kind === 'podman' ? 'Podman' : 'Docker'} engine ${engine.name}`,
       engineRelease(engine) ? `Release: ${engineRelease(engine)}` : '',
       engine.url ? `URL: ${engine.url}` : '',
+      engine.urls && engine.urls.length > 1
+        ? `Managers: ${engine.urls.join(', ')} (the next is read when one goes away)`
+        : '',
       engine.source ? `From: ${engine.source}` : '',
       engine.tls ? 'TLS' : '',
       engine.reachable

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import threading
 import time
 from collections.abc import Generator, Iterator
@@ -29,6 +30,7 @@ from ..errors import (
 )
 from ..parsing.lines import LineAssembler, LogLine
 from . import wholeseconds
+from .engines import redact_url
 from .errors import NoLineYet, is_read_timeout, short_error, ssl_reason, translate_docker_error
 from .framing import DockerStream, response_socket
 from .models import (
@@ -57,6 +59,8 @@ def _port_key(key: str) -> int | tuple[int, str]:
     return int(number) if protocol in ("", "tcp") else (int(number), protocol)
 
 
+log = logging.getLogger("littlewings")
+
 # The version of Podman's own API asked for (Podman 4.x and 5.x serve it).
 PODMAN_API_VERSION = "4.0.0"
 # What an exec on Podman runs first: a tenth of a second's wait, then the program itself (its
@@ -72,6 +76,7 @@ class DockerEngine:
         """The engine an :class:`~littlewings_jupyter.docker.engines.EngineSpec` describes."""
         return cls(
             base_url=spec.url,
+            alternates=list(getattr(spec, "alternates", []) or []),
             name=spec.name,
             tls=spec.tls_config if spec.tls_config is not None else (spec.tls or None),
             problem=spec.problem,
@@ -89,8 +94,11 @@ class DockerEngine:
         name: str = "default",
         tls: Any = None,
         problem: str | None = None,
+        alternates: list[str] | None = None,
     ) -> None:
         self.name = name
+        # A Swarm's other managers: when the one read goes away, the next is used.
+        self.base_urls = [base_url, *(alternates or [])] if base_url else []
         # A configuration that cannot work: said on every call instead of connecting.
         self.problem = problem
         # A docker.tls.TLSConfig, or the paths to make one of: {"ca", "cert", "key", "verify"}.
@@ -207,7 +215,18 @@ class DockerEngine:
         return text
 
     def call(self, fn: Callable[[], Any], what: str = "") -> Any:
-        """Run ``fn`` and translate its Docker errors; forget the client if the engine went away."""
+        """Run ``fn`` and translate its Docker errors; forget the client if the engine went
+        away (with several managers: try the others, once each, before saying so)."""
+        attempts = max(len(self.base_urls), 1)
+        for attempt in range(attempts):
+            try:
+                return self._call_once(fn, what)
+            except EngineUnavailable:
+                if attempt == attempts - 1 or not self.fail_over():
+                    raise
+        raise AssertionError("not reached")
+
+    def _call_once(self, fn: Callable[[], Any], what: str) -> Any:
         try:
             return fn()
         except LittleWingsError as exc:
@@ -221,6 +240,20 @@ class DockerEngine:
             error.message = self.scrub(error.message)
             error.args = (error.message,)
             raise error from None
+
+    def fail_over(self) -> bool:
+        """Go on with the next manager of the list (False: the engine has no other)."""
+        with self._lock:
+            if len(self.base_urls) < 2:
+                return False
+            at = self.base_urls.index(self.base_url) if self.base_url in self.base_urls else -1
+            self.base_url = self.base_urls[(at + 1) % len(self.base_urls)]
+            client, self._client = self._client, None
+        log.warning("LittleWings: engine %r now reads %s", self.name, redact_url(self.base_url))
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+        return True
 
     def version(self) -> dict[str, Any]:
         """The engine's version information."""

@@ -1,7 +1,9 @@
 """Which Docker engines LittleWings shows: configured ones, the environment's, the CLI's contexts.
 
 ``c.LittleWings.engines`` names engines (``{"gpu-box": {"url": "tcp://10.0.0.5:2376", "tls":
-{"ca": …, "cert": …, "key": …}}}``); with ``use_docker_contexts`` the docker CLI's contexts
+{"ca": …, "cert": …, "key": …}}}``; a Swarm's several managers as a list of URLs, ``{"prod":
+["tcp://m1:2376", "tcp://m2:2376"]}`` or ``{"url": [...], "tls": …}``: one is read, the next when
+it goes away); with ``use_docker_contexts`` the docker CLI's contexts
 (``~/.docker/contexts``, read with docker-py's ``ContextAPI``) come too, the current one first.
 Nothing here contacts an engine.
 """
@@ -33,6 +35,7 @@ class EngineSpec:
     tls: dict[str, Any] = field(default_factory=dict)  # ca, cert, key (paths), verify (bool)
     tls_config: Any = None  # a docker.tls.TLSConfig (from a context), used as is
     problem: str | None = None  # a configuration that cannot work, said instead of connecting
+    alternates: list[str] = field(default_factory=list)  # other managers of the same Swarm
 
     @property
     def display_url(self) -> str:
@@ -47,14 +50,22 @@ class EngineSpec:
         """Whether the connection is TLS."""
         return bool(self.tls) or self.tls_config is not None
 
+    @property
+    def urls(self) -> list[str]:
+        """Every endpoint of the engine (the first, then the other managers)."""
+        return [self.url, *self.alternates] if self.url else []
+
     def describe(self) -> dict[str, Any]:
         """What the browser may know of it: no key, no certificate, no password."""
-        return {
+        described = {
             "name": self.name,
             "url": self.display_url,
             "source": self.source,
             "tls": self.uses_tls,
         }
+        if self.alternates:
+            described["urls"] = [redact_url(url) for url in self.urls]
+        return described
 
 
 def redact_url(url: str) -> str:
@@ -96,9 +107,21 @@ def _configured(name: str, value: Any) -> EngineSpec:
     try:
         if isinstance(value, str):
             return EngineSpec(name, _check_url(name, value), "config")
+        if isinstance(value, list):
+            value = {"url": value}
         if not isinstance(value, dict):
-            raise InvalidMessage(f"engine {name!r}: give a URL or {{'url': …, 'tls': {{…}}}}.")
-        url = _check_url(name, value.get("url"))
+            raise InvalidMessage(
+                f"engine {name!r}: give a URL, a list of a Swarm's managers' URLs, or "
+                "{'url': …, 'tls': {…}}."
+            )
+        urls = value.get("url")
+        if isinstance(urls, list):
+            if not urls or len(urls) > 16:
+                raise InvalidMessage(f"engine {name!r}: give 1 to 16 managers' URLs.")
+            urls = [_check_url(name, u) for u in urls]
+        else:
+            urls = [_check_url(name, urls)]
+        url = urls[0]
         tls = value.get("tls") or {}
         if not isinstance(tls, dict) or set(tls) - {"ca", "cert", "key", "verify"}:
             raise InvalidMessage(
@@ -112,7 +135,7 @@ def _configured(name: str, value: Any) -> EngineSpec:
                 raise InvalidMessage(f"engine {name!r}: tls {key!r} is not a readable file.")
         if "verify" in tls and not isinstance(tls["verify"], bool):
             raise InvalidMessage(f"engine {name!r}: tls 'verify' must be true or false.")
-        return EngineSpec(name, url, "config", tls=dict(tls))
+        return EngineSpec(name, url, "config", tls=dict(tls), alternates=urls[1:])
     except InvalidMessage as exc:
         return EngineSpec(name, None, "config", problem=exc.message)
 

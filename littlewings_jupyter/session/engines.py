@@ -71,7 +71,10 @@ class EngineRegistry:
         """The engine as the browser may see it: name, url (no password), source, tls."""
         spec = self._specs.get(name)
         if spec is not None:
-            return dict(spec.describe())
+            described = dict(spec.describe())
+            if spec.alternates:  # several managers: the one read now
+                described["url"] = redact_url(self.engine(name).base_url or "")
+            return described
         engine = self.engine(name)
         url = redact_url(engine.base_url) if engine.base_url else "(environment)"
         return {"name": name, "url": url, "source": "environment", "tls": False}

@@ -7,7 +7,12 @@ import contextlib
 from typing import Callable
 
 from ..docker.engine import DockerEngine
-from ..errors import EngineUnavailable, LittleWingsError
+from ..errors import (
+    ContainerNotFound,
+    LittleWingsError,
+    NotSwarmManager,
+    ServiceNotFound,
+)
 from ..parsing.lines import SYSTEMERR, LineAssembler, LogLine
 from .base import StreamThread, log
 from .logs import LoopHandoff
@@ -34,7 +39,9 @@ def task_lines(lines: list[LogLine]) -> list[tuple[str, LogLine]]:
 class ServiceLogFollower(StreamThread):
     """One followed service log stream; lines go to the loop as ``(task id, line)`` batches.
 
-    The stream is opened again after an engine outage, from the last line read.
+    The stream is opened again after an engine outage (on the Swarm's next manager when the
+    engine has several), from each task's last line read: the tasks' lines come interleaved as
+    their nodes send them, so one cursor for all would lose a slower task's lines.
     """
 
     name = "littlewings-service-logs"
@@ -55,7 +62,7 @@ class ServiceLogFollower(StreamThread):
         self.handoff = LoopHandoff(loop, deliver, batch_interval)
         self.loop = loop
         self.ready: asyncio.Future[None] = loop.create_future()
-        self.last: LogLine | None = None
+        self.last: dict[str, LogLine] = {}  # task id -> its last line read
 
     def _set_ready(self) -> None:
         def resolve() -> None:
@@ -68,7 +75,8 @@ class ServiceLogFollower(StreamThread):
     def run(self) -> None:
         backoff = 0.5
         while not self.stopped:
-            since = self.last.cursor.docker_since() if self.last else None
+            last = dict(self.last)
+            since = min(line.cursor for line in last.values()).docker_since() if last else None
             try:
                 stream = self.engine.swarm.open_service_logs(
                     self.service_id,
@@ -77,31 +85,37 @@ class ServiceLogFollower(StreamThread):
                     since=since,
                     task_id=self.task_id,
                 )
-            except EngineUnavailable:
+            except (ServiceNotFound, ContainerNotFound, NotSwarmManager) as exc:
+                log.info("LittleWings: the service log of %s ended: %s", self.service_id, exc)
+                self._set_ready()
+                return
+            except LittleWingsError:
+                # The engine away, or a manager without a leader for now (a Swarm electing a
+                # new one after losing its leader): again, from each task's last line.
+                self.engine.fail_over()
                 self._set_ready()
                 self._sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            except LittleWingsError as exc:
-                log.info("LittleWings: the service log of %s ended: %s", self.service_id, exc)
-                self._set_ready()
-                return
             if not self._set_stream(stream):
                 return
             backoff = 0.5
             self._set_ready()
             assembler = LineAssembler(self.engine.max_line_bytes, False)
-            last = self.last
             for block in stream:
-                lines = assembler.feed(block)
-                if last is not None:
-                    lines = [line for line in lines if line.cursor > last.cursor]
-                if lines:
-                    # (Docker's own words carry no time of their own: never a place to resume.)
-                    read = next((ln for ln in reversed(lines) if ln.stream != SYSTEMERR), None)
-                    if read is not None:
-                        last = self.last = read
-                    self.handoff.push(task_lines(lines))
+                items = task_lines(assembler.feed(block))
+                if last:  # after a reopening: each task's lines after its last one read
+                    items = [
+                        (task, line)
+                        for task, line in items
+                        if task not in last or line.cursor > last[task].cursor
+                    ]
+                if items:
+                    for task, line in items:
+                        # (Docker's own words carry no time of their own: no place to resume.)
+                        if line.stream != SYSTEMERR:
+                            self.last[task] = line
+                    self.handoff.push(items)
             self._set_stream(None)
             stream.close()
             if not self.stopped:
