@@ -299,6 +299,17 @@ async def test_a_node_lost_and_back_is_told_in_the_view(lw_client, spread, swarm
         lambda f: f.get("type") == "marker" and f["event"] == "node_up", timeout=60
     )
     assert back["node"] == host and f"{host} is back" in back["message"], back
+    # Its slot's lines come again in the same view (the stream is read anew when a node is
+    # back: one opened while it was away leaves it out).
+    mark = client.mark()
+    await client.until(
+        lambda f: f.get("type") == "log" and f["container"] == lost_name, timeout=90, since=mark
+    )
+    # The other tasks' lines through all of it: every number once (the stream read anew
+    # repeats none of them), none missing.
+    for name in others:
+        numbers = [int(text.rsplit(" ", 1)[1]) for who, text in log_lines(client) if who == name]
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), (name, numbers)
     await wait_until(
         lambda: all(n.attrs["Status"]["State"] == "ready" for n in manager.nodes.list())
     )

@@ -443,6 +443,10 @@ class ServiceGroup(LogGroup):
         if node["state"] == "ready":
             text = f"{hostname} is back ({before} before): {', '.join(names)} can be read again"
             kind = "node_up"
+            if self.follower is not None:
+                # Docker's stream left the node out when it was lost: a new one takes it in,
+                # each task's lines after its last one read.
+                self.follower.reopen()
         else:
             text = f"{hostname} is {node['state']}: {', '.join(names)} unreachable since {at}"
             kind = "node_down"

@@ -14,6 +14,7 @@ from ..errors import (
     ServiceNotFound,
 )
 from ..parsing.lines import SYSTEMERR, LineAssembler, LogLine
+from ..parsing.times import DockerTime
 from .base import StreamThread, log
 from .logs import LoopHandoff
 
@@ -34,6 +35,10 @@ def split_task(line: LogLine) -> tuple[str, LogLine]:
 def task_lines(lines: list[LogLine]) -> list[tuple[str, LogLine]]:
     """Each line of a service log with its task id."""
     return [split_task(line) for line in lines]
+
+
+# How far back a reopened service stream reads, at most, before its newest line.
+RESUME_WINDOW_NS = 15 * 60 * 1_000_000_000
 
 
 class ServiceLogFollower(StreamThread):
@@ -76,7 +81,13 @@ class ServiceLogFollower(StreamThread):
         backoff = 0.5
         while not self.stopped:
             last = dict(self.last)
-            since = min(line.cursor for line in last.values()).docker_since() if last else None
+            since = None
+            if last:
+                # From the task furthest behind, but not from further back than RESUME_WINDOW
+                # before the newest line (a task that ended long ago would have every task's
+                # lines since then read again, only to be left out).
+                times = [line.cursor.time.ns for line in last.values()]
+                since = DockerTime(max(min(times), max(times) - RESUME_WINDOW_NS)).docker
             try:
                 stream = self.engine.swarm.open_service_logs(
                     self.service_id,
@@ -120,6 +131,14 @@ class ServiceLogFollower(StreamThread):
             stream.close()
             if not self.stopped:
                 self._sleep(1.0)  # the stream ended (the service was removed, or the engine)
+
+    def reopen(self) -> None:
+        """Read the service's stream anew (from each task's last line): a lost node is back,
+        and the stream opened while it was away leaves its tasks out."""
+        with self._stream_lock:
+            stream = self._stream
+        if stream is not None:
+            stream.close()
 
     def stop(self) -> None:
         """Close the stream and end the thread."""
