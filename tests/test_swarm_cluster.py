@@ -340,6 +340,12 @@ async def test_a_service_download_over_three_nodes_as_text_and_as_a_zip(jp_fetch
         numbers = [int(line.rsplit(" ", 1)[1]) for line in lines]
         assert lines and all(f" slot {slot} line " in line for line in lines), lines
         assert numbers == list(range(1, len(numbers) + 1)), numbers
+    # One task's download (on whatever node it runs).
+    one = {"engine": "cluster", "task": f"{spread.name}.2"}
+    text = (await jp_fetch("api", "littlewings", "logs", params=one)).body.decode()
+    assert text and all(
+        line.startswith(f"{spread.name}.2 | slot 2 line ") for line in text.splitlines()
+    ), text[:300]
 
 
 class TestSeveralManagers:

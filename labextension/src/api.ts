@@ -222,6 +222,9 @@ export async function downloadMergedLogs(
   if ('service' in target) {
     query.set('service', target.service);
     name = target.service;
+  } else if ('task' in target) {
+    query.set('task', target.task);
+    name = target.task;
   } else if ('project' in target) {
     query.set('project', target.project);
     name = target.project;

@@ -165,7 +165,7 @@ export function addConsoleCommands(
         downloadMergedLogs(target, format, timestamps, engine),
       // A Swarm service's members are tasks, not containers of this engine's list.
       openContainer:
-        'service' in group
+        'service' in group || 'task' in group
           ? undefined
           : name =>
               void commands.execute(CommandIDs.openConsole, {

@@ -117,7 +117,9 @@ const plugin: JupyterFrontEndPlugin<IContainersModel> = {
           engine: model.engineOf(containers[0])
         }),
       onServiceLogs: (service, engine) =>
-        void commands.execute(CommandIDs.openMergedLogs, { service, engine })
+        void commands.execute(CommandIDs.openMergedLogs, { service, engine }),
+      onTaskLogs: (task, engine) =>
+        void commands.execute(CommandIDs.openMergedLogs, { task, engine })
     });
     const alerts = new AlertsController({
       socket,

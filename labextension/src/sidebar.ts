@@ -65,6 +65,7 @@ export class ContainersPanel extends Widget {
     this._onProjectLogs = options.onProjectLogs ?? null;
     this._onMergedLogs = options.onMergedLogs ?? null;
     this._onServiceLogs = options.onServiceLogs ?? null;
+    this._onTaskLogs = options.onTaskLogs ?? null;
     this._onCreate = options.onCreate ?? null;
     this._rows = new SidebarRows(this._model, {
       isSelected: key => this._selection.has(key),
@@ -352,6 +353,14 @@ export class ContainersPanel extends Widget {
         button!.dataset.group!,
         button!.dataset.engine ?? '',
         button!.dataset.kind === 'pod' ? 'pod' : 'project'
+      );
+      return;
+    }
+    if (action === 'task-logs') {
+      event.stopPropagation();
+      this._onTaskLogs?.(
+        button!.dataset.task!,
+        this._requestEngine(button!.dataset.engine ?? '')
       );
       return;
     }
@@ -800,6 +809,7 @@ export class ContainersPanel extends Widget {
     ((name: string, engine: string, kind: GroupKind) => void) | null;
   private _onMergedLogs: ((containers: IContainerSummary[]) => void) | null;
   private _onServiceLogs: ((service: string, engine: string) => void) | null;
+  private _onTaskLogs: ((task: string, engine: string) => void) | null;
   private _onCreate: ((engine: string) => void) | null;
   private _hoverKey: string | null = null;
   private _focusKey: string | null = null;
@@ -840,5 +850,7 @@ export namespace ContainersPanel {
     onMergedLogs?: (containers: IContainerSummary[]) => void;
     /** Open the merged logs of a Swarm service's tasks. */
     onServiceLogs?: (service: string, engine: string) => void;
+    /** Open one Swarm task's console (a link in its node's row). */
+    onTaskLogs?: (task: string, engine: string) => void;
   }
 }

@@ -280,7 +280,21 @@ export class SidebarRows {
       .join('\n');
     const { main, detail, status } = itemMain(n.hostname, '');
     const running = detail.querySelector('.jp-LittleWings-itemImage');
-    if (running) {
+    if (running && tasks.length && this._options.serviceLogs) {
+      // Each task a link to its own console (its log through the manager, on whatever node).
+      tasks.forEach((t, i) => {
+        const link = document.createElement('button');
+        link.type = 'button';
+        link.className = 'jp-LittleWings-taskLink';
+        link.dataset.action = 'task-logs';
+        link.dataset.task = t.name;
+        link.dataset.engine = row.engine;
+        link.textContent = t.name;
+        link.title = `Open the console of task ${t.name} (on ${n.hostname})`;
+        link.tabIndex = -1;
+        running.append(...(i ? [', ', link] : [link]));
+      });
+    } else if (running) {
       running.textContent = tasks.map(t => t.name).join(', ') || 'no tasks';
     }
     status.classList.add('jp-LittleWings-nodeRole');

@@ -64,3 +64,27 @@ def test_the_nodes_of_a_swarm_and_the_tasks_on_them(
     expect(service).to_contain_text("3/3")
     lab.screenshot("swarm-cluster-sidebar")
     assert not lab.errors
+
+
+def test_a_task_opens_from_its_nodes_row(
+    cluster_lab_server: LabServer, make_page: Callable[..., Any], spread: Any
+) -> None:
+    lab = make_page(cluster_lab_server)
+    lab.show_containers()
+    link = lab.page.locator(
+        f"{PANEL} .jp-LittleWings-node[data-engine='cluster'] "
+        f".jp-LittleWings-taskLink[data-task='{spread.name}.2']"
+    )
+    expect(link).to_be_visible(timeout=30000)
+    link.click()
+    console = lab.page.locator(
+        ".jp-LittleWings-mergedConsole:visible",
+        has=lab.page.locator(".jp-LittleWings-mergedName", has_text=f"{spread.name}.2"),
+    )
+    expect(console).to_be_visible(timeout=20000)
+    expect(console.locator(".jp-LittleWings-mergedMeta")).to_contain_text(
+        "Swarm task · 1 task", timeout=20000
+    )
+    text = lab.wait_for_log(console, "slot 2 line ", timeout=30)
+    assert "slot 1 line" not in text and "slot 3 line" not in text, text[-500:]
+    assert not lab.errors

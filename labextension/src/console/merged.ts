@@ -398,7 +398,7 @@ export class MergedConsole extends ConsoleBase {
     const count = members.length;
     const kind = this.connection.groupInfo?.kind ?? Private.kindOf(this.target);
     const what = Private.KIND_NAMES[kind];
-    const unit = kind === 'service' ? 'task' : 'container';
+    const unit = kind === 'service' || kind === 'task' ? 'task' : 'container';
     this._metaNode.textContent = `${what} · ${count} ${unit}${count === 1 ? '' : 's'}, ${running} running`;
 
     const focused = (
@@ -514,25 +514,31 @@ namespace Private {
     pod: 'Podman pod',
     label: 'Label',
     service: 'Swarm service',
+    task: 'Swarm task',
     containers: 'Containers'
   };
 
   export function kindOf(target: GroupTarget): IGroupInfo['kind'] {
     return 'service' in target
       ? 'service'
-      : 'project' in target
-        ? 'project'
-        : 'pod' in target
-          ? 'pod'
-          : 'label' in target
-            ? 'label'
-            : 'containers';
+      : 'task' in target
+        ? 'task'
+        : 'project' in target
+          ? 'project'
+          : 'pod' in target
+            ? 'pod'
+            : 'label' in target
+              ? 'label'
+              : 'containers';
   }
 
   /** The tab's label: the project, the label, or the names listed. */
   export function targetLabel(target: GroupTarget): string {
     if ('service' in target) {
       return target.service;
+    }
+    if ('task' in target) {
+      return target.task;
     }
     if ('project' in target) {
       return target.project;
@@ -550,6 +556,9 @@ namespace Private {
   export function targetCaption(target: GroupTarget): string {
     if ('service' in target) {
       return `the tasks of Swarm service ${target.service}`;
+    }
+    if ('task' in target) {
+      return `Swarm task ${target.task}, on whatever node it runs`;
     }
     if ('project' in target) {
       return `Compose project ${target.project}`;

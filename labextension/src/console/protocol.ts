@@ -103,18 +103,19 @@ export interface IConnectedMessage {
   members?: IContainerSummary[];
 }
 
-/** What a merged view watches: a Compose project, a Podman pod, a label, listed containers
- * or a Swarm service's tasks. */
+/** What a merged view watches: a Compose project, a Podman pod, a label, listed containers,
+ * a Swarm service's tasks, or one task of a service (on whatever node it runs). */
 export type GroupTarget =
   | { project: string }
   | { pod: string }
   | { label: string }
   | { server_ids: string[] }
-  | { service: string };
+  | { service: string }
+  | { task: string };
 
 /** How the server names a group in `connected`. */
 export interface IGroupInfo {
-  kind: 'project' | 'pod' | 'label' | 'containers' | 'service';
+  kind: 'project' | 'pod' | 'label' | 'containers' | 'service' | 'task';
   name: string;
 }
 
@@ -130,6 +131,9 @@ export function groupKey(target: GroupTarget, engine = ''): string {
 function baseGroupKey(target: GroupTarget): string {
   if ('service' in target) {
     return `service:${target.service}`;
+  }
+  if ('task' in target) {
+    return `task:${target.task}`;
   }
   if ('project' in target) {
     return `project:${target.project}`;
@@ -149,6 +153,9 @@ export function groupTarget(args: {
 }): GroupTarget | null {
   if (typeof args.service === 'string' && args.service) {
     return { service: args.service };
+  }
+  if (typeof args.task === 'string' && args.task) {
+    return { task: args.task };
   }
   if (typeof args.project === 'string' && args.project) {
     return { project: args.project };

@@ -75,7 +75,7 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         """``tail`` (per container), ``since``, ``until``, ``timestamps``, ``stream``,
         ``format=text|zip``."""
         query: dict[str, Any] = {}
-        for key in ("project", "pod", "label", "service"):
+        for key in ("project", "pod", "label", "service", "task"):
             if self.get_argument(key, None) is not None:
                 query[key] = self.get_argument(key)
         if self.get_argument("server_ids", None) is not None:
@@ -83,7 +83,8 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         selector = protocol.parse_group(query)
         if selector is None:
             raise InvalidMessage(
-                "Give 'project', 'pod', 'label', 'service' or 'server_ids' (comma-separated)."
+                "Give 'project', 'pod', 'label', 'service', 'task' or 'server_ids' "
+                "(comma-separated)."
             )
         tail, since_s, until_s, timestamps, wanted = self.log_arguments()
         fmt = self.get_argument("format", "text")
@@ -92,7 +93,7 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         manager = self.manager
         engine = manager.slot(self.engine_name).engine
         filename = FILENAME_SAFE.sub("_", selector.name)[:100] or selector.kind
-        if selector.kind == "service":
+        if selector.kind in ("service", "task"):
             await self._service_logs(engine, selector, fmt, filename)
             return
         members = await manager.run(find_members, engine, selector)
@@ -120,7 +121,12 @@ class GroupLogsHandler(LittleWingsAPIHandler):
         """A Swarm service's logs over its tasks (Docker's service log has no ``until``), read
         task by task from the manager and sent as they are read."""
         tail, since_s, _until, timestamps, wanted = self.log_arguments()
-        service, members = await self.manager.run(service_task_refs, engine, selector.name)
+        if selector.kind == "task":  # one task, on whatever node it runs
+            task = await self.manager.run(engine.swarm.find_task, selector.name)
+            service = {"id": task["service_id"]}
+            members = {task["id"]: task_ref(task)}
+        else:
+            service, members = await self.manager.run(service_task_refs, engine, selector.name)
 
         def stranger(task_id: str) -> ContainerRef:
             return task_ref(unlisted_task(selector.name, task_id))
