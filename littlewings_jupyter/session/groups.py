@@ -408,6 +408,10 @@ class ServiceGroup(LogGroup):
             self._hostnames.update(hostnames)
             for node in nodes:
                 before, now = states.get(node["id"]), node["state"]
+                if now == "unknown":
+                    # A new leader that has not heard from the node yet (every node reads
+                    # "unknown" for a moment after the leader is lost): no news of the node.
+                    continue
                 states[node["id"]] = now
                 if before is not None and before != now:
                     self._node_changed(node, before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Callable
 
 from ..docker.engine import DockerEngine
@@ -68,6 +69,10 @@ class ServiceLogFollower(StreamThread):
         self.loop = loop
         self.ready: asyncio.Future[None] = loop.create_future()
         self.last: dict[str, LogLine] = {}  # task id -> its last line read
+        # The first line read of all: a task with no line read yet when the stream is lost is
+        # read again from there (the session leaves out what its history had sent).
+        self.first: LogLine | None = None
+        self.opened_at: float | None = None  # when the first stream was opened (time.time())
 
     def _set_ready(self) -> None:
         def resolve() -> None:
@@ -82,12 +87,19 @@ class ServiceLogFollower(StreamThread):
         while not self.stopped:
             last = dict(self.last)
             since = None
+            if not last and self.opened_at is not None:
+                # Lost before a line was read: from a little before it was opened (this
+                # machine's clock, which a remote manager's may differ from by a few seconds).
+                since = f"{self.opened_at - 5:.9f}"
             if last:
                 # From the task furthest behind, but not from further back than RESUME_WINDOW
                 # before the newest line (a task that ended long ago would have every task's
                 # lines since then read again, only to be left out).
                 times = [line.cursor.time.ns for line in last.values()]
-                since = DockerTime(max(min(times), max(times) - RESUME_WINDOW_NS)).docker
+                oldest = min(times)
+                if self.first is not None:
+                    oldest = min(oldest, self.first.cursor.time.ns)
+                since = DockerTime(max(oldest, max(times) - RESUME_WINDOW_NS)).docker
             try:
                 stream = self.engine.swarm.open_service_logs(
                     self.service_id,
@@ -110,6 +122,8 @@ class ServiceLogFollower(StreamThread):
                 continue
             if not self._set_stream(stream):
                 return
+            if self.opened_at is None:
+                self.opened_at = time.time()
             backoff = 0.5
             self._set_ready()
             assembler = LineAssembler(self.engine.max_line_bytes, False)
@@ -126,6 +140,8 @@ class ServiceLogFollower(StreamThread):
                         # (Docker's own words carry no time of their own: no place to resume.)
                         if line.stream != SYSTEMERR:
                             self.last[task] = line
+                            if self.first is None:
+                                self.first = line
                     self.handoff.push(items)
             self._set_stream(None)
             stream.close()
