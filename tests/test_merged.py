@@ -416,7 +416,7 @@ async def test_merged_download_as_one_file_and_as_a_zip(
 
 async def test_merged_download_refusals(jp_fetch):
     for params, message in (
-        ({}, "Give 'project', 'pod', 'label', 'service' or 'server_ids'"),
+        ({}, "Give 'project', 'pod', 'label', 'service', 'task' or 'server_ids'"),
         ({"project": "x", "label": "y"}, "not project and label"),
         ({"project": "x", "format": "tar"}, "'format' must be text or zip"),
         ({"project": "x", "tail": "-1"}, "'tail' must be"),
